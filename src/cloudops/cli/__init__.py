@@ -1,0 +1,99 @@
+"""The ``cloudops`` command: a thin shell over the library.
+
+Command groups load lazily — ``cloudops --help`` imports only click — so start-up stays fast however
+many groups (and heavy dependencies) the tool grows. To add a group, add one line to ``COMMANDS``:
+the module is imported only when that command runs or its own help is asked for.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from cloudops import __version__
+
+# name -> ("module:attribute", one-line help shown by `cloudops --help` without importing the module)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "status": ("cloudops.cli.status:status", "Where the ops repository is, its git state and its validity."),
+    "site": ("cloudops.cli.site:site", "The site registry: validate it, show it."),
+    "net": ("cloudops.cli.net:net", "Network planes: list them, who owns an address, free addresses."),
+    "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export."),
+    "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use, not at start-up."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            import importlib
+
+            target, _ = self._lazy[cmd_name]
+            module_name, attr = target.split(":")
+            command: click.Command = getattr(importlib.import_module(module_name), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The short help comes from COMMANDS, so listing the groups imports none of them.
+        rows = [(name, self._lazy[name][1]) for name in sorted(self._lazy)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    epilog="Example: cloudops --repo examples/testcloud hosts list --role compute -f json",
+)
+@click.option(
+    "--repo",
+    "repo",
+    metavar="DIR",
+    envvar="CLOUDOPS_REPO",
+    help="The ops repository. Default: $CLOUDOPS_REPO, then the nearest cloudops.yaml above the working "
+    "directory, then ~/openstack-caracal-ipv4.",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="cloudops")
+@click.pass_context
+def cli(ctx: click.Context, repo: str | None) -> None:
+    """Operate a multi-tenant OpenStack cloud from its ops repository: verify before mutate.
+
+    Read-only commands run freely. Every mutation is planned, shown, approved by a person, applied,
+    verified and journaled. Exit codes: 0 fine, 1 findings, 2 usage or input error.
+    """
+    ctx.obj = {"repo": repo}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every cloudops error into one line and its exit code."""
+    from cloudops.errors import CloudopsError
+
+    try:
+        rv = cli.main(args=argv, prog_name="cloudops", standalone_mode=False)
+    except CloudopsError as exc:
+        click.echo(f"cloudops: error: {exc.one_line()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("cloudops: aborted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    sys.exit(rv if isinstance(rv, int) else 0)
