@@ -298,7 +298,10 @@ class HostLab:
 
     def down(self) -> list[str]:
         """Stop every process in the hosts (by PID), delete namespaces, bridges, veths, hostname mounts."""
+        from cloudops.lab.faults import Faults
+
         removed = netns.destroy_hosts(self.labdir)
+        Faults(self.labdir).forget_host_faults()
         for path in (ssh_config_path(self.labdir), known_hosts_path(self.labdir)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
