@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from cloudops.errors import Location
 from cloudops.findings import Finding, Verdict
@@ -18,20 +19,26 @@ from cloudops.repo.yamlfile import key_position, node_position, value_position
 M = TypeVar("M", bound=BaseModel)
 
 
+def _child(node: Any, key: str | int) -> tuple[bool, Any]:
+    """Step from ``node`` into ``key``: (found, child)."""
+    if isinstance(node, dict) and key in node:
+        return True, node[key]
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return True, node[key]
+    return False, None
+
+
 def locate(root: Any, path: Sequence[str | int], file: str) -> Location:
     """The position of ``path`` inside ``root``; the deepest node that exists when the path is cut."""
     node = root
     best = node_position(root)
     for i, key in enumerate(path):
-        if isinstance(node, dict) and key in node or isinstance(node, list) and isinstance(key, int) and (
-            0 <= key < len(node)
-        ):
-            last = i == len(path) - 1
-            pos = value_position(node, key) if last else key_position(node, key)
-            best = pos or best
-            node = node[key]
-        else:
+        found, child = _child(node, key)
+        if not found:
             break
+        last = i == len(path) - 1
+        best = (value_position(node, key) if last else key_position(node, key)) or best
+        node = child
     if best is None:
         return Location(file)
     return Location(file, *best)
@@ -45,7 +52,7 @@ def dotted(path: Sequence[str | int]) -> str:
     return out
 
 
-def _reason(err: dict[str, Any]) -> str:
+def _reason(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "missing":
         return "required field is missing"
@@ -60,9 +67,9 @@ def _reason(err: dict[str, Any]) -> str:
     return msg
 
 
-def validate(model: type[M], node: Any, file: str, *, prefix: Sequence[str | int] = ()) -> tuple[
-    M | None, list[Finding]
-]:
+def validate(
+    model: type[M], node: Any, file: str, *, prefix: Sequence[str | int] = ()
+) -> tuple[M | None, list[Finding]]:
     """Build ``model`` from ``node``; on failure, one finding per pydantic error, located in ``file``."""
     try:
         return model.model_validate(node), []
@@ -88,12 +95,8 @@ def validate(model: type[M], node: Any, file: str, *, prefix: Sequence[str | int
 def _existing_prefix(node: Any, path: list[str | int]) -> list[str | int]:
     out: list[str | int] = []
     for key in path:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-        else:
-            # A missing field is reported at its parent, where it should have been written.
-            break
+        found, node = _child(node, key)
+        if not found:
+            break  # a missing field is reported at its parent, where it should have been written
         out.append(key)
     return out
