@@ -52,18 +52,28 @@ def dotted(path: Sequence[str | int]) -> str:
     return out
 
 
+_FRIENDLY_PATTERNS = {
+    "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$": "a hostname: lowercase letters, digits and '-', at most 63",
+    "^[A-Za-z0-9][A-Za-z0-9._-]*$": "a name: letters, digits, '.', '_' and '-'",
+}
+
+
 def _reason(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field (a typo?)"
+    inp = err.get("input")
+    if kind == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        return f"{inp!r} is not {_FRIENDLY_PATTERNS.get(pattern, f'matching {pattern}')}"
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    inp = err.get("input")
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{msg[0].lower()}{msg[1:]}, got {inp!r}"
+        return msg[len("Value error, ") :]  # our own validators already quote the input
+    msg = msg[0].lower() + msg[1:]
+    if isinstance(inp, str | int | float | bool) or inp is None:
+        return f"{msg}, got {inp!r}"
     return msg
 
 

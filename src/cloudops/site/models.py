@@ -22,21 +22,26 @@ class _Record(BaseModel):
 
 def _network(value: Any) -> Any:
     """Strict CIDR: host bits set (10.0.0.5/24) is an error, not silently masked."""
-    if isinstance(value, str):
-        try:
-            return ipaddress.IPv4Network(value, strict=True)
-        except ValueError as exc:
-            raise ValueError(f"not an IPv4 CIDR: {value!r} ({exc})") from None
-    return value
+    if isinstance(value, IPv4Network):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected a CIDR such as 10.0.0.0/24, got {value!r}")
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"not an IPv4 CIDR: {value!r} ({exc})") from None
 
 
 def _address(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return ipaddress.IPv4Address(value)
-        except ValueError:
-            raise ValueError(f"not an IPv4 address: {value!r}") from None
-    return value
+    """Only dotted quads: YAML would happily read 12345 as an int, which is no address."""
+    if isinstance(value, IPv4Address) or value is None:
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected an IPv4 address such as 10.0.0.1, got {value!r}")
+    try:
+        return ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"not an IPv4 address: {value!r}") from None
 
 
 class Datacenter(_Record):

@@ -54,7 +54,7 @@ class Registry:
             if plane.name == name:
                 if plane.dc == dc and dc is not None:
                     return plane
-                if plane.dc is None:
+                if plane.dc is None and site_wide is None:
                     site_wide = plane
         return site_wide
 
