@@ -271,3 +271,18 @@ def test_export_formats() -> None:
     assert "10.10.1.200\tkeystone-internal" in hosts.stdout.splitlines()
     data = json.loads(run("--repo", ROOSEVELT, "site", "export", "json").stdout)
     assert len(data["hosts"]) == 126 and len(data["planes"]) == 24
+
+
+def test_help_imports_nothing_heavy() -> None:
+    """Start-up stays cheap: `--help` must not import the models, YAML, tables or any live adapter."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "cloudops", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in out.stderr.splitlines()}
+    assert "click" in imported
+    assert imported.isdisjoint(
+        {"pydantic", "ruamel", "rich", "openstack", "asyncssh", "pynetbox", "requests"}
+    )
