@@ -28,8 +28,13 @@ def median_wall(cmd: list[str], runs: int) -> float:
 
 def import_report() -> tuple[list[str], list[tuple[int, str]]]:
     """Modules imported by `cloudops --help`: heavy ones present, and the five costliest."""
-    out = subprocess.run([*CLOUDOPS[:1], "-X", "importtime", "-m", "cloudops", "--help"], capture_output=True,
-                         text=True, cwd=ROOT, check=True)
+    out = subprocess.run(
+        [*CLOUDOPS[:1], "-X", "importtime", "-m", "cloudops", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     rows = []
     for line in out.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -49,8 +54,12 @@ def main() -> None:
     help_s = median_wall([*CLOUDOPS, "--help"], args.runs)
     validate_s = median_wall([*CLOUDOPS, "--repo", "examples/roosevelt", "site", "validate"], args.runs)
     heavy, top = import_report()
-    print(f"cloudops --help:                     median {help_s:.3f} s  ({help_s / 0.3:.2f} of the 0.3 s budget)")
-    print(f"site validate (roosevelt, 126 hosts): median {validate_s:.3f} s  ({validate_s / 1.0:.2f} of the 1 s budget)")
+    print(
+        f"cloudops --help:                     median {help_s:.3f} s  ({help_s / 0.3:.2f} of the 0.3 s budget)"
+    )
+    print(
+        f"site validate (roosevelt, 126 hosts): median {validate_s:.3f} s  ({validate_s / 1.0:.2f} of the 1 s budget)"
+    )
     print(f"heavy modules imported by --help: {', '.join(heavy) or 'none'}")
     print("costliest imports of --help (cumulative):")
     for us, name in top:
