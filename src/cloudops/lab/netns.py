@@ -207,6 +207,31 @@ def default_host_specs(n: int, planes: Sequence[PlaneSpec] = (PlaneSpec("oam"),)
     return specs
 
 
+def specs_from_registry(
+    registry: Any, hostnames: Sequence[str] | None = None
+) -> tuple[list[PlaneSpec], list[HostSpec]]:
+    """Planes and hosts of a registry (``cloudops.site`` Registry) that the lab can build.
+
+    Only the registry's addresses inside 198.18.0.0/15 are taken (a registry of a real site yields
+    nothing); a plane's interface name inside the hosts is the first host's interface name on it.
+    """
+    planes: dict[str, PlaneSpec] = {}
+    specs = []
+    for host in registry.hosts:
+        if hostnames is not None and host.hostname not in hostnames:
+            continue
+        addrs = {}
+        for itf in host.interfaces:
+            plane = registry.plane_for(host, itf.plane)
+            if plane is None or not plane.cidr.subnet_of(LAB_RANGE):
+                continue
+            planes.setdefault(itf.plane, PlaneSpec(itf.plane, plane.cidr, itf.name))
+            addrs[itf.plane] = IPv4Interface(f"{itf.address}/{plane.cidr.prefixlen}")
+        if addrs:
+            specs.append(HostSpec(host.hostname, addrs))
+    return list(planes.values()), specs
+
+
 def plan_hosts(labdir: Path, specs: Sequence[HostSpec], planes: Sequence[PlaneSpec]) -> HostPlan:
     """Names and addresses for every host, checked: lab range only, unique, inside their plane."""
     prefix = lab_prefix(labdir)
