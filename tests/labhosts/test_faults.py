@@ -6,6 +6,7 @@ import asyncio
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -240,3 +241,44 @@ def test_lab_down_with_faults_in_force_leaves_nothing_and_clears_them(two_hosts:
     assert netns.leftovers(two_hosts.labdir) == []
     assert faults.active() == []
     assert lab_log(two_hosts.labdir).read_text().count("(lab hosts down)") == 3
+
+
+def test_a_cut_host_loses_its_forwarded_loopback_services_and_heal_restores_them(two_hosts: HostLab) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    server.settimeout(20)
+    netns.ensure_forwarder(two_hosts.labdir, [port])
+    client = (
+        "import socket\n"
+        "try:\n"
+        f"    s = socket.create_connection(('127.0.0.1', {port}), timeout=5); s.sendall(b'hi')\n"
+        "    print(repr(s.recv(10)))\n"
+        "except OSError as e:\n"
+        "    print(type(e).__name__)\n"
+    )
+
+    def ask() -> str:
+        proc = netns.exec_in_host(two_hosts.labdir, "kvm-01", [sys.executable, "-c", client], timeout=30)
+        return proc.stdout.strip()
+
+    def answer_once() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(10)
+            conn.sendall(b"ok")
+
+    try:
+        t = threading.Thread(target=answer_once)
+        t.start()
+        assert ask() == "b'ok'"
+        t.join()
+        faults = Faults(two_hosts.labdir)
+        faults.apply("cut", "kvm-01")
+        assert ask() == "b''"  # the forwarder inside the host cannot reach the bridge: closed, no data
+        faults.heal()
+        t = threading.Thread(target=answer_once)
+        t.start()
+        assert ask() == "b'ok'"
+        t.join()
+    finally:
+        server.close()

@@ -139,3 +139,48 @@ def test_a_command_in_a_host_reaches_the_labs_loopback_through_the_hosts_veth(ho
         assert log.read_text().split("\n")[:2] == ["pong kvm-01", "pong kvm-02"]
     finally:
         server.close()
+
+
+def test_hosts_from_a_registry_get_the_addresses_and_interface_names_it_lists(tmp_path: Path) -> None:
+    from cloudops.site.models import Datacenter, Host, Interface, Plane
+    from cloudops.site.registry import Registry
+
+    registry = Registry(
+        datacenters=[Datacenter(name="LAB", region="LAB", racks=["r0"])],
+        planes=[
+            Plane(name="oam", purpose="oam", cidr=IPv4Network("198.19.252.0/24")),
+            Plane(name="bmc", purpose="bmc", cidr=IPv4Network("10.0.9.0/24")),
+        ],
+        hosts=[
+            Host(
+                hostname=f"kvm-0{i}",
+                dc="LAB",
+                rack="r0",
+                roles=["compute"],
+                interfaces=[
+                    Interface(plane="oam", name="br-oam", address=f"198.19.252.2{i}"),
+                    Interface(plane="bmc", name="bmc0", address=f"10.0.9.2{i}"),
+                ],
+            )
+            for i in (1, 2)
+        ],
+    )
+    planes, specs = netns.specs_from_registry(registry)
+    assert planes == [PlaneSpec("oam", IPv4Network("198.19.252.0/24"), "br-oam")]
+    assert specs == [
+        HostSpec("kvm-01", {"oam": IPv4Interface("198.19.252.21/24")}),
+        HostSpec("kvm-02", {"oam": IPv4Interface("198.19.252.22/24")}),
+    ]
+    if netns.namespaces_unavailable():
+        return
+    lab = HostLab(tmp_path / "lab", planes=planes)
+    try:
+        lab.up(specs=specs)
+        out = _ssh(lab, "kvm-02", "hostname; ip -4 -br addr show br-oam")
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.splitlines()
+        assert lines[0] == "kvm-02"
+        assert lines[1].split()[0].startswith("br-oam@") and lines[1].split()[2] == "198.19.252.22/24"
+    finally:
+        lab.down()
+    assert netns.leftovers(lab.labdir) == []

@@ -562,19 +562,32 @@ def forwarder_ports_file(labdir: Path) -> Path:
 
 
 def ensure_forwarder(labdir: Path, ports: Sequence[int], timeout: float = 10.0) -> int:
-    """Start (or restart, when the port set grows) the lab's forwarder; return its PID."""
+    """Start the lab's forwarder for ``ports`` in every host; return its PID.
+
+    A running forwarder that already serves these ports in the same hosts is kept. When the port set
+    grows or the hosts change, it is restarted (forwarded connections then drop and their clients
+    reconnect): start it once, with every port, before starting services in the hosts.
+    """
     wanted = sorted(set(ports))
     pidfile = forwarder_pidfile(labdir)
     portsfile = forwarder_ports_file(labdir)
-    current: list[int] = []
+    plan = load_plan(labdir)
+    hosts = sorted(h.netns for h in plan.hosts) if plan is not None else []
+    current: dict[str, Any] = {}
     if portsfile.exists():
-        current = json.loads(portsfile.read_text()).get("ports", [])
+        current = json.loads(portsfile.read_text())
     pid = _read_pid(pidfile)
-    if pid is not None and pid_alive(pid) and set(wanted) <= set(current):
+    alive = pid is not None and pid_alive(pid) and _is_our_forwarder(pid, labdir)
+    if (
+        alive
+        and pid is not None
+        and set(wanted) <= set(current.get("ports", []))
+        and current.get("hosts") == hosts
+    ):
         return pid
-    wanted = sorted(set(wanted) | set(current))
+    wanted = sorted(set(wanted) | set(current.get("ports", [])))
     _stop_forwarder(labdir)
-    portsfile.write_text(json.dumps({"ports": wanted}))
+    portsfile.write_text(json.dumps({"ports": wanted, "hosts": hosts}))
     log = hosts_dir(labdir) / "forwarder.log"
     ready = hosts_dir(labdir) / "forwarder.ready"
     with contextlib.suppress(FileNotFoundError):
