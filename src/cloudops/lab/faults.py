@@ -276,7 +276,7 @@ class RecordedServices:
             )
         if not netns.pid_alive(record.pid):
             return []
-        return [record.pid, *_descendants(record.pid)]
+        return [record.pid, *netns.descendants(record.pid)]
 
     def start(self, service: str, host: str | None) -> None:
         record = read_service(self.labdir, service, host)
@@ -312,25 +312,6 @@ class RecordedServices:
         if self._connection is None:
             raise Unavailable("the lab cloud is not up (no openstacksdk connection): `cloudops lab up` first")
         return self._connection()
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 # ------------------------------------------------------------------------------------------- Faults

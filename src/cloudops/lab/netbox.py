@@ -252,6 +252,15 @@ def _port_free(port: int) -> bool:
     return True
 
 
+def _wait_port_free(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not _port_free(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def _read_pid(path: Path) -> int | None:
     try:
         return int(path.read_text().split()[0])
@@ -302,8 +311,8 @@ ENFORCE_GLOBAL_UNIQUE = True
 SHELL_ADMIN = """\
 import os
 from users.models import User, Token
-u, _ = User.objects.get_or_create(username='admin', defaults={'is_superuser': True, 'is_staff': True})
-u.is_superuser = True; u.is_staff = True; u.set_unusable_password(); u.save()
+u = User.objects.filter(username='admin').first() or User(username='admin')
+u.is_superuser = True; u.is_active = True; u.set_unusable_password(); u.save()
 Token.objects.filter(user=u).delete()
 Token(user=u, version=1, token=os.environ['NB_LAB_TOKEN'], description='cloudops lab').save()
 print('admin-token-ok')
@@ -323,7 +332,7 @@ class Timings:
 
     @property
     def total(self) -> float:
-        return round(sum(self.steps.values()), 2)
+        return round(sum(v for k, v in self.steps.items() if "." not in k), 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,10 +583,12 @@ class NetBoxLab:
             self._psql("CREATE ROLE netbox LOGIN CREATEDB")
         if p.ready_dump.exists() and p.ready_token.exists():
             progress("NetBox: restoring the migrated database (no migrations)")
-            timings.time("restore", self._restore_ready)
+            timings.time("database.restore", self._restore_ready)
         else:
             progress(f"NetBox: migrating a new database (minutes; log {p.base / 'migrate.log'})")
-            self._psql("DROP DATABASE IF EXISTS netbox WITH (FORCE)", "CREATE DATABASE netbox OWNER netbox")
+            # migrate continues a database an interrupted run left (and is a quick no-op on a migrated one)
+            if self._psql("SELECT 1 FROM pg_database WHERE datname='netbox'").strip() != "1":
+                self._psql("CREATE DATABASE netbox OWNER netbox")
             log = p.base / "migrate.log"
             timings.time(
                 "migrate",
@@ -660,7 +671,7 @@ class NetBoxLab:
         p = self.paths
         if _alive_pid(p.gunicorn_pid):
             return
-        if not _port_free(self.ports.http):
+        if not _wait_port_free(self.ports.http, 10):
             raise Unavailable(f"NetBox lab: port {self.ports.http} (NetBox HTTP) is taken by another process")
         with p.gunicorn_log.open("ab") as out:
             proc = subprocess.Popen(
@@ -722,7 +733,7 @@ class NetBoxLab:
         if "gunicorn" in which:
             pid = _alive_pid(p.gunicorn_pid)
             if pid:
-                netns.stop_pids([pid], timeout=15)
+                netns.stop_pids([pid, *netns.descendants(pid)], timeout=15)
         if "redis" in which:
             pid = _alive_pid(p.redis_pid)
             if pid:

@@ -431,6 +431,26 @@ def stop_pids(pids: Iterable[int], *, timeout: float = 5.0) -> None:
         time.sleep(0.02)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (children, grandchildren …), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 def pid_alive(pid: int) -> bool:
     """True when ``pid`` runs and is not a zombie."""
     try:
