@@ -1,6 +1,6 @@
 """Benchmark: namespace hosts with sshd (4, 50, 200), memory per host; NetBox first start vs reuse.
 
-Run as root:  .venv/bin/python benchmarks/lab_hosts.py [--counts 4,50,200] [--netbox]
+Run as root:  .venv/bin/python benchmarks/lab_hosts.py [--counts 4,50,200] [--netbox [--netbox-cold]]
 Each count gets a fresh private lab dir and plane (198.19.240.0/24 … so a running lab is not touched);
 everything is torn down and checked gone afterwards.
 """
@@ -62,6 +62,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--counts", default="4,50,200")
     parser.add_argument("--netbox", action="store_true", help="also time NetBox first start vs reuse")
+    parser.add_argument("--netbox-cold", action="store_true", help="NetBox first start migrates (minutes)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="cloudops-bench-") as tmp:
@@ -71,7 +72,7 @@ def main() -> int:
     if args.netbox:
         from cloudops.lab.netbox import benchmark_netbox
 
-        print(json.dumps(benchmark_netbox()), flush=True)
+        print(json.dumps(benchmark_netbox(cold=args.netbox_cold)), flush=True)
     return 0
 
 

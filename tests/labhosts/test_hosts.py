@@ -184,3 +184,17 @@ def test_hosts_from_a_registry_get_the_addresses_and_interface_names_it_lists(tm
     finally:
         lab.down()
     assert netns.leftovers(lab.labdir) == []
+
+
+def test_a_failing_up_says_what_failed_in_one_line_and_leaves_nothing(hostlab: HostLab) -> None:
+    from cloudops.errors import Unavailable
+
+    plan = hostlab.plan(2)
+    clash = plan.hosts[1].links[0].host_if  # the name the second host's veth would get, already taken
+    subprocess.run(["ip", "link", "add", clash, "type", "bridge"], check=True)  # no dummy module here
+    with pytest.raises(Unavailable) as err:
+        hostlab.up(2)
+    message = err.value.one_line()
+    assert message.startswith("lab hosts: `ip -batch -` failed (exit 1):")
+    assert "File exists" in message and "\n" not in str(err.value)
+    assert netns.leftovers(hostlab.labdir) == []

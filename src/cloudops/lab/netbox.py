@@ -1102,19 +1102,49 @@ def load_registry_into(nb: Any, o: NetBoxObjects) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------ benchmark
 
 
-def benchmark_netbox(labdir: Path | None = None, base_port: int = 28600) -> dict[str, Any]:
-    """First start (new lab dir: restore or migrate) vs reuse (existing lab dir); everything stopped after."""
+def benchmark_netbox(base_port: int = 28600, *, cold: bool = False) -> dict[str, Any]:
+    """NetBox start in a new lab dir (restore of the ready dump; with ``cold``, a full migrate) vs reuse.
+
+    ``cold`` moves the machine's ready dump aside for the run (and puts it back), so the first start
+    migrates a new database as on a fresh machine. Everything is stopped and removed afterwards.
+    """
     import tempfile
 
-    out: dict[str, Any] = {"ready_dump_existed": NetBoxPaths(Path("/nonexistent")).ready_dump.exists()}
-    with tempfile.TemporaryDirectory(prefix="cloudops-nb-bench-") as tmp:
-        lab = NetBoxLab(labdir or Path(tmp) / "lab", base_port=base_port)
-        try:
-            first = lab.up()
-            out["first_start"] = {"total_s": first.total, **first.steps}
-            lab.down()
-            again = lab.up()
-            out["reuse"] = {"total_s": again.total, **again.steps}
-        finally:
-            lab.destroy()
+    paths = NetBoxPaths(Path("/nonexistent"))
+    parked: list[tuple[Path, Path]] = []
+    if cold:
+        for f in (paths.ready_dump, paths.ready_token):
+            if f.exists():
+                f.rename(f.with_name(f.name + ".parked"))
+                parked.append((f.with_name(f.name + ".parked"), f))
+    out: dict[str, Any] = {"first_start_kind": "migrate" if not paths.ready_dump.exists() else "restore"}
+    try:
+        with tempfile.TemporaryDirectory(prefix="cloudops-nb-bench-") as tmp:
+            lab = NetBoxLab(Path(tmp) / "lab", base_port=base_port)
+            try:
+                first = lab.up()
+                out["first_start"] = {"total_s": first.total, **first.steps}
+                lab.down()
+                again = lab.up()
+                out["reuse"] = {"total_s": again.total, **again.steps}
+                out["pss_mib"] = {name: _pss_mib(pid) for name, pid in lab.pids().items()}
+            finally:
+                lab.destroy()
+    finally:
+        for src, dst in parked:
+            if dst.exists():
+                src.unlink()
+            else:
+                src.rename(dst)
     return out
+
+
+def _pss_mib(pid: int) -> float:
+    """PSS of a process and its descendants, in MiB."""
+    total = 0
+    for p in (pid, *netns.descendants(pid)):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+    return round(total / 1024, 1)

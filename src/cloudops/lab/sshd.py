@@ -285,6 +285,7 @@ class HostLab:
         """Create the hosts (idempotent: an existing host is left as it is) and start their sshd."""
         plan = self.plan(n, specs)
         self.labdir.mkdir(parents=True, exist_ok=True)
+        existed = netns.load_plan(self.labdir) is not None
         try:
             netns.create_hosts(self.labdir, plan)
             if sshd:
@@ -292,7 +293,8 @@ class HostLab:
                 start_sshd(self.labdir, plan.hosts)
                 write_client_files(self.labdir, plan)
         except BaseException:
-            netns.destroy_hosts(self.labdir)
+            if not existed:  # what this up created goes again; hosts of an earlier up stay
+                netns.destroy_hosts(self.labdir)
             raise
         return plan
 
