@@ -198,3 +198,17 @@ def test_a_failing_up_says_what_failed_in_one_line_and_leaves_nothing(hostlab: H
     assert message.startswith("lab hosts: `ip -batch -` failed (exit 1):")
     assert "File exists" in message and "\n" not in str(err.value)
     assert netns.leftovers(hostlab.labdir) == []
+
+
+def test_name_lookups_inside_a_host_answer_at_once(hostlab: HostLab) -> None:
+    hostlab.up(2)
+    code = (
+        "import socket, time; t = time.monotonic(); fqdn = socket.getfqdn(); "
+        "peer = socket.gethostbyname('kvm-02'); print(fqdn, peer, round(time.monotonic() - t, 1))"
+    )
+    proc = netns.exec_in_host(hostlab.labdir, "kvm-01", [sys.executable, "-c", code], timeout=30)
+    fqdn, peer, seconds = proc.stdout.split()
+    assert (fqdn, peer) == ("kvm-01", "198.19.250.12")
+    assert float(seconds) < 1.0
+    out = _ssh(hostlab, "kvm-02", "getent hosts kvm-01")
+    assert out.stdout.split() == ["198.19.250.11", "kvm-01"]

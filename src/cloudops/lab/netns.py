@@ -375,6 +375,8 @@ def create_hosts(labdir: Path, plan: HostPlan) -> None:
         inside.append(f"route add default via {gateway} dev {first.ns_if}")
         _ip_batch(inside, netns=h.netns)
         _make_uts(labdir, h.hostname)
+    recorded = load_plan(labdir)
+    write_name_files(labdir, recorded if recorded is not None else plan)
 
 
 def _make_uts(labdir: Path, hostname: str) -> None:
@@ -503,9 +505,38 @@ def leftovers(labdir: Path) -> list[str]:
     return found
 
 
+# Inside a host, the machine's resolver is unreachable: a name lookup would wait for its timeout (10 s for
+# Python's socket.getfqdn). Each process therefore gets a private mount namespace in which /etc/hosts lists
+# the lab's hosts and /etc/resolv.conf points at the host's own loopback (refused at once).
+_MOUNT_WRAPPER = 'mount --bind "$1" /etc/hosts 2>/dev/null; mount --bind "$2" /etc/resolv.conf 2>/dev/null; shift 2; exec "$@"'
+
+
+def etc_hosts_file(labdir: Path) -> Path:
+    return hosts_dir(labdir) / "etc-hosts"
+
+
+def resolv_conf_file(labdir: Path) -> Path:
+    return hosts_dir(labdir) / "resolv.conf"
+
+
+def write_name_files(labdir: Path, plan: HostPlan) -> None:
+    """The lab hosts' /etc/hosts (every host by name) and resolv.conf (no reachable DNS: fail fast)."""
+    lines = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
+    lines += [f"{h.address} {h.hostname}" for h in plan.hosts]
+    etc_hosts_file(labdir).write_text("\n".join(lines) + "\n")
+    resolv_conf_file(labdir).write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
+
 def nsenter_argv(labdir: Path, hostname: str, netns: str) -> list[str]:
-    """The command prefix that runs a program inside a host: its network and its UTS namespace."""
-    return ["nsenter", f"--net={NETNS_DIR / netns}", f"--uts={uts_file(labdir, hostname)}", "--"]
+    """The command prefix that runs a program inside a host: its network, its hostname, its name files.
+
+    Every step execs the next (nsenter, unshare, sh), so the PID of the started process is the program's.
+    """
+    return [
+        "nsenter", f"--net={NETNS_DIR / netns}", f"--uts={uts_file(labdir, hostname)}", "--",
+        "unshare", "--mount", "--propagation", "private", "--",
+        "sh", "-c", _MOUNT_WRAPPER, "cloudops-lab-host", str(etc_hosts_file(labdir)), str(resolv_conf_file(labdir)),
+    ]  # fmt: skip
 
 
 def run_in_host(
