@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from cloudops.errors import Unavailable
+from cloudops.errors import InputError
 
 
 def hosts_up(labdir: Path, n: int = 4, registry: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -126,6 +126,6 @@ def fault_heal(
     from cloudops.lab.faults import Faults
 
     if kind is None and targets:
-        raise Unavailable("heal takes KIND before its TARGET")
+        raise InputError("heal takes KIND before its TARGET")
     healed = Faults(labdir, control).heal(kind, *targets)
     return [{"healed": f.kind, "target": " ".join(f.target)} for f in healed]

@@ -591,7 +591,7 @@ class NetBoxLab:
                 self._psql("CREATE DATABASE netbox OWNER netbox")
             log = p.base / "migrate.log"
             timings.time(
-                "migrate",
+                "database.migrate",
                 lambda: _run_streamed(
                     [str(venv / "bin" / "netbox"), "migrate", "--no-input"],
                     what="netbox migrate",
@@ -604,7 +604,7 @@ class NetBoxLab:
             token = secrets.token_hex(20)
             env = self._env() | {"NB_LAB_TOKEN": token}
             timings.time(
-                "admin",
+                "database.admin",
                 lambda: _run(
                     [str(venv / "bin" / "netbox"), "shell", "-c", SHELL_ADMIN],
                     what="admin user and token",
@@ -658,6 +658,9 @@ class NetBoxLab:
             ],
             what="pg_restore of the migrated database",
         )
+        # the dump holds its own admin token: this lab's token is that one from now on
+        self.paths.token_file.touch(mode=0o600)
+        self.paths.token_file.write_text(self.paths.ready_token.read_text())
 
     def reset_data(self) -> None:
         """Back to the migrated, empty database (admin and token kept): the data only, not the schema."""
