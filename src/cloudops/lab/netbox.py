@@ -689,6 +689,8 @@ class NetBoxLab:
                     "4",
                     "--timeout",
                     "120",
+                    "--graceful-timeout",  # kept-alive client connections must not hold a stop for 30 s
+                    "3",
                     "--pid",
                     str(p.gunicorn_pid),
                     "netbox.wsgi",
