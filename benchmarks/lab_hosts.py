@@ -71,8 +71,14 @@ def main() -> int:
             print(json.dumps(results[-1]), flush=True)
     if args.netbox:
         from cloudops.lab.netbox import benchmark_netbox
+        from cloudops.site.load import load_registry
 
-        print(json.dumps(benchmark_netbox(cold=args.netbox_cold)), flush=True)
+        examples = Path(__file__).resolve().parents[1] / "examples" / "testcloud"
+        registry = load_registry(examples).require_valid()
+        print(
+            json.dumps(benchmark_netbox(cold=args.netbox_cold, registry=registry, site="testcloud")),
+            flush=True,
+        )
     return 0
 
 

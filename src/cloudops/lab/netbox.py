@@ -1107,7 +1107,9 @@ def load_registry_into(nb: Any, o: NetBoxObjects) -> dict[str, int]:
 # ------------------------------------------------------------------------------------------ benchmark
 
 
-def benchmark_netbox(base_port: int = 28600, *, cold: bool = False) -> dict[str, Any]:
+def benchmark_netbox(
+    base_port: int = 28600, *, cold: bool = False, registry: Any = None, site: str = "lab"
+) -> dict[str, Any]:
     """NetBox start in a new lab dir (restore of the ready dump; with ``cold``, a full migrate) vs reuse.
 
     ``cold`` moves the machine's ready dump aside for the run (and puts it back), so the first start
@@ -1129,6 +1131,10 @@ def benchmark_netbox(base_port: int = 28600, *, cold: bool = False) -> dict[str,
             try:
                 first = lab.up()
                 out["first_start"] = {"total_s": first.total, **first.steps}
+                if registry is not None:
+                    t0 = time.monotonic()
+                    held = lab.load(registry, site)
+                    out["load"] = {"seconds": round(time.monotonic() - t0, 2), **held}
                 lab.down()
                 again = lab.up()
                 out["reuse"] = {"total_s": again.total, **again.steps}
