@@ -212,3 +212,22 @@ def test_name_lookups_inside_a_host_answer_at_once(hostlab: HostLab) -> None:
     assert float(seconds) < 1.0
     out = _ssh(hostlab, "kvm-02", "getent hosts kvm-01")
     assert out.stdout.split() == ["198.19.250.11", "kvm-01"]
+
+
+def test_a_supervisor_spawning_with_host_argv_records_the_programs_own_pid(hostlab: HostLab) -> None:
+    import time
+
+    hostlab.up(1, sshd=False)
+    proc = subprocess.Popen(
+        [*netns.host_argv(hostlab.labdir, "kvm-01"), "sleep", "30"], start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{proc.pid}/cmdline").read_bytes() != b"sleep\x0030\x00":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert Path(f"/proc/{proc.pid}/ns/net").readlink() != Path("/proc/self/ns/net").readlink()
+        assert proc.pid in netns.netns_pids(netns.load_plan(hostlab.labdir).host("kvm-01").netns)  # type: ignore[union-attr]
+    finally:
+        proc.kill()
+        proc.wait()

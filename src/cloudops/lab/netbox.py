@@ -43,7 +43,10 @@ from cloudops.lab import netns
 
 NETBOX_VERSION = "4.7.3"
 MIN_PYTHON = (3, 12)
-DEFAULT_BASE_PORT = 28400  # PostgreSQL = base, Redis = base + 1, NetBox HTTP = base + 2
+# PostgreSQL = base, Redis = base + 1, NetBox HTTP = base + 2; base = the lab's base port + 50 (the lab core
+# keeps offsets 50-99 for the companion components), or $CLOUDOPS_LAB_NETBOX_PORT.
+NETBOX_PORT_OFFSET = 50
+LAB_PORT_BASE = 16000
 MIGRATE_TIMEOUT = 1200.0
 READY_TIMEOUT = 120.0
 
@@ -196,7 +199,10 @@ class Ports:
 
 
 def default_base_port() -> int:
-    return int(os.environ.get("CLOUDOPS_LAB_NETBOX_PORT", DEFAULT_BASE_PORT))
+    explicit = os.environ.get("CLOUDOPS_LAB_NETBOX_PORT")
+    if explicit:
+        return int(explicit)
+    return int(os.environ.get("CLOUDOPS_LAB_PORT_BASE", LAB_PORT_BASE)) + NETBOX_PORT_OFFSET
 
 
 # ------------------------------------------------------------------------------------------ helpers

@@ -40,13 +40,15 @@ NETNS_DIR = Path("/run/netns")
 
 
 def lab_dir(explicit: Path | None = None) -> Path:
-    """The lab directory: ``explicit``, else ``$CLOUDOPS_LAB_DIR``, else ``~/.cache/cloudops/lab``."""
+    """The lab directory: ``explicit``, else ``$CLOUDOPS_LAB_DIR``, else ``$XDG_CACHE_HOME/cloudops/lab``
+    (``~/.cache/cloudops/lab``) — the lab core's convention."""
     if explicit is not None:
         return explicit
     env = os.environ.get("CLOUDOPS_LAB_DIR")
     if env:
         return Path(env)
-    return Path.home() / ".cache" / "cloudops" / "lab"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "cloudops" / "lab"
 
 
 def lab_prefix(labdir: Path) -> str:
@@ -537,6 +539,17 @@ def nsenter_argv(labdir: Path, hostname: str, netns: str) -> list[str]:
         "unshare", "--mount", "--propagation", "private", "--",
         "sh", "-c", _MOUNT_WRAPPER, "cloudops-lab-host", str(etc_hosts_file(labdir)), str(resolv_conf_file(labdir)),
     ]  # fmt: skip
+
+
+def host_argv(labdir: Path, hostname: str) -> list[str]:
+    """The argv prefix that runs a program inside lab host ``hostname`` (for a supervisor's spawn).
+
+    The PID of the spawned process is the program's own (every step of the prefix execs the next).
+    """
+    plan = load_plan(labdir)
+    if plan is None:
+        raise Unavailable(f"no lab hosts are up under {labdir} (run `cloudops lab up --hosts N`)")
+    return nsenter_argv(labdir, hostname, plan.host(hostname).netns)
 
 
 def run_in_host(
