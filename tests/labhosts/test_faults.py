@@ -282,3 +282,77 @@ def test_a_cut_host_loses_its_forwarded_loopback_services_and_heal_restores_them
         t.join()
     finally:
         server.close()
+
+
+def test_stop_mariadb_stops_a_recorded_real_mariadb_and_heal_starts_it_again(tmp_path: Path) -> None:
+    import shutil
+
+    if shutil.which("mariadbd", path="/usr/sbin:/usr/bin") is None:
+        pytest.skip("mariadb-server is not installed (scripts/test-deps installs it)")
+    labdir = tmp_path / "lab"
+    base = tmp_path / "mysql"
+    for d in ("data", "run", "log"):
+        (base / d).mkdir(parents=True)
+    subprocess.run(
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            "--user=root",
+            f"--datadir={base / 'data'}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sock = base / "run" / "mysqld.sock"
+    argv = [
+        "/usr/sbin/mariadbd",
+        "--no-defaults",
+        "--user=root",
+        f"--datadir={base / 'data'}",
+        f"--socket={sock}",
+        f"--port={port}",
+        "--bind-address=127.0.0.1",
+        "--skip-name-resolve",
+        f"--log-error={base / 'log' / 'error.log'}",
+        "--innodb-buffer-pool-size=16M",
+    ]
+
+    def ping() -> bool:
+        out = subprocess.run(
+            ["mariadb-admin", "--no-defaults", f"--socket={sock}", "-uroot", "ping"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return out.returncode == 0 and "is alive" in out.stdout
+
+    def wait_for(state: bool) -> None:
+        deadline = time.monotonic() + 30
+        while ping() != state:
+            assert time.monotonic() < deadline, (base / "log" / "error.log").read_text()[-500:]
+            time.sleep(0.1)
+
+    start_recorded(labdir, "mariadb", argv, base / "log" / "stdout.log")
+    control = RecordedServices(labdir)
+    try:
+        wait_for(True)
+        first = control.pids("mariadb", None)
+        faults = Faults(labdir, control)
+        fault = faults.apply("stop", "mariadb")
+        assert fault.undo["pids"] == first
+        assert not any(netns.pid_alive(p) for p in first)
+        assert not ping()
+        assert control.pids("mariadb", None) == []
+        faults.heal("stop", "mariadb")
+        wait_for(True)
+        assert control.pids("mariadb", None)[0] not in first
+        assert faults.active() == []
+    finally:
+        netns.stop_pids(control.pids("mariadb", None), timeout=20)
