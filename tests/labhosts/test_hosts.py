@@ -212,6 +212,9 @@ def test_name_lookups_inside_a_host_answer_at_once(hostlab: HostLab) -> None:
     assert float(seconds) < 1.0
     out = _ssh(hostlab, "kvm-02", "getent hosts kvm-01")
     assert out.stdout.split() == ["198.19.250.11", "kvm-01"]
+    # /sys is the host's own, as under `ip netns exec`: its interfaces only
+    out = _ssh(hostlab, "kvm-02", "ls /sys/class/net")
+    assert out.stdout.split() == ["eth0", "lo"]
 
 
 def test_a_supervisor_spawning_with_host_argv_records_the_programs_own_pid(hostlab: HostLab) -> None:

@@ -510,7 +510,13 @@ def leftovers(labdir: Path) -> list[str]:
 # Inside a host, the machine's resolver is unreachable: a name lookup would wait for its timeout (10 s for
 # Python's socket.getfqdn). Each process therefore gets a private mount namespace in which /etc/hosts lists
 # the lab's hosts and /etc/resolv.conf points at the host's own loopback (refused at once).
-_MOUNT_WRAPPER = 'mount --bind "$1" /etc/hosts 2>/dev/null; mount --bind "$2" /etc/resolv.conf 2>/dev/null; shift 2; exec "$@"'
+# Like `ip netns exec`, /sys is mounted afresh so /sys/class/net shows the host's own interfaces (the
+# Neutron linuxbridge agent reads it).
+_MOUNT_WRAPPER = (
+    'mount --bind "$1" /etc/hosts 2>/dev/null; mount --bind "$2" /etc/resolv.conf 2>/dev/null; '
+    "umount -l /sys 2>/dev/null && mount -t sysfs -o nosuid,nodev,noexec sysfs /sys; "
+    'shift 2; exec "$@"'
+)
 
 
 def etc_hosts_file(labdir: Path) -> Path:
