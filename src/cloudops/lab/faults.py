@@ -169,6 +169,33 @@ class ServiceControl(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ServiceHooks:
+    """``ServiceControl`` from four callables: the glue to a supervisor that keeps its own records
+    (the lab core's), e.g. ``ServiceHooks(pids=lambda s, h: ..., start=lambda s, h: ..., ...)``."""
+
+    pids_of: Callable[[str, str | None], list[int]]
+    start_of: Callable[[str, str | None], None]
+    ceph_run: Callable[..., str] | None = None
+    connection: Callable[[], Any] | None = None
+
+    def pids(self, service: str, host: str | None) -> list[int]:
+        return self.pids_of(service, host)
+
+    def start(self, service: str, host: str | None) -> None:
+        self.start_of(service, host)
+
+    def ceph(self, *args: str) -> str:
+        if self.ceph_run is None:
+            raise Unavailable("the lab's Ceph is not up: `cloudops lab up` first")
+        return self.ceph_run(*args)
+
+    def compute(self) -> Any:
+        if self.connection is None:
+            raise Unavailable("the lab cloud is not up (no openstacksdk connection): `cloudops lab up` first")
+        return self.connection()
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceRecord:
     """How the lab started one service process: enough to find it and start it again."""
