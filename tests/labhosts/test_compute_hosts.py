@@ -224,3 +224,24 @@ def test_disable_compute_is_what_an_operator_does_and_heal_enables_it(
     )
     faults.heal()
     assert _compute(cloud, "kvm-01").status == "enabled"
+
+
+def test_noout_sets_the_ceph_flag_and_heal_unsets_it(compute_hosts: tuple[Any, Any, HostLab]) -> None:
+    import subprocess
+
+    from cloudops.lab.faults import RecordedServices
+
+    lab, _, _ = compute_hosts
+    conf = lab.layout.ceph_conf
+
+    def flags() -> list[str]:
+        out = subprocess.run(["ceph", "-c", str(conf), "osd", "dump", "-f", "json"], capture_output=True,
+                             text=True, timeout=30, check=True).stdout  # fmt: skip
+        return str(json.loads(out)["flags"]).split(",")
+
+    assert "noout" not in flags()
+    faults = Faults(lab.layout.root, RecordedServices(lab.layout.root, ceph_conf=conf))
+    faults.apply("noout")
+    assert "noout" in flags()
+    faults.heal("noout")
+    assert "noout" not in flags()
