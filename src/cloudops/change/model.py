@@ -98,11 +98,6 @@ class Observation(_Frozen):
         return f"rc={self.rc} {text}".rstrip()
 
 
-class PreAudit(_Frozen):
-    action: Action
-    observed: Observation | None = None  # filled in when the plan is made
-
-
 class Expect(_Frozen):
     rc: int | None = 0
     contains: str | None = None
@@ -126,6 +121,16 @@ class Expect(_Frozen):
             if missing:
                 return missing
         return None
+
+
+class PreAudit(_Frozen):
+    """A read-only action run when the plan is made (its result kept in ``observed``) and again just
+    before the change is applied; the two must agree. When the state before this change depends on
+    earlier changes of the same plan, give ``expect`` instead: the re-run must then meet it."""
+
+    action: Action
+    observed: Observation | None = None
+    expect: Expect | None = None
 
 
 def _subset_mismatch(want: Any, have: Any, path: str) -> str | None:
