@@ -688,6 +688,13 @@ _PLAIN_RO = frozenset(
 )  # fmt: skip
 
 
+_PLAIN_DES = frozenset(
+    {"rm", "rmdir", "shred", "dd", "wipefs", "truncate", "sgdisk", "fdisk", "parted", "sfdisk", "blkdiscard",
+     "lvremove", "vgremove", "pvremove", "zap", "reboot", "poweroff", "halt", "shutdown", "kill", "pkill",
+     "killall"}
+)  # fmt: skip
+
+
 def _plain(tool: str, args: Sequence[str]) -> Classification:
     words = _positionals(args)
     if tool in ("env", "printenv"):
@@ -818,6 +825,8 @@ def classify_argv(argv: Sequence[str]) -> Classification:
         return handler(args[1:])
     if tool in _PLAIN_RO:
         return _plain(tool, args[1:])
+    if tool in _PLAIN_DES or tool.startswith("mkfs"):
+        return _c(DES, f"{tool} destroys data or stops processes")
     return _c(MUT, f"unknown command {tool!r}: treated as mutating")
 
 

@@ -179,6 +179,15 @@ def command_plan(
     )
 
 
+def as_action(command: str) -> ShellAction:
+    """An argument vector when the command needs no shell, else an explicit shell string."""
+    import shlex
+
+    if any(ch in command for ch in "|;&<>$`*?"):
+        return ShellAction(shell=command)
+    return ShellAction(argv=tuple(shlex.split(command)))
+
+
 def render_plan(plan: Plan) -> str:
     """The text a person reads before approving: every change with its command, effect, class, revert
     and the evidence its pre-audit observed."""

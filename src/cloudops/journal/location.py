@@ -51,9 +51,9 @@ def slug(label: str) -> str:
 
 
 def new_session_id(label: str = "cli", when: datetime | None = None) -> str:
-    """``20261124T140455Z-<label>-<4 hex>``: sortable by time, readable, unique enough per site."""
+    """``20261124T140455Z-<user>-<label>-<4 hex>``: sorts by time, says who and what, unique per site."""
     stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{slug(label)}-{secrets.token_hex(2)}"
+    return f"{stamp}-{slug(who()['user'])[:16]}-{slug(label)}-{secrets.token_hex(2)}"
 
 
 def current_session() -> str:
