@@ -48,7 +48,7 @@ def _positionals(args: Sequence[str], value_opts: frozenset[str] = frozenset()) 
             break
         if arg.startswith("-"):
             if "=" not in arg and (
-                arg in value_opts or any(arg.startswith(p) for p in value_opts if p.endswith("*"))
+                arg in value_opts or any(arg.startswith(p[:-1]) for p in value_opts if p.endswith("*"))
             ):
                 skip = True
             continue
@@ -68,7 +68,7 @@ _OS_MUT_VERBS = frozenset(
         "confirm", "abort", "force", "extend", "retype", "snapshot", "backup", "move", "trigger",
         "apply", "execute", "cancel", "finish", "upgrade", "scale", "rotate", "stage", "deploy",
         "undeploy", "provide", "inspect", "clean", "power", "rollback", "resolve", "associate",
-        "disassociate", "register", "unregister", "export", "ssh", "rebalance", "reset",
+        "disassociate", "register", "unregister", "export", "ssh", "rebalance", "reset", "revoke",
     }
 )  # fmt: skip
 _OS_DES_VERBS = frozenset({"delete", "purge", "destroy", "erase", "cleanup", "prune"})
@@ -160,11 +160,16 @@ def _juju(args: Sequence[str]) -> Classification:
             a in ("--reset", "--file") or a.startswith(("--reset=", "--file=")) for a in args
         ):
             return _c(MUT, f"juju {cmd} with an assignment")
+        from cloudops.redact import is_secret_key
+
+        keys = rest[1:] if cmd == "config" else rest
+        if any(is_secret_key(k) for k in keys):
+            return _c(SEC, f"juju {cmd} prints a secret-looking key")
         return _c(RO, f"juju {cmd} without an assignment")
     if cmd in ("switch",):
         return _c(RO if not rest else MUT, "juju switch")
-    if cmd in ("run", "exec", "ssh", "scp", "debug-hooks", "debug-code"):
-        if cmd == "run" and any(
+    if cmd in ("run", "run-action", "exec", "ssh", "scp", "debug-hooks", "debug-code"):
+        if cmd in ("run", "run-action") and any(
             w in ("authorize-charm", "generate-root-ca", "get-csr", "upload-signed-csr") for w in rest
         ):
             return _c(SEC, "juju run of an action handling secret material")
@@ -641,6 +646,8 @@ def _clusterctl(args: Sequence[str]) -> Classification:
         or (cmd == "move" and "--dry-run" in args)
     ):
         return _c(RO, f"clusterctl {cmd} {sub}".strip())
+    if cmd == "init" and sub == "list-images":
+        return _c(RO, "clusterctl init list-images")
     if cmd == "delete":
         return _c(DES, "clusterctl delete")
     return _c(MUT, f"clusterctl {cmd} {sub}".strip())
