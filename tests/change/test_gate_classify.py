@@ -37,10 +37,7 @@ def test_the_table_holds_at_least_100_openstack_and_juju_commands() -> None:
 
 @pytest.mark.parametrize(("where", "expected", "command"), ROWS, ids=[r[0] for r in ROWS])
 def test_classify_real_command(where: str, expected: str, command: str) -> None:
-    if command.startswith("sh:"):
-        got = classify_shell(command[3:])
-    else:
-        got = classify_argv(shlex.split(command))
+    got = classify_shell(command[3:]) if command.startswith("sh:") else classify_argv(shlex.split(command))
     assert got.change_class == ChangeClass(expected), f"{where}: {command!r} -> {got}"
 
 
