@@ -60,7 +60,7 @@ class GateSite:
         return state
 
     def approve(self, plan: Path, answer: Callable[[str, str | None], str] | None = None) -> tuple[int, str]:
-        """Run `cloudops approve` under a real pty (pexpect); answer each prompt; return (exit, transcript)."""
+        """Run `cloudops approve` under a real pty (pexpect), answer each prompt; (exit, transcript)."""
         import pexpect
 
         child = pexpect.spawn(
