@@ -108,7 +108,7 @@ def test_6_concurrent_apply(gate_site: GateSite) -> None:
         assert "another apply holds the lock for site testcloud (pid " in second.stderr
         assert not (gate_site.world / "fast").exists()
     finally:
-        out, err = first.communicate(timeout=30)
+        _out, err = first.communicate(timeout=30)
     assert first.returncode == 0, err
     assert gate_site.world_state() == {"slow": "<dir>"}
 

@@ -23,8 +23,12 @@ def locate(root: Any, path: Sequence[str | int], file: str) -> Location:
     node = root
     best = node_position(root)
     for i, key in enumerate(path):
-        if isinstance(node, dict) and key in node or isinstance(node, list) and isinstance(key, int) and (
-            0 <= key < len(node)
+        if (
+            isinstance(node, dict)
+            and key in node
+            or isinstance(node, list)
+            and isinstance(key, int)
+            and (0 <= key < len(node))
         ):
             last = i == len(path) - 1
             pos = value_position(node, key) if last else key_position(node, key)
@@ -60,9 +64,9 @@ def _reason(err: dict[str, Any]) -> str:
     return msg
 
 
-def validate(model: type[M], node: Any, file: str, *, prefix: Sequence[str | int] = ()) -> tuple[
-    M | None, list[Finding]
-]:
+def validate(
+    model: type[M], node: Any, file: str, *, prefix: Sequence[str | int] = ()
+) -> tuple[M | None, list[Finding]]:
     """Build ``model`` from ``node``; on failure, one finding per pydantic error, located in ``file``."""
     try:
         return model.model_validate(node), []
