@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -34,7 +35,7 @@ def test_a_fresh_chain_is_clean(tmp_path: Path) -> None:
     assert [r.seq for r in journal.records()] == [0, 1, 2, 3, 4]
     records = list(journal.records())
     assert records[0].prev == "0" * 64
-    assert all(b.prev == a.digest for a, b in zip(records, records[1:], strict=False))
+    assert all(b.prev == a.digest for a, b in itertools.pairwise(records))
 
 
 def test_edited_record_is_detected(tmp_path: Path) -> None:
