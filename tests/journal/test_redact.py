@@ -38,7 +38,10 @@ def test_patterns(text: str, expected: str) -> None:
 
 
 def test_private_key_block() -> None:
-    pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+    pem = (
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\nAAAA\n"
+        "-----END OPENSSH PRIVATE KEY-----\n"
+    )
     out = Redactor().text(f"key:\n{pem}done")
     assert "b3BlbnNzaC1rZXktdjEAAAA" not in out
     assert out.endswith("done")

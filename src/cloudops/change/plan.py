@@ -149,9 +149,7 @@ def command_plan(
     revert_model = None
     if verdict.change_class != ChangeClass.READ_ONLY:
         if revert:
-            revert_model = Revert(
-                action=ShellAction(shell=revert) if " " in revert else ShellAction(argv=(revert,))
-            )
+            revert_model = Revert(action=as_action(revert))
         else:
             revert_model = Revert(
                 procedure="none given: the approver decides whether this change may go without one"
