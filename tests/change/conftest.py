@@ -99,3 +99,28 @@ def gate_site(tmp_path: Path) -> GateSite:
         "TERM": "dumb",
     }
     return GateSite(tmp_path, repo, state, world, env)
+
+
+@pytest.fixture(scope="session")
+def lab_cloud(request: pytest.FixtureRequest) -> object:
+    """An openstacksdk connection to the lab (admin). Uses the lab's own session fixture when it is
+    visible from here (``lab_up``, cloudops.lab); skips with the reason otherwise.
+
+    ``CLOUDOPS_TEST_CLOUD=<cloud>`` (with ``OS_CLIENT_CONFIG_FILE``) points it at a lab that is already
+    up, e.g. one started by `cloudops lab up` in another shell."""
+    name = os.environ.get("CLOUDOPS_TEST_CLOUD")
+    if name:
+        import openstack
+
+        return openstack.connect(cloud=name)
+    try:
+        from cloudops.lab.identity import connect  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        pytest.skip("the lab (cloudops.lab, branch lab) is not merged: no lab to mutate")
+    try:
+        lab = request.getfixturevalue("lab_up")
+    except pytest.FixtureLookupError:
+        pytest.skip(
+            "the lab's `lab_up` fixture is not visible from tests/change (move it to tests/conftest.py)"
+        )
+    return connect(lab)
