@@ -46,7 +46,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Keystone Fernet tokens (they start with gAAAAA and are long).
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{60,}"), MASK),
     # user:password@ in URLs.
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+):[^\s@/]+@"), rf"\1:{MASK}@"),
+    (re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^\s:/@]+):[^\s@/]+@"), rf"\1:{MASK}@"),
     # Command-line options that carry a secret: --password X, --os-password=X, --secret X, --token X.
     (
         re.compile(
@@ -61,7 +61,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"""(?ix)
-            (?P<k>["']?[a-z0-9_.-]*(pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|
+            (?P<k>(?<![a-z0-9_.-])["']?[a-z0-9_.-]*(pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|
                auth[_-]?key|unseal[_-]?key|root[_-]?key)[a-z0-9_.-]*["']?)
             (?P<sep>\s*[:=]\s*)
             (?P<v>"[^"\n]*"|'[^'\n]*'|[^\s,;}"'\]]+)
@@ -69,6 +69,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "",  # handled by _key_value
     ),
+)
+
+
+# Every pattern above needs one of these words or marks; text without any is returned untouched.
+_HINT = re.compile(
+    r"(?i)pass|secret|token|key|unseal|credential|bearer|basic|x-auth|x-subject|gAAAAA|://|-p\S|-----BEGIN"
 )
 
 
@@ -113,6 +119,8 @@ class Redactor:
         """``text`` with every known secret and every secret-looking pattern masked."""
         if self._literal is not None:
             text = self._literal.sub(MASK, text)
+        if not _HINT.search(text):
+            return text  # the common case: nothing that any pattern below could match
         for pattern, repl in _PATTERNS:
             text = pattern.sub(repl, text) if repl else pattern.sub(_key_value, text)
         return text
