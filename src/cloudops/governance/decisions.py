@@ -72,9 +72,7 @@ class Decision:
     @property
     def body(self) -> str:
         """The record without its status line: what must never change once accepted."""
-        return "\n".join(
-            ln for ln in self.text.splitlines() if not ln.startswith("Status:")
-        ).strip()
+        return "\n".join(ln for ln in self.text.splitlines() if not ln.startswith("Status:")).strip()
 
     def as_row(self) -> dict[str, object]:
         return {

@@ -48,18 +48,19 @@ def prefix(root: Path) -> str | None:
 
 
 def has_head(root: Path) -> bool:
-    return subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "-q", "--verify", "HEAD"], capture_output=True, check=False
-    ).returncode == 0
+    return (
+        subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "-q", "--verify", "HEAD"], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
 
 
 def listed_files(root: Path) -> list[str]:
     """Tracked and untracked-but-not-ignored files under ``root``, relative to it; a walk outside git."""
     if prefix(root) is None:
         return sorted(
-            str(p.relative_to(root))
-            for p in root.rglob("*")
-            if p.is_file() and ".git" not in p.parts
+            str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.parts
         )
     out = git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
     return sorted({f for f in out.split("\0") if f and (root / f).is_file()})
@@ -111,9 +112,12 @@ def show(root: Path, rev: str, relpath: str) -> str | None:
 def is_ignored(root: Path, relpath: str) -> bool:
     if prefix(root) is None:
         return False
-    return subprocess.run(
-        ["git", "-C", str(root), "check-ignore", "-q", "--", relpath], capture_output=True, check=False
-    ).returncode == 0
+    return (
+        subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "-q", "--", relpath], capture_output=True, check=False
+        ).returncode
+        == 0
+    )
 
 
 def short(root: Path, rev: str) -> str:

@@ -164,7 +164,9 @@ def close(root: Path, ident: str, remedy: str, *, status: str = "closed") -> Row
     if row is None:
         raise InputError(f"no row {ident} in the ledger", where=LEDGER_FILE)
     if len(row.cells) != len(COLUMNS):
-        raise InputError("the row is malformed; fix it first (cloudops lint)", where=f"{LEDGER_FILE}:{row.line}")
+        raise InputError(
+            "the row is malformed; fix it first (cloudops lint)", where=f"{LEDGER_FILE}:{row.line}"
+        )
     cells = dict(zip(COLUMNS, row.cells, strict=True))
     cells["status"] = status
     cells["remedy"] = remedy

@@ -106,7 +106,9 @@ def load_bundle(root: Path, *, display: str = BUNDLE_FILE) -> tuple[LoadedBundle
         where = exc.where if isinstance(exc.where, Location) else Location(display)
         return None, [Finding("bundle.parse", Verdict.FAIL, display, exc.reason, where=where)]
     if node is None:
-        return None, [Finding("bundle.parse", Verdict.FAIL, display, "empty file", where=Location(display, 1))]
+        return None, [
+            Finding("bundle.parse", Verdict.FAIL, display, "empty file", where=Location(display, 1))
+        ]
     if isinstance(node, dict) and isinstance(node.get("machines"), dict):
         # Juju writes machine ids as strings ('0') or ints (0); normalise for the model only.
         plain = dict(node)

@@ -25,10 +25,30 @@ CHANNEL = r"^([A-Za-z0-9._-]+/)?(stable|candidate|beta|edge)(/[A-Za-z0-9._-]+)?$
 # The charms whose channel track must equal a component track, by component.
 TRACKED_CHARMS: dict[str, tuple[str, ...]] = {
     "openstack": (
-        "keystone", "glance", "nova-cloud-controller", "nova-compute", "placement", "neutron-api",
-        "neutron-api-plugin-ovn", "cinder", "cinder-ceph", "openstack-dashboard", "heat", "octavia",
-        "barbican", "barbican-vault", "magnum", "designate", "aodh", "gnocchi", "ceilometer",
-        "masakari", "manila", "swift-proxy", "swift-storage", "octavia-ovn-chassis",
+        "keystone",
+        "glance",
+        "nova-cloud-controller",
+        "nova-compute",
+        "placement",
+        "neutron-api",
+        "neutron-api-plugin-ovn",
+        "cinder",
+        "cinder-ceph",
+        "openstack-dashboard",
+        "heat",
+        "octavia",
+        "barbican",
+        "barbican-vault",
+        "magnum",
+        "designate",
+        "aodh",
+        "gnocchi",
+        "ceilometer",
+        "masakari",
+        "manila",
+        "swift-proxy",
+        "swift-storage",
+        "octavia-ovn-chassis",
     ),
     "ceph": ("ceph-mon", "ceph-osd", "ceph-radosgw", "ceph-fs", "ceph-dashboard"),
     "ovn": ("ovn-central", "ovn-chassis", "ovn-dedicated-chassis"),
@@ -83,9 +103,11 @@ class VersionLock(_Strict):
 
 def channel_track(channel: str) -> str | None:
     """``2024.1/stable`` → ``2024.1``; ``stable`` → None."""
-    return channel.split("/", 1)[0] if "/" in channel and channel.split("/", 1)[0] not in (
-        "stable", "candidate", "beta", "edge"
-    ) else None
+    return (
+        channel.split("/", 1)[0]
+        if "/" in channel and channel.split("/", 1)[0] not in ("stable", "candidate", "beta", "edge")
+        else None
+    )
 
 
 @dataclass(frozen=True)
@@ -112,9 +134,9 @@ def load_versions(root: Path, *, display: str = VERSIONS_FILE) -> tuple[LoadedLo
         where = exc.where if isinstance(exc.where, Location) else Location(display)
         return None, [Finding("versions.parse", Verdict.FAIL, display, exc.reason, where=where)]
     if node is None:
-        return None, [Finding("versions.parse", Verdict.FAIL, display, "empty file", where=Location(display, 1))]
+        return None, [
+            Finding("versions.parse", Verdict.FAIL, display, "empty file", where=Location(display, 1))
+        ]
     lock, errors = schema.validate(VersionLock, node, display)
-    findings = [
-        Finding("versions.parse", e.verdict, e.subject, e.message, where=e.where) for e in errors
-    ]
+    findings = [Finding("versions.parse", e.verdict, e.subject, e.message, where=e.where) for e in errors]
     return (LoadedLock(lock, node, display) if lock else None), findings

@@ -37,6 +37,25 @@ def render_line(f: Finding) -> str:
     return f"{at}: {f.check}: {f.message}"
 
 
+ALLOW = "lint: allow="
+
+
+def _allowed(ctx: LintContext, f: Finding) -> bool:
+    """A finding waived on its own line by ``lint: allow=<rule-id>`` (never for secrets)."""
+    if f.check == "secrets" or f.where is None or not f.where.line:
+        return False
+    text = ctx.text(str(f.where.file))
+    if not text or ALLOW not in text:
+        return False
+    lines = text.splitlines()
+    line = lines[f.where.line - 1] if f.where.line <= len(lines) else ""
+    return (
+        any(tok.strip(",;") == f.check for tok in line.split(ALLOW, 1)[1].split()[:1])
+        if ALLOW in line
+        else False
+    )
+
+
 def _load_rules() -> None:
     from cloudops.governance.lint import (  # noqa: F401  (registration by import)
         rules_records,
@@ -62,9 +81,8 @@ def run_lint(root: Path, *, only: list[str] | None = None) -> LintReport:
         try:
             findings.extend(r.func(ctx))
         except Exception as exc:  # a crashing rule is a finding; the other rules still run
-            findings.append(
-                Finding(r.id, Verdict.FAIL, r.id, f"rule crashed: {type(exc).__name__}: {exc}")
-            )
+            findings.append(Finding(r.id, Verdict.FAIL, r.id, f"rule crashed: {type(exc).__name__}: {exc}"))
+    findings = [f for f in findings if not _allowed(ctx, f)]
     findings.sort(
         key=lambda f: (
             str(f.where.file) if f.where else "",

@@ -57,7 +57,11 @@ def decisions_number(ctx: LintContext) -> Iterator[Finding]:
     for d in ctx.decisions:
         if d.number in first:
             yield fail(
-                "decisions.number", DF, d.line, f"{d.id} is used twice (first at line {first[d.number].line})", d.id
+                "decisions.number",
+                DF,
+                d.line,
+                f"{d.id} is used twice (first at line {first[d.number].line})",
+                d.id,
             )
         else:
             first[d.number] = d
@@ -93,13 +97,23 @@ def decisions_supersedes(ctx: LintContext) -> Iterator[Finding]:
     for d in ctx.decisions:
         by = d.superseded_by
         if by is not None and by not in ids:
-            yield fail("decisions.supersedes", DF, d.status_line, f"{d.id}: superseded by {by}, which does not exist", d.id)
+            yield fail(
+                "decisions.supersedes",
+                DF,
+                d.status_line,
+                f"{d.id}: superseded by {by}, which does not exist",
+                d.id,
+            )
         if by == d.id:
             yield fail("decisions.supersedes", DF, d.status_line, f"{d.id}: supersedes itself", d.id)
         for target in d.supersedes:
             if target not in ids:
                 yield fail(
-                    "decisions.supersedes", DF, d.supersedes_line, f"{d.id}: supersedes {target}, which does not exist", d.id
+                    "decisions.supersedes",
+                    DF,
+                    d.supersedes_line,
+                    f"{d.id}: supersedes {target}, which does not exist",
+                    d.id,
                 )
 
 
@@ -135,7 +149,10 @@ def ledger_rows(ctx: LintContext) -> Iterator[Finding]:
             yield fail("ledger.row", ledger.LEDGER_FILE, row.line, f"{row.id or 'row'}: {problem}", row.id)
         if row.id in seen:
             yield fail(
-                "ledger.row", ledger.LEDGER_FILE, row.line, f"{row.id} is used twice (first at line {seen[row.id]})"
+                "ledger.row",
+                ledger.LEDGER_FILE,
+                row.line,
+                f"{row.id} is used twice (first at line {seen[row.id]})",
             )
         seen.setdefault(row.id, row.line)
 
@@ -147,7 +164,9 @@ def changelog_items(ctx: LintContext) -> Iterator[Finding]:
         return
     for entry in changelog.parse(text):
         if not entry.items:
-            yield fail("changelog.item", changelog.CHANGELOG_FILE, entry.line, f"entry {entry.title!r} has no items")
+            yield fail(
+                "changelog.item", changelog.CHANGELOG_FILE, entry.line, f"entry {entry.title!r} has no items"
+            )
         for item in entry.items:
             missing = item.missing()
             if missing:
@@ -187,6 +206,8 @@ def links(ctx: LintContext) -> Iterator[Finding]:
                 path = target.split("#", 1)[0].split("?", 1)[0]
                 if not path:
                     continue
-                resolved = (ctx.root / base / path) if not path.startswith("/") else ctx.root / path.lstrip("/")
+                resolved = (
+                    (ctx.root / base / path) if not path.startswith("/") else ctx.root / path.lstrip("/")
+                )
                 if not resolved.exists():
                     yield fail("links", rel, n, f"link {target} does not resolve")

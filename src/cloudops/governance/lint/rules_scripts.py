@@ -19,7 +19,9 @@ SHELL_FENCE = re.compile(r"^\s*(```|~~~)\s*(bash|sh|shell)\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 ADDRESS = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?(?![\d.])")
 HOSTNAME_TOKEN = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9][a-z0-9-]*[a-z0-9])(?![A-Za-z0-9-])")
-UUID = re.compile(r"(?<![0-9A-Fa-f-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Fa-f-])")
+UUID = re.compile(
+    r"(?<![0-9A-Fa-f-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Fa-f-])"
+)
 
 
 def harness_for(script: str) -> str:
@@ -34,14 +36,18 @@ def _executable(path: Path) -> bool:
         return False
 
 
-@rule("scripts.harness", "every executable under scripts/ has an executable harness tests/<name>/run-tests.sh")
+@rule(
+    "scripts.harness", "every executable under scripts/ has an executable harness tests/<name>/run-tests.sh"
+)
 def scripts_harness(ctx: LintContext) -> Iterator[Finding]:
     for script in ctx.scripts:
         if not _executable(ctx.root / script):
             continue
         harness = harness_for(script)
         if not (ctx.root / harness).exists():
-            yield fail("scripts.harness", script, 1, f"no harness: create {harness} (no script ships without one)")
+            yield fail(
+                "scripts.harness", script, 1, f"no harness: create {harness} (no script ships without one)"
+            )
         elif not _executable(ctx.root / harness):
             yield fail("scripts.harness", script, 1, f"its harness {harness} is not executable (chmod +x)")
 

@@ -18,8 +18,7 @@ BASELINE = ".secrets.baseline"
 @rule("secrets", "detect-secrets finds nothing outside the baseline .secrets.baseline")
 def secrets(ctx: LintContext) -> Iterator[Finding]:
     try:
-        from detect_secrets import SecretsCollection
-        from detect_secrets.core import baseline as ds_baseline
+        from detect_secrets.core.secrets_collection import SecretsCollection
         from detect_secrets.settings import default_settings, transient_settings
     except ImportError:
         yield fail("secrets", ".", None, "detect-secrets is not installed (pip install detect-secrets)")
@@ -32,7 +31,10 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
     if base_path.is_file():
         try:
             data = json.loads(base_path.read_text(encoding="utf-8"))
-            settings = {"plugins_used": data.get("plugins_used", []), "filters_used": data.get("filters_used", [])}
+            settings = {
+                "plugins_used": data.get("plugins_used", []),
+                "filters_used": data.get("filters_used", []),
+            }
             with transient_settings(settings):
                 known = SecretsCollection.load_from_baseline(data)
         except (ValueError, KeyError, TypeError) as exc:

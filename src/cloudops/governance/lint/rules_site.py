@@ -106,7 +106,9 @@ def bundle_channel(ctx: LintContext) -> Iterator[Finding]:
             )
 
 
-@rule("bundle.placement", "every bundle machine maps to a registry host (tags=<hostname>); every `to` resolves")
+@rule(
+    "bundle.placement", "every bundle machine maps to a registry host (tags=<hostname>); every `to` resolves"
+)
 def bundle_placement(ctx: LintContext) -> Iterator[Finding]:
     bundle = ctx.bundle[0]
     if bundle is None:
@@ -153,9 +155,13 @@ def bundle_placement(ctx: LintContext) -> Iterator[Finding]:
                 problem = f"placement {directive!r} is not machine, lxd:machine or application/unit"
             elif target is not None and target.isdigit() and target not in bundle.bundle.machines:
                 problem = f"placement {directive!r}: machine {target} is not declared under machines"
-            elif target is not None and not target.isdigit() and target != "new":
-                if target.split("/")[0] not in apps:
-                    problem = f"placement {directive!r}: no application {target.split('/')[0]}"
+            elif (
+                target is not None
+                and not target.isdigit()
+                and target != "new"
+                and target.split("/")[0] not in apps
+            ):
+                problem = f"placement {directive!r}: no application {target.split('/')[0]}"
             if problem:
                 yield fail(
                     "bundle.placement",
