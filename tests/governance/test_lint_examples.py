@@ -35,7 +35,10 @@ def test_cli_lint_json_and_exit_1(repo: Path) -> None:
     bundle.write_text(bundle.read_text().replace("tags=kvm-02", "tags=kvm-20"))
     out = cloudops("--repo", str(repo), "lint")
     assert out.returncode == 1
-    assert out.stdout == "bundle.yaml:11: bundle.placement: machine 1: tags=kvm-20 is not a host of the registry\n"
+    assert (
+        out.stdout
+        == "bundle.yaml:11: bundle.placement: machine 1: tags=kvm-20 is not a host of the registry\n"
+    )
     js = cloudops("--repo", str(repo), "lint", "-f", "json")
     assert js.returncode == 1
     doc = json.loads(js.stdout)
@@ -54,7 +57,9 @@ def test_cli_lint_json_and_exit_1(repo: Path) -> None:
 
 
 def test_cli_lint_only_some_rules(repo: Path) -> None:
-    (repo / "bundle.yaml").write_text((repo / "bundle.yaml").read_text().replace("tags=kvm-02", "tags=kvm-20"))
+    (repo / "bundle.yaml").write_text(
+        (repo / "bundle.yaml").read_text().replace("tags=kvm-02", "tags=kvm-20")
+    )
     out = cloudops("--repo", str(repo), "lint", "--rule", "decisions", "--rule", "links")
     assert out.returncode == 0
     assert "5 rule(s)" in out.stderr

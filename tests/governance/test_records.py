@@ -78,8 +78,18 @@ def test_show_unknown_is_one_line_exit_2(repo: Path) -> None:
 
 def test_ledger_add_list_close(repo: Path) -> None:
     out = cloudops(
-        "--repo", str(repo), "ledger", "add", "--exposed", "NetBox API token in shell history",
-        "--where", "jumphost ~/.bash_history", "--severity", "high", "--evidence", "incident | OPS-7",
+        "--repo",
+        str(repo),
+        "ledger",
+        "add",
+        "--exposed",
+        "NetBox API token in shell history",
+        "--where",
+        "jumphost ~/.bash_history",
+        "--severity",
+        "high",
+        "--evidence",
+        "incident | OPS-7",
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == "SL-003: added to docs/security-ledger.md\n"
@@ -100,15 +110,30 @@ def test_ledger_add_list_close(repo: Path) -> None:
         "remedy": "token revoked and reissued",
         "evidence": "incident | OPS-7",
     }
-    assert [r["id"] for r in json.loads(cloudops("--repo", str(repo), "ledger", "list", "--open", "-f", "json").stdout)] == [
-        "SL-002"
-    ]
+    assert [
+        r["id"]
+        for r in json.loads(cloudops("--repo", str(repo), "ledger", "list", "--open", "-f", "json").stdout)
+    ] == ["SL-002"]
     assert run_lint(repo).lines() == []
 
 
 def test_ledger_refuses_bad_rows(repo: Path) -> None:
-    out = cloudops("--repo", str(repo), "ledger", "add", "--exposed", "x", "--where", "y", "--severity", "high",
-                   "--evidence", "z", "--status", "closed")
+    out = cloudops(
+        "--repo",
+        str(repo),
+        "ledger",
+        "add",
+        "--exposed",
+        "x",
+        "--where",
+        "y",
+        "--severity",
+        "high",
+        "--evidence",
+        "z",
+        "--status",
+        "closed",
+    )
     assert out.returncode == 2
     assert out.stderr == "cloudops: error: ledger row: a closed row names its remedy\n"
     out = cloudops("--repo", str(repo), "ledger", "close", "SL-404", "--remedy", "x")
