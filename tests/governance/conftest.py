@@ -83,3 +83,11 @@ def line_of(path: Path, needle: str) -> int:
         if needle in ln:
             return n
     raise AssertionError(f"{needle!r} not in {path}")
+
+
+@pytest.fixture(autouse=True)
+def _private_lint_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The secrets cache of these tests lives in their own temporary directory, never in ~/.cache."""
+    cache = tmp_path_factory.getbasetemp() / "lint-cache"
+    monkeypatch.setenv("CLOUDOPS_CACHE_DIR", str(cache))
+    return cache

@@ -170,7 +170,7 @@ def test_refuses_without_evidence_when_not_in_a_terminal(repo: Path) -> None:
 
 def test_refuses_a_credential_file(repo: Path) -> None:
     (repo / "clouds.yaml").write_text("clouds: {}\n")
-    with pytest.raises(Refusal, match="clouds.yaml looks like a credential file"):
+    with pytest.raises(Refusal, match=r"clouds\.yaml looks like a credential file"):
         deliver.plan(repo, default_why="x")
 
 

@@ -448,3 +448,19 @@ def test_a_baselined_finding_passes(repo: Path) -> None:
     ).stdout
     (repo / ".secrets.baseline").write_text(baseline)
     assert run_lint(repo).findings == []
+
+
+def test_secrets_cache_holds_no_secret_and_gives_the_same_verdict(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLOUDOPS_CACHE_DIR", str(tmp_path / "cache"))
+    _secret(repo)
+    cold = run_lint(repo, only=["secrets"]).lines()
+    cache_text = (tmp_path / "cache" / "lint-secrets.json").read_text()
+    assert "x7Kq2mZ9vR4tW8yB1nC5fH3jL6pD0sG2aE4u" not in cache_text
+    warm = run_lint(repo, only=["secrets"]).lines()
+    assert cold == warm
+    assert len(cold) == 1
+    # the content changes: the cache entry no longer applies
+    (repo / "runbooks/ops-check-services.md").write_text("# clean\n")
+    assert run_lint(repo, only=["secrets"]).lines() == []

@@ -63,9 +63,16 @@ def _load_rules() -> None:
     )
 
 
+MODULE_ORDER = ("rules_site", "rules_records", "rules_scripts", "rules_secrets")
+
+
 def all_rules() -> list[Rule]:
+    """Every rule, in a fixed order: site files, records, scripts, secrets (registration order within)."""
     _load_rules()
-    return list(RULES)
+    position = {r.id: i for i, r in enumerate(RULES)}
+    return sorted(
+        RULES, key=lambda r: (MODULE_ORDER.index(r.func.__module__.rsplit(".", 1)[-1]), position[r.id])
+    )
 
 
 def run_lint(root: Path, *, only: list[str] | None = None) -> LintReport:
