@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "examples" / "roosevelt"
 CLOUDOPS = [sys.executable, "-m", "cloudops"]
-RUNBOOK = """# Synthetic runbook {i}
+RUNBOOK = (
+    """# Synthetic runbook {i}
 
 Read-only check {i}; see [the decisions](../docs/decisions.md) and [the index](README.md).
 
@@ -30,7 +31,9 @@ juju status --format=yaml nova-compute
 ```
 
 Compare the output with the as-built record; note any difference in the changelog.
-""" + "\nFiller prose line without literals, describing the step in words.\n" * 30
+"""
+    + "\nFiller prose line without literals, describing the step in words.\n" * 30
+)
 
 
 def median_wall(cmd: list[str], runs: int) -> float:
@@ -77,7 +80,9 @@ def main() -> None:
     ap.add_argument("--counts", default="0,50,100,200,400")
     args = ap.parse_args()
     wall = median_wall([*CLOUDOPS, "--repo", str(SITE), "lint"], args.runs)
-    print(f"cloudops lint examples/roosevelt: median {wall:.3f} s of {args.runs} (budget 2 s: {wall / 2:.0%})")
+    print(
+        f"cloudops lint examples/roosevelt: median {wall:.3f} s of {args.runs} (budget 2 s: {wall / 2:.0%})"
+    )
     print("\nper rule (in process, first run loads the shared files):")
     for rid, secs in per_rule(SITE):
         print(f"  {rid:22} {secs * 1000:7.1f} ms")
@@ -85,9 +90,11 @@ def main() -> None:
     rows = scaling([int(c) for c in args.counts.split(",")], max(1, args.runs // 2))
     for n, files, secs in rows:
         print(f"  +{n:4d} runbooks  {files:4d} files  {secs:.3f} s")
-    (n0, f0, s0), (n1, f1, s1) = rows[0], rows[-1]
+    (_, f0, s0), (_, f1, s1) = rows[0], rows[-1]
     if f1 > f0:
-        print(f"\nfitted: {(s1 - s0) / (f1 - f0) * 1000:.2f} ms per added file (linear: every rule is one pass)")
+        print(
+            f"\nfitted: {(s1 - s0) / (f1 - f0) * 1000:.2f} ms per added file (linear: every rule is one pass)"
+        )
 
 
 if __name__ == "__main__":
