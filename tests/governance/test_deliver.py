@@ -205,3 +205,25 @@ def test_dry_run_writes_nothing(repo: Path, tmp_path: Path) -> None:
     assert "  - revert: `git checkout" in res.stdout
     assert git(repo, "status", "--porcelain") == " M runbooks/ops-check-services.md\n"
     assert list(tmp_path.glob("*.zip")) == []
+
+
+def test_a_registry_change_names_records_and_the_inverse_edit(repo: Path, tmp_path: Path) -> None:
+    base = git(repo, "rev-parse", "--short", "HEAD").strip()
+    edit(
+        repo / "site/vips.yaml",
+        "  - {name: mysql, plane: internal, address: 10.10.1.230, description: mysql-innodb-cluster router VIP}\n",
+        "  - {name: mysql, plane: internal, address: 10.10.1.231, description: mysql-innodb-cluster router VIP}\n"
+        "  - {name: designate-internal, plane: internal, address: 10.10.1.212}\n",
+    )
+    d = deliver.plan(repo, default_why="OPS-50")
+    (item,) = d.items
+    assert item.what == (
+        "modified site/vips.yaml (+2 -1 lines); registry: added VIP designate-internal; changed VIP mysql"
+    )
+    assert item.revert == (
+        f"`git checkout {base} -- site/vips.yaml` (the inverse edit: remove VIP designate-internal; "
+        "restore VIP mysql as before)"
+    )
+    assert item.why == "D-001; OPS-50"
+    deliver.execute(repo, d, tmp_path / "d.zip")
+    assert run_lint(repo).lines() == []

@@ -178,8 +178,8 @@ def surface_matches(surface: str, target: str) -> bool:
     if s == t:
         return True
     if s.startswith("registry:"):
-        # a registry key governs the registry files and the key itself
-        return t.startswith("site/") or t.startswith(s) or t == s.split(":", 1)[1]
+        # a registry key: the key itself (a site/ file is matched through the keys it holds)
+        return t == s.split(":", 1)[1]
     if s.startswith("cmd:"):
         return t in s or s.split(":", 1)[1] in t
     if s.endswith("/"):

@@ -148,6 +148,18 @@ def run_harness(root: Path, harness: str) -> tuple[int, str]:
     return out.returncode, (out.stdout + out.stderr)[-2000:]
 
 
+def registry_item(root: Path, change: Change, base: str) -> tuple[list[str], list[str]] | None:
+    """For a registry file: what changed by identity and the inverse edit (None: not one, or no change)."""
+    from cloudops.governance.registry_delta import delta
+
+    if not (change.path.startswith("site/") and change.path.endswith(".yaml")):
+        return None
+    old = None if change.status == "A" else gitio.show(root, base, change.path)
+    new = None if change.status == "D" else (root / change.path).read_text(encoding="utf-8")
+    result = delta(old, new)
+    return result if result and result[0] else None
+
+
 def credential_like(path: str) -> bool:
     name = PurePosixPath(path).name
     return any(fnmatch.fnmatch(name, pat) for pat in CREDENTIAL_NAMES)
@@ -216,12 +228,18 @@ def plan(
     for c in changes:
         ids = [d.id for d in governed[c.path]]
         evidence = " ".join((why.get(c.path) or default_why or "").split())
+        what = f"{c.verb} {c.path} (+{c.added} -{c.removed} lines)"
+        revert = revert_command(c, short)
+        registry = registry_item(root, c, base)
+        if registry is not None:
+            what += f"; registry: {'; '.join(registry[0])}"
+            revert += f" (the inverse edit: {'; '.join(registry[1])})"
         items.append(
             changelog.DraftItem(
                 subject=c.path,
-                what=f"{c.verb} {c.path} (+{c.added} -{c.removed} lines)",
+                what=what,
                 why="; ".join([", ".join(ids), evidence] if ids else [evidence]),
-                revert=revert_command(c, short),
+                revert=revert,
             )
         )
     day = today or datetime.now(UTC).date().isoformat()
