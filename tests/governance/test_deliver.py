@@ -227,3 +227,29 @@ def test_a_registry_change_names_records_and_the_inverse_edit(repo: Path, tmp_pa
     assert item.why == "D-001; OPS-50"
     deliver.execute(repo, d, tmp_path / "d.zip")
     assert run_lint(repo).lines() == []
+
+
+def test_in_a_terminal_it_asks_for_the_evidence(repo: Path, tmp_path: Path) -> None:
+    import os
+    import sys
+
+    import pexpect
+
+    from tests.governance.conftest import GIT_ENV
+
+    _touch_runbook(repo)
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "cloudops", "--repo", str(repo), "deliver", "--out", str(tmp_path / "d.zip")],
+        env={**os.environ, **GIT_ENV},
+        encoding="utf-8",
+        timeout=60,
+    )
+    child.expect_exact("why modified runbooks/ops-check-services.md? (evidence): ")
+    child.sendline("operator review, ticket OPS-77")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    last = changelog.parse((repo / "changelog.md").read_text())[-1]
+    assert last.items[0].parts["why"] == "D-002; operator review, ticket OPS-77"
+    assert (tmp_path / "d.zip").is_file()
