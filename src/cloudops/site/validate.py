@@ -27,8 +27,10 @@ def check(func: Check) -> Check:
     return func
 
 
-def fail(rule: str, subject: str, where: Location, field: str, reason: str) -> Finding:
-    return Finding(f"registry.{rule}", Verdict.FAIL, subject, f"{field}: {reason}", where=where)
+def fail(rule: str, subject: str, src: Src, *path: str | int, reason: str) -> Finding:
+    """A FAIL at ``path`` inside the record ``src``; the field named is the path's last key."""
+    field = next(p for p in reversed(path) if isinstance(p, str))
+    return Finding(f"registry.{rule}", Verdict.FAIL, subject, f"{field}: {reason}", where=src.at(*path))
 
 
 def validate(registry: Registry, sourced: Sourced) -> list[Finding]:
@@ -67,13 +69,9 @@ def unique_names(reg: Registry, s: Sourced) -> Iterator[Finding]:
     ]
     for kind, field, key, label in specs:
         for rec, src, _first, first_src in _dupes(s.records[kind], key):
-            yield fail(
-                f"duplicate-{kind[:-1] if kind != 'hosts' else 'hostname'}",
-                label(rec),
-                src.at(field),
-                field,
-                f"{label(rec)!r} is defined twice (first at {first_src.at(field)})",
-            )
+            rule = "duplicate-hostname" if kind == "hosts" else f"duplicate-{kind[:-1]}"
+            reason = f"{label(rec)!r} is defined twice (first at {first_src.at(field)})"
+            yield fail(rule, label(rec), src, field, reason=reason)
 
 
 @check
@@ -85,9 +83,9 @@ def plane_scope(reg: Registry, s: Sourced) -> Iterator[Finding]:
             yield fail(
                 "plane-scope",
                 plane.key,
-                src.at("dc"),
+                src,
                 "dc",
-                f"plane {plane.name!r} is also defined site-wide; make it one or the other",
+                reason=f"plane {plane.name!r} is also defined site-wide; make it one or the other",
             )
 
 
@@ -103,28 +101,20 @@ def references(reg: Registry, s: Sourced) -> Iterator[Finding]:
             yield fail(
                 "unknown-dc",
                 plane.key,
-                src.at("dc"),
+                src,
                 "dc",
-                f"unknown datacenter {plane.dc!r} (known: {known_dcs})",
+                reason=f"unknown datacenter {plane.dc!r} (known: {known_dcs})",
             )
         for i, other in enumerate(plane.shares_cidr_with):
             if other not in plane_names:
                 yield fail(
-                    "unknown-plane",
-                    plane.key,
-                    src.at("shares_cidr_with", i),
-                    "shares_cidr_with",
-                    f"unknown plane {other!r}",
+                    "unknown-plane", plane.key, src, "shares_cidr_with", i, reason=f"unknown plane {other!r}"
                 )
     for role, src in s.records["roles"]:
         for i, name in enumerate(role.requires_planes):
             if name not in plane_names:
                 yield fail(
-                    "unknown-plane",
-                    role.name,
-                    src.at("requires_planes", i),
-                    "requires_planes",
-                    f"unknown plane {name!r}",
+                    "unknown-plane", role.name, src, "requires_planes", i, reason=f"unknown plane {name!r}"
                 )
     for host, src in s.records["hosts"]:
         dc = dcs.get(host.dc)
@@ -132,41 +122,44 @@ def references(reg: Registry, s: Sourced) -> Iterator[Finding]:
             yield fail(
                 "unknown-dc",
                 host.hostname,
-                src.at("dc"),
+                src,
                 "dc",
-                f"unknown datacenter {host.dc!r} (known: {known_dcs})",
+                reason=f"unknown datacenter {host.dc!r} (known: {known_dcs})",
             )
         elif host.rack is not None and dc.racks and host.rack not in dc.racks:
             yield fail(
                 "unknown-rack",
                 host.hostname,
-                src.at("rack"),
+                src,
                 "rack",
-                f"rack {host.rack!r} is not among {dc.name}'s racks ({', '.join(dc.racks)})",
+                reason=f"rack {host.rack!r} is not among {dc.name}'s racks ({', '.join(dc.racks)})",
             )
         for i, role in enumerate(host.roles):
             if role not in roles:
                 yield fail(
                     "unknown-role",
                     host.hostname,
-                    src.at("roles", i),
+                    src,
                     "roles",
-                    f"unknown role {role!r} (known: {', '.join(sorted(roles)) or 'none'})",
+                    i,
+                    reason=f"unknown role {role!r} (known: {', '.join(sorted(roles)) or 'none'})",
                 )
         for i, iface in enumerate(host.interfaces):
             if reg.plane_for(host, iface.plane) is None:
                 yield fail(
                     "unknown-plane",
                     host.hostname,
-                    src.at("interfaces", i, "plane"),
+                    src,
+                    "interfaces",
+                    i,
                     "plane",
-                    f"no plane {iface.plane!r} in datacenter {host.dc!r} or site-wide",
+                    reason=f"no plane {iface.plane!r} in datacenter {host.dc!r} or site-wide",
                 )
     for vip, src in s.records["vips"]:
         if vip.dc is not None and vip.dc not in dcs:
-            yield fail("unknown-dc", vip.key, src.at("dc"), "dc", f"unknown datacenter {vip.dc!r}")
+            yield fail("unknown-dc", vip.key, src, "dc", reason=f"unknown datacenter {vip.dc!r}")
         if reg.resolve_plane(vip.plane, vip.dc) is None:
-            yield fail("unknown-plane", vip.key, src.at("plane"), "plane", f"unknown plane {vip.plane!r}")
+            yield fail("unknown-plane", vip.key, src, "plane", reason=f"unknown plane {vip.plane!r}")
 
 
 @check
@@ -181,13 +174,9 @@ def required_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
                 if resolved is not None and resolved.purpose == "bmc" and host.bmc is not None:
                     continue
                 if plane not in have:
-                    yield fail(
-                        "missing-plane",
-                        host.hostname,
-                        src.at("interfaces") if "interfaces" in src.node else src.at("hostname"),
-                        "interfaces",
-                        f"role {role!r} requires an interface on plane {plane!r}",
-                    )
+                    at = "interfaces" if "interfaces" in src.node else "hostname"
+                    reason = f"role {role!r} requires an interface on plane {plane!r}"
+                    yield fail("missing-plane", host.hostname, src, at, reason=reason)
 
 
 @check
@@ -199,9 +188,11 @@ def one_interface_per_plane(reg: Registry, s: Sourced) -> Iterator[Finding]:
                 yield fail(
                     "duplicate-interface",
                     host.hostname,
-                    src.at("interfaces", i, "plane"),
+                    src,
+                    "interfaces",
+                    i,
                     "plane",
-                    f"{host.hostname} has two interfaces on plane {iface.plane!r} "
+                    reason=f"{host.hostname} has two interfaces on plane {iface.plane!r} "
                     f"(first at {src.at('interfaces', seen[iface.plane], 'plane')})",
                 )
             else:
@@ -218,28 +209,23 @@ def plane_ranges(reg: Registry, s: Sourced) -> Iterator[Finding]:
                 yield fail(
                     "gateway-outside-cidr",
                     plane.key,
-                    src.at("gateway"),
+                    src,
                     "gateway",
-                    f"{plane.gateway} is outside {plane.key}'s CIDR {net}",
+                    reason=f"{plane.gateway} is outside {plane.key}'s CIDR {net}",
                 )
             elif plane.gateway in (net.network_address, net.broadcast_address):
                 yield fail(
                     "gateway-outside-cidr",
                     plane.key,
-                    src.at("gateway"),
+                    src,
                     "gateway",
-                    f"{plane.gateway} is the network or broadcast address of {net}",
+                    reason=f"{plane.gateway} is the network or broadcast address of {net}",
                 )
         for kind in ("reserved", "pools"):
             for i, rng in enumerate(getattr(plane, kind)):
                 if rng.start not in net or rng.end not in net:
-                    yield fail(
-                        "range-outside-cidr",
-                        plane.key,
-                        src.at(kind, i),
-                        kind,
-                        f"{rng.start}-{rng.end} is not inside {plane.key}'s CIDR {net}",
-                    )
+                    reason = f"{rng.start}-{rng.end} is not inside {plane.key}'s CIDR {net}"
+                    yield fail("range-outside-cidr", plane.key, src, kind, i, reason=reason)
         for i, pool in enumerate(plane.pools):
             for j in range(i):
                 other = plane.pools[j]
@@ -247,9 +233,10 @@ def plane_ranges(reg: Registry, s: Sourced) -> Iterator[Finding]:
                     yield fail(
                         "pool-overlap",
                         plane.key,
-                        src.at("pools", i),
+                        src,
                         "pools",
-                        f"pool {pool.name!r} overlaps pool {other.name!r} of plane {plane.key}",
+                        i,
+                        reason=f"pool {pool.name!r} overlaps pool {other.name!r} of plane {plane.key}",
                     )
 
 
@@ -265,9 +252,9 @@ def cidr_overlaps(reg: Registry, s: Sourced) -> Iterator[Finding]:
             yield fail(
                 "cidr-overlap",
                 plane.key,
-                src.at("cidr"),
+                src,
                 "cidr",
-                f"{plane.key} {plane.cidr} overlaps {other.key} {other.cidr} (at {other_src.at('cidr')}); "
+                reason=f"{plane.key} {plane.cidr} overlaps {other.key} {other.cidr} (at {other_src.at('cidr')}); "
                 "declare shares_cidr_with if that is intended",
             )
 
@@ -284,9 +271,9 @@ def vlans(reg: Registry, s: Sourced) -> Iterator[Finding]:
                 yield fail(
                     "duplicate-vlan",
                     plane.key,
-                    src.at("vlan"),
+                    src,
                     "vlan",
-                    f"VLAN {plane.vlan} of {plane.key} is also used by {other.key} "
+                    reason=f"VLAN {plane.vlan} of {plane.key} is also used by {other.key} "
                     f"(at {other_src.at('vlan')})",
                 )
 
@@ -300,99 +287,72 @@ def addresses_in_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
     for host, src in s.records["hosts"]:
         for i, iface in enumerate(host.interfaces):
             plane = reg.plane_for(host, iface.plane)
-            if plane is None:
-                continue  # reported as unknown-plane
-            where = src.at("interfaces", i, "address")
-            yield from _host_address(host.hostname, iface.address, plane, where)
+            if plane is not None:  # an unknown plane is reported on its own
+                yield from _host_address(host.hostname, iface.address, plane, src, "interfaces", i, "address")
         if host.bmc is not None:
             bmc_planes = _planes_of_purpose(reg, "bmc", host.dc)
             if bmc_planes and not any(host.bmc in p.cidr for p in bmc_planes):
                 nets = ", ".join(f"{p.key} {p.cidr}" for p in bmc_planes)
-                yield fail(
-                    "address-outside-cidr",
-                    host.hostname,
-                    src.at("bmc"),
-                    "bmc",
-                    f"{host.bmc} is not on a BMC plane ({nets})",
-                )
+                reason = f"{host.bmc} is not on a BMC plane ({nets})"
+                yield fail("address-outside-cidr", host.hostname, src, "bmc", reason=reason)
             for plane in bmc_planes:
                 if host.bmc in plane.cidr:
-                    yield from _host_address(host.hostname, host.bmc, plane, src.at("bmc"), field="bmc")
+                    yield from _host_address(host.hostname, host.bmc, plane, src, "bmc")
     for vip, src in s.records["vips"]:
         plane = reg.resolve_plane(vip.plane, vip.dc)
         if plane is None:
             continue
-        where = src.at("address")
         if vip.address not in plane.cidr:
-            yield fail(
-                "address-outside-cidr",
-                vip.key,
-                where,
-                "address",
-                f"{vip.address} is outside {plane.key}'s CIDR {plane.cidr}",
-            )
+            reason = f"{vip.address} is outside {plane.key}'s CIDR {plane.cidr}"
+            yield fail("address-outside-cidr", vip.key, src, "address", reason=reason)
         elif vip.address in (plane.cidr.network_address, plane.cidr.broadcast_address):
-            yield fail(
-                "address-special",
-                vip.key,
-                where,
-                "address",
-                f"{vip.address} is the network or broadcast address of {plane.cidr}",
-            )
+            reason = f"{vip.address} is the network or broadcast address of {plane.cidr}"
+            yield fail("address-special", vip.key, src, "address", reason=reason)
 
 
 def _host_address(
-    name: str, addr: IPv4Address, plane: Plane, where: Location, field: str = "address"
+    name: str, addr: IPv4Address, plane: Plane, src: Src, *path: str | int
 ) -> Iterator[Finding]:
+    """A host's (or BMC's) address must be inside its plane, not special, not reserved."""
     net = plane.cidr
     if addr not in net:
-        yield fail("address-outside-cidr", name, where, field, f"{addr} is outside {plane.key}'s CIDR {net}")
+        yield fail(
+            "address-outside-cidr", name, src, *path, reason=f"{addr} is outside {plane.key}'s CIDR {net}"
+        )
         return
     if addr in (net.network_address, net.broadcast_address):
-        yield fail(
-            "address-special", name, where, field, f"{addr} is the network or broadcast address of {net}"
-        )
+        reason = f"{addr} is the network or broadcast address of {net}"
+        yield fail("address-special", name, src, *path, reason=reason)
     for rng in plane.reserved:
         if addr in rng:
             why = f" ({rng.reason})" if rng.reason else ""
-            yield fail(
-                "address-reserved",
-                name,
-                where,
-                field,
-                f"{addr} is inside reserved range {rng.start}-{rng.end}{why} of {plane.key}",
-            )
+            reason = f"{addr} is inside reserved range {rng.start}-{rng.end}{why} of {plane.key}"
+            yield fail("address-reserved", name, src, *path, reason=reason)
 
 
 @check
 def unique_addresses(reg: Registry, s: Sourced) -> Iterator[Finding]:
     """No address is held twice: interfaces, BMCs, VIPs and gateways all draw from one space."""
-    holders: list[tuple[IPv4Address, str, Location]] = []
+    holders: list[tuple[IPv4Address, str, Src, tuple[str | int, ...]]] = []
     for host, src in s.records["hosts"]:
         for i, iface in enumerate(host.interfaces):
             holders.append(
-                (iface.address, f"{host.hostname} ({iface.plane})", src.at("interfaces", i, "address"))
+                (iface.address, f"{host.hostname} ({iface.plane})", src, ("interfaces", i, "address"))
             )
         if host.bmc is not None:
-            holders.append((host.bmc, f"{host.hostname} (bmc)", src.at("bmc")))
-    for vip, src in s.records["vips"]:
-        holders.append((vip.address, f"VIP {vip.key}", src.at("address")))
-    for plane, src in s.records["planes"]:
-        if plane.gateway is not None:
-            holders.append((plane.gateway, f"gateway of {plane.key}", src.at("gateway")))
+            holders.append((host.bmc, f"{host.hostname} (bmc)", src, ("bmc",)))
+    holders += [(v.address, f"VIP {v.key}", src, ("address",)) for v, src in s.records["vips"]]
+    holders += [
+        (p.gateway, f"gateway of {p.key}", src, ("gateway",)) for p, src in s.records["planes"] if p.gateway
+    ]
     first: dict[IPv4Address, tuple[str, Location]] = {}
-    for addr, who, where in holders:
+    for addr, who, src, path in holders:
         if addr not in first:
-            first[addr] = (who, where)
+            first[addr] = (who, src.at(*path))
             continue
         prev_who, prev_where = first[addr]
         # Planes may share a gateway only when they share a CIDR, and overlap is checked on its own.
         if who.startswith("gateway of") and prev_who.startswith("gateway of"):
             continue
-        yield fail(
-            "duplicate-address",
-            who,
-            where,
-            "address",
-            f"{addr} of {who} is also held by {prev_who} (at {prev_where})",
-        )
+        reason = f"{addr} of {who} is also held by {prev_who} (at {prev_where})"
+        yield fail("duplicate-address", who, src, *path, reason=reason)
