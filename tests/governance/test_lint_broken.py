@@ -464,3 +464,24 @@ def test_secrets_cache_holds_no_secret_and_gives_the_same_verdict(
     # the content changes: the cache entry no longer applies
     (repo / "runbooks/ops-check-services.md").write_text("# clean\n")
     assert run_lint(repo, only=["secrets"]).lines() == []
+
+
+def test_an_accepted_successor_must_be_named_by_its_predecessor(repo: Path) -> None:
+    path = repo / "docs/decisions.md"
+    path.write_text(
+        path.read_text()
+        + "\n## D-007: Bundle machines land on hosts through MAAS tags and zones\nStatus: ACCEPTED\n"
+        "Date: 2026-03-01\nGoverns: bundle.yaml\nSupersedes: D-003\n\n### Context\nx\n### Decision\ny\n"
+        "### Consequences\nz\n"
+    )
+    line = line_of(path, "Supersedes: D-003")
+    assert run_lint(repo).lines() == [
+        f"docs/decisions.md:{line}: decisions.supersedes: D-007 supersedes D-003, whose status is ACCEPTED: "
+        "set it to SUPERSEDED by D-007"
+    ]
+    edit(
+        path,
+        "Status: ACCEPTED\nDate: 2026-01-12\nGoverns: bundle.yaml",
+        "Status: SUPERSEDED by D-007\nDate: 2026-01-12\nGoverns: bundle.yaml",
+    )
+    assert run_lint(repo).lines() == []

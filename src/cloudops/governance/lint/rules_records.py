@@ -107,6 +107,16 @@ def decisions_supersedes(ctx: LintContext) -> Iterator[Finding]:
         if by == d.id:
             yield fail("decisions.supersedes", DF, d.status_line, f"{d.id}: supersedes itself", d.id)
         for target in d.supersedes:
+            old = next((o for o in ctx.decisions if o.id == target), None)
+            if old is not None and d.status == "ACCEPTED" and old.superseded_by != d.id:
+                yield fail(
+                    "decisions.supersedes",
+                    DF,
+                    d.supersedes_line,
+                    f"{d.id} supersedes {target}, whose status is {old.status_raw or '(none)'}: "
+                    f"set it to SUPERSEDED by {d.id}",
+                    d.id,
+                )
             if target not in ids:
                 yield fail(
                     "decisions.supersedes",
