@@ -26,6 +26,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "exec": ("cloudops.cli.exec:exec_", "Run a read-only command now; plan anything else for approval."),
     "journal": ("cloudops.cli.journal:journal", "The site's hash-chained journal: verify, show, path."),
     "log": ("cloudops.cli.log:log", "As-executed session logs: record a shell as asciicast v2."),
+    "lint": (
+        "cloudops.cli.lint:lint",
+        "Lint the ops repository (registry, bundle, records, scripts, secrets).",
+    ),
+    "decisions": ("cloudops.cli.decisions:decisions", "Design decisions D-NNN: list, show, grep, next, new."),
+    "ledger": ("cloudops.cli.ledger:ledger", "The security ledger: add, list, close rows."),
+    "deliver": ("cloudops.cli.deliver:deliver", "Gate a change; write its changelog entry and a ZIP."),
     "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),
 }
 
