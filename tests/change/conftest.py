@@ -14,6 +14,11 @@ import pytest
 
 CLOUDOPS = str(Path(sys.executable).parent / "cloudops")
 
+try:  # the lab's session fixture (branch `lab`): imported here so that `lab_cloud` can use it
+    from tests.lab.conftest import lab_up  # noqa: F401
+except ImportError:
+    pass
+
 
 @dataclass
 class GateSite:

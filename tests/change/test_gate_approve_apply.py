@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import GateSite
-from gate_plans import onboarding_plan, save
+from tests.change.conftest import GateSite
+from tests.change.gate_plans import onboarding_plan, save
 
 
 def test_approve_then_apply_runs_each_change_once_and_journals_it(gate_site: GateSite) -> None:

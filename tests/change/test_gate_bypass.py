@@ -8,13 +8,13 @@ import subprocess
 import time
 
 import pytest
-from conftest import CLOUDOPS, GateSite
-from gate_plans import CREATOR, onboarding_plan, one_change_plan, save, sh
 
 from cloudops.change.approve import record_approval
 from cloudops.change.model import Approval, ItemApproval
 from cloudops.change.plan import load_plan
 from cloudops.journal.chain import Journal
+from tests.change.conftest import CLOUDOPS, GateSite
+from tests.change.gate_plans import CREATOR, onboarding_plan, one_change_plan, save, sh
 
 
 def _refused(gate_site: GateSite, result: subprocess.CompletedProcess[str], reason: str) -> None:

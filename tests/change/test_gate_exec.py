@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import GateSite
+from tests.change.conftest import GateSite
 
 
 def test_read_only_runs_now_and_is_journaled(gate_site: GateSite) -> None:

@@ -7,8 +7,6 @@ import secrets
 from typing import Any
 
 import pytest
-from conftest import GateSite
-from gate_plans import CREATOR
 
 from cloudops.change.adapters import Adapters, OpenStackApi
 from cloudops.change.apply import apply_plan
@@ -16,6 +14,8 @@ from cloudops.change.model import Change, Plan
 from cloudops.change.plan import load_plan, observe, write_plan
 from cloudops.errors import Refusal
 from cloudops.journal.chain import Journal
+from tests.change.conftest import GateSite
+from tests.change.gate_plans import CREATOR
 
 pytestmark = pytest.mark.live
 

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from gate_plans import CREATOR, one_change_plan, sh
 from pydantic import ValidationError
 
 from cloudops.change.model import Change, Expect, Observation, Plan
 from cloudops.change.plan import check_plan, load_plan, render_plan, write_plan
 from cloudops.errors import InputError
+from tests.change.gate_plans import CREATOR, one_change_plan, sh
 
 
 def test_hash_is_stable_and_ignores_key_order(tmp_path: Path) -> None:
