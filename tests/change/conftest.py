@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -14,10 +15,8 @@ import pytest
 
 CLOUDOPS = str(Path(sys.executable).parent / "cloudops")
 
-try:  # the lab's session fixture (branch `lab`): imported here so that `lab_cloud` can use it
+with contextlib.suppress(ImportError):  # the lab's session fixture (branch `lab`), for `lab_cloud`
     from tests.lab.conftest import lab_up  # noqa: F401
-except ImportError:
-    pass
 
 
 @dataclass
