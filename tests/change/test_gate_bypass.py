@@ -80,12 +80,10 @@ def test_5_approve_without_a_terminal(gate_site: GateSite, onboarding, stdin: st
 
 
 def test_6_concurrent_apply(gate_site: GateSite) -> None:
+    go = gate_site.root / "go"
+    hold = f"n=0; while [ ! -e {go} ] && [ $n -lt 600 ]; do sleep 0.05; n=$((n+1)); done; mkdir {gate_site.world}/slow"
     slow = save(
-        one_change_plan(
-            gate_site.world,
-            "slow",
-            action={"type": "shell", "shell": f"sleep 3; mkdir {gate_site.world}/slow"},
-        ),
+        one_change_plan(gate_site.world, "slow", action={"type": "shell", "shell": hold}),
         gate_site.root / "slow.json",
     )
     fast = save(one_change_plan(gate_site.world, "fast"), gate_site.root / "fast.json")
@@ -99,16 +97,18 @@ def test_6_concurrent_apply(gate_site: GateSite) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while not gate_site.records("change-start") and time.monotonic() < deadline:
             time.sleep(0.05)
         assert gate_site.records("change-start"), "the first apply never started"
         second = gate_site.cli("apply", str(fast))
         assert second.returncode == 2
         assert "another apply holds the lock for site testcloud (pid " in second.stderr
+        assert f"apply {slow}" in second.stderr
         assert not (gate_site.world / "fast").exists()
     finally:
-        _out, err = first.communicate(timeout=30)
+        go.touch()  # let the first apply finish
+        _out, err = first.communicate(timeout=60)
     assert first.returncode == 0, err
     assert gate_site.world_state() == {"slow": "<dir>"}
 

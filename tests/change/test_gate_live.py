@@ -93,6 +93,13 @@ def test_create_project_set_quota_then_revert_on_the_lab(gate_site: GateSite, la
 
     status, transcript = gate_site.approve(forward_path)
     assert status == 0, transcript
+    # Edited after approval (9 cores instead of 7): refused, the lab untouched; the original text back: accepted.
+    original = forward_path.read_text()
+    forward_path.write_text(original.replace('"cores": 7', '"cores": 9'))
+    with pytest.raises(Refusal, match="the plan was edited after approval"):
+        _apply(gate_site, forward_path, lab_cloud)
+    assert lab_cloud.get_project(name) is None
+    forward_path.write_text(original)
     report = _apply(gate_site, forward_path, lab_cloud)
     assert report.ok, report.reason
     assert report.done == ["c1", "c2"]
@@ -129,6 +136,10 @@ def test_create_project_set_quota_then_revert_on_the_lab(gate_site: GateSite, la
     assert status == 0, transcript
     assert _apply(gate_site, revert_path, lab_cloud).ok
     assert lab_cloud.get_project(name) is None
+    # The forward approval was used: replaying it does not recreate the project.
+    with pytest.raises(Refusal, match="a replayed approval"):
+        _apply(gate_site, forward_path, lab_cloud)
+    assert lab_cloud.get_project(name) is None
     kinds = [r["kind"] for r in gate_site.records()]
     assert kinds.count("change-done") == 3
-    assert kinds.count("apply-refused") == 1
+    assert kinds.count("apply-refused") == 3
