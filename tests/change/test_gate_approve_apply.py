@@ -82,3 +82,55 @@ def test_a_failure_stops_and_resume_never_reapplies_a_done_change(gate_site: Gat
     again = gate_site.cli("apply", str(plan))
     assert again.returncode == 2
     assert "was already used" in again.stderr
+
+
+def test_apply_killed_mid_change_is_not_rerun_blindly(gate_site: GateSite) -> None:
+    """kill -9 while a change runs: the lock goes with the process; on resume the half-done change's
+    pre-audit no longer matches, so apply refuses instead of running it again."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from cloudops.change.adapters import Adapters
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import observe
+    from tests.change.conftest import CLOUDOPS
+    from tests.change.gate_plans import CREATOR, sh
+
+    change = Change.model_validate(
+        {
+            "id": "c1",
+            "title": "create a, then wait",
+            "target": "a",
+            "action": {"type": "shell", "shell": f"mkdir {gate_site.world}/a && sleep 30"},
+            "what": "creates a (slowly)",
+            "class": "mutating",
+            "pre_audit": {"action": sh("ls", str(gate_site.world))},
+            "revert": {"action": sh("rmdir", str(gate_site.world / "a"))},
+        }
+    )
+    plan = save(
+        observe(Plan(site="testcloud", title="slow", created=CREATOR, changes=(change,)), Adapters()),
+        gate_site.root / "slow.json",
+    )
+    assert gate_site.approve(plan)[0] == 0
+    proc = subprocess.Popen(
+        [CLOUDOPS, "apply", str(plan)],
+        env=gate_site.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (gate_site.world / "a").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the apply and the change it was running
+    proc.wait(timeout=10)
+    assert [r["kind"] for r in gate_site.records()][-2:] == ["apply-start", "change-start"]
+
+    resumed = gate_site.cli("apply", str(plan))
+    assert resumed.returncode == 2
+    assert "stale plan: the pre-audit of c1 now sees 'rc=0 a'" in resumed.stderr
+    assert gate_site.records("change-done") == []
+    assert gate_site.cli("journal", "verify").returncode == 0
