@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 MASK = "<redacted>"
-MIN_SECRET_LEN = 4  # shorter literal values would mask ordinary words
+MIN_SECRET_LEN = 6  # shorter literal values would mask ordinary words
+# Values a secret-named variable may hold that are not secrets (flags), never masked as literals.
+_NOT_SECRET_VALUES = frozenset({"true", "false", "none", "null", "enabled", "disabled", "required"})
 
 _SECRET_KEY = re.compile(
     r"(?i)(pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|credential|auth[_-]?key|"
@@ -104,7 +106,7 @@ class Redactor:
     def add(self, value: str) -> None:
         """Remember a literal secret value: it will be masked wherever it appears."""
         value = value.strip()
-        if len(value) < MIN_SECRET_LEN or value == MASK:
+        if len(value) < MIN_SECRET_LEN or value == MASK or value.lower() in _NOT_SECRET_VALUES:
             return
         self._secrets.add(value)
         # Longest first, so that a secret containing another is masked whole.

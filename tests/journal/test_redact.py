@@ -159,3 +159,11 @@ def test_canaries_never_reach_any_file_written(tmp_path: Path) -> None:
             assert canary.encode() not in data, f"{canary} leaked into {path}"
     journal_text = (state / "testcloud" / "journal.jsonl").read_text()
     assert MASK in journal_text
+
+
+def test_flag_values_and_short_values_are_not_literal_secrets() -> None:
+    r = Redactor(["true", "abc", "disabled", "long-enough-secret"])
+    assert r.known == 1
+    assert r.text("enabled: true, state disabled, abc, long-enough-secret") == (
+        f"enabled: true, state disabled, abc, {MASK}"
+    )
