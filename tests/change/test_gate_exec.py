@@ -79,3 +79,14 @@ def test_destructive_plan_needs_its_own_confirmation(gate_site: GateSite) -> Non
     assert asked == [("single", "c1")]
     assert gate_site.cli("apply", str(plan_path)).returncode == 0
     assert not (gate_site.world / "victim").exists()
+
+
+def test_a_change_already_in_place_is_a_noop_with_its_reason(gate_site: GateSite) -> None:
+    target = gate_site.world / "demo"
+    target.mkdir()
+    result = gate_site.cli("exec", "--verify", f"test -d {target}", "--", "mkdir", str(target))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"mkdir {target}: not needed, already in place: `test -d {target}` gives exit 0; not run.\n"
+    )
+    assert not (gate_site.state / "testcloud" / "plans").exists()

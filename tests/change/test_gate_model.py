@@ -111,3 +111,38 @@ def test_render_golden(tmp_path: Path) -> None:
         "    verify:   (the change's own result) → exit 0",
         "    revert:   rmdir /w/demo",
     ]
+
+
+def test_observe_moves_changes_already_in_place_to_noops(tmp_path: Path) -> None:
+    from cloudops.change.adapters import Adapters
+    from cloudops.change.plan import observe
+
+    (tmp_path / "a").mkdir()
+    changes = [
+        Change.model_validate(
+            {
+                "id": f"c{n}",
+                "title": f"create {name}",
+                "target": name,
+                "action": sh("mkdir", str(tmp_path / name)),
+                "what": f"creates {name}",
+                "class": "mutating",
+                "verify": {"action": sh("test", "-d", str(tmp_path / name))},
+                "revert": {"action": sh("rmdir", str(tmp_path / name))},
+            }
+        )
+        for n, name in enumerate(("a", "b"), 1)
+    ]
+    plan = observe(Plan(site="s", title="t", created=CREATOR, changes=tuple(changes)), Adapters())
+    assert [c.id for c in plan.changes] == ["c2"]
+    assert [(n.change_id, n.reason) for n in plan.noops] == [
+        ("c1", f"already in place: `test -d {tmp_path / 'a'}` gives exit 0")
+    ]
+    assert render_plan(plan).splitlines()[-2:] == [
+        "Nothing to do for:",
+        f"  c1 · create a: already in place: `test -d {tmp_path / 'a'}` gives exit 0",
+    ]
+    (tmp_path / "b").mkdir()
+    nothing = observe(plan, Adapters())
+    assert nothing.changes == ()
+    assert check_plan(nothing) == ["nothing to do: every change is already in place (see the plan's noops)"]

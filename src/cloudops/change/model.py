@@ -201,20 +201,31 @@ class Creator(_Frozen):
     at: str
 
 
+class Noop(_Frozen):
+    """A change left out of the plan because its verification already holds (pyinfra's noop reason)."""
+
+    change_id: str
+    title: str
+    reason: str
+
+
 class Plan(_Frozen):
     format: Literal[1] = 1
     site: str = Field(min_length=1)
     title: str = Field(min_length=1)
     created: Creator
-    changes: tuple[Change, ...] = Field(min_length=1)
+    changes: tuple[Change, ...]
+    noops: tuple[Noop, ...] = ()
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Plan:
+        if not self.changes and not self.noops:
+            raise ValueError("a plan needs at least one change")
         seen: set[str] = set()
-        for change in self.changes:
-            if change.id in seen:
-                raise ValueError(f"change id {change.id} is used twice")
-            seen.add(change.id)
+        for change_id in [*(c.id for c in self.changes), *(n.change_id for n in self.noops)]:
+            if change_id in seen:
+                raise ValueError(f"change id {change_id} is used twice")
+            seen.add(change_id)
         return self
 
     def canonical(self) -> bytes:

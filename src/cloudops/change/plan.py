@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.change.adapters import Adapters, classify_action
-from cloudops.change.model import Change, ChangeClass, Creator, Plan, PreAudit, ShellAction
+from cloudops.change.model import Change, ChangeClass, Creator, Noop, Plan, PreAudit, ShellAction
 from cloudops.errors import InputError
 from cloudops.redact import default as default_redactor
 from cloudops.redact import redact
@@ -84,6 +84,8 @@ def check_plan(plan: Plan) -> list[str]:
     """Problems that make a plan unfit to approve: pre-audits and verifications that are not read-only,
     and changes declared milder than what they run (a delete declared as a mere mutation)."""
     problems: list[str] = []
+    if not plan.changes:
+        problems.append("nothing to do: every change is already in place (see the plan's noops)")
     for change in plan.changes:
         seen = classify_action(change.action)
         declared = change.change_class
@@ -110,16 +112,30 @@ def check_plan(plan: Plan) -> list[str]:
     return problems
 
 
-def observe(plan: Plan, adapters: Adapters) -> Plan:
-    """The plan with each pre-audit's current observation filled in (those with an ``expect`` left alone)."""
+def observe(plan: Plan, adapters: Adapters, *, drop_noops: bool = True) -> Plan:
+    """The plan with each pre-audit's current observation filled in (those with an ``expect`` left alone).
+
+    A change whose verification (its own read-only action) already holds is not needed: it leaves the
+    plan and is kept as a noop with the reason, so the approver sees why it is not there.
+    """
     changes: list[Change] = []
+    noops = list(plan.noops)
     for change in plan.changes:
+        if drop_noops and change.verify.action is not None:
+            seen = adapters.read(change.verify.action)
+            if change.verify.expect.judge(seen) is None:
+                reason = (
+                    f"already in place: `{redact(change.verify.action.display())}` "
+                    f"gives {_expect_text(change.verify.expect)}"
+                )
+                noops.append(Noop(change_id=change.id, title=change.title, reason=reason))
+                continue
         pre = change.pre_audit
         if pre is not None and pre.expect is None:
             pre = PreAudit(action=pre.action, observed=adapters.read(pre.action))
             change = change.model_copy(update={"pre_audit": pre})
         changes.append(change)
-    return plan.model_copy(update={"changes": tuple(changes)})
+    return plan.model_copy(update={"changes": tuple(changes), "noops": tuple(noops)})
 
 
 def creator() -> Creator:
@@ -217,6 +233,10 @@ def render_plan(plan: Plan) -> str:
         )
         lines.append(f"    verify:   {redact(verify_action)} → {_expect_text(change.verify.expect)}")
         lines.append(f"    revert:   {redact(change.revert.display()) if change.revert else '(read-only)'}")
+        lines.append("")
+    if plan.noops:
+        lines.append("Nothing to do for:")
+        lines.extend(f"  {noop.change_id} · {noop.title}: {noop.reason}" for noop in plan.noops)
         lines.append("")
     return "\n".join(lines)
 

@@ -88,6 +88,10 @@ def exec_(
         verify=as_action(verify) if verify else None,
     )
     plan = observe(plan, adapters)
+    if not plan.changes:
+        for noop in plan.noops:
+            click.echo(f"{redact(action.display())}: not needed, {noop.reason}; not run.")
+        return 0
     if out is None:
         stamp = plan.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
         out = site_dir(sc.site) / "plans" / f"{stamp}-{slug(action.display())[:30]}.json"
