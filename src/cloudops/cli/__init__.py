@@ -97,7 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="cloudops", standalone_mode=False)
     except CloudopsError as exc:
-        click.echo(f"cloudops: error: {exc.one_line()}", err=True)
+        from cloudops.redact import redact
+
+        # Error messages are a sink like any other: a secret quoted by a failing command stays hidden.
+        click.echo(f"cloudops: error: {redact(exc.one_line())}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
