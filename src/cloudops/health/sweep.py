@@ -20,10 +20,9 @@ from typing import Any
 from cloudops.checks import make
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
+from cloudops.probes import NotChecked
 
-
-class NotChecked(Exception):
-    """Raised by a probe that cannot run (a dependency failed): its subject becomes UNKNOWN, with why."""
+__all__ = ["NotChecked", "Probe", "ProbeRun", "SweepResult", "run_sweep"]
 
 
 Read = Callable[[Mapping[str, Any]], Any]
