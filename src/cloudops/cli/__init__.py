@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "site": ("cloudops.cli.site:site", "The site registry: validate it, show it."),
     "net": ("cloudops.cli.net:net", "Network planes: list them, who owns an address, free addresses."),
     "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export."),
+    "assert": (
+        "cloudops.cli.assert_:assert_",
+        "Is the cloud healthy? Each layer's own verdict; the failing layer named.",
+    ),
+    "bom": ("cloudops.cli.bom:bom", "Bills of materials: compare two, or one with the version lock."),
     "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),
 }
 

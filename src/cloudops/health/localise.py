@@ -103,6 +103,16 @@ def _service_of(f: Finding) -> str | None:
     return AGENT_SERVICE.get(f.check)
 
 
+def _same_component(cause: Finding, effect: Finding) -> str | None:
+    if (cause.layer, cause.component, cause.host) == (
+        effect.layer,
+        effect.component,
+        effect.host,
+    ) and cause.component:
+        return f"the same component ({cause.component}) says so in other words"
+    return None
+
+
 def _same_host(cause: Finding, effect: Finding) -> str | None:
     if cause.host and cause.host == effect.host and layer_of(cause) < layer_of(effect):
         return f"it runs on host {cause.host}, where {cause.check} failed: {cause.message}"
@@ -175,6 +185,7 @@ def _smoke(cause: Finding, effect: Finding) -> str | None:
 
 
 EXPLAINS: tuple[Callable[[Finding, Finding], str | None], ...] = (
+    _same_component,
     _same_host,
     _database,
     _amqp,
