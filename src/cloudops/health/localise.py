@@ -69,7 +69,17 @@ def layer_of(f: Finding) -> Layer:
 
 
 # Within a layer, the component that others lean on comes first.
-COMPONENT_RANK = {"identity": 0, "database": 0, "amqp": 1, "ceph": 2, "vault": 3, "juju": 0}
+COMPONENT_RANK = {
+    "identity": 0,
+    "database": 0,
+    "juju": 0,
+    "amqp": 1,
+    "ceph": 2,
+    "vault": 3,
+    "nova-compute": 1,  # agents: the service reports its hypervisor, which Placement mirrors
+    "hypervisor": 5,
+    "placement": 6,
+}
 
 # Which API serves an agent check (one list call per service type).
 AGENT_SERVICE = {

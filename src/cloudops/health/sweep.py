@@ -10,10 +10,11 @@ becomes an UNKNOWN finding and the sweep goes on (hotsos's habit).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,10 +149,15 @@ def _call(read: Read, inputs: Mapping[str, Any]) -> Awaitable[Any]:
     fut: Future[Any] = Future()
 
     def target() -> None:
+        # An abandoned probe (timed out, its future cancelled) finishes into the void.
         try:
-            fut.set_result(read(inputs))
+            value = read(inputs)
         except BaseException as exc:
-            fut.set_exception(exc)
+            with contextlib.suppress(InvalidStateError):
+                fut.set_exception(exc)
+            return
+        with contextlib.suppress(InvalidStateError):
+            fut.set_result(value)
 
     threading.Thread(target=target, name="cloudops-probe", daemon=True).start()
     return asyncio.wrap_future(fut)
