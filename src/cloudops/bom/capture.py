@@ -30,6 +30,17 @@ def registry_hash(root: Path) -> str | None:
     return digest.hexdigest()
 
 
+def _dirty(root: Path) -> bool:
+    """Uncommitted changes in the ops repository, asbuilt/ aside (earlier captures are not drift)."""
+    import subprocess
+
+    out = subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain", "--", ".", ":(exclude)asbuilt"],
+        capture_output=True, text=True, check=False, timeout=10,
+    )  # fmt: skip
+    return bool(out.stdout.strip())
+
+
 def capture(root: Path | None, rep: Report, observations: Mapping[str, Any]) -> dict[str, Any]:
     from cloudops.probes.juju import JujuStatus
     from cloudops.probes.ssh import HostFacts
@@ -44,7 +55,7 @@ def capture(root: Path | None, rep: Report, observations: Mapping[str, Any]) -> 
         from cloudops.repo import git
 
         state = git.state(root)
-        bom["repository"] = {"head": state.head if state else None, "dirty": state.dirty if state else None}
+        bom["repository"] = {"head": state.head if state else None, "dirty": _dirty(root) if state else None}
         bom["registry_sha256"] = registry_hash(root)
     apps: dict[str, Any] = {}
     juju = observations.get("juju")
