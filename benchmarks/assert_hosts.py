@@ -11,7 +11,6 @@ command. Budget: 200 hosts in <= 3 s.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import socket
@@ -72,7 +71,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--concurrency", type=int, default=64)
-    ap.add_argument("--sequential", type=int, default=20, help="hosts for the sequential ssh loop (extrapolated)")
+    ap.add_argument(
+        "--sequential", type=int, default=20, help="hosts for the sequential ssh loop (extrapolated)"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="cloudops-bench-") as tmp:
         proc, config = start_sshd(Path(tmp), args.hosts)
@@ -84,14 +85,20 @@ def main() -> None:
                 async def read(_: object, name: str = n) -> ssh.HostFacts:
                     return await ssh.probe(name, config=config, timeout=10)
 
-                probes.append(Probe(f"host:{n}", Layer.HOSTS, f"host:{n}", read, check_host, timeout=30, host=n))
+                probes.append(
+                    Probe(f"host:{n}", Layer.HOSTS, f"host:{n}", read, check_host, timeout=30, host=n)
+                )
             start = time.perf_counter()
             result = run_sweep(probes, concurrency=args.concurrency)
             sweep = time.perf_counter() - start
-            reachable = sum(1 for f in result.findings if f.check == "hosts.reachable" and f.verdict.name == "PASS")
+            reachable = sum(
+                1 for f in result.findings if f.check == "hosts.reachable" and f.verdict.name == "PASS"
+            )
             start = time.perf_counter()
             for n in names[: args.sequential]:
-                subprocess.run(["ssh", "-F", str(config), n, ssh.SCRIPT], capture_output=True, check=True, timeout=30)
+                subprocess.run(
+                    ["ssh", "-F", str(config), n, ssh.SCRIPT], capture_output=True, check=True, timeout=30
+                )
             seq = (time.perf_counter() - start) / args.sequential * args.hosts
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
