@@ -207,6 +207,30 @@ def test_localise(
     assert [(c.finding.component, c.finding.subject) for c in loc.other_causes] == others
 
 
+def test_not_checked_goes_to_what_it_needed() -> None:
+    """Seen on the real lab while it went down: Ceph and Keystone both gone. The volume listing that
+    could not run for want of a token belongs under Keystone, not under Ceph (Cinder's backend)."""
+    ceph_io = data("ceph", F, "data.ceph-io")
+    token = make("apis.keystone-token", F, Layer.APIS, "identity", "no token: ConnectFailure")
+    volumes = make(
+        "agents.cinder-service",
+        U,
+        Layer.AGENTS,
+        "volume",
+        "not checked: no Keystone token",
+        subject="volume-services",
+        evidence={"needs": ["identity"]},
+    )
+    loc = localise([ceph_io, token, volumes])
+    assert loc.probable_cause is not None and loc.probable_cause.finding is ceph_io
+    assert loc.probable_cause.consequences == ()
+    (other,) = loc.other_causes
+    assert other.finding is token
+    assert [(q.finding.subject, q.why) for q in other.consequences] == [
+        ("volume-services", "it cannot be checked without identity, which is failing")
+    ]
+
+
 def test_why_is_said() -> None:
     loc = localise([data("amqp"), nova("cmp1")])
     assert loc.probable_cause is not None

@@ -94,7 +94,7 @@ def assert_(
     from cloudops.health import assemble, repo_inputs
     from cloudops.health import targets as targets_mod
 
-    repo = _repo(ctx, recorded=bool(juju_status or ceph_status))
+    repo = _repo(ctx)
     tpath = targets or targets_mod.DEFAULT_TARGETS.expanduser()
     tgt = targets_mod.load(tpath) if (targets or tpath.is_file()) else targets_mod.Targets()
     if timeout is not None:
@@ -155,7 +155,8 @@ def assert_(
     return code
 
 
-def _repo(ctx: click.Context, *, recorded: bool) -> Any:
+def _repo(ctx: click.Context) -> Any:
+    """The ops repository when there is one; a sweep runs without (site "unknown", no registry hosts)."""
     from cloudops.cli._common import open_repo
     from cloudops.errors import InputError
 
@@ -163,9 +164,9 @@ def _repo(ctx: click.Context, *, recorded: bool) -> Any:
         return open_repo(ctx)
     except InputError:
         explicit = ctx.find_root().obj.get("repo") if ctx.find_root().obj else None
-        if explicit or not recorded:
+        if explicit:
             raise
-        return None  # recorded inputs alone: a sweep without an ops repository
+        return None
 
 
 def _run(inputs: Any, *, progress: bool) -> Any:

@@ -226,9 +226,10 @@ def _openstack_probes(cloud: str, timeout: float) -> list[Probe]:
             from cloudops.probes import NotChecked
 
             raise NotChecked("no Keystone token")
+        # One version document per service root (public, internal and admin often share it).
         seen: dict[str, tuple[str, str]] = {}
-        for ep in session.catalog:
-            seen.setdefault(ep.url, (ep.service_type, ep.interface))
+        for ep in sorted(session.catalog, key=lambda e: (e.interface != "public", e.interface)):
+            seen.setdefault(os_probe.version_root(ep.url), (ep.service_type, ep.interface))
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=min(16, max(1, len(seen)))) as pool:
@@ -258,52 +259,28 @@ def _openstack_probes(cloud: str, timeout: float) -> list[Probe]:
     def lister(what: str) -> Any:
         return lambda inputs: os_probe.list_call(inputs["keystone"], what, timeout=timeout)
 
-    probes += [
-        Probe(
-            "compute-services",
-            Layer.AGENTS,
-            "compute",
-            lister("compute-services"),
-            agent_checks.check_compute_services,
-            timeout=timeout * 2,
-            needs=("keystone",),
-        ),
-        Probe(
-            "hypervisors",
-            Layer.AGENTS,
-            "compute",
-            lister("hypervisors"),
-            agent_checks.check_hypervisors,
-            timeout=timeout * 2,
-            needs=("keystone",),
-        ),
-        Probe(
-            "network-agents",
-            Layer.AGENTS,
-            "network",
-            lister("network-agents"),
-            agent_checks.check_network_agents,
-            timeout=timeout * 2,
-            needs=("keystone",),
-        ),
-        Probe(
-            "volume-services",
-            Layer.AGENTS,
-            "volume",
-            lister("volume-services"),
-            agent_checks.check_volume_services,
-            timeout=timeout * 2,
-            needs=("keystone",),
-        ),
-        Probe(
-            "resource-providers",
-            Layer.AGENTS,
-            "placement",
-            lister("resource-providers"),
-            lambda _obs: [],
-            timeout=timeout * 2,
-            needs=("keystone",),
-        ),
+    # ONE list call per service type; the probe's UNKNOWN finding carries the agent check's id.
+    lists: list[tuple[str, str, Any, str]] = [
+        ("compute-services", "compute", agent_checks.check_compute_services, "agents.nova-service"),
+        ("hypervisors", "compute", agent_checks.check_hypervisors, "agents.hypervisor"),
+        ("network-agents", "network", agent_checks.check_network_agents, "agents.neutron-agent"),
+        ("volume-services", "volume", agent_checks.check_volume_services, "agents.cinder-service"),
+        ("resource-providers", "placement", lambda _obs: [], "agents.placement-rp"),
+    ]
+    for name, component, check, check_id in lists:
+        probes.append(
+            Probe(
+                name,
+                Layer.AGENTS,
+                component,
+                lister(name),
+                check,
+                timeout=timeout * 2,
+                needs=("keystone",),
+                check_id=check_id,
+            )
+        )
+    probes.append(
         Probe(
             "placement-vs-hypervisors",
             Layer.AGENTS,
@@ -311,8 +288,9 @@ def _openstack_probes(cloud: str, timeout: float) -> list[Probe]:
             lambda inputs: (inputs["resource-providers"], inputs["hypervisors"]),
             lambda pair: agent_checks.check_placement(*pair),
             needs=("resource-providers", "hypervisors"),
-        ),
-    ]
+            check_id="agents.placement-rp",
+        )
+    )
     return probes
 
 

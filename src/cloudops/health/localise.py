@@ -113,6 +113,12 @@ def _service_of(f: Finding) -> str | None:
     return AGENT_SERVICE.get(f.check)
 
 
+def _needs(cause: Finding, effect: Finding) -> str | None:
+    if cause.component and cause.component in (effect.evidence.get("needs") or ()):
+        return f"it cannot be checked without {cause.component}, which is failing"
+    return None
+
+
 def _same_component(cause: Finding, effect: Finding) -> str | None:
     if (cause.layer, cause.component, cause.host) == (
         effect.layer,
@@ -194,7 +200,9 @@ def _smoke(cause: Finding, effect: Finding) -> str | None:
     return None
 
 
+# In order of strength: a consequence goes to the cause with the strongest explanation.
 EXPLAINS: tuple[Callable[[Finding, Finding], str | None], ...] = (
+    _needs,
     _same_component,
     _same_host,
     _database,
@@ -208,11 +216,16 @@ EXPLAINS: tuple[Callable[[Finding, Finding], str | None], ...] = (
 
 
 def explains(cause: Finding, effect: Finding) -> str | None:
-    for rule in EXPLAINS:
+    return _explain(cause, effect)[1]
+
+
+def _explain(cause: Finding, effect: Finding) -> tuple[int, str | None]:
+    """(strength rank, why) — the rank of the first rule that explains, len(EXPLAINS) when none does."""
+    for rank, rule in enumerate(EXPLAINS):
         why = rule(cause, effect)
         if why:
-            return why
-    return None
+            return rank, why
+    return len(EXPLAINS), None
 
 
 @dataclass
@@ -236,19 +249,19 @@ def localise(findings: Iterable[Finding]) -> Localisation:
     problems = sorted((f for f in findings if f.verdict > Verdict.PASS), key=_order)
     groups: list[_Group] = []
     for effect in problems:
-        for group in groups:
-            why = explains(group.cause, effect)
-            if why is None:
-                for member in group.members:
-                    via = explains(member.finding, effect)
-                    if via:
-                        why = f"{via} (itself a consequence of {group.cause.component})"
-                        break
-            if why:
-                group.members.append(Consequence(effect, why))
-                break
-        else:
+        choice: tuple[int, int, str] | None = None  # (rank, group index, why)
+        for gi, group in enumerate(groups):
+            rank, why = _explain(group.cause, effect)
+            for member in group.members:
+                m_rank, via = _explain(member.finding, effect)
+                if via and m_rank < rank:
+                    rank, why = m_rank, f"{via} (itself a consequence of {group.cause.component})"
+            if why and (choice is None or rank < choice[0]):
+                choice = (rank, gi, why)
+        if choice is None:
             groups.append(_Group(effect))
+        else:
+            groups[choice[1]].members.append(Consequence(effect, choice[2]))
     if not groups:
         return Localisation(None)
     causes = [Cause(g.cause, tuple(g.members)) for g in groups]

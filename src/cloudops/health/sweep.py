@@ -46,6 +46,7 @@ class Probe:
     timeout: float = 10.0
     needs: tuple[str, ...] = ()
     host: str | None = None
+    check_id: str | None = None  # the id of its UNKNOWN finding when it cannot run (default layer.name)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ async def _sweep(probes: Sequence[Probe], concurrency: int, progress: Progress |
     if len(set(names)) != len(names):
         raise ValueError(f"duplicate probe names in {names}")
     known = set(names)
+    components = {p.name: p.component for p in probes}
     result = SweepResult()
     done: dict[str, asyncio.Event] = {p.name: asyncio.Event() for p in probes}
     sem = asyncio.Semaphore(max(1, concurrency))
@@ -90,7 +92,7 @@ async def _sweep(probes: Sequence[Probe], concurrency: int, progress: Progress |
                 if need in known:
                     await done[need].wait()
             t0 = time.monotonic()
-            outcome, findings = await _run_probe(p, result.observations, sem)
+            outcome, findings = await _run_probe(p, result.observations, sem, components)
             run = ProbeRun(p.name, p.layer.key, time.monotonic() - t0, outcome)
             result.runs.append(run)
             result.findings.extend(findings)
@@ -105,12 +107,13 @@ async def _sweep(probes: Sequence[Probe], concurrency: int, progress: Progress |
 
 
 async def _run_probe(
-    p: Probe, observations: dict[str, Any], sem: asyncio.Semaphore
+    p: Probe, observations: dict[str, Any], sem: asyncio.Semaphore, components: Mapping[str, str]
 ) -> tuple[str, list[Finding]]:
+    needed = sorted({components[n] for n in p.needs if n in components})
     missing = [n for n in p.needs if n not in observations]
     if missing:
         why = f"not checked: needs {', '.join(missing)}, which gave no observation"
-        return "not-checked", [_unknown(p, why)]
+        return "not-checked", [_unknown(p, why, needed)]
     inputs = {n: observations[n] for n in p.needs}
     async with sem:
         try:
@@ -118,7 +121,7 @@ async def _run_probe(
         except TimeoutError:
             return "timeout", [_unknown(p, f"could not check: {p.name} gave no answer within {p.timeout:g}s")]
         except NotChecked as exc:
-            return "not-checked", [_unknown(p, f"not checked: {exc}")]
+            return "not-checked", [_unknown(p, f"not checked: {exc}", needed)]
         except Exception as exc:  # a crashing probe becomes a finding; the sweep goes on
             return "error", [_unknown(p, f"could not check: {p.name} failed: {type(exc).__name__}: {exc}")]
     observations[p.name] = obs
@@ -128,16 +131,19 @@ async def _run_probe(
         return "error", [_unknown(p, f"check crashed on {p.name}: {type(exc).__name__}: {exc}")]
 
 
-def _unknown(p: Probe, message: str) -> Finding:
+def _unknown(p: Probe, message: str, needed: list[str] | None = None) -> Finding:
+    evidence: dict[str, Any] = {"probe": p.name, "timeout": p.timeout}
+    if needed:
+        evidence["needs"] = needed  # the components it could not be checked without (localisation)
     return make(
-        f"{p.layer.key}.{p.name.split(':')[0]}",
+        p.check_id or f"{p.layer.key}.{p.name.split(':')[0]}",
         Verdict.UNKNOWN,
         p.layer,
         p.component,
         message,
         subject=p.name,
         host=p.host,
-        evidence={"probe": p.name, "timeout": p.timeout},
+        evidence=evidence,
     )
 
 

@@ -7,10 +7,12 @@ The parsers (``parse_*``) are pure: an API's JSON body → frozen rows.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from cloudops.probes import NotChecked
 
@@ -122,6 +124,22 @@ def parse_version_doc(body: Any) -> tuple[tuple[str, ...], str | None]:
     return ids, (max(micro, key=_version_key) if micro else None)
 
 
+_VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)?$")
+
+
+def version_root(url: str) -> str:
+    """Where an endpoint's version document lives: its URL cut before the version segment, so a catalog
+    URL holding a project id (``.../v3/<project_id>``) is not asked unauthenticated for a project."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    for i, seg in enumerate(segments):
+        if _VERSION_SEGMENT.match(seg):
+            segments = segments[:i]
+            break
+    path = "/" + "/".join(segments) + ("/" if segments else "")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
 def _version_key(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in text.split(".") if p.isdigit())
 
@@ -131,9 +149,16 @@ def _version_key(text: str) -> tuple[int, ...]:
 
 def connect(cloud: str | None, *, timeout: float = 10.0) -> Session:
     """Open the session and issue a token (Keystone's own verdict), reading clouds.yaml the SDK's way."""
+    import logging
+
     import openstack
     from keystoneauth1 import exceptions as ksa
 
+    # The libraries' own warnings ("Failed to discover available identity versions ...") would reach
+    # stderr through logging's last resort; the finding carries the error instead.
+    for name in ("keystoneauth", "openstack"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
     source = f"keystone token issue (cloud {cloud or '$OS_CLOUD'})"
     start = time.monotonic()
     counter = RequestCounter()
