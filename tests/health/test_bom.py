@@ -28,12 +28,23 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+LOCK = """\
+format: 1
+openstack: {release: "2024.1", codename: caracal}
+base: ubuntu@24.04
+juju: {version: "3.5.4"}
+tracks: {ceph: squid, ovn: "24.03", mysql: "8.0", rabbitmq: "3.12", vault: "1.8"}
+charms:
+  keystone: {channel: 2024.1/stable, revision: 652}
+  nova-compute: {channel: ussuri/stable}
+  vault: {channel: 1.8/stable}
+"""
+
+
 def ops_repo(tmp: Path) -> Path:
     repo = tmp / "ops"
     shutil.copytree(ROOT / "tests" / "data" / "minisite", repo)
-    (repo / "versions.yaml").write_text(
-        "charms:\n  keystone: {channel: 2024.1/stable, revision: 652}\n  nova-compute: {channel: ussuri/stable}\n"
-    )
+    (repo / "versions.yaml").write_text(LOCK)
     git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "-A"], check=True)
@@ -116,7 +127,9 @@ def test_bom_diff_two_and_against_lock(tmp_path: Path) -> None:
             "kind": "changed",
             "before": "2024.1/stable",
             "after": "ussuri/stable",
-        }
+        },
+        {"path": "charms.vault", "kind": "removed", "before": {"channel": "1.8/stable"}, "after": None},
+        {"path": "openstack_release", "kind": "changed", "before": "caracal", "after": "ussuri"},
     ]
 
 

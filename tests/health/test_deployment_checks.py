@@ -96,7 +96,11 @@ def test_scale_and_version_lock() -> None:
         ("nova-compute", Verdict.FAIL),
         ("octavia", Verdict.FAIL),
     ]
-    lock = {"keystone": {"channel": "2024.1/stable", "revision": 652}, "mysql": {"channel": "8.0/stable"}}
+    # keyed by charm: the lock pins mysql-innodb-cluster, whatever the application is called
+    lock = {
+        "keystone": {"channel": "2024.1/stable", "revision": 652},
+        "mysql-innodb-cluster": {"channel": "8.0/stable"},
+    }
     versions = check_versions(status, lock)
     assert [(f.subject, f.verdict, f.message) for f in versions] == [
         (
@@ -106,6 +110,9 @@ def test_scale_and_version_lock() -> None:
         ),
         ("mysql", Verdict.PASS, "mysql (mysql-innodb-cluster) 8.0/stable r56 as locked"),
     ]
+    routers = check_versions(status, {"mysql-router": {"channel": "8.0/stable", "revision": 91}})
+    assert len(routers) == 6  # six mysql-router applications, one pin
+    assert {f.message.split(": ", 1)[1] for f in routers} == {"revision 90 (lock 91)"}
 
 
 def test_cluster_words_from_charms() -> None:

@@ -43,16 +43,26 @@ def _walk(path: str, a: Any, b: Any, out: list[Change]) -> None:
         out.append(Change(path, a, b))
 
 
-def against_lock(bom: Mapping[str, Any], lock: Mapping[str, Mapping[str, Any]]) -> list[Change]:
-    """What the lock says (before) against what the BOM found deployed (after), for locked fields only."""
+def against_lock(
+    bom: Mapping[str, Any], lock: Mapping[str, Mapping[str, Any]], release: str | None = None
+) -> list[Change]:
+    """What the lock says (before) against what the BOM found deployed (after): every application's
+    channel and revision against the pin of its charm (the lock is keyed by charm), a locked charm no
+    application runs, and the OpenStack release detected from workload versions against the lock's."""
     out: list[Change] = []
     apps = bom.get("applications") or {}
-    for app, want in sorted(lock.items()):
-        have = apps.get(app)
-        if have is None:
-            out.append(Change(f"applications.{app}", dict(want), None))
+    deployed = {a.get("charm") for a in apps.values()}
+    for name, have in sorted(apps.items()):
+        want = lock.get(str(have.get("charm")))
+        if want is None:
             continue
         for key in ("channel", "revision"):
             if key in want and want[key] != have.get(key):
-                out.append(Change(f"applications.{app}.{key}", want[key], have.get(key)))
+                out.append(Change(f"applications.{name}.{key}", want[key], have.get(key)))
+    if apps:
+        for charm in sorted(set(lock) - deployed):
+            out.append(Change(f"charms.{charm}", dict(lock[charm]), None))
+    detected = bom.get("openstack_release")
+    if release and detected and release != detected:
+        out.append(Change("openstack_release", release, detected))
     return out

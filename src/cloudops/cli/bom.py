@@ -50,7 +50,7 @@ def diff_cmd(ctx: click.Context, a: Path | None, b: Path | None, fmt: str) -> in
             raise InputError(
                 "no `charms:` in versions.yaml to compare with", where=str(repo.root / "versions.yaml")
             )
-        changes = diff.against_lock(_load(a), lock)
+        changes = diff.against_lock(_load(a), lock, repo_inputs.locked_release(repo.root))
         title = f"version lock → {a}"
     rows = [c.as_dict() for c in changes]
     if fmt == "table" and not rows:

@@ -42,23 +42,53 @@ def _when(value: Any) -> dt.datetime:
 
 
 def bundle_units(root: Path) -> dict[str, int]:
-    """``num_units`` per application of ``bundle.yaml`` (subordinates have none and are skipped)."""
-    doc = _load(root / "bundle.yaml")
-    if not isinstance(doc, dict):
+    """``num_units`` (or ``scale``) per application of ``bundle.yaml``; subordinates have none."""
+    from cloudops.repo.bundle import BUNDLE_FILE, load_bundle
+
+    if not (root / BUNDLE_FILE).is_file():
         return {}
-    apps = doc.get("applications") or doc.get("services") or {}
-    return {str(k): int(v["num_units"]) for k, v in apps.items() if isinstance(v, dict) and "num_units" in v}
+    loaded, findings = load_bundle(root)
+    if loaded is None:
+        raise _invalid(findings, root / BUNDLE_FILE)
+    out = {}
+    for name, app in loaded.bundle.applications.items():
+        units = app.num_units if app.num_units is not None else app.scale
+        if units is not None:
+            out[name] = units
+    return out
 
 
 def version_lock(root: Path) -> dict[str, dict[str, Any]]:
-    """``charms:`` of ``versions.yaml``: application → {channel, revision} (either may be absent)."""
-    doc = _load(root / "versions.yaml")
-    if not isinstance(doc, dict) or not isinstance(doc.get("charms"), dict):
+    """The version lock's charm pins (``versions.yaml`` ``charms:``), keyed by CHARM name: charm →
+    {channel, revision?}. Empty when the repository has no lock."""
+    lock = _lock(root)
+    if lock is None:
         return {}
-    out = {}
-    for app, want in doc["charms"].items():
-        if isinstance(want, dict):
-            out[str(app)] = {k: want[k] for k in ("channel", "revision") if k in want}
-        elif isinstance(want, str):
-            out[str(app)] = {"channel": want}
-    return out
+    return {
+        charm: {"channel": pin.channel, **({"revision": pin.revision} if pin.revision is not None else {})}
+        for charm, pin in sorted(lock.charms.items())
+    }
+
+
+def locked_release(root: Path) -> str | None:
+    """The OpenStack release codename the lock names (``caracal``), if any."""
+    lock = _lock(root)
+    return (lock.openstack.codename or None) if lock else None
+
+
+def _lock(root: Path) -> Any:
+    from cloudops.repo.versions import VERSIONS_FILE, load_versions
+
+    if not (root / VERSIONS_FILE).is_file():
+        return None
+    loaded, findings = load_versions(root)
+    if loaded is None:
+        raise _invalid(findings, root / VERSIONS_FILE)
+    return loaded.lock
+
+
+def _invalid(findings: list[Any], path: Path) -> InputError:
+    first = findings[0] if findings else None
+    if first is None:
+        return InputError("invalid", where=str(path))
+    return InputError(f"{first.message} (run `cloudops lint`)", where=first.where or str(path))
