@@ -43,12 +43,12 @@ def test_healthy_recordings_exit_0(tmp_path: Path) -> None:
     assert doc["verdict"] == "PASS" and doc["exit_code"] == 0
     layers = {layer["layer"]: layer["verdict"] for layer in doc["layers"]}
     assert layers == {
-        "hosts": "NOT_APPLICABLE",
+        "hosts": "NOT_CHECKED",
         "deployment": "PASS",
         "data": "PASS",
-        "apis": "NOT_APPLICABLE",
-        "agents": "NOT_APPLICABLE",
-        "smoke": "NOT_APPLICABLE",
+        "apis": "NOT_CHECKED",
+        "agents": "NOT_CHECKED",
+        "smoke": "NOT_CHECKED",
     }
     assert doc["localisation"]["probable_cause"] is None
 

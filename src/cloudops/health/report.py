@@ -19,6 +19,14 @@ class LayerState:
     note: str | None = None  # why it does not apply; a recorded source; a TODO
     counts: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def label(self) -> str:
+        """The layer's verdict, or why it has none: NOT_APPLICABLE (a site without Juju) or NOT_CHECKED
+        (not configured, not requested) — neither counts as healthy or failed."""
+        if self.verdict is not None:
+            return self.verdict.name
+        return "NOT_APPLICABLE" if (self.note or "").startswith("does not apply") else "NOT_CHECKED"
+
 
 @dataclass(frozen=True)
 class Report:
@@ -56,7 +64,7 @@ class Report:
                 {
                     "layer": s.layer.key,
                     "title": s.layer.title,
-                    "verdict": s.verdict.name if s.verdict is not None else "NOT_APPLICABLE",
+                    "verdict": s.label,
                     "note": s.note,
                     "counts": s.counts,
                 }

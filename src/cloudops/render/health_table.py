@@ -13,7 +13,7 @@ def render(rep: Report, *, verbose: bool = False) -> str:
     for state in rep.layers:
         mine = rep.by_layer(state.layer)
         shown = mine if verbose else [f for f in mine if f.verdict.name != "PASS"]
-        verdict = state.verdict.name if state.verdict is not None else "N/A"
+        verdict = state.label.replace("NOT_APPLICABLE", "N/A").replace("NOT_CHECKED", "-")
         passed = sum(1 for f in mine if f.verdict.name == "PASS")
         summary = state.note or ""
         if mine:

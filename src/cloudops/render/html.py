@@ -17,7 +17,7 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem auto; max-width: 72r
 header h1 { margin: 0 0 .25rem; font-size: 1.5rem; }
 .badge { display: inline-block; padding: 0 .5em; border-radius: .3em; color: #fff; font-weight: 600; font-size: .85em; }
 .v-PASS { background: var(--pass); } .v-WARN { background: var(--warn); } .v-FAIL { background: var(--fail); }
-.v-UNKNOWN { background: var(--unknown); } .v-NOT_APPLICABLE { background: var(--na); }
+.v-UNKNOWN { background: var(--unknown); } .v-NOT_APPLICABLE, .v-NOT_CHECKED { background: var(--na); }
 #cause { border: 3px solid var(--fail); border-radius: .5rem; padding: .75rem 1rem; margin: 1rem 0; background: #fff5f5; }
 #cause.v-WARN-cause { border-color: var(--warn); background: #fff8ef; }
 #cause h2 { margin: 0 0 .5rem; font-size: 1.1rem; }
@@ -87,7 +87,7 @@ def _cause_block(c: Cause) -> str:
 
 def _layer(rep: Report, state: LayerState, cause_layer: str | None, consequences: set[int]) -> str:
     key = state.layer.key
-    verdict = state.verdict.name if state.verdict is not None else "NOT_APPLICABLE"
+    verdict = state.label
     mine = rep.by_layer(state.layer)
     cause = rep.localisation.probable_cause
     problems: list[str] = []
