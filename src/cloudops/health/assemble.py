@@ -16,7 +16,7 @@ from cloudops.checks import apis as api_checks
 from cloudops.checks import data as data_checks
 from cloudops.checks import deployment as deploy_checks
 from cloudops.checks import hosts as host_checks
-from cloudops.findings import Finding
+from cloudops.findings import Finding, Verdict
 from cloudops.health import report
 from cloudops.health.layers import Layer
 from cloudops.health.sweep import Probe, Progress, run_sweep
@@ -69,6 +69,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     partial(host_checks.check_host, expected=h.expected, kvm=h.kvm),
                     timeout=timeout * 2 + 1,
                     host=h.name,
+                    check_id="hosts.reachable",
+                    timeout_verdict=Verdict.FAIL,
                 )
             )
     else:
@@ -129,6 +131,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     lambda _: ceph.probe_io(pool, c.conf, c.user, timeout=timeout),
                     data_checks.check_ceph_io,
                     timeout=timeout + 5,
+                    check_id="data.ceph-io",
+                    timeout_verdict=Verdict.FAIL,
                 )
             )
         probes.append(
@@ -153,6 +157,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 lambda _: database.probe(db),
                 data_checks.check_database,
                 timeout=timeout * 3,
+                check_id="data.database",
+                timeout_verdict=Verdict.FAIL,
             )
         )
     if t.amqp:
@@ -167,6 +173,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 lambda _: amqp.probe(mq),
                 data_checks.check_amqp,
                 timeout=timeout * 3,
+                check_id="data.amqp",
+                timeout_verdict=Verdict.FAIL,
             )
         )
     if data_notes:
@@ -217,6 +225,8 @@ def _openstack_probes(cloud: str, timeout: float) -> list[Probe]:
             lambda _: os_probe.connect(cloud, timeout=timeout),
             endpoints,
             timeout=timeout * 2,
+            check_id="apis.keystone-token",
+            timeout_verdict=Verdict.FAIL,
         )
     ]
 

@@ -47,6 +47,9 @@ class Probe:
     needs: tuple[str, ...] = ()
     host: str | None = None
     check_id: str | None = None  # the id of its UNKNOWN finding when it cannot run (default layer.name)
+    # What silence means. For a service whose answering IS the check (an API, a host, a database) no
+    # answer within the bound is a FAIL; for a read that only feeds a judgement it is UNKNOWN.
+    timeout_verdict: Verdict = Verdict.UNKNOWN
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,9 @@ async def _run_probe(
         try:
             obs = await asyncio.wait_for(_call(p.read, inputs), timeout=p.timeout)
         except TimeoutError:
+            if p.timeout_verdict == Verdict.FAIL:
+                msg = f"no answer within {p.timeout:g}s"
+                return "timeout", [_unknown(p, msg, verdict=Verdict.FAIL)]
             return "timeout", [_unknown(p, f"could not check: {p.name} gave no answer within {p.timeout:g}s")]
         except NotChecked as exc:
             return "not-checked", [_unknown(p, f"not checked: {exc}", needed)]
@@ -131,13 +137,15 @@ async def _run_probe(
         return "error", [_unknown(p, f"check crashed on {p.name}: {type(exc).__name__}: {exc}")]
 
 
-def _unknown(p: Probe, message: str, needed: list[str] | None = None) -> Finding:
+def _unknown(
+    p: Probe, message: str, needed: list[str] | None = None, verdict: Verdict = Verdict.UNKNOWN
+) -> Finding:
     evidence: dict[str, Any] = {"probe": p.name, "timeout": p.timeout}
     if needed:
         evidence["needs"] = needed  # the components it could not be checked without (localisation)
     return make(
         p.check_id or f"{p.layer.key}.{p.name.split(':')[0]}",
-        Verdict.UNKNOWN,
+        verdict,
         p.layer,
         p.component,
         message,
