@@ -2,7 +2,8 @@
 # The baseline `cloudops assert` is measured against (issue #8): the same API checks done the way a shell
 # script does them, with sequential `openstack ... -f json` CLI calls (each a new Python process and a
 # new token) and one curl per version document.
-#   OS_CLOUD=lab-admin OS_CLIENT_CONFIG_FILE=<lab>/clouds.yaml benchmarks/assert_baseline.sh
+#   OS_CLOUD=lab-admin OS_CLIENT_CONFIG_FILE=<lab>/clouds.yaml [CEPH_CONF=<lab>/ceph/ceph.conf] \
+#     benchmarks/assert_baseline.sh
 # Prints each call's time and the total; exit 0 when every call answered.
 set -uo pipefail
 OPENSTACK=${OPENSTACK:-openstack}
@@ -36,6 +37,11 @@ call "$OPENSTACK" hypervisor list --long -f json
 call "$OPENSTACK" network agent list -f json
 call "$OPENSTACK" volume service list -f json
 call "$OPENSTACK" resource provider list -f json
+if [ -n "${CEPH_CONF:-}" ]; then  # the data layer's Ceph checks, as assert does them
+  call timeout 10 ceph -c "$CEPH_CONF" health detail -f json
+  call timeout 10 rados -c "$CEPH_CONF" -p volumes ls
+  call timeout 10 ceph -c "$CEPH_CONF" versions -f json
+fi
 end=$(now)
 echo "baseline wall time: $(ms "$start" "$end")ms"
 exit $failed
