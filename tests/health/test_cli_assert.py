@@ -122,7 +122,7 @@ def test_bad_targets_file_is_one_line(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert (
         out.stderr.strip()
-        == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, database, hosts, juju, ssh_config, timeout"
+        == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, database, hosts, juju, ssh_config, timeout, vault"
     )
 
 

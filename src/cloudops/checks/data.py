@@ -9,6 +9,8 @@ from cloudops.probes.amqp import AmqpStatus
 from cloudops.probes.ceph import CephHealth, CephIO
 from cloudops.probes.database import DatabaseStatus
 from cloudops.probes.juju import JujuStatus
+from cloudops.probes.vault import STATUS as VAULT_STATUS
+from cloudops.probes.vault import VaultHealth
 
 L = Layer.DATA
 
@@ -151,3 +153,19 @@ def check_clusters_from_juju(status: JujuStatus) -> list[Finding]:
                 )
             )
     return out
+
+
+def check_vault(v: VaultHealth) -> list[Finding]:
+    """Vault's own health: sealed or not initialised is FAIL; a standby is fine."""
+    ev = {"call": v.source, "status": v.status, "seconds": round(v.seconds, 3)}
+    if v.status is None:
+        return [make("data.vault", Verdict.FAIL, L, "vault", f"cannot connect: {v.error}", evidence=ev)]
+    words = VAULT_STATUS.get(v.status, f"HTTP {v.status}")
+    version = f" (Vault {v.version})" if v.version else ""
+    if v.sealed or v.status in (501, 503) or v.initialized is False:
+        verdict = Verdict.FAIL
+    elif v.status in (200, 429, 472, 473):
+        verdict = Verdict.PASS
+    else:
+        verdict = Verdict.UNKNOWN
+    return [make("data.vault", verdict, L, "vault", f"{words}{version}", evidence=ev)]

@@ -174,9 +174,10 @@ def _run(inputs: Any, *, progress: bool) -> Any:
 
     if not progress:
         return assemble.run(inputs)
+    from rich.console import Console
     from rich.progress import Progress
 
-    with Progress(transient=True, console=None) as bar:
+    with Progress(transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task("probing", total=None)
 
         def on_done(run: Any) -> None:

@@ -177,6 +177,22 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 timeout_verdict=Verdict.FAIL,
             )
         )
+    if t.vault:
+        from cloudops.probes import vault
+
+        vault_url = t.vault
+        probes.append(
+            Probe(
+                "vault",
+                Layer.DATA,
+                "vault",
+                lambda _: vault.probe(vault_url, timeout=timeout),
+                data_checks.check_vault,
+                timeout=timeout * 2,
+                check_id="data.vault",
+                timeout_verdict=Verdict.FAIL,
+            )
+        )
     if data_notes:
         notes[Layer.DATA] = "; ".join(data_notes)
     if not any(p.layer == Layer.DATA for p in probes) and juju_read is None:

@@ -9,6 +9,7 @@ juju: {model: openstack}         # absent: a site without Juju (the deployment l
 database: {host: 127.0.0.1, port: 3306, user: cloudops, password_file: ~/.config/cloudops/db.pass}
 amqp: {host: 127.0.0.1, port: 5672, user: cloudops, vhost: /, password_env: CLOUDOPS_AMQP_PASSWORD}
 ceph: {conf: /etc/ceph/ceph.conf, user: admin, pool: volumes}
+vault: {url: https://vault.example:8200}
 timeout: 5                       # seconds per probe
 ```
 """
@@ -44,6 +45,7 @@ class Targets:
     database: DatabaseTarget | None = None
     amqp: AmqpTarget | None = None
     ceph: CephTarget | None = None
+    vault: str | None = None  # its URL; /v1/sys/health is asked, unauthenticated
     timeout: float = 5.0
     source: str | None = None
     ssh: bool = False
@@ -63,7 +65,7 @@ def load(path: Path) -> Targets:
         raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", where=name) from None
     if not isinstance(doc, dict):
         raise InputError("expected a mapping", where=name)
-    known = {"cloud", "ssh_config", "hosts", "juju", "database", "amqp", "ceph", "timeout"}
+    known = {"cloud", "ssh_config", "hosts", "juju", "database", "amqp", "ceph", "vault", "timeout"}
     unknown = sorted(set(doc) - known)
     if unknown:
         raise InputError(f"unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}", where=name)
@@ -81,6 +83,7 @@ def load(path: Path) -> Targets:
         ceph=CephTarget(**_only(doc["ceph"], {"conf", "user", "pool"}, name, "ceph"))
         if doc.get("ceph")
         else None,
+        vault=str(_only(doc["vault"], {"url"}, name, "vault")["url"]) if doc.get("vault") else None,
         timeout=timeout,
         source=name,
     )
