@@ -20,6 +20,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "site": ("cloudops.cli.site:site", "The site registry: validate it, show it."),
     "net": ("cloudops.cli.net:net", "Network planes: list them, who owns an address, free addresses."),
     "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export."),
+    "plan": ("cloudops.cli.plan:plan", "Plan files: show, check, observe their pre-audits."),
+    "approve": ("cloudops.cli.approve:approve", "A person approves a plan at a terminal, bound to its hash."),
+    "apply": ("cloudops.cli.apply:apply", "Apply an approved plan: re-audit, run, verify, journal."),
+    "exec": ("cloudops.cli.exec:exec_", "Run a read-only command now; plan anything else for approval."),
+    "journal": ("cloudops.cli.journal:journal", "The site's hash-chained journal: verify, show, path."),
+    "log": ("cloudops.cli.log:log", "As-executed session logs: record a shell as asciicast v2."),
     "lint": (
         "cloudops.cli.lint:lint",
         "Lint the ops repository (registry, bundle, records, scripts, secrets).",
