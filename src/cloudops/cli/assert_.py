@@ -113,6 +113,7 @@ def assert_(
             raise InputError(
                 "hosts to sweep: give --hosts, list them in the targets file, or use an ops repository"
             )
+    smoke_note = _smoke_plan(repo, tgt) if smoke else None
     inputs = assemble.Inputs(
         site=repo.name if repo else "unknown",
         targets=tgt,
@@ -123,6 +124,7 @@ def assert_(
         lock=repo_inputs.version_lock(repo.root) if repo else {},
         context=Context(maintenance=window),
         smoke=smoke,
+        smoke_note=smoke_note,
         concurrency=concurrency,
     )
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
@@ -153,6 +155,30 @@ def assert_(
         click.echo(f"bill of materials: {path}", err=True)
     code: int = rep.exit_code
     return code
+
+
+def _smoke_plan(repo: Any, tgt: Any) -> str:
+    """Write the tenant smoke test as a plan for the approval gate; never run it from here."""
+    from cloudops.change.plan import creator, write_plan
+    from cloudops.errors import InputError
+    from cloudops.health.smoke import smoke_plan
+    from cloudops.journal.location import site_dir
+
+    if not tgt.cloud:
+        raise InputError("--smoke needs the cloud (targets: `cloud:`) whose tenant it runs as")
+    site = repo.name if repo else "unknown"
+    made = creator()
+    stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+    plan = smoke_plan(site, tgt.cloud, stamp.lower(), made)
+    out = site_dir(site) / "plans" / f"{stamp}-smoke.json"
+    write_plan(plan, out)
+    click.echo(f"smoke plan written: {out} (sha256 {plan.sha256[:16]}…)", err=True)
+    click.echo(f"  approve it (a person, at a terminal): cloudops approve {out}", err=True)
+    click.echo(f"  then apply it:                      cloudops apply {out}", err=True)
+    return (
+        f"not run here: the smoke test creates resources, so it is a plan for the approval gate: {out} "
+        "(cloudops approve, then cloudops apply; each change verified, each with its revert)"
+    )
 
 
 def _repo(ctx: click.Context) -> Any:

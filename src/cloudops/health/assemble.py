@@ -42,6 +42,7 @@ class Inputs:
     lock: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     context: Context = field(default_factory=Context)
     smoke: bool = False
+    smoke_note: str | None = None  # where the smoke plan was written, for the report
     concurrency: int = 32
 
 
@@ -207,10 +208,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
     # -- smoke ---------------------------------------------------------------------------------------
     if inp.smoke:
-        notes[Layer.SMOKE] = (
-            "TODO: the tenant smoke test creates resources and must go through the approval gate "
-            "(cloudops.change, branch gate), which is not merged yet; nothing was created"
-        )
+        notes[Layer.SMOKE] = inp.smoke_note or "not run: the smoke test creates resources (approval gate)"
     else:
         notes[Layer.SMOKE] = "not requested (--smoke)"
     return probes, notes
