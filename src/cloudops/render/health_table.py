@@ -55,5 +55,8 @@ def render(rep: Report, *, verbose: bool = False) -> str:
                     f"  consequence: {q.finding.layer} / {q.finding.component} {q.finding.subject} — {q.why}"
                 )
     requests = f", {rep.api_requests} API requests" if rep.api_requests is not None else ""
+    if rep.runs:
+        slowest = max(rep.runs, key=lambda r: r.seconds)
+        requests += f", slowest probe {slowest.name} {slowest.seconds:.2f}s"
     lines.append(f"Verdict: {rep.verdict.name} (exit {rep.exit_code}) in {rep.seconds:.2f}s{requests}")
     return "\n".join(lines) + "\n"
