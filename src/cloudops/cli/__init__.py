@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "decisions": ("cloudops.cli.decisions:decisions", "Design decisions D-NNN: list, show, grep, next, new."),
     "ledger": ("cloudops.cli.ledger:ledger", "The security ledger: add, list, close rows."),
     "deliver": ("cloudops.cli.deliver:deliver", "Gate a change; write its changelog entry and a ZIP."),
+    "assert": (
+        "cloudops.cli.assert_:assert_",
+        "Is the cloud healthy? Each layer's own verdict; the failing layer named.",
+    ),
+    "bom": ("cloudops.cli.bom:bom", "Bills of materials: compare two, or one with the version lock."),
     "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),
 }
 
