@@ -35,8 +35,11 @@ def rbd_images(lab: Lab, pool: str) -> list[str]:
     )
     out = subprocess.run(
         ["/usr/bin/python3", "-c", script, str(lab.layout.ceph_conf), pool],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     images: list[str] = json.loads(out.stdout)
     return images
 
@@ -48,8 +51,13 @@ def ceph_status(lab: Lab) -> dict[str, Any]:
         "rc, out, err = c.mon_command(json.dumps({'prefix': 'status', 'format': 'json'}), b'')\n"
         "print(out.decode()); c.shutdown()\n"
     )
-    out = subprocess.run(["/usr/bin/python3", "-c", script, str(lab.layout.ceph_conf)],
-                         capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    out = subprocess.run(
+        ["/usr/bin/python3", "-c", script, str(lab.layout.ceph_conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     status: dict[str, Any] = json.loads(out.stdout)
     return status
 
@@ -82,7 +90,9 @@ def test_network_subnet_router_with_external_gateway(cloud: Any) -> None:
     net = cloud.network.create_network(name=name)
     try:
         assert net.provider_network_type == "vxlan"
-        subnet = cloud.network.create_subnet(network_id=net.id, ip_version=4, cidr="198.19.10.0/24", name=name)
+        subnet = cloud.network.create_subnet(
+            network_id=net.id, ip_version=4, cidr="198.19.10.0/24", name=name
+        )
         router = cloud.network.create_router(name=name, external_gateway_info={"network_id": ext.id})
         try:
             assert router.external_gateway_info["network_id"] == ext.id
@@ -127,7 +137,9 @@ def test_server_on_neutron_net_and_rbd_volume_attach(cloud: Any, lab_up: Lab) ->
         assert [a["server_id"] for a in attachments] == [server.id]
 
         cloud.compute.delete_volume_attachment(server, volume.id)
-        wait_for("volume available again", lambda: cloud.block_storage.get_volume(volume.id).status == "available")
+        wait_for(
+            "volume available again", lambda: cloud.block_storage.get_volume(volume.id).status == "available"
+        )
         cloud.block_storage.delete_volume(volume)
         wait_for("volume deleted", lambda: cloud.block_storage.find_volume(volume.id) is None)
         assert f"volume-{volume.id}" not in rbd_images(lab_up, "volumes")

@@ -23,13 +23,23 @@ def _lab(ctx: click.Context, say: Any = None) -> Lab:
 
 
 @click.group(
-    epilog="Example: cloudops lab up && eval \"$(cloudops lab env)\" && openstack server list",
+    epilog='Example: cloudops lab up && eval "$(cloudops lab env)" && openstack server list',
 )
-@click.option("--dir", "lab_dir", type=click.Path(path_type=Path), default=None,
-              help="The lab directory. Default: $CLOUDOPS_LAB_DIR, else ~/.cache/cloudops/lab.")  # fmt: skip
-@click.option("--port-base", "port_base", type=int, default=None,
-              help="The first of the lab's ports (all others derive from it). Default: "
-              "$CLOUDOPS_LAB_PORT_BASE, else 16000.")  # fmt: skip
+@click.option(
+    "--dir",
+    "lab_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The lab directory. Default: $CLOUDOPS_LAB_DIR, else ~/.cache/cloudops/lab.",
+)
+@click.option(
+    "--port-base",
+    "port_base",
+    type=int,
+    default=None,
+    help="The first of the lab's ports (all others derive from it). Default: "
+    "$CLOUDOPS_LAB_PORT_BASE, else 16000.",
+)
 @click.pass_context
 def lab(ctx: click.Context, lab_dir: Path | None, port_base: int | None) -> None:
     """A real, small OpenStack 2024.1 (Keystone, Glance, Placement, Nova, Neutron, Cinder over MariaDB,
@@ -62,7 +72,9 @@ def up(ctx: click.Context) -> None:
             return
 
         def done(name: str, seconds: float) -> None:
-            console.print(f"  [green]✓[/green] {name:<16} {seconds:6.1f} s   (t+{time.monotonic() - t0:.0f} s)")
+            console.print(
+                f"  [green]✓[/green] {name:<16} {seconds:6.1f} s   (t+{time.monotonic() - t0:.0f} s)"
+            )
             status.update(f"lab: {name} done; waiting for the rest ...")
 
         timings = lifecycle.up(lab_obj, done)
@@ -80,15 +92,23 @@ def _summary(lab_obj: Lab, total: float) -> None:
     table = Table(title=f"lab up in {total:.0f} s — {lay.root}", show_header=True, title_justify="left")
     table.add_column("service")
     table.add_column("endpoint")
-    for name, path in (("keystone", "/v3"), ("placement", ""), ("glance", ""), ("nova-api", "/v2.1"),
-                       ("neutron", ""), ("cinder-api", "/v3")):  # fmt: skip
+    for name, path in (
+        ("keystone", "/v3"),
+        ("placement", ""),
+        ("glance", ""),
+        ("nova-api", "/v2.1"),
+        ("neutron", ""),
+        ("cinder-api", "/v3"),
+    ):
         table.add_row(name, lay.url(name, path))
     table.add_row("mariadb", f"127.0.0.1:{lay.port('mariadb')}")
     table.add_row("rabbitmq", f"127.0.0.1:{lay.port('rabbitmq')}")
     table.add_row("ceph", f"mon 127.0.0.1:{lay.port('ceph-mon-v2')}; conf {lay.ceph_conf}")
     console.print(table)
-    console.print(f"clouds.yaml: {lay.clouds_yaml}  (clouds: {identity.ADMIN_CLOUD}, {identity.MEMBER_CLOUD}; "
-                  f"users: admin, {identity.MEMBER_USER} in {identity.MEMBER_PROJECT})")  # fmt: skip
+    console.print(
+        f"clouds.yaml: {lay.clouds_yaml}  (clouds: {identity.ADMIN_CLOUD}, {identity.MEMBER_CLOUD}; "
+        f"users: admin, {identity.MEMBER_USER} in {identity.MEMBER_PROJECT})"
+    )
     console.print('use it:      eval "$(cloudops lab env)"; openstack --os-cloud lab-admin server list')
 
 
@@ -104,7 +124,9 @@ def status(ctx: click.Context, fmt: str) -> None:
 
 
 @lab.command(epilog='Example: eval "$(cloudops lab env)"')
-@click.option("--cloud", default="lab-admin", show_default=True, type=click.Choice(["lab-admin", "lab-member"]))
+@click.option(
+    "--cloud", default="lab-admin", show_default=True, type=click.Choice(["lab-admin", "lab-member"])
+)
 @click.pass_context
 def env(ctx: click.Context, cloud: str) -> None:
     """Print the exports that point clients at the lab (clouds.yaml, cloud, Ceph conf)."""

@@ -80,7 +80,9 @@ class Settings:
         return opts
 
     def authtoken(self, user: str) -> dict[str, str]:
-        opts = self.auth(user, {"www_authenticate_uri": self.auth_url, "service_token_roles_required": "true"})
+        opts = self.auth(
+            user, {"www_authenticate_uri": self.auth_url, "service_token_roles_required": "true"}
+        )
         opts.pop("region_name")
         return opts
 
@@ -137,7 +139,10 @@ def glance(s: Settings) -> Sections:
         },
         "database": {"connection": s.db["glance"]},
         "keystone_authtoken": s.authtoken("glance"),
-        "paste_deploy": {"flavor": "keystone", "config_file": str(s.venv / "etc/glance/glance-api-paste.ini")},
+        "paste_deploy": {
+            "flavor": "keystone",
+            "config_file": str(s.venv / "etc/glance/glance-api-paste.ini"),
+        },
         "glance_store": {"default_backend": "rbd"},
         "rbd": {
             "rbd_store_pool": "images",

@@ -118,14 +118,18 @@ class Lab:
         env: Mapping[str, str] | None = None,
         input_text: str | None = None,
         log_name: str | None = None,
+        log_output: bool = True,
+        mask: Sequence[str] = (),
     ) -> str:
         """Run a one-shot command (db sync, bootstrap, ...), output appended to the component's log."""
         log = self.layout.log(log_name or component)
         log.parent.mkdir(parents=True, exist_ok=True)
         full_env = self.sup.member_env(env)
         res = run_bounded(argv, timeout=timeout, env=full_env, input_text=input_text)
+        shown = " ".join("***" if str(a) in mask else str(a) for a in argv)
+        output = f"{res.stdout}{res.stderr}" if log_output else f"(output not logged){res.stderr}"
         with log.open("a") as fh:
-            fh.write(f"\n$ {' '.join(str(a) for a in argv)}\n{res.stdout}{res.stderr}(rc={res.returncode})\n")
+            fh.write(f"\n$ {shown}\n{output}(rc={res.returncode})\n")
         if res.returncode != 0:
             short = " ".join(Path(str(argv[0])).name.split()) + (" " + str(argv[1]) if len(argv) > 1 else "")
             last = (res.stderr.strip().splitlines() or res.stdout.strip().splitlines() or [""])[-1][:200]

@@ -102,7 +102,9 @@ def setup(lab: Lab) -> None:
                 svc = idn.create_service(name=stype if "-" in stype else component.split("-")[0], type=stype)
             for interface in ("public", "internal", "admin"):
                 if (svc.id, interface) not in endpoints:
-                    idn.create_endpoint(service_id=svc.id, interface=interface, url=url, region_id=configs.REGION)
+                    idn.create_endpoint(
+                        service_id=svc.id, interface=interface, url=url, region_id=configs.REGION
+                    )
     project = idn.find_project(MEMBER_PROJECT) or idn.create_project(name=MEMBER_PROJECT, domain_id="default")
     member = idn.find_user(MEMBER_USER, domain_id="default") or idn.create_user(
         name=MEMBER_USER, password=lab.secrets["member"], domain_id="default", default_project_id=project.id

@@ -195,9 +195,7 @@ def rabbitmq(lab: Lab) -> None:
                 f"port 127.0.0.1:{lay.port(p)} ({p}) is already in use",
                 fix="stop what listens there or choose another CLOUDOPS_LAB_PORT_BASE",
             )
-    lab.start(
-        "rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"], port=port, env=rabbit_env(lab), cwd=base
-    )
+    lab.start("rabbitmq", ["/usr/lib/rabbitmq/bin/rabbitmq-server"], port=port, env=rabbit_env(lab), cwd=base)
     lab.wait(
         "rabbitmq",
         lambda: port_in_use(port),
@@ -309,33 +307,87 @@ def ceph(lab: Lab) -> None:
         fsid = str(uuid.uuid4())
         lay.ceph_conf.write_text(ceph_conf_text(lab, fsid))
         auth = "/usr/bin/ceph-authtool"
-        mon_kr, boot_kr, admin_kr = b / "mon.keyring", b / "bootstrap-osd.keyring", b / "ceph.client.admin.keyring"
+        mon_kr, boot_kr, admin_kr = (
+            b / "mon.keyring",
+            b / "bootstrap-osd.keyring",
+            b / "ceph.client.admin.keyring",
+        )
         for p in (mon_kr, boot_kr, admin_kr):
             p.unlink(missing_ok=True)
-        lab.run("ceph", [auth, "--create-keyring", str(mon_kr), "--gen-key", "-n", "mon.", "--cap", "mon", "allow *"])
         lab.run(
             "ceph",
-            [auth, "--create-keyring", str(admin_kr), "--gen-key", "-n", "client.admin"]
-            + ["--cap", "mon", "allow *", "--cap", "osd", "allow *", "--cap", "mds", "allow *"]
-            + ["--cap", "mgr", "allow *"],
+            [auth, "--create-keyring", str(mon_kr), "--gen-key", "-n", "mon.", "--cap", "mon", "allow *"],
         )
         lab.run(
             "ceph",
-            [auth, "--create-keyring", str(boot_kr), "--gen-key", "-n", "client.bootstrap-osd"]
-            + ["--cap", "mon", "profile bootstrap-osd", "--cap", "mgr", "allow r"],
+            [
+                auth,
+                "--create-keyring",
+                str(admin_kr),
+                "--gen-key",
+                "-n",
+                "client.admin",
+                "--cap",
+                "mon",
+                "allow *",
+                "--cap",
+                "osd",
+                "allow *",
+                "--cap",
+                "mds",
+                "allow *",
+                "--cap",
+                "mgr",
+                "allow *",
+            ],
+        )
+        lab.run(
+            "ceph",
+            [
+                auth,
+                "--create-keyring",
+                str(boot_kr),
+                "--gen-key",
+                "-n",
+                "client.bootstrap-osd",
+                "--cap",
+                "mon",
+                "profile bootstrap-osd",
+                "--cap",
+                "mgr",
+                "allow r",
+            ],
         )
         lab.run("ceph", [auth, str(mon_kr), "--import-keyring", str(admin_kr)])
         lab.run("ceph", [auth, str(mon_kr), "--import-keyring", str(boot_kr)])
         monmap = b / "monmap"
         monmap.unlink(missing_ok=True)
         mon_addr = f"[v2:127.0.0.1:{lay.port('ceph-mon-v2')},v1:127.0.0.1:{lay.port('ceph-mon-v1')}]"
-        lab.run("ceph", ["/usr/bin/monmaptool", "--create", "--addv", "a", mon_addr, "--fsid", fsid, str(monmap)])
+        lab.run(
+            "ceph", ["/usr/bin/monmaptool", "--create", "--addv", "a", mon_addr, "--fsid", fsid, str(monmap)]
+        )
         lab.run(
             "ceph",
-            ["/usr/bin/ceph-mon", "-c", conf, "--mkfs", "-i", "a", "--monmap", str(monmap), "--keyring", str(mon_kr)],
+            [
+                "/usr/bin/ceph-mon",
+                "-c",
+                conf,
+                "--mkfs",
+                "-i",
+                "a",
+                "--monmap",
+                str(monmap),
+                "--keyring",
+                str(mon_kr),
+            ],
         )
         lab.mark("ceph-mon-mkfs")
-    lab.start("ceph-mon", ["/usr/bin/ceph-mon", "-f", "-c", conf, "-i", "a"], component="ceph", port=lay.port("ceph-mon-v2"))
+    lab.start(
+        "ceph-mon",
+        ["/usr/bin/ceph-mon", "-f", "-c", conf, "-i", "a"],
+        component="ceph",
+        port=lay.port("ceph-mon-v2"),
+    )
     lab.wait(
         "ceph-mon",
         lambda: port_in_use(lay.port("ceph-mon-v2")),
@@ -346,33 +398,68 @@ def ceph(lab: Lab) -> None:
     if not lab.done("ceph-mgr-key"):
         ceph_cmd(
             lab,
-            "auth", "get-or-create", "mgr.x", "mon", "allow profile mgr", "osd", "allow *", "mds", "allow *",
-            "-o", str(b / "mgr" / "ceph-x" / "keyring"),
-        )  # fmt: skip
+            "auth",
+            "get-or-create",
+            "mgr.x",
+            "mon",
+            "allow profile mgr",
+            "osd",
+            "allow *",
+            "mds",
+            "allow *",
+            "-o",
+            str(b / "mgr" / "ceph-x" / "keyring"),
+        )
         lab.mark("ceph-mgr-key")
     lab.start("ceph-mgr", ["/usr/bin/ceph-mgr", "-f", "-c", conf, "-i", "x"], component="ceph")
     if not lab.done("ceph-osd-mkfs"):
         osd_uuid = str(uuid.uuid4())
-        secret = lab.run("ceph", ["/usr/bin/ceph-authtool", "--gen-print-key"]).strip()
+        secret = lab.run("ceph", ["/usr/bin/ceph-authtool", "--gen-print-key"], log_output=False).strip()
         out = lab.run(
             "ceph",
-            ["/usr/bin/ceph", "-c", conf, "--connect-timeout", "10", "osd", "new", osd_uuid, "-i", "-"]
-            + ["-n", "client.bootstrap-osd", "-k", str(b / "bootstrap-osd.keyring")],
+            [
+                "/usr/bin/ceph",
+                "-c",
+                conf,
+                "--connect-timeout",
+                "10",
+                "osd",
+                "new",
+                osd_uuid,
+                "-i",
+                "-",
+                "-n",
+                "client.bootstrap-osd",
+                "-k",
+                str(b / "bootstrap-osd.keyring"),
+            ],
             input_text=json.dumps({"cephx_secret": secret}),
             log_name="ceph-setup",
         )
         osd_id = out.strip()
         if osd_id != "0":
-            raise LabFailure("ceph", f"the new OSD got id {osd_id!r}, expected 0", log=lay.log("ceph-setup"),
-                             fix="`cloudops lab down --purge`, then `cloudops lab up`")  # fmt: skip
+            raise LabFailure(
+                "ceph",
+                f"the new OSD got id {osd_id!r}, expected 0",
+                log=lay.log("ceph-setup"),
+                fix="`cloudops lab down --purge`, then `cloudops lab up`",
+            )
         kr = b / "osd" / "ceph-0" / "keyring"
         kr.unlink(missing_ok=True)
-        lab.run("ceph", ["/usr/bin/ceph-authtool", "--create-keyring", str(kr), "--name", "osd.0", "--add-key", secret])
+        lab.run(
+            "ceph",
+            ["/usr/bin/ceph-authtool", "--create-keyring", str(kr), "--name", "osd.0", "--add-key", secret],
+            mask=[secret],
+        )
         block = b / "osd" / "ceph-0.block"
         block.unlink(missing_ok=True)
         with block.open("wb") as fh:
             fh.truncate(10 * 1024**3)  # sparse: grows only as data is written
-        lab.run("ceph", ["/usr/bin/ceph-osd", "-c", conf, "-i", "0", "--mkfs", "--osd-uuid", osd_uuid], timeout=120)
+        lab.run(
+            "ceph",
+            ["/usr/bin/ceph-osd", "-c", conf, "-i", "0", "--mkfs", "--osd-uuid", osd_uuid],
+            timeout=120,
+        )
         lab.mark("ceph-osd-mkfs")
     lab.start("ceph-osd", ["/usr/bin/ceph-osd", "-f", "-c", conf, "-i", "0"], component="ceph")
 
@@ -381,7 +468,17 @@ def ceph_osd_up(lab: Lab) -> bool:
     from cloudops.lab.procs import run_bounded
 
     res = run_bounded(
-        ["/usr/bin/ceph", "-c", str(lab.layout.ceph_conf), "--connect-timeout", "5", "osd", "stat", "-f", "json"],
+        [
+            "/usr/bin/ceph",
+            "-c",
+            str(lab.layout.ceph_conf),
+            "--connect-timeout",
+            "5",
+            "osd",
+            "stat",
+            "-f",
+            "json",
+        ],
         timeout=10,
     )
     try:
@@ -392,8 +489,14 @@ def ceph_osd_up(lab: Lab) -> bool:
 
 def ceph_pools(lab: Lab) -> None:
     """Wait for the OSD, then create the pools and the cephx users of Cinder and Glance (once)."""
-    lab.wait("ceph-osd", lambda: ceph_osd_up(lab), timeout=120, what="OSD up in the OSD map",
-             fix="read the log; `cloudops lab down --purge` rebuilds the cluster", interval=1.0)  # fmt: skip
+    lab.wait(
+        "ceph-osd",
+        lambda: ceph_osd_up(lab),
+        timeout=120,
+        what="OSD up in the OSD map",
+        fix="read the log; `cloudops lab down --purge` rebuilds the cluster",
+        interval=1.0,
+    )
     if lab.done("ceph-pools"):
         return
     b = lab.layout.ceph_dir
@@ -402,15 +505,33 @@ def ceph_pools(lab: Lab) -> None:
         ceph_cmd(lab, "osd", "pool", "set", pool, "size", "1", "--yes-i-really-mean-it")
         ceph_cmd(lab, "osd", "pool", "application", "enable", pool, "rbd")
     ceph_cmd(
-        lab, "auth", "get-or-create", "client.cinder", "mon", "profile rbd",
-        "osd", "profile rbd pool=volumes, profile rbd pool=images", "mgr", "profile rbd pool=volumes",
-        "-o", str(b / "ceph.client.cinder.keyring"),
-    )  # fmt: skip
+        lab,
+        "auth",
+        "get-or-create",
+        "client.cinder",
+        "mon",
+        "profile rbd",
+        "osd",
+        "profile rbd pool=volumes, profile rbd pool=images",
+        "mgr",
+        "profile rbd pool=volumes",
+        "-o",
+        str(b / "ceph.client.cinder.keyring"),
+    )
     ceph_cmd(
-        lab, "auth", "get-or-create", "client.glance", "mon", "profile rbd",
-        "osd", "profile rbd pool=images", "mgr", "profile rbd pool=images",
-        "-o", str(b / "ceph.client.glance.keyring"),
-    )  # fmt: skip
+        lab,
+        "auth",
+        "get-or-create",
+        "client.glance",
+        "mon",
+        "profile rbd",
+        "osd",
+        "profile rbd pool=images",
+        "mgr",
+        "profile rbd pool=images",
+        "-o",
+        str(b / "ceph.client.glance.keyring"),
+    )
     lab.mark("ceph-pools")
 
 

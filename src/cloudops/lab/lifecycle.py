@@ -22,26 +22,52 @@ from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
 from cloudops.lab.procs import lab_members, pid_alive, run_bounded, terminate
 
-
 # Stop order for `down`: API front doors first, agents, workers, then the infrastructure bottom-up
 # (the OSD before the mgr before the mon, so a quick restart finds no locked pid file).
 STOP_ORDER = (
-    "nova-api", "cinder-api", "placement", "glance", "neutron-server",
-    "neutron-l3-agent", "neutron-dhcp-agent", "neutron-linuxbridge-agent",
-    "nova-compute", "nova-scheduler", "nova-conductor", "cinder-volume", "cinder-scheduler", "keystone",
-    "ceph-osd", "ceph-mgr", "ceph-mon", "rabbitmq", "mariadb",
-)  # fmt: skip
+    "nova-api",
+    "cinder-api",
+    "placement",
+    "glance",
+    "neutron-server",
+    "neutron-l3-agent",
+    "neutron-dhcp-agent",
+    "neutron-linuxbridge-agent",
+    "nova-compute",
+    "nova-scheduler",
+    "nova-conductor",
+    "cinder-volume",
+    "cinder-scheduler",
+    "keystone",
+    "ceph-osd",
+    "ceph-mgr",
+    "ceph-mon",
+    "rabbitmq",
+    "mariadb",
+)
 
 
 def expected_processes(lab: Lab) -> list[str]:
     host = lab.layout.host
     return [
-        "mariadb", "rabbitmq", "ceph-mon", "ceph-mgr", "ceph-osd",
-        "keystone", "placement", "glance", "nova-api", "nova-conductor", "nova-scheduler",
-        f"nova-compute-{host}", "neutron-server",
+        "mariadb",
+        "rabbitmq",
+        "ceph-mon",
+        "ceph-mgr",
+        "ceph-osd",
+        "keystone",
+        "placement",
+        "glance",
+        "nova-api",
+        "nova-conductor",
+        "nova-scheduler",
+        f"nova-compute-{host}",
+        "neutron-server",
         *(f"{agent}-{host}" for agent in services.NEUTRON_AGENTS),
-        "cinder-api", "cinder-scheduler", "cinder-volume",
-    ]  # fmt: skip
+        "cinder-api",
+        "cinder-scheduler",
+        "cinder-volume",
+    ]
 
 
 @dataclass
@@ -128,8 +154,12 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
             raise
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise LabFailure("lab", f"unexpected {type(exc).__name__}: {exc}", log=lab.layout.log_dir,
-                         fix="read the logs; report this as a cloudops bug") from exc  # fmt: skip
+        raise LabFailure(
+            "lab",
+            f"unexpected {type(exc).__name__}: {exc}",
+            log=lab.layout.log_dir,
+            fix="read the logs; report this as a cloudops bug",
+        ) from exc
     lab.mark("ready")
     timings.total = time.monotonic() - t0
     return timings
@@ -184,11 +214,19 @@ def graph(lab: Lab) -> list[Task]:
         Task("neutron-agents", lambda: services.neutron_agents(lab), ["neutron-server", "external-bridge"]),
         Task("cinder-db", lambda: services.cinder_db(lab), ["mariadb"]),
         Task("cinder", lambda: services.cinder(lab), ["cinder-db", "rabbitmq", "ceph-pools"]),
-        Task("apis-answer", lambda: readiness.apis_answer(lab),
-             ["keystone", "placement", "glance", "nova-api", "neutron-server", "cinder"]),  # fmt: skip
-        Task("compute-ready", lambda: readiness.compute_ready(lab),
-             ["identity", "apis-answer", "nova-compute"]),  # fmt: skip
-        Task("network-ready", lambda: readiness.network_ready(lab), ["identity", "apis-answer", "neutron-agents"]),
+        Task(
+            "apis-answer",
+            lambda: readiness.apis_answer(lab),
+            ["keystone", "placement", "glance", "nova-api", "neutron-server", "cinder"],
+        ),
+        Task(
+            "compute-ready", lambda: readiness.compute_ready(lab), ["identity", "apis-answer", "nova-compute"]
+        ),
+        Task(
+            "network-ready",
+            lambda: readiness.network_ready(lab),
+            ["identity", "apis-answer", "neutron-agents"],
+        ),
         Task("volume-ready", lambda: readiness.volume_ready(lab), ["identity", "apis-answer"]),
         Task("image", lambda: readiness.image(lab), ["identity", "apis-answer"]),
     ]
@@ -204,10 +242,18 @@ def neutron_leftovers(lab: Lab) -> tuple[list[str], list[str]]:
     if not lab.sup.alive("mariadb"):
         return [], []
     res = run_bounded(
-        ["/usr/bin/mariadb", "--no-defaults", f"--socket={lab.layout.mysql_socket}", "-uroot", "-N", "-B", "-e",
-         "SELECT 'n', id FROM neutron.networks UNION ALL SELECT 'r', id FROM neutron.routers"],
+        [
+            "/usr/bin/mariadb",
+            "--no-defaults",
+            f"--socket={lab.layout.mysql_socket}",
+            "-uroot",
+            "-N",
+            "-B",
+            "-e",
+            "SELECT 'n', id FROM neutron.networks UNION ALL SELECT 'r', id FROM neutron.routers",
+        ],
         timeout=15,
-    )  # fmt: skip
+    )
     namespaces, links = [], []
     for line in res.stdout.splitlines():
         kind, _, ident = line.partition("\t")
@@ -282,8 +328,17 @@ def status_rows(lab: Lab) -> list[dict[str, object]]:
         )
     for name in expected_processes(lab):
         if name not in seen:
-            rows.append({"component": name.split("-")[0], "process": name, "state": "down", "pid": None,
-                         "port": None, "since": None, "log": str(lab.layout.log(name))})  # fmt: skip
+            rows.append(
+                {
+                    "component": name.split("-")[0],
+                    "process": name,
+                    "state": "down",
+                    "pid": None,
+                    "port": None,
+                    "since": None,
+                    "log": str(lab.layout.log(name)),
+                }
+            )
     order = {n: i for i, n in enumerate(expected_processes(lab))}
     rows.sort(key=lambda r: order.get(str(r["process"]), 999))
     return rows

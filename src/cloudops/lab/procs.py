@@ -284,8 +284,8 @@ def http_answers(url: str, timeout: float = 2.0) -> bool:
     import urllib.request
 
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback only
-            return resp.status < 500
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return int(resp.status) < 500
     except urllib.error.HTTPError as exc:
         return exc.code < 500
     except (OSError, ValueError):

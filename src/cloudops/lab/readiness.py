@@ -10,7 +10,6 @@ from typing import Any
 
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
-from cloudops.lab.procs import http_answers
 
 EXTERNAL_NETWORK = "lab-external"
 EXTERNAL_CIDR = "198.18.0.0/24"
@@ -62,16 +61,25 @@ def compute_ready(lab: Lab) -> None:
     log = str(lab.layout.log(f"nova-compute-{host}"))
 
     def up() -> bool:
-        return any(s.host == host and s.state == "up" and s.status == "enabled" for s in c.compute.services()
-                   if s.binary == "nova-compute")  # fmt: skip
+        return any(
+            s.host == host and s.state == "up" and s.status == "enabled"
+            for s in c.compute.services()
+            if s.binary == "nova-compute"
+        )
 
     poll("nova-compute", log, f"nova-compute on {host} up", up, 180, "read the log")
 
     def mapped() -> bool:
         return any(h.name == host for h in c.compute.hypervisors())
 
-    poll("nova-scheduler", str(lab.layout.log("nova-scheduler")), f"compute host {host} mapped to cell1",
-         mapped, 120, "read the log")  # fmt: skip
+    poll(
+        "nova-scheduler",
+        str(lab.layout.log("nova-scheduler")),
+        f"compute host {host} mapped to cell1",
+        mapped,
+        120,
+        "read the log",
+    )
     if not lab.done("flavor"):
         if c.compute.find_flavor(FLAVOR_NAME) is None:
             c.compute.create_flavor(name=FLAVOR_NAME, ram=256, vcpus=1, disk=1, is_public=True)
@@ -87,21 +95,34 @@ def network_ready(lab: Lab) -> None:
         got = {a.agent_type for a in c.network.agents(host=host) if a.is_alive}
         return wanted <= got
 
-    poll("neutron-agents", str(lab.layout.log(f"neutron-linuxbridge-agent-{host}")),
-         "Linux bridge, L3 and DHCP agents alive", alive, 180, "read the agents' logs")  # fmt: skip
+    poll(
+        "neutron-agents",
+        str(lab.layout.log(f"neutron-linuxbridge-agent-{host}")),
+        "Linux bridge, L3 and DHCP agents alive",
+        alive,
+        180,
+        "read the agents' logs",
+    )
     if not lab.done("external-network"):
         net = c.network.find_network(EXTERNAL_NETWORK)
         if net is None:
             net = c.network.create_network(
-                name=EXTERNAL_NETWORK, is_router_external=True, is_shared=False,
-                provider_network_type="flat", provider_physical_network="physnet1",
-            )  # fmt: skip
+                name=EXTERNAL_NETWORK,
+                is_router_external=True,
+                is_shared=False,
+                provider_network_type="flat",
+                provider_physical_network="physnet1",
+            )
         if not list(c.network.subnets(network_id=net.id)):
             c.network.create_subnet(
-                network_id=net.id, name=f"{EXTERNAL_NETWORK}-v4", ip_version=4, cidr=EXTERNAL_CIDR,
-                gateway_ip="198.18.0.1", is_dhcp_enabled=False,
+                network_id=net.id,
+                name=f"{EXTERNAL_NETWORK}-v4",
+                ip_version=4,
+                cidr=EXTERNAL_CIDR,
+                gateway_ip="198.18.0.1",
+                is_dhcp_enabled=False,
                 allocation_pools=[{"start": "198.18.0.100", "end": "198.18.0.250"}],
-            )  # fmt: skip
+            )
         lab.mark("external-network")
 
 
@@ -117,8 +138,14 @@ def volume_ready(lab: Lab) -> None:
     def pools() -> bool:
         return any("ceph" in p.name for p in c.block_storage.backend_pools())
 
-    poll("cinder-volume", log, "the RBD backend pool reported to the scheduler", pools, 180,
-         "read the log (Ceph reachable? keyring ceph.client.cinder.keyring readable?)")  # fmt: skip
+    poll(
+        "cinder-volume",
+        log,
+        "the RBD backend pool reported to the scheduler",
+        pools,
+        180,
+        "read the log (Ceph reachable? keyring ceph.client.cinder.keyring readable?)",
+    )
 
 
 def image(lab: Lab) -> None:
@@ -128,9 +155,19 @@ def image(lab: Lab) -> None:
     if c.image.find_image(IMAGE_NAME) is None:
         data = b"\0" * (1024 * 1024)
         img = c.image.create_image(
-            name=IMAGE_NAME, data=data, disk_format="raw", container_format="bare", visibility="public",
+            name=IMAGE_NAME,
+            data=data,
+            disk_format="raw",
+            container_format="bare",
+            visibility="public",
             allow_duplicates=True,
-        )  # fmt: skip
-        poll("glance", str(lab.layout.log("glance")), "image active",
-             lambda: c.image.get_image(img.id).status == "active", 60, "read the log")  # fmt: skip
+        )
+        poll(
+            "glance",
+            str(lab.layout.log("glance")),
+            "image active",
+            lambda: c.image.get_image(img.id).status == "active",
+            60,
+            "read the log",
+        )
     lab.mark("image")

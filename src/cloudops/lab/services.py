@@ -68,18 +68,31 @@ def _conf(lab: Lab, service: str, name: str) -> str:
     return str(lab.layout.etc_dir / service / name)
 
 
-def uwsgi(lab: Lab, name: str, script: str, port: int, env: dict[str, str], pyargv: str | None = None) -> None:
+def uwsgi(
+    lab: Lab, name: str, script: str, port: int, env: dict[str, str], pyargv: str | None = None
+) -> None:
     argv = [
         _bin(lab, "uwsgi"),
-        "--http-socket", f"127.0.0.1:{port}",
-        "--wsgi-file", _bin(lab, script),
-        "--master", "--processes", "1", "--threads", "2",
-        "--die-on-term", "--need-app", "--lazy-apps",
-        "--add-header", "Connection: close",
-        "--buffer-size", "65535",
+        "--http-socket",
+        f"127.0.0.1:{port}",
+        "--wsgi-file",
+        _bin(lab, script),
+        "--master",
+        "--processes",
+        "1",
+        "--threads",
+        "2",
+        "--die-on-term",
+        "--need-app",
+        "--lazy-apps",
+        "--add-header",
+        "Connection: close",
+        "--buffer-size",
+        "65535",
         "--disable-logging",
-        "--procname-prefix-spaced", f"lab{lab.layout.port_base}-{name}",
-    ]  # fmt: skip
+        "--procname-prefix-spaced",
+        f"lab{lab.layout.port_base}-{name}",
+    ]
     if pyargv:
         argv += ["--pyargv", pyargv]
     lab.start(name, argv, port=port, env=env)
@@ -113,9 +126,20 @@ def keystone_db(lab: Lab) -> None:
         url = lab.layout.url("keystone", "/v3")
         lab.run(
             "keystone",
-            [km, *c, "bootstrap", "--bootstrap-password", lab.secrets["admin"]]
-            + ["--bootstrap-admin-url", url, "--bootstrap-internal-url", url, "--bootstrap-public-url", url]
-            + ["--bootstrap-region-id", configs.REGION],
+            [
+                km,
+                *c,
+                "bootstrap",
+                "--bootstrap-admin-url",
+                url,
+                "--bootstrap-internal-url",
+                url,
+                "--bootstrap-public-url",
+                url,
+                "--bootstrap-region-id",
+                configs.REGION,
+            ],
+            env={"OS_BOOTSTRAP_PASSWORD": lab.secrets["admin"]},
             log_name="keystone-manage",
             timeout=300,
         )
@@ -123,13 +147,27 @@ def keystone_db(lab: Lab) -> None:
 
 
 def placement_db(lab: Lab) -> None:
-    _sync(lab, "placement-db", "placement",
-          [_bin(lab, "placement-manage"), "--config-file", _conf(lab, "placement", "placement.conf"), "db", "sync"])  # fmt: skip
+    _sync(
+        lab,
+        "placement-db",
+        "placement",
+        [
+            _bin(lab, "placement-manage"),
+            "--config-file",
+            _conf(lab, "placement", "placement.conf"),
+            "db",
+            "sync",
+        ],
+    )
 
 
 def glance_db(lab: Lab) -> None:
-    _sync(lab, "glance-db", "glance",
-          [_bin(lab, "glance-manage"), "--config-file", _conf(lab, "glance", "glance-api.conf"), "db_sync"])  # fmt: skip
+    _sync(
+        lab,
+        "glance-db",
+        "glance",
+        [_bin(lab, "glance-manage"), "--config-file", _conf(lab, "glance", "glance-api.conf"), "db_sync"],
+    )
 
 
 def nova_db(lab: Lab) -> None:
@@ -139,20 +177,40 @@ def nova_db(lab: Lab) -> None:
     if not lab.done("nova-cell1"):
         out = run_bounded([*nm, "cell_v2", "list_cells"], timeout=120).stdout
         if " cell1 " not in out:
-            lab.run("nova", [*nm, "cell_v2", "create_cell", "--name", "cell1"], log_name="nova-manage", timeout=300)
+            lab.run(
+                "nova",
+                [*nm, "cell_v2", "create_cell", "--name", "cell1"],
+                log_name="nova-manage",
+                timeout=300,
+            )
         lab.mark("nova-cell1")
     _sync(lab, "nova-db", "nova", [*nm, "db", "sync"])
 
 
 def neutron_db(lab: Lab) -> None:
-    _sync(lab, "neutron-db", "neutron",
-          [_bin(lab, "neutron-db-manage"), "--config-file", _conf(lab, "neutron", "neutron.conf"),
-           "--config-file", _conf(lab, "neutron", "ml2_conf.ini"), "upgrade", "head"])  # fmt: skip
+    _sync(
+        lab,
+        "neutron-db",
+        "neutron",
+        [
+            _bin(lab, "neutron-db-manage"),
+            "--config-file",
+            _conf(lab, "neutron", "neutron.conf"),
+            "--config-file",
+            _conf(lab, "neutron", "ml2_conf.ini"),
+            "upgrade",
+            "head",
+        ],
+    )
 
 
 def cinder_db(lab: Lab) -> None:
-    _sync(lab, "cinder-db", "cinder",
-          [_bin(lab, "cinder-manage"), "--config-file", _conf(lab, "cinder", "cinder.conf"), "db", "sync"])  # fmt: skip
+    _sync(
+        lab,
+        "cinder-db",
+        "cinder",
+        [_bin(lab, "cinder-manage"), "--config-file", _conf(lab, "cinder", "cinder.conf"), "db", "sync"],
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -161,18 +219,33 @@ def cinder_db(lab: Lab) -> None:
 
 def keystone(lab: Lab) -> None:
     port = lab.layout.port("keystone")
-    uwsgi(lab, "keystone", "keystone-wsgi-public", port, {"OS_KEYSTONE_CONFIG_DIR": str(lab.layout.etc_dir / "keystone")})
+    uwsgi(
+        lab,
+        "keystone",
+        "keystone-wsgi-public",
+        port,
+        {"OS_KEYSTONE_CONFIG_DIR": str(lab.layout.etc_dir / "keystone")},
+    )
     lab.wait_http("keystone", lab.layout.url("keystone", "/v3"))
 
 
 def placement(lab: Lab) -> None:
     port = lab.layout.port("placement")
-    uwsgi(lab, "placement", "placement-api", port, {"OS_PLACEMENT_CONFIG_DIR": str(lab.layout.etc_dir / "placement")})
+    uwsgi(
+        lab,
+        "placement",
+        "placement-api",
+        port,
+        {"OS_PLACEMENT_CONFIG_DIR": str(lab.layout.etc_dir / "placement")},
+    )
 
 
 def glance(lab: Lab) -> None:
-    lab.start("glance", [_bin(lab, "glance-api"), "--config-file", _conf(lab, "glance", "glance-api.conf")],
-              port=lab.layout.port("glance"))  # fmt: skip
+    lab.start(
+        "glance",
+        [_bin(lab, "glance-api"), "--config-file", _conf(lab, "glance", "glance-api.conf")],
+        port=lab.layout.port("glance"),
+    )
 
 
 def nova_api(lab: Lab) -> None:
@@ -189,16 +262,26 @@ def nova_services(lab: Lab) -> None:
 def nova_compute(lab: Lab, host: str | None = None) -> None:
     host = host or lab.layout.host
     (lab.layout.data_dir / "nova" / f"compute-{host}" / "instances").mkdir(parents=True, exist_ok=True)
-    lab.start(f"nova-compute-{host}",
-              [_bin(lab, "nova-compute"), "--config-file", _conf(lab, "nova", f"nova-compute-{host}.conf")],
-              component="nova-compute")  # fmt: skip
+    lab.start(
+        f"nova-compute-{host}",
+        [_bin(lab, "nova-compute"), "--config-file", _conf(lab, "nova", f"nova-compute-{host}.conf")],
+        component="nova-compute",
+    )
 
 
 def neutron_server(lab: Lab) -> None:
-    lab.start("neutron-server",
-              [_bin(lab, "neutron-server"), "--config-file", _conf(lab, "neutron", "neutron.conf"),
-               "--config-file", _conf(lab, "neutron", "ml2_conf.ini")],
-              component="neutron", port=lab.layout.port("neutron"))  # fmt: skip
+    lab.start(
+        "neutron-server",
+        [
+            _bin(lab, "neutron-server"),
+            "--config-file",
+            _conf(lab, "neutron", "neutron.conf"),
+            "--config-file",
+            _conf(lab, "neutron", "ml2_conf.ini"),
+        ],
+        component="neutron",
+        port=lab.layout.port("neutron"),
+    )
 
 
 def external_bridge(lab: Lab) -> None:
@@ -207,8 +290,11 @@ def external_bridge(lab: Lab) -> None:
     if Path(f"/sys/class/net/{br}").exists():
         return
     if os.geteuid() != 0:
-        raise LabFailure("neutron", "the Neutron agents need root (bridges, namespaces, vxlan)",
-                         fix="run `cloudops lab up` as root")  # fmt: skip
+        raise LabFailure(
+            "neutron",
+            "the Neutron agents need root (bridges, namespaces, vxlan)",
+            fix="run `cloudops lab up` as root",
+        )
     lab.run("neutron", ["ip", "link", "add", br, "type", "bridge"], log_name="neutron-setup")
     lab.run("neutron", ["ip", "link", "set", br, "up"], log_name="neutron-setup")
 
@@ -219,14 +305,23 @@ def neutron_agents(lab: Lab, host: str | None = None) -> None:
     for name, (target, ini) in NEUTRON_AGENTS.items():
         lab.start(
             f"{name}-{host}",
-            [_bin(lab, "python3"), launcher, name, "neutron.cmd.eventlet", target,
-             "--config-file", _conf(lab, "neutron", "neutron.conf"),
-             "--config-file", _conf(lab, "neutron", f"agent-{host}.conf"),
-             "--config-file", _conf(lab, "neutron", ini)]
+            [
+                _bin(lab, "python3"),
+                launcher,
+                name,
+                "neutron.cmd.eventlet",
+                target,
+                "--config-file",
+                _conf(lab, "neutron", "neutron.conf"),
+                "--config-file",
+                _conf(lab, "neutron", f"agent-{host}.conf"),
+                "--config-file",
+                _conf(lab, "neutron", ini),
+            ]
             + (["--config-file", _conf(lab, "neutron", "ml2_conf.ini")] if "linuxbridge" in name else []),
             component="neutron-agents",
             env={"PATH": f"{lab.layout.services_venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"},
-        )  # fmt: skip
+        )
 
 
 def cinder(lab: Lab) -> None:

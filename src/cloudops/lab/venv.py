@@ -30,9 +30,10 @@ def ensure_venv(lab: Lab) -> bool:
         raise LabFailure("venv", f"{DEBIAN_PYTHON} is missing", fix="apt-get install -y python3 python3-venv")
     if not Path("/usr/include/python3.11/Python.h").exists() or shutil.which("gcc") is None:
         raise LabFailure(
-            "venv", "uWSGI builds from source and needs the Python headers and gcc",
+            "venv",
+            "uWSGI builds from source and needs the Python headers and gcc",
             fix="apt-get install -y --no-install-recommends python3-dev gcc",
-        )  # fmt: skip
+        )
     lab.say(f"building the services venv at {venv} (a few minutes, once)")
     if venv.exists():
         shutil.rmtree(venv)
@@ -44,14 +45,24 @@ def ensure_venv(lab: Lab) -> bool:
     try:
         lab.run(
             "venv",
-            [str(venv / "bin/pip"), "install", "--quiet", "--disable-pip-version-check", "-c", constraints,
-             *SERVICE_PACKAGES],
+            [
+                str(venv / "bin/pip"),
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-c",
+                constraints,
+                *SERVICE_PACKAGES,
+            ],
             timeout=1800,
             fix=f"read {log}; check network access to the package index, then `cloudops lab up` again",
-        )  # fmt: skip
+        )
     finally:
         Path(constraints).unlink(missing_ok=True)
-    lab.run("venv", [str(venv / "bin/python"), "-c", "import rados, rbd, keystone, nova, neutron, cinder, glance"],
-            fix="apt-get install -y python3-rados python3-rbd")  # fmt: skip
+    lab.run(
+        "venv",
+        [str(venv / "bin/python"), "-c", "import rados, rbd, keystone, nova, neutron, cinder, glance"],
+        fix="apt-get install -y python3-rados python3-rbd",
+    )
     (venv / STAMP).write_text(constraints_hash() + "\n")
     return True

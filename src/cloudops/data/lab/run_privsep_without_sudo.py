@@ -14,7 +14,7 @@ import sys
 
 importlib.import_module(sys.argv[2])
 
-from oslo_privsep import priv_context  # noqa: E402
+from oslo_privsep import priv_context  # type: ignore[import-not-found]  # noqa: E402
 
 priv_context._HELPER_COMMAND_PREFIX = []
 
