@@ -33,7 +33,10 @@ REQUIRED_COMMANDS: dict[str, tuple[str, str]] = {
     "/usr/lib/python3/dist-packages/rados.cpython-311-x86_64-linux-gnu.so": ("ceph", "python3-rados"),
     "/usr/lib/python3/dist-packages/rbd.cpython-311-x86_64-linux-gnu.so": ("ceph", "python3-rbd"),
     "/usr/sbin/dnsmasq": ("neutron-dhcp-agent", "dnsmasq-base"),
-    "/usr/bin/sudo": ("neutron", "sudo"),
+    "/usr/bin/python3": ("venv", "python3"),
+    "/usr/lib/python3.11/ensurepip/__init__.py": ("venv", "python3-venv"),
+    "/usr/include/python3.11/Python.h": ("venv", "python3-dev"),
+    "/usr/bin/gcc": ("venv", "gcc"),
 }
 
 
