@@ -114,7 +114,7 @@ def test_neutron_linuxbridge_vxlan_and_flat_external(tmp_path: Path) -> None:
     assert ml2.get("ml2", "mechanism_drivers") == "linuxbridge"
     assert ml2.get("ml2", "tenant_network_types") == "vxlan"
     assert ml2.get("ml2_type_vxlan", "vni_ranges") == "160001:160200"
-    lb = parse(files[tmp_path / "etc/neutron/linuxbridge_agent.ini"])
+    lb = parse(files[tmp_path / "etc/neutron/linuxbridge_agent-lab-ctl.ini"])
     assert lb.get("linux_bridge", "bridge_mappings") == "physnet1:clab16000x"
     server = parse(files[tmp_path / "etc/neutron/neutron.conf"])
     assert server.get("experimental", "linuxbridge") == "true"

@@ -119,3 +119,17 @@ def test_a_failing_one_shot_command_names_the_command_and_log(tmp_path: Path) ->
     line = info.value.one_line()
     assert line.startswith("lab: keystone: `sh -c` failed (rc=1): db sync: Access denied; log: ")
     assert (tmp_path / "log" / "ks.log").read_text().endswith("\ndb sync: Access denied\n(rc=1)\n")
+
+
+def test_a_missing_debian_package_names_it_and_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cloudops.lab import infra
+
+    monkeypatch.setattr(
+        infra, "REQUIRED_COMMANDS", {"/nonexistent/sbin/mariadbd": ("mariadb", "mariadb-server")}
+    )
+    with pytest.raises(LabFailure) as info:
+        infra.check_packages()
+    assert info.value.one_line() == (
+        "lab: mariadb: /nonexistent/sbin/mariadbd is missing (Debian package mariadb-server not installed); "
+        "fix: apt-get install -y --no-install-recommends mariadb-server (or run scripts/test-deps as root)"
+    )

@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "site": ("cloudops.cli.site:site", "The site registry: validate it, show it."),
     "net": ("cloudops.cli.net:net", "Network planes: list them, who owns an address, free addresses."),
     "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export."),
-    "lab": ("cloudops.cli.lab:lab", "The lab: a real, small OpenStack 2024.1 on this machine (up, status, env, down)."),
+    "lab": ("cloudops.cli.lab:lab", "A real, small OpenStack 2024.1 on this machine: up, status, env, down."),
     "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),
 }
 

@@ -319,20 +319,44 @@ def cinder(s: Settings) -> Sections:
     }
 
 
+def host_config_files(
+    s: Settings,
+    host: str,
+    *,
+    transport_url: str | None = None,
+    local_ip: str = "127.0.0.1",
+    bridge: str | None = None,
+) -> dict[Path, str]:
+    """The files of one compute host: its nova-compute, its agents' [DEFAULT] host and its linuxbridge
+    agent. A host in a network namespace passes the AMQP URL and VXLAN address it reaches from there."""
+    compute = nova_compute(s, host)
+    agent = neutron_agent(s, host)
+    if transport_url:
+        compute["DEFAULT"]["transport_url"] = transport_url
+        agent["DEFAULT"]["transport_url"] = transport_url
+    lb = linuxbridge_agent(s, local_ip)
+    if bridge:
+        lb["linux_bridge"]["bridge_mappings"] = f"{PHYSNET}:{bridge}"
+    return {
+        s.etc("nova") / f"nova-compute-{host}.conf": render_ini(compute),
+        s.etc("neutron") / f"agent-{host}.conf": render_ini(agent),
+        s.etc("neutron") / f"linuxbridge_agent-{host}.ini": render_ini(lb),
+    }
+
+
 def config_files(s: Settings) -> dict[Path, str]:
-    """Every configuration file of the lab's services: path -> text."""
+    """Every configuration file of the lab's services (and of its own compute host): path -> text."""
     files: dict[Path, Sections] = {
         s.etc("keystone") / "keystone.conf": keystone(s),
         s.etc("placement") / "placement.conf": placement(s),
         s.etc("glance") / "glance-api.conf": glance(s),
         s.etc("nova") / "nova.conf": nova(s),
-        s.etc("nova") / f"nova-compute-{s.host}.conf": nova_compute(s, s.host),
         s.etc("neutron") / "neutron.conf": neutron(s),
         s.etc("neutron") / "ml2_conf.ini": ml2(s),
-        s.etc("neutron") / f"agent-{s.host}.conf": neutron_agent(s, s.host),
-        s.etc("neutron") / "linuxbridge_agent.ini": linuxbridge_agent(s),
         s.etc("neutron") / "l3_agent.ini": l3_agent(s),
         s.etc("neutron") / "dhcp_agent.ini": dhcp_agent(s),
         s.etc("cinder") / "cinder.conf": cinder(s),
     }
-    return {path: render_ini(sections) for path, sections in files.items()}
+    out = {path: render_ini(sections) for path, sections in files.items()}
+    out.update(host_config_files(s, s.host))
+    return out

@@ -17,10 +17,11 @@ from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
 from cloudops.lab.procs import run_bounded
 
+# agent -> (entry point, its own ini; "{host}" is the host's name)
 NEUTRON_AGENTS = {
     "neutron-linuxbridge-agent": (
         "neutron.cmd.eventlet.plugins.linuxbridge_neutron_agent:main",
-        "linuxbridge_agent.ini",
+        "linuxbridge_agent-{host}.ini",
     ),
     "neutron-l3-agent": ("neutron.cmd.eventlet.agents.l3:main", "l3_agent.ini"),
     "neutron-dhcp-agent": ("neutron.cmd.eventlet.agents.dhcp:main", "dhcp_agent.ini"),
@@ -259,12 +260,41 @@ def nova_services(lab: Lab) -> None:
         lab.start(svc, [_bin(lab, svc), "--config-file", conf], component="nova")
 
 
-def nova_compute(lab: Lab, host: str | None = None) -> None:
+def write_host_configs(
+    lab: Lab,
+    host: str,
+    *,
+    transport_url: str | None = None,
+    local_ip: str = "127.0.0.1",
+    bridge: str | None = None,
+) -> None:
+    """Config files for another compute host (the companion's namespace hosts plug in here)."""
+    files = configs.host_config_files(
+        settings(lab), host, transport_url=transport_url, local_ip=local_ip, bridge=bridge
+    )
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+
+
+def _in_netns(netns: str | None) -> list[str]:
+    return ["ip", "netns", "exec", netns] if netns else []
+
+
+def nova_compute(lab: Lab, host: str | None = None, *, netns: str | None = None) -> None:
+    """nova-compute (fake driver) for ``host``; in network namespace ``netns`` when given."""
     host = host or lab.layout.host
     (lab.layout.data_dir / "nova" / f"compute-{host}" / "instances").mkdir(parents=True, exist_ok=True)
     lab.start(
         f"nova-compute-{host}",
-        [_bin(lab, "nova-compute"), "--config-file", _conf(lab, "nova", f"nova-compute-{host}.conf")],
+        [
+            *_in_netns(netns),
+            _bin(lab, "nova-compute"),
+            "--config-file",
+            _conf(lab, "nova", f"nova-compute-{host}.conf"),
+        ],
         component="nova-compute",
     )
 
@@ -299,13 +329,24 @@ def external_bridge(lab: Lab) -> None:
     lab.run("neutron", ["ip", "link", "set", br, "up"], log_name="neutron-setup")
 
 
-def neutron_agents(lab: Lab, host: str | None = None) -> None:
+def neutron_agents(
+    lab: Lab,
+    host: str | None = None,
+    *,
+    netns: str | None = None,
+    only: tuple[str, ...] = tuple(NEUTRON_AGENTS),
+) -> None:
+    """The Neutron agents of ``host`` (default: all three); in network namespace ``netns`` when given."""
     host = host or lab.layout.host
     launcher = str(lab.layout.etc_dir / "run_privsep_without_sudo.py")
-    for name, (target, ini) in NEUTRON_AGENTS.items():
+    for name, (target, ini_pattern) in NEUTRON_AGENTS.items():
+        if name not in only:
+            continue
+        ini = ini_pattern.format(host=host)
         lab.start(
             f"{name}-{host}",
             [
+                *_in_netns(netns),
                 _bin(lab, "python3"),
                 launcher,
                 name,
