@@ -312,6 +312,7 @@ def neutron_server(lab: Lab) -> None:
         component="neutron",
         port=lab.layout.port("neutron"),
     )
+    lab.wait_http("neutron-server", lab.layout.url("neutron", "/"), timeout=180)
 
 
 def external_bridge(lab: Lab) -> None:
