@@ -17,7 +17,7 @@ pytestmark = pytest.mark.live
 def test_down_leaves_nothing_and_up_works_again(lab_up: Lab) -> None:
     recorded = {r.name: r.pid for r in lab_up.sup.records()}
     assert set(lifecycle.expected_processes(lab_up)) <= set(recorded)
-    members = procs.lab_members(lab_up.layout.root)
+    members = lab_up.sup.members()
     assert set(recorded.values()) <= set(members)
 
     signalled = lifecycle.down(lab_up)

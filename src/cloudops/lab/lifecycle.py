@@ -268,7 +268,7 @@ def neutron_leftovers(lab: Lab) -> tuple[list[str], list[str]]:
 def down(lab: Lab, purge: bool = False) -> list[int]:
     """Stop every process of the lab; return the PIDs signalled."""
     namespaces, links = neutron_leftovers(lab)
-    orphans = lab_members(lab.layout.root)
+    orphans = lab.sup.members()
     records = lab.sup.records()
     names = sorted((r.name for r in records), key=_stop_rank)
     signalled: list[int] = []

@@ -218,6 +218,18 @@ class Supervisor:
         self.started_now.append(name)
         return rec
 
+    def members(self) -> list[int]:
+        """Every live process of the lab: the recorded ones with their descendants, and the rest found by
+        ``lab_members`` (the environment check alone misses processes whose title was rewritten by
+        setproctitle, which reuses the memory of their environment)."""
+        kids = children_map()
+        found = set(lab_members(self.lab_dir))
+        for rec in self.records():
+            if pid_alive(rec.pid, rec.start_ticks):
+                found.add(rec.pid)
+                found.update(descendants(rec.pid, kids))
+        return sorted(found)
+
     def adopt(self, name: str, component: str, pid: int, log: Path, port: int | None = None) -> None:
         """Record a process the lab started indirectly (e.g. a daemon that wrote its own pid file)."""
         stat = read_stat(pid)
