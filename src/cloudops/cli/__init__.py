@@ -20,6 +20,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "site": ("cloudops.cli.site:site", "The site registry: validate it, show it."),
     "net": ("cloudops.cli.net:net", "Network planes: list them, who owns an address, free addresses."),
     "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export."),
+    "lint": (
+        "cloudops.cli.lint:lint",
+        "Lint the ops repository (registry, bundle, records, scripts, secrets).",
+    ),
+    "decisions": ("cloudops.cli.decisions:decisions", "Design decisions D-NNN: list, show, grep, next, new."),
+    "ledger": ("cloudops.cli.ledger:ledger", "The security ledger: add, list, close rows."),
+    "deliver": ("cloudops.cli.deliver:deliver", "Gate a change; write its changelog entry and a ZIP."),
     "lab": ("cloudops.cli.lab:lab", "A real, small OpenStack 2024.1 on this machine: up, status, env, down."),
     "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),
 }

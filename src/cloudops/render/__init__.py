@@ -15,7 +15,9 @@ def render(data: Any, fmt: str, *, columns: Sequence[str] | None = None, title: 
         return to_yaml(data)
     if fmt == "table":
         if isinstance(data, Mapping):
-            return table([{"field": k, "value": _cell(v)} for k, v in data.items()], ["field", "value"], title)
+            return table(
+                [{"field": k, "value": _cell(v)} for k, v in data.items()], ["field", "value"], title
+            )
         return table(data, columns, title)
     raise ValueError(f"unknown format {fmt!r}")
 
@@ -41,7 +43,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, title: str | None = None) -> str:
+def table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, title: str | None = None
+) -> str:
     """A rich table rendered to text; plain when not on a terminal (no colour codes in pipes)."""
     from rich.console import Console
     from rich.table import Table

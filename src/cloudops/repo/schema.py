@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from cloudops.errors import Location
 from cloudops.findings import Finding, Verdict
@@ -18,20 +19,26 @@ from cloudops.repo.yamlfile import key_position, node_position, value_position
 M = TypeVar("M", bound=BaseModel)
 
 
+def _child(node: Any, key: str | int) -> tuple[bool, Any]:
+    """Step from ``node`` into ``key``: (found, child)."""
+    if isinstance(node, dict) and key in node:
+        return True, node[key]
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return True, node[key]
+    return False, None
+
+
 def locate(root: Any, path: Sequence[str | int], file: str) -> Location:
     """The position of ``path`` inside ``root``; the deepest node that exists when the path is cut."""
     node = root
     best = node_position(root)
     for i, key in enumerate(path):
-        if isinstance(node, dict) and key in node or isinstance(node, list) and isinstance(key, int) and (
-            0 <= key < len(node)
-        ):
-            last = i == len(path) - 1
-            pos = value_position(node, key) if last else key_position(node, key)
-            best = pos or best
-            node = node[key]
-        else:
+        found, child = _child(node, key)
+        if not found:
             break
+        last = i == len(path) - 1
+        best = (value_position(node, key) if last else key_position(node, key)) or best
+        node = child
     if best is None:
         return Location(file)
     return Location(file, *best)
@@ -45,24 +52,34 @@ def dotted(path: Sequence[str | int]) -> str:
     return out
 
 
-def _reason(err: dict[str, Any]) -> str:
+_FRIENDLY_PATTERNS = {
+    "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$": "a hostname: lowercase letters, digits and '-', at most 63",
+    "^[A-Za-z0-9][A-Za-z0-9._-]*$": "a name: letters, digits, '.', '_' and '-'",
+}
+
+
+def _reason(err: ErrorDetails) -> str:
     kind = err["type"]
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field (a typo?)"
+    inp = err.get("input")
+    if kind == "string_pattern_mismatch":
+        pattern = str((err.get("ctx") or {}).get("pattern", ""))
+        return f"{inp!r} is not {_FRIENDLY_PATTERNS.get(pattern, f'matching {pattern}')}"
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    inp = err.get("input")
-    if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"{msg[0].lower()}{msg[1:]}, got {inp!r}"
+        return msg[len("Value error, ") :]  # our own validators already quote the input
+    msg = msg[0].lower() + msg[1:]
+    if isinstance(inp, str | int | float | bool) or inp is None:
+        return f"{msg}, got {inp!r}"
     return msg
 
 
-def validate(model: type[M], node: Any, file: str, *, prefix: Sequence[str | int] = ()) -> tuple[
-    M | None, list[Finding]
-]:
+def validate(
+    model: type[M], node: Any, file: str, *, prefix: Sequence[str | int] = ()
+) -> tuple[M | None, list[Finding]]:
     """Build ``model`` from ``node``; on failure, one finding per pydantic error, located in ``file``."""
     try:
         return model.model_validate(node), []
@@ -88,12 +105,8 @@ def validate(model: type[M], node: Any, file: str, *, prefix: Sequence[str | int
 def _existing_prefix(node: Any, path: list[str | int]) -> list[str | int]:
     out: list[str | int] = []
     for key in path:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-            node = node[key]
-        else:
-            # A missing field is reported at its parent, where it should have been written.
-            break
+        found, node = _child(node, key)
+        if not found:
+            break  # a missing field is reported at its parent, where it should have been written
         out.append(key)
     return out

@@ -37,34 +37,27 @@ def load(path: Path, *, display: str | None = None) -> Any:
         raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", where=name) from None
 
 
-def key_position(node: Any, key: Any) -> tuple[int, int] | None:
-    """1-based (line, column) of ``key`` in a mapping, or of item ``key`` in a sequence."""
+def _position(node: Any, key: Any, want: str) -> tuple[int, int] | None:
     lc = getattr(node, "lc", None)
     if lc is None:
         return None
     try:
-        if isinstance(key, int) and isinstance(node, list):
-            line, col = lc.item(key)
-        else:
-            line, col = lc.key(key)
+        line, col = (
+            lc.item(key) if isinstance(key, int) and isinstance(node, list) else getattr(lc, want)(key)
+        )
     except (KeyError, IndexError, TypeError):
         return None
     return line + 1, col + 1
+
+
+def key_position(node: Any, key: Any) -> tuple[int, int] | None:
+    """1-based (line, column) of ``key`` in a mapping, or of item ``key`` in a sequence."""
+    return _position(node, key, "key")
 
 
 def value_position(node: Any, key: Any) -> tuple[int, int] | None:
     """1-based (line, column) of the value under ``key`` (falls back to the key itself)."""
-    lc = getattr(node, "lc", None)
-    if lc is None:
-        return None
-    try:
-        if isinstance(key, int) and isinstance(node, list):
-            line, col = lc.item(key)
-        else:
-            line, col = lc.value(key)
-    except (KeyError, IndexError, TypeError):
-        return key_position(node, key)
-    return line + 1, col + 1
+    return _position(node, key, "value") or key_position(node, key)
 
 
 def node_position(node: Any) -> tuple[int, int] | None:

@@ -1,0 +1,110 @@
+"""``cloudops hosts``: list, show and plan new hosts of the registry."""
+
+from __future__ import annotations
+
+import click
+
+from cloudops.cli._common import emit, format_option, open_repo
+
+
+@click.group(epilog="Example: cloudops hosts list --role compute --dc DC1")
+def hosts() -> None:
+    """Hosts of the site registry, by hostname (their stable identity)."""
+
+
+@hosts.command(name="list", epilog="Example: cloudops hosts list --role storage -f json")
+@click.option("--role", help="Only hosts holding this role.")
+@click.option("--dc", help="Only hosts in this datacenter.")
+@format_option
+@click.pass_context
+def list_(ctx: click.Context, role: str | None, dc: str | None, fmt: str) -> None:
+    """List hosts with their datacenter, rack, roles and oam address."""
+    from cloudops.site.export import host_row
+
+    reg = open_repo(ctx).registry
+    if dc:
+        reg.datacenter(dc)
+    rows = [host_row(reg, h) for h in reg.hosts_where(role=role, dc=dc)]
+    if fmt == "table":
+        oam = next((p.name for p in reg.planes if p.purpose == "oam"), None)
+        rows = [
+            {
+                "hostname": r["hostname"],
+                "dc": r["dc"],
+                "rack": r["rack"],
+                "roles": r["roles"],
+                "oam": r["addresses"].get(oam or "", ""),
+                "bmc": r["bmc"],
+            }
+            for r in rows
+        ]
+    emit(rows, fmt)
+
+
+@hosts.command(epilog="Example: cloudops hosts show kvm-01 -f yaml")
+@click.argument("hostname")
+@format_option
+@click.pass_context
+def show(ctx: click.Context, hostname: str, fmt: str) -> None:
+    """Everything the registry says of HOSTNAME: placement, roles, interfaces, BMC, hardware."""
+    reg = open_repo(ctx).registry
+    host = reg.host(hostname)
+    if fmt == "table":
+        emit(
+            {
+                "hostname": host.hostname,
+                "dc": host.dc,
+                "rack": host.rack,
+                "roles": host.roles,
+                "bmc": str(host.bmc) if host.bmc else None,
+                "hardware": host.hardware,
+            },
+            fmt,
+        )
+        rows = []
+        for i in host.interfaces:
+            plane = reg.plane_for(host, i.plane)
+            rows.append(
+                {
+                    "plane": i.plane,
+                    "interface": i.name,
+                    "address": str(i.address),
+                    "cidr": str(plane.cidr) if plane else "?",
+                    "vlan": plane.vlan if plane else None,
+                    "mtu": plane.mtu if plane else None,
+                }
+            )
+        emit(rows, fmt, title="interfaces")
+    else:
+        emit(host.model_dump(mode="json", exclude_defaults=True), fmt)
+
+
+@hosts.command(
+    epilog="Example: cloudops hosts allocate compute --count 4 --dc DC1 --pattern 'dc1-cmp-{n:03d}'"
+)
+@click.argument("role")
+@click.option("--count", "-n", default=1, show_default=True, type=click.IntRange(1, 10000))
+@click.option("--dc", required=True, help="The datacenter the new hosts go to.")
+@click.option(
+    "--pattern", help="Hostname pattern with {n}; default ROLE-{n:02d}, numbering after the highest."
+)
+@format_option
+@click.pass_context
+def allocate(ctx: click.Context, role: str, count: int, dc: str, pattern: str | None, fmt: str) -> None:
+    """Plan COUNT new hosts of ROLE: their names and one free address per plane the role requires.
+
+    A plan only: nothing is written. Add the hosts to site/*.yaml to make them real.
+    """
+    from cloudops.site.allocate import allocate as plan
+
+    reg = open_repo(ctx).registry
+    rows = [
+        {
+            "hostname": n.hostname,
+            "dc": n.dc,
+            "role": n.role,
+            "addresses": {k: str(v) for k, v in n.addresses.items()},
+        }
+        for n in plan(reg, role, count, dc, pattern)
+    ]
+    emit(rows, fmt)

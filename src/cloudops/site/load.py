@@ -1,0 +1,123 @@
+"""Load the registry from ``site/**/*.yaml`` and validate it, every problem at its file:line:column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cloudops.errors import InputError, Location
+from cloudops.findings import Finding, Verdict
+from cloudops.repo import schema, yamlfile
+from cloudops.site.models import RegistryFile
+from cloudops.site.registry import Registry
+
+SITE_DIR = "site"
+KINDS = ("datacenters", "roles", "planes", "hosts", "vips")
+
+
+@dataclass(frozen=True, slots=True)
+class Src:
+    """Where a record was written: its file (as shown to the operator) and its YAML node."""
+
+    file: str
+    node: Any
+
+    def at(self, *path: str | int) -> Location:
+        return schema.locate(self.node, list(path), self.file)
+
+
+@dataclass
+class Sourced:
+    """The registry's records, each paired with where it came from (for messages)."""
+
+    records: dict[str, list[tuple[Any, Src]]] = field(default_factory=lambda: {k: [] for k in KINDS})
+
+
+@dataclass
+class RegistryLoad:
+    registry: Registry | None
+    findings: list[Finding]
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.registry is not None and not any(f.verdict >= Verdict.FAIL for f in self.findings)
+
+    def require_valid(self) -> Registry:
+        if not self.ok or self.registry is None:
+            first = self.findings[0] if self.findings else None
+            more = (
+                f" (and {len(self.findings) - 1} more: run `cloudops site validate`)"
+                if len(self.findings) > 1
+                else ""
+            )
+            raise InputError(f"invalid site registry: {first.line() if first else 'no registry'}{more}")
+        return self.registry
+
+
+def registry_files(root: Path) -> list[Path]:
+    site = root / SITE_DIR
+    return sorted(p for p in site.rglob("*.yaml") if p.is_file()) if site.is_dir() else []
+
+
+def load_registry(root: Path) -> RegistryLoad:
+    """Read every registry file under ``root/site``; validate each, then the whole."""
+    from cloudops.site.validate import validate
+
+    files = registry_files(root)
+    if not files:
+        return RegistryLoad(
+            None,
+            [
+                Finding(
+                    "registry.missing",
+                    Verdict.FAIL,
+                    SITE_DIR,
+                    f"no registry: {SITE_DIR}/*.yaml not found",
+                    where=Location(str(root / SITE_DIR)),
+                )
+            ],
+        )
+    findings: list[Finding] = []
+    sourced = Sourced()
+    shown: list[str] = []
+    for path in files:
+        display = str(path.relative_to(root))
+        shown.append(display)
+        try:
+            node = yamlfile.load(path, display=display)
+        except InputError as exc:
+            findings.append(Finding("yaml", Verdict.FAIL, display, exc.reason, where=_loc(exc, display)))
+            continue
+        if node is None:
+            continue  # an empty file is valid: nothing registered yet
+        if not isinstance(node, dict):
+            findings.append(
+                Finding(
+                    "schema",
+                    Verdict.FAIL,
+                    display,
+                    f"top level must be a mapping of {', '.join(KINDS)}",
+                    where=schema.locate(node, [], display),
+                )
+            )
+            continue
+        model, errors = schema.validate(RegistryFile, node, display)
+        findings.extend(errors)
+        if model is None:
+            continue
+        for kind in KINDS:
+            items = node.get(kind) or []
+            for i, record in enumerate(getattr(model, kind)):
+                sourced.records[kind].append((record, Src(display, items[i])))
+    if findings:
+        # Cross-file checks over partly-read data would only add noise; fix the schema first.
+        return RegistryLoad(None, findings, shown)
+    registry = Registry(**{k: [r for r, _ in sourced.records[k]] for k in KINDS})
+    findings = validate(registry, sourced)
+    return RegistryLoad(registry, findings, shown)
+
+
+def _loc(exc: InputError, display: str) -> Location:
+    return exc.where if isinstance(exc.where, Location) else Location(display)

@@ -1,0 +1,147 @@
+"""Registry models: one pydantic model per kind of record, strict (unknown keys are typos)."""
+
+from __future__ import annotations
+
+import ipaddress
+from ipaddress import IPv4Address, IPv4Network
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+HOSTNAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+
+Purpose = Literal[
+    "oam", "internal", "public", "storage", "storage-cluster", "overlay", "provider", "bmc", "lab"
+]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _network(value: Any) -> Any:
+    """Strict CIDR: host bits set (10.0.0.5/24) is an error, not silently masked."""
+    if isinstance(value, IPv4Network):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected a CIDR such as 10.0.0.0/24, got {value!r}")
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"not an IPv4 CIDR: {value!r} ({exc})") from None
+
+
+def _address(value: Any) -> Any:
+    """Only dotted quads: YAML would happily read 12345 as an int, which is no address."""
+    if isinstance(value, IPv4Address) or value is None:
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected an IPv4 address such as 10.0.0.1, got {value!r}")
+    try:
+        return ipaddress.IPv4Address(value)
+    except ValueError:
+        raise ValueError(f"not an IPv4 address: {value!r}") from None
+
+
+class Datacenter(_Record):
+    name: str = Field(pattern=NAME)
+    region: str = Field(pattern=NAME)
+    description: str = ""
+    racks: list[str] = []
+
+
+class Role(_Record):
+    name: str = Field(pattern=NAME)
+    description: str = ""
+    requires_planes: list[str] = []
+
+
+class Range(_Record):
+    start: IPv4Address
+    end: IPv4Address
+    reason: str = ""
+
+    _coerce = field_validator("start", "end", mode="before")(_address)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.end < self.start:
+            raise ValueError(f"range end {self.end} is before its start {self.start}")
+        return self
+
+    def __contains__(self, addr: object) -> bool:
+        return isinstance(addr, IPv4Address) and self.start <= addr <= self.end
+
+
+class Pool(Range):
+    name: str = Field(pattern=NAME)
+
+
+class Plane(_Record):
+    name: str = Field(pattern=NAME)
+    purpose: Purpose
+    cidr: IPv4Network
+    dc: str | None = None  # None: one plane for the whole site
+    vlan: int | None = Field(default=None, ge=1, le=4094)
+    gateway: IPv4Address | None = None
+    mtu: int = Field(default=1500, ge=576, le=9216)
+    description: str = ""
+    reserved: list[Range] = []
+    pools: list[Pool] = []
+    shares_cidr_with: list[str] = []  # planes allowed to overlap this one (e.g. public and provider)
+
+    _net = field_validator("cidr", mode="before")(_network)
+    _gw = field_validator("gateway", mode="before")(_address)
+
+    @property
+    def key(self) -> str:
+        """How the plane is named in messages: ``oam`` or ``oam@DC1``."""
+        return f"{self.name}@{self.dc}" if self.dc else self.name
+
+
+class Interface(_Record):
+    plane: str = Field(pattern=NAME)
+    name: str = Field(min_length=1, max_length=15)  # Linux IFNAMSIZ - 1
+    address: IPv4Address
+
+    _addr = field_validator("address", mode="before")(_address)
+
+
+class Host(_Record):
+    hostname: str = Field(pattern=HOSTNAME)
+    dc: str
+    rack: str | None = None
+    roles: list[str] = Field(min_length=1)
+    interfaces: list[Interface] = []
+    bmc: IPv4Address | None = None
+    hardware: dict[str, Any] = {}
+
+    _bmc = field_validator("bmc", mode="before")(_address)
+
+    def interface_on(self, plane: str) -> Interface | None:
+        return next((i for i in self.interfaces if i.plane == plane), None)
+
+
+class Vip(_Record):
+    name: str = Field(pattern=NAME)
+    plane: str = Field(pattern=NAME)
+    address: IPv4Address
+    dc: str | None = None
+    description: str = ""
+
+    _addr = field_validator("address", mode="before")(_address)
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.dc}" if self.dc else self.name
+
+
+class RegistryFile(_Record):
+    """What one ``site/*.yaml`` file may hold; a registry is the union of its files."""
+
+    datacenters: list[Datacenter] = []
+    roles: list[Role] = []
+    planes: list[Plane] = []
+    hosts: list[Host] = []
+    vips: list[Vip] = []

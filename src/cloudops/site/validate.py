@@ -1,0 +1,358 @@
+"""Cross-record checks of the registry. Pure: records and their sources in, findings out.
+
+Each check has a stable id (``registry.<rule>``) and reports at the offending field's position. A
+collision names both parties, so the operator can decide which one is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from ipaddress import IPv4Address
+from typing import TYPE_CHECKING, Any
+
+from cloudops.findings import Finding, Verdict
+
+if TYPE_CHECKING:
+    from cloudops.errors import Location
+    from cloudops.site.load import Sourced, Src
+    from cloudops.site.models import Plane
+    from cloudops.site.registry import Registry
+
+Check = Callable[["Registry", "Sourced"], Iterator[Finding]]
+CHECKS: list[Check] = []
+
+
+def check(func: Check) -> Check:
+    CHECKS.append(func)
+    return func
+
+
+def fail(rule: str, subject: str, src: Src, *path: str | int, reason: str) -> Finding:
+    """A FAIL at ``path`` inside the record ``src``; the field named is the path's last key."""
+    field = next(p for p in reversed(path) if isinstance(p, str))
+    return Finding(f"registry.{rule}", Verdict.FAIL, subject, f"{field}: {reason}", where=src.at(*path))
+
+
+def validate(registry: Registry, sourced: Sourced) -> list[Finding]:
+    findings = [f for chk in CHECKS for f in chk(registry, sourced)]
+    return sorted(
+        findings,
+        key=lambda f: (
+            str(f.where.file) if f.where else "",
+            f.where.line or 0 if f.where else 0,
+            f.where.column or 0 if f.where else 0,
+            f.check,
+        ),
+    )
+
+
+def _dupes(items: list[tuple[Any, Src]], key: Callable[[Any], Any]) -> Iterator[tuple[Any, Src, Any, Src]]:
+    """Every later record whose key repeats an earlier one's, with that first one."""
+    first: dict[Any, tuple[Any, Src]] = {}
+    for record, src in items:
+        k = key(record)
+        if k in first:
+            yield record, src, *first[k]
+        else:
+            first[k] = (record, src)
+
+
+# --- identity: unique names ------------------------------------------------------------------
+@check
+def unique_names(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    specs: list[tuple[str, str, Callable[[Any], Any], Callable[[Any], str]]] = [
+        ("datacenters", "name", lambda r: r.name, lambda r: r.name),
+        ("roles", "name", lambda r: r.name, lambda r: r.name),
+        ("planes", "name", lambda r: (r.name, r.dc), lambda r: r.key),
+        ("hosts", "hostname", lambda r: r.hostname, lambda r: r.hostname),
+        ("vips", "name", lambda r: (r.name, r.dc), lambda r: r.key),
+    ]
+    for kind, field, key, label in specs:
+        for rec, src, _first, first_src in _dupes(s.records[kind], key):
+            rule = "duplicate-hostname" if kind == "hosts" else f"duplicate-{kind[:-1]}"
+            reason = f"{label(rec)!r} is defined twice (first at {first_src.at(field)})"
+            yield fail(rule, label(rec), src, field, reason=reason)
+
+
+@check
+def plane_scope(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    """A plane name is either site-wide or per datacenter, never both: lookups would be ambiguous."""
+    site_wide = {p.name for p, _ in s.records["planes"] if p.dc is None}
+    for plane, src in s.records["planes"]:
+        if plane.dc is not None and plane.name in site_wide:
+            yield fail(
+                "plane-scope",
+                plane.key,
+                src,
+                "dc",
+                reason=f"plane {plane.name!r} is also defined site-wide; make it one or the other",
+            )
+
+
+# --- references --------------------------------------------------------------------------------
+@check
+def references(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    dcs = {d.name: d for d in reg.datacenters}
+    roles = {r.name for r in reg.roles}
+    plane_names = {p.name for p in reg.planes}
+    known_dcs = ", ".join(sorted(dcs)) or "none"
+    for plane, src in s.records["planes"]:
+        if plane.dc is not None and plane.dc not in dcs:
+            yield fail(
+                "unknown-dc",
+                plane.key,
+                src,
+                "dc",
+                reason=f"unknown datacenter {plane.dc!r} (known: {known_dcs})",
+            )
+        for i, other in enumerate(plane.shares_cidr_with):
+            if other not in plane_names:
+                yield fail(
+                    "unknown-plane", plane.key, src, "shares_cidr_with", i, reason=f"unknown plane {other!r}"
+                )
+    for role, src in s.records["roles"]:
+        for i, name in enumerate(role.requires_planes):
+            if name not in plane_names:
+                yield fail(
+                    "unknown-plane", role.name, src, "requires_planes", i, reason=f"unknown plane {name!r}"
+                )
+    for host, src in s.records["hosts"]:
+        dc = dcs.get(host.dc)
+        if dc is None:
+            yield fail(
+                "unknown-dc",
+                host.hostname,
+                src,
+                "dc",
+                reason=f"unknown datacenter {host.dc!r} (known: {known_dcs})",
+            )
+        elif host.rack is not None and dc.racks and host.rack not in dc.racks:
+            yield fail(
+                "unknown-rack",
+                host.hostname,
+                src,
+                "rack",
+                reason=f"rack {host.rack!r} is not among {dc.name}'s racks ({', '.join(dc.racks)})",
+            )
+        for i, role in enumerate(host.roles):
+            if role not in roles:
+                yield fail(
+                    "unknown-role",
+                    host.hostname,
+                    src,
+                    "roles",
+                    i,
+                    reason=f"unknown role {role!r} (known: {', '.join(sorted(roles)) or 'none'})",
+                )
+        for i, iface in enumerate(host.interfaces):
+            if reg.plane_for(host, iface.plane) is None:
+                yield fail(
+                    "unknown-plane",
+                    host.hostname,
+                    src,
+                    "interfaces",
+                    i,
+                    "plane",
+                    reason=f"no plane {iface.plane!r} in datacenter {host.dc!r} or site-wide",
+                )
+    for vip, src in s.records["vips"]:
+        if vip.dc is not None and vip.dc not in dcs:
+            yield fail("unknown-dc", vip.key, src, "dc", reason=f"unknown datacenter {vip.dc!r}")
+        if reg.resolve_plane(vip.plane, vip.dc) is None:
+            yield fail("unknown-plane", vip.key, src, "plane", reason=f"unknown plane {vip.plane!r}")
+
+
+@check
+def required_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    requires = {r.name: r.requires_planes for r in reg.roles}
+    for host, src in s.records["hosts"]:
+        have = {i.plane for i in host.interfaces}
+        for role in host.roles:
+            for plane in requires.get(role, []):
+                resolved = reg.plane_for(host, plane)
+                # The BMC sits on the out-of-band plane without an OS interface: `bmc:` satisfies it.
+                if resolved is not None and resolved.purpose == "bmc" and host.bmc is not None:
+                    continue
+                if plane not in have:
+                    at = "interfaces" if "interfaces" in src.node else "hostname"
+                    reason = f"role {role!r} requires an interface on plane {plane!r}"
+                    yield fail("missing-plane", host.hostname, src, at, reason=reason)
+
+
+@check
+def one_interface_per_plane(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    for host, src in s.records["hosts"]:
+        seen: dict[str, int] = {}
+        for i, iface in enumerate(host.interfaces):
+            if iface.plane in seen:
+                yield fail(
+                    "duplicate-interface",
+                    host.hostname,
+                    src,
+                    "interfaces",
+                    i,
+                    "plane",
+                    reason=f"{host.hostname} has two interfaces on plane {iface.plane!r} "
+                    f"(first at {src.at('interfaces', seen[iface.plane], 'plane')})",
+                )
+            else:
+                seen[iface.plane] = i
+
+
+# --- addressing --------------------------------------------------------------------------------
+@check
+def plane_ranges(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    for plane, src in s.records["planes"]:
+        net = plane.cidr
+        if plane.gateway is not None:
+            if plane.gateway not in net:
+                yield fail(
+                    "gateway-outside-cidr",
+                    plane.key,
+                    src,
+                    "gateway",
+                    reason=f"{plane.gateway} is outside {plane.key}'s CIDR {net}",
+                )
+            elif plane.gateway in (net.network_address, net.broadcast_address):
+                yield fail(
+                    "gateway-outside-cidr",
+                    plane.key,
+                    src,
+                    "gateway",
+                    reason=f"{plane.gateway} is the network or broadcast address of {net}",
+                )
+        for kind in ("reserved", "pools"):
+            for i, rng in enumerate(getattr(plane, kind)):
+                if rng.start not in net or rng.end not in net:
+                    reason = f"{rng.start}-{rng.end} is not inside {plane.key}'s CIDR {net}"
+                    yield fail("range-outside-cidr", plane.key, src, kind, i, reason=reason)
+        for i, pool in enumerate(plane.pools):
+            for j in range(i):
+                other = plane.pools[j]
+                if pool.start <= other.end and other.start <= pool.end:
+                    yield fail(
+                        "pool-overlap",
+                        plane.key,
+                        src,
+                        "pools",
+                        i,
+                        reason=f"pool {pool.name!r} overlaps pool {other.name!r} of plane {plane.key}",
+                    )
+
+
+@check
+def cidr_overlaps(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    items = s.records["planes"]
+    for i, (plane, src) in enumerate(items):
+        for other, other_src in items[:i]:
+            if not plane.cidr.overlaps(other.cidr):
+                continue
+            if other.name in plane.shares_cidr_with or plane.name in other.shares_cidr_with:
+                continue
+            yield fail(
+                "cidr-overlap",
+                plane.key,
+                src,
+                "cidr",
+                reason=f"{plane.key} {plane.cidr} overlaps {other.key} {other.cidr} (at {other_src.at('cidr')}); "
+                "declare shares_cidr_with if that is intended",
+            )
+
+
+@check
+def vlans(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    """A VLAN id names one plane per datacenter; site-wide planes count in every datacenter."""
+    items = [(p, src) for p, src in s.records["planes"] if p.vlan is not None]
+    for i, (plane, src) in enumerate(items):
+        for other, other_src in items[:i]:
+            same_scope = plane.dc is None or other.dc is None or plane.dc == other.dc
+            shared = other.name in plane.shares_cidr_with or plane.name in other.shares_cidr_with
+            if plane.vlan == other.vlan and same_scope and not shared:
+                yield fail(
+                    "duplicate-vlan",
+                    plane.key,
+                    src,
+                    "vlan",
+                    reason=f"VLAN {plane.vlan} of {plane.key} is also used by {other.key} "
+                    f"(at {other_src.at('vlan')})",
+                )
+
+
+def _planes_of_purpose(reg: Registry, purpose: str, dc: str) -> list[Plane]:
+    return [p for p in reg.planes if p.purpose == purpose and p.dc in (None, dc)]
+
+
+@check
+def addresses_in_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    for host, src in s.records["hosts"]:
+        for i, iface in enumerate(host.interfaces):
+            plane = reg.plane_for(host, iface.plane)
+            if plane is not None:  # an unknown plane is reported on its own
+                yield from _host_address(host.hostname, iface.address, plane, src, "interfaces", i, "address")
+        if host.bmc is not None:
+            bmc_planes = _planes_of_purpose(reg, "bmc", host.dc)
+            if bmc_planes and not any(host.bmc in p.cidr for p in bmc_planes):
+                nets = ", ".join(f"{p.key} {p.cidr}" for p in bmc_planes)
+                reason = f"{host.bmc} is not on a BMC plane ({nets})"
+                yield fail("address-outside-cidr", host.hostname, src, "bmc", reason=reason)
+            for plane in bmc_planes:
+                if host.bmc in plane.cidr:
+                    yield from _host_address(host.hostname, host.bmc, plane, src, "bmc")
+    for vip, src in s.records["vips"]:
+        plane = reg.resolve_plane(vip.plane, vip.dc)
+        if plane is None:
+            continue
+        if vip.address not in plane.cidr:
+            reason = f"{vip.address} is outside {plane.key}'s CIDR {plane.cidr}"
+            yield fail("address-outside-cidr", vip.key, src, "address", reason=reason)
+        elif vip.address in (plane.cidr.network_address, plane.cidr.broadcast_address):
+            reason = f"{vip.address} is the network or broadcast address of {plane.cidr}"
+            yield fail("address-special", vip.key, src, "address", reason=reason)
+
+
+def _host_address(
+    name: str, addr: IPv4Address, plane: Plane, src: Src, *path: str | int
+) -> Iterator[Finding]:
+    """A host's (or BMC's) address must be inside its plane, not special, not reserved."""
+    net = plane.cidr
+    if addr not in net:
+        yield fail(
+            "address-outside-cidr", name, src, *path, reason=f"{addr} is outside {plane.key}'s CIDR {net}"
+        )
+        return
+    if addr in (net.network_address, net.broadcast_address):
+        reason = f"{addr} is the network or broadcast address of {net}"
+        yield fail("address-special", name, src, *path, reason=reason)
+    for rng in plane.reserved:
+        if addr in rng:
+            why = f" ({rng.reason})" if rng.reason else ""
+            reason = f"{addr} is inside reserved range {rng.start}-{rng.end}{why} of {plane.key}"
+            yield fail("address-reserved", name, src, *path, reason=reason)
+
+
+@check
+def unique_addresses(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    """No address is held twice: interfaces, BMCs, VIPs and gateways all draw from one space."""
+    holders: list[tuple[IPv4Address, str, Src, tuple[str | int, ...]]] = []
+    for host, src in s.records["hosts"]:
+        for i, iface in enumerate(host.interfaces):
+            holders.append(
+                (iface.address, f"{host.hostname} ({iface.plane})", src, ("interfaces", i, "address"))
+            )
+        if host.bmc is not None:
+            holders.append((host.bmc, f"{host.hostname} (bmc)", src, ("bmc",)))
+    holders += [(v.address, f"VIP {v.key}", src, ("address",)) for v, src in s.records["vips"]]
+    holders += [
+        (p.gateway, f"gateway of {p.key}", src, ("gateway",)) for p, src in s.records["planes"] if p.gateway
+    ]
+    first: dict[IPv4Address, tuple[str, Location]] = {}
+    for addr, who, src, path in holders:
+        if addr not in first:
+            first[addr] = (who, src.at(*path))
+            continue
+        prev_who, prev_where = first[addr]
+        # Planes may share a gateway only when they share a CIDR, and overlap is checked on its own.
+        if who.startswith("gateway of") and prev_who.startswith("gateway of"):
+            continue
+        reason = f"{addr} of {who} is also held by {prev_who} (at {prev_where})"
+        yield fail("duplicate-address", who, src, *path, reason=reason)

@@ -1,0 +1,27 @@
+"""Shared fixtures: paths of the example sites and a copy-on-write ops repository."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def minisite(tmp_path: Path) -> Path:
+    """A private copy of tests/data/minisite that a test may break."""
+    dest = tmp_path / "minisite"
+    shutil.copytree(DATA / "minisite", dest)
+    return dest
+
+
+@pytest.fixture
+def minisite_registry(minisite: Path):  # type: ignore[no-untyped-def]
+    from cloudops.site.load import load_registry
+
+    return load_registry(minisite).require_valid()
