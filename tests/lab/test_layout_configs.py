@@ -155,3 +155,17 @@ def test_graph_runs_dependencies_first_and_raises_the_first_failure() -> None:
     with pytest.raises(RuntimeError, match="boom"):
         run_graph([Task("x", boom), Task("y", lambda: ran.append("y"), ["x"])], lambda *_: None)
     assert ran == []
+
+
+def test_a_lab_refuses_another_base_port(tmp_path: Path) -> None:
+    from cloudops.lab.context import Lab
+    from cloudops.lab.lifecycle import check_port_base
+
+    check_port_base(Lab(layout.LabLayout(tmp_path, 16000)))
+    check_port_base(Lab(layout.LabLayout(tmp_path, 16000)))
+    with pytest.raises(InputError) as info:
+        check_port_base(Lab(layout.LabLayout(tmp_path, 16100)))
+    assert info.value.one_line() == (
+        f"CLOUDOPS_LAB_PORT_BASE: the lab at {tmp_path} was made with base port 16000, not 16100: use "
+        "CLOUDOPS_LAB_PORT_BASE=16000, or another lab directory, or `cloudops lab down --purge` first"
+    )

@@ -136,6 +136,7 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
         if on_done:
             on_done(name, seconds)
 
+    check_port_base(lab)
     (lab.layout.state_dir / "ready").unlink(missing_ok=True)
     try:
         infra.check_packages()
@@ -163,6 +164,25 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
     lab.mark("ready")
     timings.total = time.monotonic() - t0
     return timings
+
+
+def check_port_base(lab: Lab) -> None:
+    """A lab's ports are baked into its state (Ceph's monmap, Keystone's catalog): refuse another base."""
+    from cloudops.errors import InputError
+
+    marker = lab.layout.state_dir / "port-base"
+    if marker.exists():
+        made_with = marker.read_text().strip()
+        if made_with != str(lab.layout.port_base):
+            raise InputError(
+                f"the lab at {lab.layout.root} was made with base port {made_with}, not "
+                f"{lab.layout.port_base}: use CLOUDOPS_LAB_PORT_BASE={made_with}, or another lab directory, "
+                "or `cloudops lab down --purge` first",
+                field="CLOUDOPS_LAB_PORT_BASE",
+            )
+        return
+    lab.layout.state_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text(f"{lab.layout.port_base}\n")
 
 
 def services_venv_built(lab: Lab) -> bool:
@@ -283,12 +303,14 @@ def down(lab: Lab, purge: bool = False) -> list[int]:
     leftovers = [p for p in leftovers if pid_alive(p)]
     terminate(leftovers, timeout=10)
     signalled += leftovers
-    for ns in namespaces:
-        subprocess.run(["ip", "netns", "delete", ns], capture_output=True, check=False, timeout=15)
     vni_first = lab.layout.port_base * 10 + 1
+    cleanup = [["ip", "netns", "delete", ns] for ns in namespaces if Path(f"/run/netns/{ns}").exists()]
     for link in [*links, lab.layout.bridge, *(f"vxlan-{v}" for v in _present_vxlans(vni_first))]:
         if Path(f"/sys/class/net/{link}").exists():
-            subprocess.run(["ip", "link", "delete", link], capture_output=True, check=False, timeout=15)
+            cleanup.append(["ip", "link", "delete", link])
+    for argv in cleanup:
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            subprocess.run(argv, capture_output=True, check=False, timeout=15)
     (lab.layout.state_dir / "ready").unlink(missing_ok=True)
     if purge and lab.layout.root.exists():
         shutil.rmtree(lab.layout.root)
