@@ -17,22 +17,12 @@ from cloudops.lab.context import Lab
 from cloudops.lab.layout import LabLayout
 
 
-def _cannot_run() -> str | None:
-    from cloudops.lab import infra
-
-    if os.geteuid() != 0:
-        return "the lab's Neutron agents need root"
-    gone = infra.missing_packages()
-    if gone:
-        return "Debian packages missing: " + " ".join(p for _, _, p in gone) + " (run scripts/test-deps)"
-    return None
-
-
 @pytest.fixture(scope="session")
 def lab_up() -> Iterator[Lab]:
     from cloudops.lab import lifecycle
+    from cloudops.lab.infra import cannot_run
 
-    reason = _cannot_run()
+    reason = cannot_run()
     if reason:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"live lab tests cannot run in CI: {reason}")

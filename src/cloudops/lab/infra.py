@@ -51,6 +51,16 @@ def missing_packages() -> list[tuple[str, str, str]]:
     return out
 
 
+def cannot_run() -> str | None:
+    """Why the lab cannot run on this machine (not root, Debian packages missing), or None."""
+    if os.geteuid() != 0:
+        return "the lab's Neutron agents need root"
+    gone = missing_packages()
+    if gone:
+        return "Debian packages missing: " + " ".join(p for _, _, p in gone) + " (run scripts/test-deps)"
+    return None
+
+
 def check_packages() -> None:
     gone = missing_packages()
     if gone:

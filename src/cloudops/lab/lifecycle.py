@@ -138,6 +138,7 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
 
     check_port_base(lab)
     (lab.layout.state_dir / "ready").unlink(missing_ok=True)
+    before = set(lab.sup.members())
     try:
         infra.check_packages()
         for d in (lab.layout.log_dir, lab.layout.run_dir, lab.layout.etc_dir):
@@ -148,7 +149,7 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
         services.write_configs(lab)
         run_graph(graph(lab), record)
     except BaseException as exc:
-        stopped = rollback(lab)
+        stopped = rollback(lab, keep=before)
         if isinstance(exc, LabFailure):
             if stopped:
                 exc.args = (f"{exc.args[0]} (stopped the {stopped} processes this run started)",)
@@ -191,14 +192,17 @@ def services_venv_built(lab: Lab) -> bool:
     return ensure_venv(lab)
 
 
-def rollback(lab: Lab) -> int:
+def rollback(lab: Lab, keep: set[int] | None = None) -> int:
+    """Stop what this run started: its recorded processes (with their trees), then the lab's processes
+    that appeared meanwhile outside any tree (epmd, privsep daemons, dnsmasq). Returns the count of
+    records stopped; processes in ``keep`` (alive before the run) are left alone."""
     names = list(dict.fromkeys(lab.sup.started_now))
-    if not names:
-        return 0
-    ordered = sorted(names, key=lambda n: _stop_rank(n))
-    for name in ordered:
+    for name in sorted(names, key=_stop_rank):
         lab.sup.stop([name], timeout=15)
     lab.sup.started_now.clear()
+    if keep is not None:
+        strays = [p for p in lab_members(lab.layout.root) if p not in keep]
+        terminate(strays, timeout=10)
     return len(names)
 
 
