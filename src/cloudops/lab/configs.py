@@ -219,7 +219,7 @@ def neutron(s: Settings) -> Sections:
             "bind_port": str(s.ports["neutron"]),
             "api_workers": "1",
             "rpc_workers": "1",
-            "rpc_state_report_workers": "1",
+            "rpc_state_report_workers": "0",  # agents' reports go to the one RPC worker
             "allow_overlapping_ips": "true",
             "notify_nova_on_port_status_changes": "true",
             "notify_nova_on_port_data_changes": "true",
