@@ -141,6 +141,7 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
     before = set(lab.sup.members())
     try:
         infra.check_packages()
+        check_sdk()
         for d in (lab.layout.log_dir, lab.layout.run_dir, lab.layout.etc_dir):
             d.mkdir(parents=True, exist_ok=True)
         t = time.monotonic()
@@ -165,6 +166,16 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
     lab.mark("ready")
     timings.total = time.monotonic() - t0
     return timings
+
+
+def check_sdk() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("openstack") is None:
+        raise LabFailure(
+            "lab", "openstacksdk is not installed in cloudops's environment (it sets the lab up)",
+            fix="pip install 'cloudops[live]'",
+        )  # fmt: skip
 
 
 def check_port_base(lab: Lab) -> None:
