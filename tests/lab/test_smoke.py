@@ -171,3 +171,19 @@ def test_quotas_for_a_new_project(cloud: Any) -> None:
         assert (cinder.volumes, cinder.gigabytes) == (4, 40)
     finally:
         cloud.identity.delete_project(project)
+
+
+def test_the_member_cloud_of_clouds_yaml(lab_up: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    import openstack
+
+    from cloudops.lab import identity, lifecycle
+
+    # As a user would after `eval "$(cloudops lab env --cloud lab-member)"`.
+    for key, value in lifecycle.env_lines(lab_up, identity.MEMBER_CLOUD).items():
+        monkeypatch.setenv(key, value)
+    member = openstack.connect()
+    assert member.auth_token
+    assert member.current_project.name == identity.MEMBER_PROJECT
+    assert readiness.EXTERNAL_NETWORK in {n.name for n in member.network.networks()}
+    with pytest.raises(openstack.exceptions.ForbiddenException):
+        list(member.identity.users())
