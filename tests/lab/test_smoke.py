@@ -187,3 +187,15 @@ def test_the_member_cloud_of_clouds_yaml(lab_up: Lab, monkeypatch: pytest.Monkey
     assert readiness.EXTERNAL_NETWORK in {n.name for n in member.network.networks()}
     with pytest.raises(openstack.exceptions.ForbiddenException):
         list(member.identity.users())
+
+
+def test_the_db_snapshot_holds_no_lab_secret(lab_up: Lab) -> None:
+    from cloudops.lab import dbsnapshot
+
+    snaps = sorted(p.name for p in dbsnapshot.snapshot_dir(lab_up).glob("*.sql"))
+    assert snaps == [f"{g}-db.sql" for g in ("cinder", "glance", "keystone", "neutron", "nova", "placement")]
+    secrets = set(lab_up.secrets.values())
+    for snap in dbsnapshot.snapshot_dir(lab_up).glob("*.sql"):
+        text = snap.read_text()
+        assert not any(s in text for s in secrets), snap
+        assert "INSERT INTO `cell_mappings`" not in text

@@ -12,7 +12,7 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
-from cloudops.lab import configs, infra
+from cloudops.lab import configs, dbsnapshot, infra
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
 from cloudops.lab.procs import run_bounded
@@ -103,11 +103,18 @@ def uwsgi(
 # Database syncs (each a one-time step)
 
 
-def _sync(lab: Lab, step: str, component: str, *cmds: list[str]) -> None:
+def _sync(lab: Lab, step: str, component: str, *cmds: list[str], snapshot: tuple[str, ...] = ()) -> None:
+    """A one-time step; with ``snapshot`` (its databases) restored from a db snapshot when there is one,
+    and snapshotted after it ran otherwise."""
     if lab.done(step):
+        return
+    if snapshot and dbsnapshot.restore(lab, step):
+        lab.mark(step)
         return
     for argv in cmds:
         lab.run(component, argv, timeout=300, log_name=f"{component}-manage")
+    if snapshot:
+        dbsnapshot.save(lab, step, snapshot)
     lab.mark(step)
 
 
@@ -115,13 +122,9 @@ def keystone_db(lab: Lab) -> None:
     c = ["--config-file", _conf(lab, "keystone", "keystone.conf")]
     km = _bin(lab, "keystone-manage")
     user = ["--keystone-user", str(os.getuid()), "--keystone-group", str(os.getgid())]
+    _sync(lab, "keystone-db", "keystone", [km, *c, "db_sync"], snapshot=("keystone",))
     _sync(
-        lab,
-        "keystone-db",
-        "keystone",
-        [km, *c, "db_sync"],
-        [km, *c, "fernet_setup", *user],
-        [km, *c, "credential_setup", *user],
+        lab, "keystone-keys", "keystone", [km, *c, "fernet_setup", *user], [km, *c, "credential_setup", *user]
     )
     if not lab.done("keystone-bootstrap"):
         url = lab.layout.url("keystone", "/v3")
@@ -159,6 +162,7 @@ def placement_db(lab: Lab) -> None:
             "db",
             "sync",
         ],
+        snapshot=("placement",),
     )
 
 
@@ -168,11 +172,23 @@ def glance_db(lab: Lab) -> None:
         "glance-db",
         "glance",
         [_bin(lab, "glance-manage"), "--config-file", _conf(lab, "glance", "glance-api.conf"), "db_sync"],
+        snapshot=("glance",),
     )
 
 
 def nova_db(lab: Lab) -> None:
     nm = [_bin(lab, "nova-manage"), "--config-file", _conf(lab, "nova", "nova.conf")]
+    steps = ("nova-api-db", "nova-cell0", "nova-cell1", "nova-db")
+    if not any(lab.done(s) for s in steps) and dbsnapshot.restore(lab, "nova-db"):
+        dbsnapshot.write_cell_mappings(
+            lab,
+            cell0_url=infra.db_url(lab, "nova_cell0"),
+            cell1_url=infra.db_url(lab, "nova"),
+            transport_url=infra.transport_url(lab),
+        )
+        for s in steps:
+            lab.mark(s)
+        return
     _sync(lab, "nova-api-db", "nova", [*nm, "api_db", "sync"])
     _sync(lab, "nova-cell0", "nova", [*nm, "cell_v2", "map_cell0"])
     if not lab.done("nova-cell1"):
@@ -185,7 +201,12 @@ def nova_db(lab: Lab) -> None:
                 timeout=300,
             )
         lab.mark("nova-cell1")
-    _sync(lab, "nova-db", "nova", [*nm, "db", "sync"])
+    if not lab.done("nova-db"):
+        _sync(lab, "nova-db", "nova", [*nm, "db", "sync"])
+        # Cell mappings hold this lab's URLs and passwords: only their table's schema is kept.
+        dbsnapshot.save(
+            lab, "nova-db", ("nova_api", "nova", "nova_cell0"), ignore_data=("nova_api.cell_mappings",)
+        )
 
 
 def neutron_db(lab: Lab) -> None:
@@ -202,6 +223,7 @@ def neutron_db(lab: Lab) -> None:
             "upgrade",
             "head",
         ],
+        snapshot=("neutron",),
     )
 
 
@@ -211,6 +233,7 @@ def cinder_db(lab: Lab) -> None:
         "cinder-db",
         "cinder",
         [_bin(lab, "cinder-manage"), "--config-file", _conf(lab, "cinder", "cinder.conf"), "db", "sync"],
+        snapshot=("cinder",),
     )
 
 
