@@ -98,10 +98,10 @@ def test_network_subnet_router_with_external_gateway(cloud: Any) -> None:
             assert router.external_gateway_info["network_id"] == ext.id
             gw_ips = [ip["ip_address"] for ip in router.external_gateway_info["external_fixed_ips"]]
             assert gw_ips and all(ip.startswith("198.18.0.") for ip in gw_ips)
-            cloud.network.add_interface_to_router(router, subnet_id=subnet.id)
+            cloud.network.add_interface_to_router(router, subnet.id)
             ports = list(cloud.network.ports(device_id=router.id))
             assert {p.device_owner for p in ports} >= {"network:router_interface", "network:router_gateway"}
-            cloud.network.remove_interface_from_router(router, subnet_id=subnet.id)
+            cloud.network.remove_interface_from_router(router, subnet.id)
         finally:
             cloud.network.delete_router(router)
     finally:
@@ -131,7 +131,7 @@ def test_server_on_neutron_net_and_rbd_volume_attach(cloud: Any, lab_up: Lab) ->
         assert volume.size == 1
         assert f"volume-{volume.id}" in rbd_images(lab_up, "volumes")
 
-        cloud.compute.create_volume_attachment(server, volume_id=volume.id)
+        cloud.compute.create_volume_attachment(server, volume=volume)
         wait_for("volume in-use", lambda: cloud.block_storage.get_volume(volume.id).status == "in-use")
         attachments = cloud.block_storage.get_volume(volume.id).attachments
         assert [a["server_id"] for a in attachments] == [server.id]
