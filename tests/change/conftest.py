@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -14,9 +13,6 @@ from pathlib import Path
 import pytest
 
 CLOUDOPS = str(Path(sys.executable).parent / "cloudops")
-
-with contextlib.suppress(ImportError):  # the lab's session fixture (branch `lab`), for `lab_cloud`
-    from tests.lab.conftest import lab_up  # noqa: F401
 
 
 @dataclass
@@ -106,25 +102,6 @@ def gate_site(tmp_path: Path) -> GateSite:
 
 
 @pytest.fixture(scope="session")
-def lab_cloud(request: pytest.FixtureRequest) -> object:
-    """An openstacksdk connection to the lab (admin). Uses the lab's own session fixture when it is
-    visible from here (``lab_up``, cloudops.lab); skips with the reason otherwise.
-
-    ``CLOUDOPS_TEST_CLOUD=<cloud>`` (with ``OS_CLIENT_CONFIG_FILE``) points it at a lab that is already
-    up, e.g. one started by `cloudops lab up` in another shell."""
-    name = os.environ.get("CLOUDOPS_TEST_CLOUD")
-    if name:
-        import openstack
-
-        return openstack.connect(cloud=name)
-    try:
-        from cloudops.lab.identity import connect  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        pytest.skip("the lab (cloudops.lab, branch lab) is not merged: no lab to mutate")
-    try:
-        lab = request.getfixturevalue("lab_up")
-    except pytest.FixtureLookupError:
-        pytest.skip(
-            "the lab's `lab_up` fixture is not visible from tests/change (move it to tests/conftest.py)"
-        )
-    return connect(lab)
+def lab_cloud(cloud: object) -> object:
+    """An openstacksdk connection to the lab (admin), from the session's lab (tests/lab_fixture.py)."""
+    return cloud

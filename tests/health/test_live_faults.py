@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,11 +47,8 @@ class Lab:
 
 
 @pytest.fixture(scope="module")
-def lab() -> Lab:
-    raw = os.environ.get("CLOUDOPS_LAB_DIR")
-    if not raw or not (Path(raw) / "run").is_dir() or not (Path(raw) / "clouds.yaml").is_file():
-        pytest.skip("no running lab: set CLOUDOPS_LAB_DIR to a lab directory (clouds.yaml, run/)")
-    return Lab(Path(raw))
+def lab(lab_up: Any) -> Lab:
+    return Lab(Path(lab_up.layout.root))
 
 
 def tree(pid: int) -> list[int]:

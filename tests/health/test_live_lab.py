@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,11 +37,8 @@ class LabTargets:
 
 
 @pytest.fixture(scope="module")
-def lab() -> LabTargets:
-    raw = os.environ.get("CLOUDOPS_LAB_DIR")
-    if not raw or not (Path(raw) / "clouds.yaml").is_file():
-        pytest.skip("no running lab: set CLOUDOPS_LAB_DIR to a lab directory holding clouds.yaml")
-    root = Path(raw)
+def lab(lab_up: Any) -> LabTargets:
+    root = Path(lab_up.layout.root)
     conf = root / "ceph" / "ceph.conf"
     return LabTargets(root, root / "clouds.yaml", "lab-admin", conf if conf.is_file() else None)
 
