@@ -26,7 +26,9 @@ Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 2 also for a usage 
 @click.option(
     "--targets",
     type=click.Path(path_type=Path),
-    help="Where live services answer (default ~/.config/cloudops/targets.yaml).",
+    envvar="CLOUDOPS_TARGETS",
+    help="Where live services answer (default $CLOUDOPS_TARGETS, else ~/.config/cloudops/targets.yaml; "
+    "`cloudops lab env` exports the lab's).",
 )
 @click.option(
     "--juju-status",
