@@ -42,6 +42,7 @@ def test_env_prints_the_exports(empty_lab: dict[str, str]) -> None:
         f"export CEPH_CONF={root}/ceph/ceph.conf",
         f"export CLOUDOPS_LAB_DIR={root}",
         "export CLOUDOPS_LAB_PORT_BASE=21000",
+        f"export CLOUDOPS_TARGETS={root}/targets.yaml",
     ]
 
 
