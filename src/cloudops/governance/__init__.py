@@ -1,0 +1,1 @@
+"""Repository governance: lint rules, design decisions, the security ledger, the changelog, delivery."""

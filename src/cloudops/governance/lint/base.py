@@ -1,0 +1,154 @@
+"""The rule registry and the context every rule reads the repository through (each file loaded once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cloudops.errors import Location
+from cloudops.findings import Finding, Verdict
+
+if TYPE_CHECKING:
+    from cloudops.governance.decisions import Decision
+    from cloudops.repo.bundle import LoadedBundle
+    from cloudops.repo.versions import LoadedLock
+    from cloudops.site.load import RegistryLoad
+
+RuleFunc = Callable[["LintContext"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    summary: str
+    func: RuleFunc
+
+
+RULES: list[Rule] = []
+
+
+def rule(rule_id: str, summary: str) -> Callable[[RuleFunc], RuleFunc]:
+    """Register a lint rule under a stable id."""
+
+    def register(func: RuleFunc) -> RuleFunc:
+        if any(r.id == rule_id for r in RULES):
+            raise ValueError(f"lint rule {rule_id} registered twice")
+        RULES.append(Rule(rule_id, summary, func))
+        return func
+
+    return register
+
+
+def fail(rule_id: str, file: str, line: int | None, message: str, subject: str | None = None) -> Finding:
+    return Finding(rule_id, Verdict.FAIL, subject or file, message, where=Location(file, line))
+
+
+SHELL_SUFFIXES = (".sh", ".bash")
+SHELL_SHEBANG = ("#!/bin/bash", "#!/bin/sh", "#!/usr/bin/env bash", "#!/usr/bin/env sh", "#!/bin/dash")
+
+
+class LintContext:
+    """The repository as the rules see it. Paths are relative to the ops repository root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.suggestions: list[str] = []
+        self._text: dict[str, str | None] = {}
+
+    @cached_property
+    def files(self) -> list[str]:
+        from cloudops.governance import gitio
+
+        return gitio.listed_files(self.root)
+
+    def text(self, rel: str) -> str | None:
+        if rel not in self._text:
+            try:
+                self._text[rel] = (self.root / rel).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                self._text[rel] = None
+        return self._text[rel]
+
+    @cached_property
+    def markdown(self) -> list[str]:
+        return [f for f in self.files if f.endswith(".md")]
+
+    @cached_property
+    def runbooks(self) -> list[str]:
+        return [f for f in self.files if f.startswith("runbooks/") and f.endswith(".md")]
+
+    @cached_property
+    def scripts(self) -> list[str]:
+        return [f for f in self.files if f.startswith("scripts/")]
+
+    @cached_property
+    def shell_files(self) -> list[str]:
+        """Shell scripts under scripts/ and in the harnesses under tests/: by suffix or shebang."""
+        out = []
+        for f in self.files:
+            if not (f.startswith("scripts/") or f.startswith("tests/")):
+                continue
+            if f.endswith(SHELL_SUFFIXES):
+                out.append(f)
+                continue
+            head = (self.text(f) or "").split("\n", 1)[0].strip()
+            if head.startswith(SHELL_SHEBANG):
+                out.append(f)
+        return out
+
+    @cached_property
+    def registry_load(self) -> RegistryLoad:
+        from cloudops.site.load import load_registry
+
+        return load_registry(self.root)
+
+    @cached_property
+    def registry_findings(self) -> list[Finding]:
+        return self.registry_load.findings
+
+    @cached_property
+    def registry(self) -> Any:
+        """The registry when it loaded (it may hold findings: rules still use what loaded)."""
+        return self.registry_load.registry
+
+    @cached_property
+    def versions(self) -> tuple[LoadedLock | None, list[Finding]]:
+        from cloudops.repo.versions import load_versions
+
+        return load_versions(self.root)
+
+    @cached_property
+    def bundle(self) -> tuple[LoadedBundle | None, list[Finding]]:
+        from cloudops.repo.bundle import load_bundle
+
+        return load_bundle(self.root)
+
+    @cached_property
+    def decisions(self) -> list[Decision]:
+        from cloudops.governance.decisions import load
+
+        return load(self.root)
+
+    @cached_property
+    def known_literals(self) -> dict[str, str]:
+        """Every address, CIDR and hostname the registry knows → what it is (for ``delta.literal``)."""
+        reg = self.registry
+        out: dict[str, str] = {}
+        if reg is None:
+            return out
+        for p in reg.planes:
+            out[str(p.cidr)] = f"the CIDR of plane {p.key}"
+            if p.gateway:
+                out[str(p.gateway)] = f"the gateway of plane {p.key}"
+        for h in reg.hosts:
+            out[h.hostname] = f"host {h.hostname}"
+            if h.bmc:
+                out[str(h.bmc)] = f"the BMC of {h.hostname}"
+            for i in h.interfaces:
+                out[str(i.address)] = f"{h.hostname}'s address on {i.plane}"
+        for v in reg.vips:
+            out[str(v.address)] = f"VIP {v.key}"
+        return out

