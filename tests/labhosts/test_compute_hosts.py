@@ -4,7 +4,7 @@ Each host runs its own nova-compute (fake driver, ``host=<hostname>``) and its o
 agent inside its namespaces, reaching the lab's loopback services through the host's veth (the lab
 forwarder). Then the faults are checked through the real APIs: ``cut`` takes the host's services down,
 ``kill nova-compute HOST`` downs one compute service, ``disable-compute`` disables it with a reason — and
-``heal`` brings each back. The module is skipped where the lab core is absent (before the merge).
+``heal`` brings each back. It uses the session's lab (``lab_up``, tests/lab_fixture.py).
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from typing import Any
 
 import pytest
 
-lifecycle = pytest.importorskip("cloudops.lab.lifecycle", reason="the lab core (issue 4) is not merged here")
-
-from cloudops.lab import netns  # noqa: E402
-from cloudops.lab.faults import Faults, ServiceHooks  # noqa: E402
-from cloudops.lab.netns import HostSpec  # noqa: E402
-from cloudops.lab.sshd import HostLab  # noqa: E402
+from cloudops.lab import netns
+from cloudops.lab.faults import Faults, ServiceHooks
+from cloudops.lab.netns import HostSpec
+from cloudops.lab.sshd import HostLab
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -48,23 +46,15 @@ def _wait(what: str, check: Callable[[], bool], timeout: float = 120) -> float:
 
 
 @pytest.fixture(scope="module")
-def compute_hosts() -> Iterator[tuple[Any, Any, HostLab]]:
-    from cloudops.lab.context import Lab
-    from cloudops.lab.identity import connect
-    from cloudops.lab.infra import cannot_run
-    from cloudops.lab.layout import LabLayout
-
+def compute_hosts(lab_up: Any, cloud: Any) -> Iterator[tuple[Any, Any, HostLab]]:
     from cloudops.lab import services
 
-    reason = cannot_run() or netns.namespaces_unavailable()
+    reason = netns.namespaces_unavailable()
     if reason:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"live lab tests cannot run in CI: {reason}")
         pytest.skip(reason)
-    lab = Lab(LabLayout.from_env())
-    was_up = lifecycle.is_up(lab)
-    lifecycle.up(lab)
-    cloud = connect(lab)
+    lab = lab_up
     _purge(lab, cloud)
     hosts = HostLab(lab.layout.root / "hosts-test", planes=[netns.PlaneSpec("oam", PLANE)])
     specs = [
@@ -112,8 +102,6 @@ def compute_hosts() -> Iterator[tuple[Any, Any, HostLab]]:
         hosts.down()
         assert netns.leftovers(hostdir) == []
         _purge(lab, cloud)
-        if not was_up:
-            lifecycle.down(lab)
 
 
 def _purge(lab: Any, cloud: Any) -> None:
