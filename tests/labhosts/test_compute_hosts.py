@@ -231,3 +231,26 @@ def test_noout_sets_the_ceph_flag_and_heal_unsets_it(compute_hosts: tuple[Any, A
     assert "noout" in flags()
     faults.heal("noout")
     assert "noout" not in flags()
+
+
+def test_kill_a_control_plane_service_and_heal_by_lab_up(compute_hosts: tuple[Any, Any, HostLab]) -> None:
+    import urllib.error
+    import urllib.request
+
+    lab, _, hosts = compute_hosts
+    url = f"http://127.0.0.1:{lab.layout.port('placement')}/"
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=3) as resp:
+                return bool(resp.status == 200)
+        except (OSError, urllib.error.URLError):
+            return False
+
+    assert answers()
+    faults = Faults(hosts.labdir, cli_parts.lab_service_control(lab, hosts.labdir))
+    fault = faults.apply("kill", "placement")
+    assert fault.undo["pids"] and not any(netns.pid_alive(p) for p in fault.undo["pids"])
+    assert not answers()
+    faults.heal("kill", "placement")
+    _wait("placement answers again", answers, timeout=60)
