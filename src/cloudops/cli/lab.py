@@ -143,12 +143,16 @@ def status(ctx: click.Context, fmt: str) -> None:
 
     lab_obj = _lab(ctx)
     rows = lifecycle.status_rows(lab_obj)
-    emit(rows, fmt, columns=["component", "process", "state", "pid", "port", "since", "log"])
     hosts, faults = companions.status(lab_obj)
+    if fmt != "table":  # one document for scripts: processes, then hosts and NetBox, then faults
+        fault_rows = [{"component": "fault", "process": f["fault"], "state": "in force", "target": f["target"],
+                       "since": f["since"]} for f in faults]  # fmt: skip
+        emit([*rows, *hosts, *fault_rows], fmt)
+        return
+    emit(rows, fmt, columns=["component", "process", "state", "pid", "port", "since", "log"])
     if hosts:
         emit(hosts, fmt, title="hosts and NetBox")
-    if faults or fmt == "table":
-        emit(faults, fmt, columns=["fault", "target", "since"], title="faults in force")
+    emit(faults, fmt, columns=["fault", "target", "since"], title="faults in force")
 
 
 @lab.command(epilog='Example: eval "$(cloudops lab env)"')
