@@ -12,7 +12,7 @@ $(BIN)/python:
 
 # Stamp files make re-installs happen only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[live]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The real lab, one per test session, for every live test (tests/lab_fixture.py).
+pytest_plugins = ["tests.lab_fixture"]
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).resolve().parent / "data"

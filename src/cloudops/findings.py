@@ -45,6 +45,8 @@ class Finding:
     layer: str | None = None
     host: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    # What part of the layer was judged (``amqp``, ``identity``, ``nova-compute``): localisation works on it.
+    component: str | None = None
 
     def line(self) -> str:
         """``file:line:column: check: message`` — the compiler-style one-liner editors can jump to."""
@@ -64,6 +66,8 @@ class Finding:
             out["column"] = self.where.column
         if self.layer:
             out["layer"] = self.layer
+        if self.component:
+            out["component"] = self.component
         if self.host:
             out["host"] = self.host
         if self.evidence:

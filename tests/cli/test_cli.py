@@ -286,3 +286,11 @@ def test_help_imports_nothing_heavy() -> None:
     assert imported.isdisjoint(
         {"pydantic", "ruamel", "rich", "openstack", "asyncssh", "pynetbox", "requests"}
     )
+
+
+def test_error_messages_are_redacted(tmp_path: Path) -> None:
+    """A secret quoted into an error (here through a bad --repo path) never reaches the terminal."""
+    out = run("--repo", str(tmp_path / "password=hunter2-canary"), "status")
+    assert out.returncode == 2
+    assert "hunter2-canary" not in out.stderr
+    assert "<redacted>" in out.stderr

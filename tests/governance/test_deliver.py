@@ -253,3 +253,14 @@ def test_in_a_terminal_it_asks_for_the_evidence(repo: Path, tmp_path: Path) -> N
     last = changelog.parse((repo / "changelog.md").read_text())[-1]
     assert last.items[0].parts["why"] == "D-002; operator review, ticket OPS-77"
     assert (tmp_path / "d.zip").is_file()
+
+
+def test_default_archive_lands_beside_the_repository_when_run_inside_it(repo: Path) -> None:
+    _touch_runbook(repo)
+    sha = git(repo, "rev-parse", "HEAD").strip()
+    res = cloudops("deliver", "--why", "x", cwd=repo / "runbooks")
+    assert res.returncode == 0, res.stderr
+    archive = repo.parent / f"testcloud-delivery-{sha[:10]}.zip"
+    assert f"archive: {archive} (2 file(s) + MANIFEST.json); changelog.md appended" in res.stderr
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["MANIFEST.json", "changelog.md", "runbooks/ops-check-services.md"]

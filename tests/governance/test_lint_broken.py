@@ -167,7 +167,22 @@ def _secret(r: Path) -> None:
     )
 
 
+def _relation_to_nowhere(r: Path) -> None:
+    edit(
+        r / "bundle.yaml",
+        "- - glance:amqp\n  - rabbitmq-server:amqp\n",
+        "- - glance:amqp\n  - rabbitmq:amqp\n",
+    )
+
+
 CASES = {
+    "bundle.relation": Case(
+        "bundle.relation",
+        _relation_to_nowhere,
+        "bundle.yaml",
+        at("bundle.yaml", "- - glance:amqp"),
+        "relation glance:amqp <-> rabbitmq:amqp: no application rabbitmq",
+    ),
     "registry": Case(
         "registry",
         _dup_address,

@@ -107,3 +107,26 @@ def test_bundle_checks_survive_an_invalid_registry(repo: Path) -> None:
     fired = {f.check for f in run_lint(repo).findings}
     assert "registry" in fired
     assert "rule crashed" not in " ".join(run_lint(repo).lines())
+
+
+def test_more_placements_than_units(repo: Path) -> None:
+    edit(
+        repo / "bundle.yaml",
+        "charm: ch:keystone\n    channel: 2024.1/stable\n    num_units: 3",
+        "charm: ch:keystone\n    channel: 2024.1/stable\n    num_units: 2",
+    )
+    line = line_of(repo / "bundle.yaml", "num_units: 2") + 2
+    assert run_lint(repo).lines() == [
+        f"bundle.yaml:{line}: bundle.placement: application keystone: 3 placements for num_units 2"
+    ]
+
+
+def test_a_relation_declared_twice(repo: Path) -> None:
+    text = (repo / "bundle.yaml").read_text()
+    (repo / "bundle.yaml").write_text(text + "- - rabbitmq-server:amqp\n  - nova-compute:amqp\n")
+    first = line_of(repo / "bundle.yaml", "- - nova-compute:amqp")
+    last = len((repo / "bundle.yaml").read_text().splitlines()) - 1
+    assert run_lint(repo).lines() == [
+        f"bundle.yaml:{last}: bundle.relation: relation rabbitmq-server:amqp <-> nova-compute:amqp is declared "
+        f"twice (first at line {first})"
+    ]

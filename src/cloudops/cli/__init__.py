@@ -20,6 +20,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "site": ("cloudops.cli.site:site", "The site registry: validate it, show it."),
     "net": ("cloudops.cli.net:net", "Network planes: list them, who owns an address, free addresses."),
     "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export."),
+    "plan": ("cloudops.cli.plan:plan", "Plan files: show, check, observe their pre-audits."),
+    "approve": ("cloudops.cli.approve:approve", "A person approves a plan at a terminal, bound to its hash."),
+    "apply": ("cloudops.cli.apply:apply", "Apply an approved plan: re-audit, run, verify, journal."),
+    "exec": ("cloudops.cli.exec:exec_", "Run a read-only command now; plan anything else for approval."),
+    "journal": ("cloudops.cli.journal:journal", "The site's hash-chained journal: verify, show, path."),
+    "log": ("cloudops.cli.log:log", "As-executed session logs: record a shell as asciicast v2."),
     "lint": (
         "cloudops.cli.lint:lint",
         "Lint the ops repository (registry, bundle, records, scripts, secrets).",
@@ -27,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "decisions": ("cloudops.cli.decisions:decisions", "Design decisions D-NNN: list, show, grep, next, new."),
     "ledger": ("cloudops.cli.ledger:ledger", "The security ledger: add, list, close rows."),
     "deliver": ("cloudops.cli.deliver:deliver", "Gate a change; write its changelog entry and a ZIP."),
+    "assert": (
+        "cloudops.cli.assert_:assert_",
+        "Is the cloud healthy? Each layer's own verdict; the failing layer named.",
+    ),
+    "bom": ("cloudops.cli.bom:bom", "Bills of materials: compare two, or one with the version lock."),
     "lab": ("cloudops.cli.lab:lab", "A real, small OpenStack 2024.1 on this machine: up, status, env, down."),
     "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),
 }
@@ -92,7 +103,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rv = cli.main(args=argv, prog_name="cloudops", standalone_mode=False)
     except CloudopsError as exc:
-        click.echo(f"cloudops: error: {exc.one_line()}", err=True)
+        from cloudops.redact import redact
+
+        # Error messages are a sink like any other: a secret quoted by a failing command stays hidden.
+        click.echo(f"cloudops: error: {redact(exc.one_line())}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

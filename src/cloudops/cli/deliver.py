@@ -22,7 +22,7 @@ from cloudops.cli._common import open_repo
     "out",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE.zip",
-    help="The archive. Default: ./<site>-delivery-<sha>.zip",
+    help="The archive. Default: <site>-delivery-<sha>.zip here, or beside the repository when run inside it.",
 )
 @click.option("--why", "why", metavar="TEXT", help="The evidence for every item (a decision id is added).")
 @click.option("--why-for", "why_for", multiple=True, metavar="PATH=TEXT", help="The evidence for one file.")
@@ -64,7 +64,10 @@ def deliver(
     if dry_run:
         click.echo("dry run: nothing written", err=True)
         return
-    target = out or Path.cwd() / f"{repo.name}-delivery-{delivery.since[:10]}.zip"
+    # By default beside the repository when run inside it (an archive never lands in the repository).
+    here = Path.cwd().resolve()
+    where = repo.root.resolve().parent if here.is_relative_to(repo.root.resolve()) else here
+    target = out or where / f"{repo.name}-delivery-{delivery.since[:10]}.zip"
     lib.execute(repo.root, delivery, target)
     for path, reason in delivery.left_out:
         click.echo(f"left out of the archive: {path} ({reason})", err=True)

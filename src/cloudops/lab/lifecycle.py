@@ -21,6 +21,7 @@ from cloudops.lab import infra, services
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
 from cloudops.lab.procs import lab_members, pid_alive, run_bounded, terminate
+from cloudops.lab.targets import targets_path, write_targets
 
 # Stop order for `down`: API front doors first, agents, workers, then the infrastructure bottom-up
 # (the OSD before the mgr before the mon, so a quick restart finds no locked pid file).
@@ -126,6 +127,8 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
     timings = Timings()
     t0 = time.monotonic()
     if is_up(lab):
+        if not targets_path(lab).is_file():
+            write_targets(lab)
         timings.total = time.monotonic() - t0
         return timings
     lock = threading.Lock()
@@ -163,6 +166,7 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
             log=lab.layout.log_dir,
             fix="read the logs; report this as a cloudops bug",
         ) from exc
+    write_targets(lab)
     lab.mark("ready")
     timings.total = time.monotonic() - t0
     return timings
@@ -388,4 +392,5 @@ def env_lines(lab: Lab, cloud: str = "lab-admin") -> Mapping[str, str]:
         "CEPH_CONF": str(lab.layout.ceph_conf),
         "CLOUDOPS_LAB_DIR": str(lab.layout.root),
         "CLOUDOPS_LAB_PORT_BASE": str(lab.layout.port_base),
+        "CLOUDOPS_TARGETS": str(targets_path(lab)),
     }

@@ -49,13 +49,15 @@ def table(
     """A rich table rendered to text; plain when not on a terminal (no colour codes in pipes)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     cols = list(columns) if columns else (list(rows[0].keys()) if rows else [])
     tbl = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
     for col in cols:
         tbl.add_column(col.replace("_", " "), overflow="fold")
     for row in rows:
-        tbl.add_row(*(_cell(row.get(c)) for c in cols))
+        # Text, not markup: a cell like "[decisions](decisions.md)" must show as written.
+        tbl.add_row(*(Text(_cell(row.get(c))) for c in cols))
     buf = io.StringIO()
     Console(file=buf, width=_width(), force_terminal=False, color_system=None).print(tbl)
     return buf.getvalue()

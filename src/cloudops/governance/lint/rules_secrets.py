@@ -58,10 +58,11 @@ def _scan_many(root: str, rels: list[str], settings: dict[str, Any] | None) -> d
 
 @rule("secrets", "detect-secrets finds nothing outside the baseline .secrets.baseline")
 def secrets(ctx: LintContext) -> Iterator[Finding]:
-    try:
-        import detect_secrets
-        from detect_secrets.core.secrets_collection import SecretsCollection  # noqa: F401
-    except ImportError:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:  # detect-secrets itself is imported only when a file must be scanned (the cache misses)
+        ds_version = version("detect-secrets")
+    except PackageNotFoundError:
         yield fail("secrets", ".", None, "detect-secrets is not installed (pip install detect-secrets)")
         return
     from cloudops.governance import ledger
@@ -82,9 +83,7 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             yield fail("secrets", BASELINE, 1, f"unreadable baseline: {type(exc).__name__}")
             return
-    fingerprint = hashlib.sha256(
-        json.dumps([getattr(detect_secrets, "__version__", ""), settings], sort_keys=True).encode()
-    ).hexdigest()[:16]
+    fingerprint = hashlib.sha256(json.dumps([ds_version, settings], sort_keys=True).encode()).hexdigest()[:16]
     cache = _load_cache(fingerprint)
     files = [f for f in ctx.files if f != BASELINE and ctx.text(f) is not None]
     keys = {f: f"{f}\0{hashlib.sha256((ctx.text(f) or '').encode()).hexdigest()}" for f in files}

@@ -147,6 +147,14 @@ def bundle_placement(ctx: LintContext) -> Iterator[Finding]:
         seen.setdefault(host, mid)
     apps = bundle.bundle.applications
     for name, app in apps.items():
+        if app.num_units is not None and len(app.to) > app.num_units:
+            yield fail(
+                "bundle.placement",
+                bundle.file,
+                bundle.at("applications", name, "to").line,
+                f"application {name}: {len(app.to)} placements for num_units {app.num_units}",
+                subject=name,
+            )
         for i, directive in enumerate(app.to):
             m = PLACEMENT.match(str(directive))
             target = m.group("target") if m else None
@@ -189,3 +197,32 @@ def bundle_binding(ctx: LintContext) -> Iterator[Finding]:
                     f"which is no plane of the registry (planes: {', '.join(sorted(planes))})",
                     subject=name,
                 )
+
+
+@rule("bundle.relation", "every relation joins two endpoints of declared applications, once")
+def bundle_relation(ctx: LintContext) -> Iterator[Finding]:
+    bundle = ctx.bundle[0]
+    if bundle is None:
+        return
+    apps = bundle.bundle.applications
+    seen: dict[frozenset[str], int] = {}
+    for i, pair in enumerate(bundle.bundle.relations):
+        line = bundle.at("relations", i).line
+        for endpoint in pair:
+            app = endpoint.split(":", 1)[0]
+            if app not in apps:
+                yield fail(
+                    "bundle.relation",
+                    bundle.file,
+                    line,
+                    f"relation {' <-> '.join(pair)}: no application {app}",
+                )
+        key = frozenset(pair)
+        if key in seen:
+            yield fail(
+                "bundle.relation",
+                bundle.file,
+                line,
+                f"relation {' <-> '.join(pair)} is declared twice (first at line {seen[key]})",
+            )
+        seen.setdefault(key, line or 0)

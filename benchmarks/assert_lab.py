@@ -1,0 +1,72 @@
+"""`cloudops assert` against the lab (issue #8): wall time against the sequential CLI baseline
+(benchmarks/assert_baseline.sh; budget >= 10x faster), wall time against its slowest probe (budget
+<= 1.5x), and the API requests of one sweep (they must not grow with hosts/agents).
+
+    .venv/bin/python benchmarks/assert_lab.py --clouds <labdir>/clouds.yaml --cloud lab-admin \
+        [--ceph-conf <labdir>/ceph/ceph.conf] [--openstack <venv>/bin/openstack]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--clouds", required=True, type=Path)
+    ap.add_argument("--cloud", default="lab-admin")
+    ap.add_argument("--ceph-conf", type=Path)
+    ap.add_argument("--openstack", default="openstack", help="the openstack CLI for the baseline")
+    args = ap.parse_args()
+    env = {
+        **os.environ,
+        "OS_CLIENT_CONFIG_FILE": str(args.clouds),
+        "OS_CLOUD": args.cloud,
+        "OPENSTACK": args.openstack,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = Path(tmp) / "targets.yaml"
+        lines = [f"cloud: {args.cloud}", "timeout: 10"]
+        if args.ceph_conf:
+            lines.append(f"ceph: {{conf: {args.ceph_conf}, user: admin, pool: volumes}}")
+        targets.write_text("\n".join(lines) + "\n")
+        start = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-m", "cloudops", "assert", "--targets", str(targets), "-f", "json"],
+            capture_output=True, text=True, env=env, cwd=tmp, timeout=300,
+        )  # fmt: skip
+        assert_wall = time.perf_counter() - start
+    report = json.loads(out.stdout)
+    slowest = max(report["probes"], key=lambda p: p["seconds"])
+    start = time.perf_counter()
+    base = subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "assert_baseline.sh")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    base_wall = time.perf_counter() - start
+    print(base.stdout, end="")
+    print(
+        f"cloudops assert: {assert_wall:.2f}s wall (process), sweep {report['seconds']:.2f}s, verdict {report['verdict']}"
+    )
+    print(
+        f"  slowest probe: {slowest['probe']} {slowest['seconds']:.2f}s; sweep/slowest = {report['seconds'] / slowest['seconds']:.2f} (budget <= 1.5)"
+    )
+    print(f"  API requests in the sweep: {report['api_requests']}")
+    print(f"baseline (sequential openstack CLI): {base_wall:.2f}s, rc {base.returncode}")
+    print(f"speed-up: {base_wall / assert_wall:.1f}x (budget >= 10x)")
+
+
+if __name__ == "__main__":
+    main()

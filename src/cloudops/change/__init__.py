@@ -1,0 +1,1 @@
+"""Changes: the model, plans, the command classifier, approval, and the one apply path."""

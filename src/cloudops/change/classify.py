@@ -1,0 +1,926 @@
+"""The class of a shell command or API action: read-only, mutating, destructive, secret-handling.
+
+Pure and table-driven: one small rule set per tool (openstack, juju, virsh, ceph, rbd, systemctl, ip,
+mysql, rabbitmqctl, kubectl, clusterctl, vault, and a few read-only utilities). Anything not known is
+**mutating** — the gate errs on the side of asking. Wrappers (``sudo``, ``env A=B``, ``timeout N``,
+``ip netns exec NS``) are looked through; a shell string is split on pipes and ``;``/``&&``/``||`` and
+the worst part wins; an output redirection or a command substitution makes it mutating at least.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cloudops.change.model import ChangeClass
+
+RO = ChangeClass.READ_ONLY
+MUT = ChangeClass.MUTATING
+DES = ChangeClass.DESTRUCTIVE
+SEC = ChangeClass.SECRET
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    change_class: ChangeClass
+    reason: str
+
+    @property
+    def read_only(self) -> bool:
+        return self.change_class == RO
+
+
+def _c(cls: ChangeClass, reason: str) -> Classification:
+    return Classification(cls, reason)
+
+
+def _positionals(args: Sequence[str], value_opts: frozenset[str] = frozenset()) -> list[str]:
+    """Words that are not options, skipping the value of options known to take one."""
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            break
+        if arg.startswith("-"):
+            if "=" not in arg and (
+                arg in value_opts or any(arg.startswith(p[:-1]) for p in value_opts if p.endswith("*"))
+            ):
+                skip = True
+            continue
+        out.append(arg)
+    return out
+
+
+# -- openstack ---------------------------------------------------------------------------------------
+
+_OS_RO_VERBS = frozenset({"list", "show", "check", "validate", "get", "versions", "search", "ls"})
+_OS_MUT_VERBS = frozenset(
+    {
+        "create", "set", "unset", "add", "remove", "start", "stop", "reboot", "pause", "unpause",
+        "suspend", "resume", "lock", "unlock", "shelve", "unshelve", "rescue", "unrescue", "resize",
+        "migrate", "evacuate", "rebuild", "restore", "attach", "detach", "import", "save", "upload",
+        "update", "enable", "disable", "adopt", "manage", "unmanage", "failover", "accept", "revert",
+        "confirm", "abort", "force", "extend", "retype", "snapshot", "backup", "move", "trigger",
+        "apply", "execute", "cancel", "finish", "upgrade", "scale", "rotate", "stage", "deploy",
+        "undeploy", "provide", "inspect", "clean", "power", "rollback", "resolve", "associate",
+        "disassociate", "register", "unregister", "export", "ssh", "rebalance", "reset", "revoke",
+    }
+)  # fmt: skip
+_OS_DES_VERBS = frozenset({"delete", "purge", "destroy", "erase", "cleanup", "prune"})
+_OS_VALUE_OPTS = frozenset(
+    {"-f", "--format", "-c", "--column", "--max-width", "--sort-column", "--log-file", "--os-*"}
+)
+
+
+def _openstack(args: Sequence[str]) -> Classification:
+    words = _positionals(args, _OS_VALUE_OPTS)
+    if not words or words[0] in ("help", "complete") or "--help" in args or "--version" in args:
+        return _c(RO, "openstack help/version")
+    joined = " ".join(words)
+    # Credentials: creating or printing them.
+    if joined.startswith(("token issue", "ec2 credentials create", "ec2 credentials show")):
+        return _c(SEC, f"openstack {' '.join(words[:3])} prints a credential")
+    if joined.startswith(("application credential create", "credential create", "credential show")):
+        return _c(SEC, "openstack creates or prints a credential")
+    if joined.startswith(("credential list", "ec2 credentials list", "secret get", "secret store")):
+        return _c(SEC, "openstack lists or stores secret material")
+    if joined.startswith(("coe cluster config", "console url show")):
+        return _c(SEC, "openstack writes or prints an access credential")
+    if (
+        words[0] == "user"
+        and len(words) > 1
+        and words[1] in ("create", "set", "password")
+        and any(a.startswith("--password") for a in args)
+    ):
+        return _c(SEC, "openstack sets a user's password")
+    if joined.startswith("configuration show") and "--unmask" in args:
+        return _c(SEC, "openstack configuration show --unmask prints passwords")
+    for word in words:
+        if word in _OS_DES_VERBS:
+            return _c(DES, f"openstack verb {word!r}")
+        if word in _OS_RO_VERBS:
+            return _c(RO, f"openstack verb {word!r}")
+        if word in _OS_MUT_VERBS:
+            return _c(MUT, f"openstack verb {word!r}")
+    if words[0] in ("module", "extension", "versions", "catalog", "limits", "usage") and len(words) <= 2:
+        return _c(RO, "openstack listing")
+    return _c(MUT, "unknown openstack verb: treated as mutating")
+
+
+# -- juju --------------------------------------------------------------------------------------------
+
+_JUJU_RO = frozenset(
+    {
+        "status", "version", "help", "whoami", "models", "controllers", "clouds", "regions", "machines",
+        "spaces", "subnets", "storage", "storage-pools", "offers", "secrets", "actions", "operations",
+        "debug-log", "export-bundle", "charms", "users", "applications", "units", "resources",
+        "find-offers", "find", "info", "download", "wait-for", "constraints", "get-constraints",
+        "model-constraints", "get-model-constraints", "firewall-rules", "list-firewall-rules",
+        "model-defaults", "controller-config", "documentation", "show-status-log", "status-history",
+        "charm-resources", "metrics", "payloads", "sla", "budgets", "cached-images", "agreements",
+        "dashboard", "list-models", "list-controllers", "ls", "show-model", "bundle",
+        "diff-bundle", "credentials", "show-credential", "show-credentials", "secret-backends",
+    }
+)  # fmt: skip
+_JUJU_SEC = frozenset(
+    {
+        "add-secret", "update-secret", "grant-secret", "revoke-secret", "add-credential",
+        "update-credential", "autoload-credentials", "change-user-password", "add-user", "register",
+        "login", "add-secret-backend", "update-secret-backend", "show-secret-backend",
+    }
+)  # fmt: skip
+_JUJU_KV_COMMANDS = frozenset({"config", "model-config", "controller-config", "model-defaults"})
+
+
+def _juju(args: Sequence[str]) -> Classification:
+    words = _positionals(
+        args, frozenset({"-m", "--model", "-c", "--controller", "--format", "-o", "--output"})
+    )
+    if not words or "--help" in args or "-h" in args:
+        return _c(RO, "juju help")
+    cmd = words[0]
+    rest = words[1:]
+    if cmd == "show-secret":
+        if "--reveal" in args or "-r" in args:
+            return _c(SEC, "juju show-secret --reveal prints a secret value")
+        return _c(RO, "juju show-secret without --reveal")
+    if cmd in ("credentials", "show-credential", "show-credentials", "list-credentials") and (
+        "--show-secrets" in args
+    ):
+        return _c(SEC, f"juju {cmd} --show-secrets prints credentials")
+    if cmd in _JUJU_SEC:
+        return _c(SEC, f"juju {cmd} handles a credential or secret")
+    if cmd in _JUJU_KV_COMMANDS:
+        if any("=" in w for w in rest) or any(
+            a in ("--reset", "--file") or a.startswith(("--reset=", "--file=")) for a in args
+        ):
+            return _c(MUT, f"juju {cmd} with an assignment")
+        from cloudops.redact import is_secret_key
+
+        keys = rest[1:] if cmd == "config" else rest
+        if any(is_secret_key(k) for k in keys):
+            return _c(SEC, f"juju {cmd} prints a secret-looking key")
+        return _c(RO, f"juju {cmd} without an assignment")
+    if cmd in ("switch",):
+        return _c(RO if not rest else MUT, "juju switch")
+    if cmd in ("run", "run-action", "exec", "ssh", "scp", "debug-hooks", "debug-code"):
+        if cmd in ("run", "run-action") and any(
+            w in ("authorize-charm", "generate-root-ca", "get-csr", "upload-signed-csr") for w in rest
+        ):
+            return _c(SEC, "juju run of an action handling secret material")
+        return _c(MUT, f"juju {cmd} runs code on units")
+    if cmd in _JUJU_RO or cmd.startswith(("show-", "list-")):
+        return _c(RO, f"juju {cmd}")
+    if cmd.startswith(("remove-", "destroy-")) or cmd in ("kill-controller", "detach-storage"):
+        return _c(DES, f"juju {cmd}")
+    if cmd.startswith(
+        ("add-", "set-", "upgrade-", "enable-", "disable-", "import-", "create-", "attach-")
+    ) or cmd in (
+        "deploy",
+        "integrate",
+        "relate",
+        "refresh",
+        "upgrade",
+        "expose",
+        "unexpose",
+        "scale-application",
+        "bootstrap",
+        "consume",
+        "offer",
+        "migrate",
+        "resolve",
+        "resolved",
+        "trust",
+        "bind",
+        "suspend-relation",
+        "resume-relation",
+        "move-to-space",
+        "rename-space",
+        "reload-spaces",
+        "grant",
+        "revoke",
+        "sync-agent-binaries",
+        "retry-provisioning",
+        "model-secret-backend",
+        "cancel-task",
+        "upgrade-charm",
+        "upgrade-model",
+    ):
+        return _c(MUT, f"juju {cmd}")
+    return _c(MUT, f"unknown juju command {cmd!r}: treated as mutating")
+
+
+# -- virsh -------------------------------------------------------------------------------------------
+
+_VIRSH_RO = frozenset(
+    {
+        "list", "dominfo", "domstate", "dumpxml", "domiflist", "domblklist", "domifaddr", "domblkinfo",
+        "domstats", "dommemstat", "domjobinfo", "domuuid", "domname", "domid", "vcpuinfo", "vcpucount",
+        "nodeinfo", "capabilities", "version", "hostname", "uri", "sysinfo", "net-list", "net-info",
+        "net-dumpxml", "net-dhcp-leases", "pool-list", "pool-info", "pool-dumpxml", "vol-list",
+        "vol-info", "vol-dumpxml", "vol-path", "snapshot-list", "snapshot-info", "snapshot-dumpxml",
+        "snapshot-current", "iface-list", "nodedev-list", "nodedev-dumpxml", "secret-list",
+        "freecell", "nodememstats", "nodecpustats", "domdisplay", "help", "domblkstat", "domifstat",
+        "domcontrol", "domtime", "iothreadinfo", "emulatorpin", "vncdisplay", "nwfilter-list",
+        "net-port-list", "checkpoint-list", "domhostname", "guestinfo", "domfsinfo", "cpu-stats",
+        "nodesuspend-info",
+    }
+)  # fmt: skip
+_VIRSH_DES = frozenset(
+    {
+        "destroy", "undefine", "vol-delete", "vol-wipe", "pool-delete", "pool-destroy", "net-destroy",
+        "net-undefine", "pool-undefine", "snapshot-delete", "reset", "managedsave-remove",
+        "nodedev-destroy", "iface-undefine", "iface-destroy", "checkpoint-delete", "secret-undefine",
+    }
+)  # fmt: skip
+
+
+def _virsh(args: Sequence[str]) -> Classification:
+    words = _positionals(args, frozenset({"-c", "--connect", "-l", "--log", "-k", "-K"}))
+    if not words:
+        return _c(MUT, "virsh interactive shell")
+    cmd = words[0]
+    if cmd in ("secret-get-value", "secret-set-value"):
+        return _c(SEC, f"virsh {cmd} handles secret material")
+    if cmd in _VIRSH_RO:
+        return _c(RO, f"virsh {cmd}")
+    if cmd in _VIRSH_DES:
+        return _c(DES, f"virsh {cmd}")
+    return _c(MUT, f"virsh {cmd}" if cmd else "virsh")
+
+
+# -- ceph / rbd --------------------------------------------------------------------------------------
+
+_CEPH_RO_WORDS = frozenset(
+    {
+        "status", "health", "df", "tree", "stat", "dump", "ls", "list", "get", "detail", "versions",
+        "quorum_status", "show", "query", "report", "version", "perf", "metadata", "count-metadata",
+        "find", "usage", "info", "stats", "lspools", "top", "ok-to-stop", "safe-to-destroy",
+        "ok-to-upgrade", "blocked-by", "utilization", "check", "summary", "map", "services",
+        "get-or-list", "log-last", "last", "diff", "inspect", "crash-ls", "du", "watch", "-s", "-w",
+    }
+)  # fmt: skip
+_CEPH_DES_WORDS = frozenset(
+    {"rm", "del", "delete", "purge", "destroy", "remove", "zap", "flatten", "trash-purge"}
+)
+_CEPH_VALUE_OPTS = frozenset(
+    {
+        "-c",
+        "--conf",
+        "-n",
+        "--name",
+        "--id",
+        "-i",
+        "-k",
+        "--keyring",
+        "--cluster",
+        "-f",
+        "--format",
+        "-o",
+        "--out-file",
+    }
+)
+
+
+def _ceph(args: Sequence[str]) -> Classification:
+    if args and args[0] in ("-s", "-w", "--status", "--version", "-v") and len(args) == 1:
+        return _c(RO, "ceph status")
+    words = _positionals(args, _CEPH_VALUE_OPTS)
+    if not words:
+        return _c(RO, "ceph status") if "-s" in args else _c(MUT, "ceph interactive")
+    if words[0] == "auth" and len(words) > 1:
+        if words[1] in (
+            "ls",
+            "list",
+            "get",
+            "get-key",
+            "print-key",
+            "print_key",
+            "export",
+            "get-or-create",
+            "get-or-create-key",
+            "add",
+            "import",
+        ):
+            return _c(SEC, f"ceph auth {words[1]} creates or prints keys")
+        if words[1] in ("del", "rm"):
+            return _c(DES, f"ceph auth {words[1]}")
+        return _c(SEC, f"ceph auth {words[1]} touches keys")
+    if words[:2] == ["config-key", "get"] or words[:2] == ["config-key", "dump"]:
+        return _c(SEC, "ceph config-key prints stored keys")
+    last_verb = words[-1]
+    # the verb is the first word that classifies; ceph puts arguments after it
+    for word in words:
+        if word in _CEPH_DES_WORDS:
+            return _c(DES, f"ceph {word}")
+        if word in (
+            "set",
+            "unset",
+            "create",
+            "enable",
+            "disable",
+            "out",
+            "in",
+            "down",
+            "up",
+            "reweight",
+            "add",
+            "apply",
+            "repair",
+            "scrub",
+            "deep-scrub",
+            "pause",
+            "unpause",
+            "fail",
+            "restart",
+            "mark_unfound_lost",
+            "redeploy",
+            "start",
+            "stop",
+            "upgrade",
+            "move",
+            "rename",
+            "tell",
+            "import",
+            "application",
+            "crush",
+            "reset",
+            "archive",
+            "lost",
+            "config-key",
+        ):
+            if word in ("crush", "application", "config-key"):
+                continue
+            return _c(MUT, f"ceph {word}")
+        if word in _CEPH_RO_WORDS:
+            return _c(RO, f"ceph {word}")
+    return _c(MUT, f"unknown ceph command ending {last_verb!r}: treated as mutating")
+
+
+def _rbd(args: Sequence[str]) -> Classification:
+    words = _positionals(args, frozenset({"-p", "--pool", "--id", "-c", "--conf", "--format", "-k"}))
+    if not words:
+        return _c(MUT, "rbd")
+    cmd = words[0]
+    if cmd in (
+        "ls",
+        "list",
+        "info",
+        "status",
+        "du",
+        "showmapped",
+        "diff",
+        "snap",
+        "children",
+        "device",
+        "trash",
+        "lock",
+        "mirror",
+        "perf",
+        "pool",
+    ) and (len(words) < 2 or words[1] in ("ls", "list", "info", "status", "iostat")):
+        return _c(RO, f"rbd {' '.join(words[:2])}")
+    if cmd in ("ls", "list", "info", "status", "du", "showmapped", "diff", "children"):
+        return _c(RO, f"rbd {cmd}")
+    if cmd in ("rm", "remove", "purge") or (len(words) > 1 and words[1] in ("rm", "remove", "purge")):
+        return _c(DES, f"rbd {' '.join(words[:2])}")
+    return _c(MUT, f"rbd {cmd}")
+
+
+# -- systemctl / journalctl ---------------------------------------------------------------------------
+
+_SYSTEMCTL_RO = frozenset(
+    {
+        "status", "show", "cat", "is-active", "is-enabled", "is-failed", "is-system-running",
+        "list-units", "list-unit-files", "list-timers", "list-sockets", "list-dependencies",
+        "list-jobs", "list-machines", "show-environment", "get-default", "help",
+    }
+)  # fmt: skip
+_SYSTEMCTL_DES = frozenset({"poweroff", "reboot", "halt", "kexec", "soft-reboot", "emergency", "rescue"})
+
+
+def _systemctl(args: Sequence[str]) -> Classification:
+    words = _positionals(
+        args,
+        frozenset(
+            {
+                "-H",
+                "--host",
+                "-M",
+                "--machine",
+                "-p",
+                "--property",
+                "-t",
+                "--type",
+                "--state",
+                "-n",
+                "--lines",
+                "-o",
+                "--output",
+            }
+        ),
+    )
+    if not words:
+        return _c(RO, "systemctl lists units")
+    cmd = words[0]
+    if cmd in _SYSTEMCTL_RO:
+        return _c(RO, f"systemctl {cmd}")
+    if cmd in _SYSTEMCTL_DES:
+        return _c(DES, f"systemctl {cmd} takes the host down")
+    return _c(MUT, f"systemctl {cmd}")
+
+
+# -- ip ----------------------------------------------------------------------------------------------
+
+_IP_OBJECTS = (
+    "address", "addrlabel", "link", "route", "rule", "neighbour", "neighbor", "ntable", "tunnel",
+    "tuntap", "maddress", "mroute", "mrule", "monitor", "xfrm", "netns", "l2tp", "fou", "macsec",
+    "tcp_metrics", "token", "netconf", "ila", "vrf", "sr", "nexthop", "mptcp", "ioam", "stats",
+)  # fmt: skip
+# iproute2 matches a verb by prefix in this order (ipaddress.c): "a" is add, "s" is show.
+_IP_VERBS: tuple[tuple[str, ChangeClass], ...] = (
+    ("add", MUT), ("change", MUT), ("chg", MUT), ("replace", MUT), ("delete", DES), ("flush", DES),
+    ("show", RO), ("lst", RO), ("list", RO), ("get", RO), ("save", RO), ("showdump", RO),
+    ("restore", MUT), ("set", MUT), ("append", MUT), ("prepend", MUT), ("help", RO),
+    ("exec", MUT), ("identify", RO), ("pids", RO), ("monitor", RO), ("attach", MUT), ("del", DES),
+)  # fmt: skip
+
+
+def _ip(args: Sequence[str]) -> Classification:
+    words = _positionals(
+        args, frozenset({"-n", "-netns", "--netns", "-f", "-family", "-b", "-batch", "-rc", "-c"})
+    )
+    if any(a in ("-b", "-batch", "-force") for a in args):
+        return _c(MUT, "ip batch file: contents unknown")
+    if not words:
+        return _c(RO, "ip help")
+    obj = next((o for o in _IP_OBJECTS if o.startswith(words[0])), None)
+    if obj is None:
+        return _c(MUT, f"unknown ip object {words[0]!r}")
+    if obj == "monitor":
+        return _c(RO, "ip monitor")
+    if len(words) == 1:
+        return _c(RO, f"ip {obj} (show)")
+    verb = words[1]
+    if obj == "netns" and "exec".startswith(verb) and len(words) > 3:
+        inner = list(args[args.index(words[2]) + 1 :])
+        return classify_argv(inner)
+    if obj == "route" and verb.startswith("g"):
+        return _c(RO, "ip route get")
+    for name, cls in _IP_VERBS:
+        if name.startswith(verb):
+            return _c(cls, f"ip {obj} {name}")
+    # `ip link dev X` and similar: no verb → show for most objects
+    return _c(MUT, f"unknown ip {obj} verb {verb!r}")
+
+
+# -- mysql and SQL -----------------------------------------------------------------------------------
+
+_SQL_RO = re.compile(r"(?is)^\s*(select|show|describe|desc|explain|use|help|status|checksum|check)\b")
+_SQL_SECRET = re.compile(
+    r"(?is)(identified\s+(by|with)|set\s+password|password\s*\(|authentication_string|from\s+mysql\.user)"
+)
+_SQL_DES = re.compile(r"(?is)^\s*(drop|delete|truncate|purge|reset)\b")
+
+
+def classify_sql(sql: str) -> Classification:
+    statements = [s for s in sql.split(";") if s.strip()]
+    results: list[Classification] = []
+    for stmt in statements:
+        if _SQL_SECRET.search(stmt):
+            results.append(_c(SEC, "SQL touching passwords"))
+        elif _SQL_DES.match(stmt):
+            results.append(_c(DES, f"SQL {stmt.split()[0].upper()}"))
+        elif _SQL_RO.match(stmt):
+            results.append(_c(RO, f"SQL {stmt.split()[0].upper()}"))
+        else:
+            results.append(_c(MUT, f"SQL {stmt.split()[0].upper() if stmt.split() else ''}".strip()))
+    return _worst(results) if results else _c(MUT, "empty SQL")
+
+
+def _mysql(args: Sequence[str]) -> Classification:
+    for i, arg in enumerate(args):
+        if (arg.startswith("-p") and len(arg) > 2 and not arg.startswith("--")) or arg.startswith(
+            "--password="
+        ):
+            return _c(SEC, "mysql with a password on the command line")
+        if arg in ("-e", "--execute") and i + 1 < len(args):
+            return classify_sql(args[i + 1])
+        if arg.startswith("--execute="):
+            return classify_sql(arg.split("=", 1)[1])
+        if arg.startswith("-e") and len(arg) > 2:
+            return classify_sql(arg[2:])
+    return _c(MUT, "interactive mysql or SQL from stdin: contents unknown")
+
+
+def _mysqladmin(args: Sequence[str]) -> Classification:
+    words = _positionals(args, frozenset({"-u", "--user", "-h", "--host", "-P", "--port", "-S", "--socket"}))
+    if any(a.startswith("-p") and len(a) > 2 for a in args) or "password" in words:
+        return _c(SEC, "mysqladmin with a password")
+    ro = {"status", "extended-status", "processlist", "variables", "version", "ping", "ext", "proc"}
+    if words and all(w in ro for w in words):
+        return _c(RO, f"mysqladmin {' '.join(words)}")
+    if any(w in ("drop", "shutdown", "kill") for w in words):
+        return _c(DES, f"mysqladmin {words[0]}")
+    return _c(MUT, "mysqladmin")
+
+
+# -- rabbitmqctl -------------------------------------------------------------------------------------
+
+
+def _rabbitmqctl(args: Sequence[str]) -> Classification:
+    words = _positionals(args, frozenset({"-n", "--node", "-p", "--vhost", "-t", "--timeout", "-l"}))
+    if not words:
+        return _c(RO, "rabbitmqctl help")
+    cmd = words[0]
+    if cmd in ("add_user", "change_password", "authenticate_user", "hash_password", "export_definitions"):
+        return _c(SEC, f"rabbitmqctl {cmd} handles a password")
+    if cmd.startswith("list_") or cmd in (
+        "status",
+        "cluster_status",
+        "environment",
+        "report",
+        "ping",
+        "node_health_check",
+        "version",
+        "help",
+        "await_startup",
+        "wait",
+        "list",
+        "schema_info",
+        "resolve_hostname",
+    ):
+        return _c(RO, f"rabbitmqctl {cmd}")
+    if cmd.startswith(("delete_", "clear_", "purge_")) or cmd in (
+        "reset",
+        "force_reset",
+        "forget_cluster_node",
+        "close_all_connections",
+        "close_connection",
+    ):
+        return _c(DES, f"rabbitmqctl {cmd}")
+    return _c(MUT, f"rabbitmqctl {cmd}")
+
+
+# -- kubectl / clusterctl ----------------------------------------------------------------------------
+
+_KUBE_VALUE_OPTS = frozenset(
+    {"-n", "--namespace", "--context", "--kubeconfig", "-s", "--server", "--cluster", "--user", "--token",
+     "--as", "-o", "--output", "-l", "--selector", "-f", "--filename", "-c", "--container",
+     "--field-selector"}
+)  # fmt: skip
+_KUBE_RO = frozenset(
+    {"get", "describe", "logs", "top", "explain", "version", "cluster-info", "api-resources", "api-versions",
+     "diff", "events", "wait", "completion", "plugin", "options", "help"}
+)  # fmt: skip
+
+
+def _kubectl(args: Sequence[str]) -> Classification:
+    words = _positionals(args, _KUBE_VALUE_OPTS)
+    if not words:
+        return _c(RO, "kubectl help")
+    cmd = words[0]
+    rest = words[1:]
+    kinds = [w.lower() for w in rest]
+    if (
+        cmd == "get"
+        and any(k.split("/")[0] in ("secret", "secrets") for k in kinds)
+        and any(a in ("-o", "--output") or a.startswith(("-o", "--output=")) for a in args)
+    ):
+        return _c(SEC, "kubectl get secret with an output format prints its data")
+    if cmd == "create" and kinds and kinds[0] in ("secret", "token"):
+        return _c(SEC, f"kubectl create {kinds[0]}")
+    if cmd == "config":
+        sub = rest[0] if rest else "view"
+        if sub == "view":
+            return _c(
+                SEC if "--raw" in args else RO, "kubectl config view" + (" --raw" if "--raw" in args else "")
+            )
+        if sub.startswith(("get-", "current-")):
+            return _c(RO, f"kubectl config {sub}")
+        return _c(MUT, f"kubectl config {sub}")
+    if cmd == "auth":
+        return _c(RO, "kubectl auth can-i/whoami")
+    if cmd == "rollout":
+        sub = rest[0] if rest else ""
+        return _c(RO if sub in ("status", "history") else MUT, f"kubectl rollout {sub}")
+    if cmd in _KUBE_RO:
+        return _c(RO, f"kubectl {cmd}")
+    if cmd in ("delete", "drain"):
+        return _c(DES, f"kubectl {cmd}")
+    return _c(MUT, f"kubectl {cmd}")
+
+
+def _clusterctl(args: Sequence[str]) -> Classification:
+    words = _positionals(
+        args,
+        frozenset(
+            {
+                "-n",
+                "--namespace",
+                "--kubeconfig",
+                "--config",
+                "-i",
+                "--infrastructure",
+                "--to-kubeconfig",
+                "--kubeconfig-context",
+            }
+        ),
+    )
+    if not words:
+        return _c(RO, "clusterctl help")
+    cmd = words[0]
+    sub = words[1] if len(words) > 1 else ""
+    if cmd == "get" and sub == "kubeconfig":
+        return _c(SEC, "clusterctl get kubeconfig prints cluster credentials")
+    if (
+        cmd in ("describe", "version", "help", "completion")
+        or (cmd == "config" and sub in ("repositories", ""))
+        or (cmd == "generate")
+        or (cmd == "upgrade" and sub == "plan")
+        or (cmd == "move" and "--dry-run" in args)
+    ):
+        return _c(RO, f"clusterctl {cmd} {sub}".strip())
+    if cmd == "init" and sub == "list-images":
+        return _c(RO, "clusterctl init list-images")
+    if cmd == "delete":
+        return _c(DES, "clusterctl delete")
+    return _c(MUT, f"clusterctl {cmd} {sub}".strip())
+
+
+# -- vault -------------------------------------------------------------------------------------------
+
+
+def _vault(args: Sequence[str]) -> Classification:
+    words = _positionals(args, frozenset({"-address", "-format", "-field", "-namespace"}))
+    if not words:
+        return _c(RO, "vault help")
+    cmd, sub = words[0], (words[1] if len(words) > 1 else "")
+    if (
+        cmd == "status"
+        or cmd == "version"
+        or (cmd == "secrets" and sub == "list")
+        or (cmd == "auth" and sub == "list")
+    ):
+        return _c(RO, f"vault {cmd} {sub}".strip())
+    if cmd == "operator" and sub in ("init", "unseal", "generate-root", "rekey", "seal"):
+        return _c(SEC, f"vault operator {sub} handles unseal/root keys")
+    if cmd in ("read", "kv", "token", "login", "write", "unwrap", "print"):
+        if cmd == "kv" and sub in ("delete", "destroy", "metadata"):
+            return _c(DES, f"vault kv {sub}")
+        return _c(SEC, f"vault {cmd} reads or writes secret material")
+    if cmd == "delete":
+        return _c(DES, "vault delete")
+    return _c(MUT, f"vault {cmd} {sub}".strip())
+
+
+# -- read-only utilities -----------------------------------------------------------------------------
+
+_PLAIN_RO = frozenset(
+    {
+        "cat", "ls", "grep", "egrep", "head", "tail", "less", "more", "ps", "df", "du", "free", "uptime",
+        "hostname", "ping", "dig", "host", "ss", "netstat", "whoami", "id", "date", "uname", "lsblk",
+        "echo", "true", "wc", "sort", "uniq", "journalctl", "lscpu", "lspci", "lsusb", "stat", "file",
+        "which", "pwd", "env", "printenv", "arp", "traceroute", "tracepath", "nslookup", "findmnt",
+        "mount", "blkid", "dmesg", "top", "vmstat", "iostat", "mpstat", "nproc", "getent", "awk", "cut",
+        "tr", "jq", "yq", "diff", "cmp", "sha256sum", "md5sum", "test", "[", "ethtool", "lsof",
+        "resolvectl", "timedatectl", "hostnamectl", "networkctl", "chronyc", "ovs-vsctl", "ovs-ofctl",
+        "ovs-appctl", "bridge", "lsmod", "sysctl", "curl",
+    }
+)  # fmt: skip
+
+
+_PLAIN_DES = frozenset(
+    {"rm", "rmdir", "shred", "dd", "wipefs", "truncate", "sgdisk", "fdisk", "parted", "sfdisk", "blkdiscard",
+     "lvremove", "vgremove", "pvremove", "zap", "reboot", "poweroff", "halt", "shutdown", "kill", "pkill",
+     "killall"}
+)  # fmt: skip
+
+
+def _plain(tool: str, args: Sequence[str]) -> Classification:
+    words = _positionals(args)
+    if tool in ("env", "printenv"):
+        return _c(SEC, f"{tool} prints the environment (credentials)") if not words else _c(MUT, tool)
+    if tool == "sysctl" and (any("=" in w for w in words) or "-w" in args or "-p" in args):
+        return _c(MUT, "sysctl write")
+    if (
+        tool == "ovs-vsctl"
+        and words
+        and not words[0].startswith(("show", "list", "get", "find", "br-exists", "list-"))
+    ):
+        return _c(MUT, f"ovs-vsctl {words[0]}")
+    if (
+        tool == "ovs-ofctl"
+        and words
+        and words[0] not in ("show", "dump-flows", "dump-ports", "dump-tables", "dump-ports-desc")
+    ):
+        return _c(MUT, f"ovs-ofctl {words[0]}")
+    if (
+        tool == "ovs-appctl"
+        and words
+        and not any(k in words[0] for k in ("show", "list", "dump", "status", "trace"))
+    ):
+        return _c(MUT, f"ovs-appctl {words[0]}")
+    if tool == "curl" and any(
+        a in ("-X", "--request", "-d", "--data", "-T", "--upload-file", "-F", "--form", "-o", "-O")
+        for a in args
+    ):
+        return _c(MUT, "curl that sends data or writes a file")
+    if (
+        tool in ("chronyc", "timedatectl", "hostnamectl", "resolvectl", "networkctl")
+        and words
+        and words[0]
+        not in (
+            "status",
+            "sources",
+            "sourcestats",
+            "tracking",
+            "show",
+            "list",
+            "query",
+            "dns",
+            "domain",
+            "statistics",
+            "timesync-status",
+            "show-timesync",
+        )
+    ):
+        return _c(MUT, f"{tool} {words[0]}")
+    if tool == "mount" and words:
+        return _c(MUT, "mount of a file system")
+    if tool == "top" and "-b" not in args:
+        return _c(RO, "top")
+    if tool == "cat" and any(
+        re.search(r"(clouds|secure)\.ya?ml$|\.pem$|\.key$|keyring|secrets?\b|id_rsa|id_ed25519", w)
+        for w in words
+    ):
+        return _c(SEC, "cat of a credential file")
+    return _c(RO, f"{tool} reads only")
+
+
+# -- entry points ------------------------------------------------------------------------------------
+
+_TOOLS: dict[str, Callable[[Sequence[str]], Classification]] = {
+    "openstack": _openstack,
+    "juju": _juju,
+    "virsh": _virsh,
+    "ceph": _ceph,
+    "rbd": _rbd,
+    "systemctl": _systemctl,
+    "ip": _ip,
+    "mysql": _mysql,
+    "mariadb": _mysql,
+    "mysqladmin": _mysqladmin,
+    "rabbitmqctl": _rabbitmqctl,
+    "kubectl": _kubectl,
+    "clusterctl": _clusterctl,
+    "vault": _vault,
+}
+
+
+def _worst(results: Sequence[Classification]) -> Classification:
+    return max(results, key=lambda r: r.change_class.rank)
+
+
+def _strip_wrappers(argv: Sequence[str]) -> list[str]:
+    args = list(argv)
+    while args:
+        head = args[0].rsplit("/", 1)[-1]
+        if head == "sudo":
+            args = args[1:]
+            while args and args[0].startswith("-"):
+                opt = args.pop(0)
+                if opt in ("-u", "-g", "-h", "-p", "-U", "-C", "-D", "-r", "-t", "-T") and args:
+                    args.pop(0)
+            continue
+        if head == "env" and len(args) > 1 and ("=" in args[1] or args[1].startswith("-")):
+            args = args[1:]
+            while args and ("=" in args[0] or args[0].startswith("-")):
+                opt = args.pop(0)
+                if opt in ("-u", "--unset", "-C", "--chdir") and args:
+                    args.pop(0)
+            continue
+        if head in ("timeout", "nice", "ionice", "stdbuf", "time", "nohup"):
+            args = args[1:]
+            while args and args[0].startswith("-"):
+                opt = args.pop(0)
+                if opt in ("-n", "-c", "-s", "-k", "--signal", "--kill-after") and args:
+                    args.pop(0)
+            if head == "timeout" and args:
+                args = args[1:]  # the duration
+            continue
+        if "=" in args[0] and not args[0].startswith("-") and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", args[0]):
+            args = args[1:]  # VAR=value prefix
+            continue
+        break
+    return args
+
+
+def classify_argv(argv: Sequence[str]) -> Classification:
+    """The class of one command given as an argument vector (no shell)."""
+    args = _strip_wrappers(argv)
+    if not args:
+        return _c(RO, "empty command")
+    tool = args[0].rsplit("/", 1)[-1]
+    handler = _TOOLS.get(tool)
+    if handler is not None:
+        return handler(args[1:])
+    if tool in _PLAIN_RO:
+        return _plain(tool, args[1:])
+    if tool in _PLAIN_DES or tool.startswith("mkfs"):
+        return _c(DES, f"{tool} destroys data or stops processes")
+    return _c(MUT, f"unknown command {tool!r}: treated as mutating")
+
+
+_SPLIT = re.compile(r"\|\||&&|[|;&\n]")
+
+
+def classify_shell(command: str) -> Classification:
+    """The class of a shell string: the worst of its parts; redirections and substitutions count."""
+    if "$(" in command or "`" in command or "<(" in command:
+        base = _c(MUT, "command substitution: contents unknown")
+    else:
+        base = _c(RO, "")
+    try:
+        lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|<>")
+        lexer.whitespace_split = True
+        tokens = list(lexer)
+    except ValueError:
+        return _c(MUT, "unparsable shell string")
+    parts: list[list[str]] = [[]]
+    results = [base]
+    redirect_next = False
+    for tok in tokens:
+        if redirect_next:
+            redirect_next = False
+            if tok != "/dev/null":
+                results.append(_c(MUT, f"redirection to {tok}"))
+            continue
+        if tok in (">", ">>", ">|", "&>", ">&", "&>>"):
+            redirect_next = True
+            continue
+        if tok in ("<", "<<", "<<<"):
+            continue
+        if tok and all(ch in ";&|" for ch in tok):
+            parts.append([])
+            continue
+        if re.fullmatch(r"\d>&?\d?", tok):
+            continue
+        parts[-1].append(tok)
+    for part in parts:
+        if not part:
+            continue
+        if part[0].rsplit("/", 1)[-1] == "tee" and len(part) > 1:
+            results.append(_c(MUT, "tee writes a file"))
+            continue
+        results.append(classify_argv(part))
+    worst = _worst(results)
+    if worst.change_class == RO:
+        reasons = [r.reason for r in results if r.reason]
+        return _c(RO, "; ".join(reasons) or "read-only")
+    return worst
+
+
+# -- API actions -------------------------------------------------------------------------------------
+
+_API_SECRET = re.compile(r"(credential|password|secret|token|keypair|private_key)")
+
+
+def classify_api(service: str, action: str) -> Classification:
+    """The class of an SDK call by its name: get_/find_/list_ read; delete_ destroys; the rest mutate."""
+    name = action.lower()
+    if _API_SECRET.search(name) and not name.startswith(("list_", "delete_")):
+        return _c(SEC, f"{service}.{action} handles credentials")
+    if name.startswith(("get_", "find_", "list_", "search_", "show_", "fetch_", "wait_for_")) or name in (
+        "projects",
+        "users",
+        "servers",
+        "flavors",
+        "images",
+        "networks",
+        "ports",
+        "routers",
+        "subnets",
+        "domains",
+        "roles",
+        "role_assignments",
+        "services",
+        "endpoints",
+        "regions",
+        "hypervisors",
+        "aggregates",
+        "volumes",
+        "quotas",
+        "limits",
+        "availability_zones",
+        "security_groups",
+    ):
+        return _c(RO, f"{service}.{action} reads")
+    if name.startswith(("delete_", "purge_", "destroy_", "remove_")):
+        return _c(DES, f"{service}.{action} deletes")
+    return _c(MUT, f"{service}.{action} changes state")

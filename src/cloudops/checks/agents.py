@@ -1,0 +1,158 @@
+"""Agents: Nova services and hypervisors, Neutron agents, Cinder services, Placement resource providers.
+Each from ONE list call per service type. Operator intent is context: a service an operator disabled, an
+agent set admin-down, is reported, not failed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudops.checks import make
+from cloudops.findings import Finding, Verdict
+from cloudops.health.layers import Layer
+from cloudops.probes.openstack import Listing
+
+L = Layer.AGENTS
+
+
+def _failed(check: str, listing: Listing) -> list[Finding] | None:
+    if listing.error is None:
+        return None
+    msg = f"could not list: {listing.error}"
+    return [
+        make(
+            check,
+            Verdict.UNKNOWN,
+            L,
+            listing.service_type,
+            msg,
+            subject=listing.source,
+            evidence={"call": listing.source},
+        )
+    ]
+
+
+def _host(row: dict[str, Any]) -> str:
+    return str(row.get("host", "")).split("@")[0]
+
+
+def _service_rows(check: str, listing: Listing) -> list[Finding]:
+    """Nova's and Cinder's ``os-services`` rows: binary, host, status, state, disabled_reason."""
+    failed = _failed(check, listing)
+    if failed is not None:
+        return failed
+    out = []
+    for row in sorted(listing.rows, key=lambda r: (str(r.get("binary")), str(r.get("host")))):
+        binary, host = str(row.get("binary")), str(row.get("host"))
+        status, state = row.get("status"), row.get("state")
+        reason = row.get("disabled_reason") or "no reason given"
+        ev: dict[str, Any] = {"call": listing.source, "status": status, "state": state}
+        if row.get("forced_down"):
+            ev["context"] = "forced-down"
+            verdict, msg = Verdict.WARN, f"{binary} on {host}: forced down by an operator"
+        elif status == "disabled":
+            ev["context"] = "operator-disabled"
+            if state == "up":
+                verdict, msg = Verdict.PASS, f"{binary} on {host}: disabled by operator ({reason}); state up"
+            else:
+                verdict, msg = (
+                    Verdict.WARN,
+                    f"{binary} on {host}: disabled by operator ({reason}); state {state}",
+                )
+        elif state == "up":
+            verdict, msg = Verdict.PASS, f"{binary} on {host}: enabled, up"
+        else:
+            verdict, msg = Verdict.FAIL, f"{binary} on {host}: enabled but state {state}"
+        out.append(
+            make(check, verdict, L, binary, msg, subject=f"{binary}@{host}", host=_host(row), evidence=ev)
+        )
+    return out
+
+
+def check_compute_services(listing: Listing) -> list[Finding]:
+    return _service_rows("agents.nova-service", listing)
+
+
+def check_volume_services(listing: Listing) -> list[Finding]:
+    return _service_rows("agents.cinder-service", listing)
+
+
+def check_hypervisors(listing: Listing) -> list[Finding]:
+    failed = _failed("agents.hypervisor", listing)
+    if failed is not None:
+        return failed
+    out = []
+    for row in sorted(listing.rows, key=lambda r: str(r.get("hypervisor_hostname"))):
+        name = str(row.get("hypervisor_hostname"))
+        host = str((row.get("service") or {}).get("host") or name)
+        state, status = row.get("state"), row.get("status")
+        ev: dict[str, Any] = {"call": listing.source, "state": state, "status": status}
+        if status == "disabled":
+            ev["context"] = "operator-disabled"
+            verdict = Verdict.PASS if state == "up" else Verdict.WARN
+            msg = f"hypervisor {name}: disabled by operator; state {state}"
+        elif state == "up":
+            verdict, msg = Verdict.PASS, f"hypervisor {name}: up, enabled"
+        else:
+            verdict, msg = Verdict.FAIL, f"hypervisor {name}: state {state}"
+        out.append(
+            make("agents.hypervisor", verdict, L, "hypervisor", msg, subject=name, host=host, evidence=ev)
+        )
+    return out
+
+
+def check_network_agents(listing: Listing) -> list[Finding]:
+    failed = _failed("agents.neutron-agent", listing)
+    if failed is not None:
+        return failed
+    out = []
+    for row in sorted(listing.rows, key=lambda r: (str(r.get("binary")), str(r.get("host")))):
+        binary, host = str(row.get("binary")), str(row.get("host"))
+        alive, admin_up = bool(row.get("alive")), bool(row.get("admin_state_up", True))
+        ev: dict[str, Any] = {"call": listing.source, "alive": alive, "admin_state_up": admin_up}
+        if not admin_up:
+            ev["context"] = "admin-down"
+            verdict = Verdict.PASS if alive else Verdict.WARN
+            msg = f"{binary} on {host}: set admin-down by an operator; {'alive' if alive else 'not alive'}"
+        elif alive:
+            verdict, msg = Verdict.PASS, f"{binary} on {host}: alive"
+        else:
+            verdict, msg = Verdict.FAIL, f"{binary} on {host}: not alive (no heartbeat)"
+        out.append(
+            make(
+                "agents.neutron-agent",
+                verdict,
+                L,
+                binary,
+                msg,
+                subject=f"{binary}@{host}",
+                host=host,
+                evidence=ev,
+            )
+        )
+    return out
+
+
+def check_placement(providers: Listing, hypervisors: Listing) -> list[Finding]:
+    """Every hypervisor has its resource provider; a provider without a hypervisor is stale."""
+    failed = _failed("agents.placement-rp", providers) or _failed("agents.placement-rp", hypervisors)
+    if failed is not None:
+        return failed
+    rps = {str(r.get("name")) for r in providers.rows}
+    hvs = {str(r.get("hypervisor_hostname")): r for r in hypervisors.rows}
+    ev = {"call": f"{providers.source} + {hypervisors.source}"}
+    out = []
+    for name in sorted(set(hvs) - rps):
+        host = str((hvs[name].get("service") or {}).get("host") or name)
+        msg = f"hypervisor {name} has no resource provider: the scheduler cannot place on it"
+        out.append(
+            make(
+                "agents.placement-rp", Verdict.FAIL, L, "placement", msg, subject=name, host=host, evidence=ev
+            )
+        )
+    for name in sorted(rps - set(hvs)):
+        msg = f"resource provider {name} has no hypervisor (stale?)"
+        out.append(make("agents.placement-rp", Verdict.WARN, L, "placement", msg, subject=name, evidence=ev))
+    if not out:
+        msg = f"{len(rps)} resource providers match {len(hvs)} hypervisors"
+        out.append(make("agents.placement-rp", Verdict.PASS, L, "placement", msg, evidence=ev))
+    return out

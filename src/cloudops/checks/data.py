@@ -1,0 +1,171 @@
+"""Data services: the database, the message queue, Ceph and Vault — each service's own verdict."""
+
+from __future__ import annotations
+
+from cloudops.checks import Context, make
+from cloudops.findings import Finding, Verdict
+from cloudops.health.layers import Layer
+from cloudops.probes.amqp import AmqpStatus
+from cloudops.probes.ceph import CephHealth, CephIO
+from cloudops.probes.database import DatabaseStatus
+from cloudops.probes.juju import JujuStatus
+from cloudops.probes.vault import STATUS as VAULT_STATUS
+from cloudops.probes.vault import VaultHealth
+
+L = Layer.DATA
+
+CEPH_SEVERITY = {"HEALTH_OK": Verdict.PASS, "HEALTH_WARN": Verdict.WARN, "HEALTH_ERR": Verdict.FAIL}
+# Flags an operator sets on purpose before maintenance (charm-guide managing-power-events: `ceph osd set
+# noout` before shutting storage down). Inside a declared window they are reported, not failed.
+MAINTENANCE_FLAGS = ("noout", "norebalance", "nobackfill", "norecover", "noscrub", "nodeep-scrub", "nodown")
+
+
+def check_ceph(health: CephHealth, ctx: Context) -> list[Finding]:
+    """One finding for Ceph's overall status and one per health check, in Ceph's own words."""
+    ev = {"call": health.source}
+    if health.error:
+        return [
+            make(
+                "data.ceph-health", Verdict.UNKNOWN, L, "ceph", f"could not read: {health.error}", evidence=ev
+            )
+        ]
+    out: list[Finding] = []
+    maintenance_only = True
+    for chk in health.checks:
+        verdict = CEPH_SEVERITY.get(chk.severity, Verdict.UNKNOWN)
+        message = f"{chk.code} {chk.severity}: {chk.summary}"
+        evidence = {**ev, "detail": list(chk.details)} if chk.details else dict(ev)
+        if chk.muted:
+            verdict, message = Verdict.PASS, f"{message} (muted)"
+        elif chk.code == "OSDMAP_FLAGS" and ctx.maintenance and _only_maintenance_flags(chk.summary):
+            verdict = Verdict.PASS
+            message = f"{message} — expected: declared maintenance window ({ctx.maintenance})"
+            evidence["context"] = "maintenance"
+        if verdict > Verdict.PASS:
+            maintenance_only = False
+        out.append(
+            make(f"data.ceph.{chk.code}", verdict, L, "ceph", message, subject=chk.code, evidence=evidence)
+        )
+    overall = CEPH_SEVERITY.get(health.status or "", Verdict.UNKNOWN)
+    words = f"{health.status}"
+    if health.num_osds is not None:
+        words += f"; {health.num_up_osds}/{health.num_osds} OSDs up, {health.num_in_osds} in"
+    if health.quorum:
+        words += f"; quorum {','.join(health.quorum)}"
+    if health.checks and maintenance_only and overall == Verdict.WARN:
+        overall = Verdict.PASS  # every warning is explained (muted, or a flag inside the window)
+        words += " (every warning expected)"
+    out.insert(0, make("data.ceph-health", overall, L, "ceph", words, evidence=ev))
+    if health.num_osds and health.num_up_osds == 0:
+        out.append(
+            make(
+                "data.ceph-osds-up",
+                Verdict.FAIL,
+                L,
+                "ceph",
+                f"0 of {health.num_osds} OSDs up: no placement group can serve I/O",
+                evidence=ev,
+            )
+        )
+    return out
+
+
+def _only_maintenance_flags(summary: str) -> bool:
+    """``noout flag(s) set`` / ``noout,norebalance flag(s) set`` — Ceph's own wording."""
+    flags = summary.replace("flag(s) set", "").strip()
+    return bool(flags) and all(f.strip() in MAINTENANCE_FLAGS for f in flags.split(","))
+
+
+def check_ceph_io(io: CephIO) -> list[Finding]:
+    ev = {"call": io.source, "seconds": round(io.seconds, 3)}
+    if io.ok:
+        return [
+            make("data.ceph-io", Verdict.PASS, L, "ceph", f"I/O answered in {io.seconds:.2f}s", evidence=ev)
+        ]
+    return [make("data.ceph-io", Verdict.FAIL, L, "ceph", f"I/O probe failed: {io.error}", evidence=ev)]
+
+
+def check_database(db: DatabaseStatus) -> list[Finding]:
+    ev = {"call": db.source, "seconds": round(db.seconds, 3)}
+    if not db.connected:
+        return [
+            make("data.database", Verdict.FAIL, L, "database", f"cannot connect: {db.error}", evidence=ev)
+        ]
+    if not db.query_ok:
+        return [make("data.database", Verdict.FAIL, L, "database", f"query failed: {db.error}", evidence=ev)]
+    out = [make("data.database", Verdict.PASS, L, "database", f"connected; server {db.version}", evidence=ev)]
+    bad = [(m, s) for m, s in db.cluster_members if s != "ONLINE"]
+    if db.cluster_members:
+        verdict = Verdict.FAIL if bad else Verdict.PASS
+        words = ", ".join(f"{m} {s}" for m, s in db.cluster_members)
+        out.append(
+            make("data.database-cluster", verdict, L, "database", f"group members: {words}", evidence=ev)
+        )
+    return out
+
+
+def check_amqp(mq: AmqpStatus) -> list[Finding]:
+    ev = {"call": mq.source, "seconds": round(mq.seconds, 3)}
+    if not mq.connected:
+        return [make("data.amqp", Verdict.FAIL, L, "amqp", f"cannot connect: {mq.error}", evidence=ev)]
+    words = f"connected; {mq.product or 'broker'} {mq.version or ''}".rstrip()
+    if mq.cluster_name:
+        words += f", cluster {mq.cluster_name}"
+    return [make("data.amqp", Verdict.PASS, L, "amqp", words, evidence=ev)]
+
+
+# Charms whose units speak for a data service's cluster, and the component they speak for.
+CLUSTER_CHARMS = {
+    "mysql-innodb-cluster": "database",
+    "percona-cluster": "database",
+    "rabbitmq-server": "amqp",
+    "vault": "vault",
+}
+
+
+def check_clusters_from_juju(status: JujuStatus) -> list[Finding]:
+    """The clusters' own status messages as their charms report them (the InnoDB cluster's "Cluster is
+    ONLINE and can tolerate up to ONE failure.", Vault's "Unit is sealed")."""
+    if status.error:
+        return []
+    out = []
+    for app in status.apps:
+        component = CLUSTER_CHARMS.get(app.charm)
+        if component is None:
+            continue
+        for unit in app.units:
+            msg = unit.workload_message
+            if unit.workload == "active" and "sealed" not in msg.lower():
+                verdict = Verdict.PASS
+            elif unit.workload in ("maintenance", "waiting"):
+                verdict = Verdict.WARN
+            else:
+                verdict = Verdict.FAIL
+            out.append(
+                make(
+                    f"data.{component}-unit",
+                    verdict,
+                    L,
+                    component,
+                    f"{unit.name} {unit.workload}: {msg}",
+                    subject=unit.name,
+                    evidence={"call": status.source, "charm": app.charm},
+                )
+            )
+    return out
+
+
+def check_vault(v: VaultHealth) -> list[Finding]:
+    """Vault's own health: sealed or not initialised is FAIL; a standby is fine."""
+    ev = {"call": v.source, "status": v.status, "seconds": round(v.seconds, 3)}
+    if v.status is None:
+        return [make("data.vault", Verdict.FAIL, L, "vault", f"cannot connect: {v.error}", evidence=ev)]
+    words = VAULT_STATUS.get(v.status, f"HTTP {v.status}")
+    version = f" (Vault {v.version})" if v.version else ""
+    if v.sealed or v.status in (501, 503) or v.initialized is False:
+        verdict = Verdict.FAIL
+    elif v.status in (200, 429, 472, 473):
+        verdict = Verdict.PASS
+    else:
+        verdict = Verdict.UNKNOWN
+    return [make("data.vault", verdict, L, "vault", f"{words}{version}", evidence=ev)]

@@ -1,0 +1,48 @@
+"""What the gate's CLI modules share: the site, its journal and the session of this process."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from cloudops.cli._common import open_repo
+
+if TYPE_CHECKING:
+    from cloudops.journal.chain import Journal
+
+
+@dataclass(frozen=True)
+class SiteContext:
+    repo_root: Path
+    site: str
+    journal_path: Path
+    lock_path: Path
+    session: str
+    default_cloud: str | None
+
+    def journal(self) -> Journal:
+        from cloudops.journal.chain import Journal
+
+        return Journal(self.journal_path)
+
+    def command(self, *args: str) -> str:
+        """The exact cloudops command line to run something again (resume, apply, approve)."""
+        return shlex.join(["cloudops", "--repo", str(self.repo_root), *args])
+
+
+def site_context(ctx: click.Context) -> SiteContext:
+    from cloudops.journal import location
+
+    repo = open_repo(ctx)
+    return SiteContext(
+        repo_root=repo.root,
+        site=repo.name,
+        journal_path=location.journal_path(repo.name),
+        lock_path=location.lock_path(repo.name),
+        session=location.current_session(),
+        default_cloud=repo.config.defaults.cloud,
+    )

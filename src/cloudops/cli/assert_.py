@@ -1,0 +1,214 @@
+"""``cloudops assert``: is the cloud healthy? A thin shell over cloudops.health."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+EPILOG = """\b
+Examples:
+  cloudops assert                                   # live, from ~/.config/cloudops/targets.yaml
+  cloudops assert --juju-status status.json --ceph-status ceph.json --html report.html
+  cloudops assert -f json --prometheus /var/lib/node_exporter/cloudops.prom
+  cloudops assert --capture                          # and write the bill of materials to asbuilt/
+Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 2 also for a usage or input error.
+"""
+
+
+@click.command("assert", epilog=EPILOG)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
+@click.option(
+    "--targets",
+    type=click.Path(path_type=Path),
+    envvar="CLOUDOPS_TARGETS",
+    help="Where live services answer (default $CLOUDOPS_TARGETS, else ~/.config/cloudops/targets.yaml; "
+    "`cloudops lab env` exports the lab's).",
+)
+@click.option(
+    "--juju-status",
+    type=click.Path(path_type=Path, exists=True),
+    help="A recorded `juju status --format=json`.",
+)
+@click.option(
+    "--ceph-status",
+    type=click.Path(path_type=Path, exists=True),
+    help="A recorded `ceph status -f json` or `ceph health detail -f json`.",
+)
+@click.option(
+    "--hosts",
+    "host_names",
+    help="Comma-separated hosts to sweep (default: every registry host, when ssh is configured).",
+)
+@click.option(
+    "--maintenance",
+    metavar="REASON",
+    help="Declare a maintenance window now (else maintenance.yaml of the ops repo).",
+)
+@click.option(
+    "--smoke",
+    is_flag=True,
+    help="Also run the tenant smoke test (creates resources: goes through the approval gate).",
+)
+@click.option("--timeout", type=float, help="Seconds per probe (default: targets file, else 5).")
+@click.option("--concurrency", type=int, default=32, show_default=True, help="Probes in flight at once.")
+@click.option(
+    "--prometheus", type=click.Path(path_type=Path), help="Also write a node_exporter textfile here."
+)
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a self-contained HTML report here.",
+)
+@click.option(
+    "--capture", is_flag=True, help="Write the bill of materials to asbuilt/ in the ops repository."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show passing checks in the table too.")
+@click.pass_context
+def assert_(
+    ctx: click.Context,
+    fmt: str,
+    targets: Path | None,
+    juju_status: Path | None,
+    ceph_status: Path | None,
+    host_names: str | None,
+    maintenance: str | None,
+    smoke: bool,
+    timeout: float | None,
+    concurrency: int,
+    prometheus: Path | None,
+    html_path: Path | None,
+    capture: bool,
+    verbose: bool,
+) -> int:
+    """Sweep the cloud layer by layer (hosts, deployment, data services, APIs, agents, smoke), take each
+    service's own verdict, and name the lowest failing layer as the probable cause."""
+    import dataclasses
+
+    from cloudops.checks import Context
+    from cloudops.errors import InputError
+    from cloudops.health import assemble, repo_inputs
+    from cloudops.health import targets as targets_mod
+
+    repo = _repo(ctx)
+    tpath = targets or targets_mod.DEFAULT_TARGETS.expanduser()
+    tgt = targets_mod.load(tpath) if (targets or tpath.is_file()) else targets_mod.Targets()
+    if timeout is not None:
+        tgt = dataclasses.replace(tgt, timeout=timeout)
+    now = dt.datetime.now(dt.UTC)
+    window = maintenance or (repo_inputs.maintenance(repo.root, now) if repo else None)
+    names = [n for n in host_names.split(",") if n] if host_names else None
+    hosts: tuple[assemble.HostTarget, ...] = ()
+    if names is not None or tgt.ssh:
+        wanted = names if names is not None else (list(tgt.hosts) if tgt.hosts else None)
+        if repo is not None:
+            hosts = assemble.host_targets(repo.registry, wanted)
+        elif wanted:
+            hosts = tuple(assemble.HostTarget(n) for n in wanted)
+        else:
+            raise InputError(
+                "hosts to sweep: give --hosts, list them in the targets file, or use an ops repository"
+            )
+    smoke_note = _smoke_plan(repo, tgt) if smoke else None
+    inputs = assemble.Inputs(
+        site=repo.name if repo else "unknown",
+        targets=tgt,
+        juju_status_file=juju_status,
+        ceph_status_file=ceph_status,
+        hosts=hosts,
+        bundle_units=repo_inputs.bundle_units(repo.root) if repo else {},
+        lock=repo_inputs.version_lock(repo.root) if repo else {},
+        context=Context(maintenance=window),
+        smoke=smoke,
+        smoke_note=smoke_note,
+        concurrency=concurrency,
+    )
+    rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(rep.as_dict(), indent=2, default=str))
+    else:
+        from cloudops.render import health_table
+
+        click.echo(health_table.render(rep, verbose=verbose), nl=False)
+    if prometheus:
+        from cloudops.render import prometheus as prom
+
+        prom.write(rep, prometheus)
+        click.echo(f"prometheus textfile: {prometheus}", err=True)
+    if html_path:
+        from cloudops.render import html
+
+        html_path.write_text(html.render(rep), encoding="utf-8")
+        click.echo(f"HTML report: {html_path}", err=True)
+    if capture:
+        if repo is None:
+            raise InputError("--capture writes to asbuilt/ of an ops repository: give --repo DIR")
+        from cloudops.bom import capture as bom_capture
+
+        path = bom_capture.write(repo.root, bom_capture.capture(repo.root, rep, observations))
+        click.echo(f"bill of materials: {path}", err=True)
+    code: int = rep.exit_code
+    return code
+
+
+def _smoke_plan(repo: Any, tgt: Any) -> str:
+    """Write the tenant smoke test as a plan for the approval gate; never run it from here."""
+    from cloudops.change.plan import creator, write_plan
+    from cloudops.errors import InputError
+    from cloudops.health.smoke import smoke_plan
+    from cloudops.journal.location import site_dir
+
+    if not tgt.cloud:
+        raise InputError("--smoke needs the cloud (targets: `cloud:`) whose tenant it runs as")
+    site = repo.name if repo else "unknown"
+    made = creator()
+    stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+    plan = smoke_plan(site, tgt.cloud, stamp.lower(), made)
+    out = site_dir(site) / "plans" / f"{stamp}-smoke.json"
+    write_plan(plan, out)
+    click.echo(f"smoke plan written: {out} (sha256 {plan.sha256[:16]}…)", err=True)
+    click.echo(f"  approve it (a person, at a terminal): cloudops approve {out}", err=True)
+    click.echo(f"  then apply it:                      cloudops apply {out}", err=True)
+    return (
+        f"not run here: the smoke test creates resources, so it is a plan for the approval gate: {out} "
+        "(cloudops approve, then cloudops apply; each change verified, each with its revert)"
+    )
+
+
+def _repo(ctx: click.Context) -> Any:
+    """The ops repository when there is one; a sweep runs without (site "unknown", no registry hosts)."""
+    from cloudops.cli._common import open_repo
+    from cloudops.errors import InputError
+
+    try:
+        return open_repo(ctx)
+    except InputError:
+        explicit = ctx.find_root().obj.get("repo") if ctx.find_root().obj else None
+        if explicit:
+            raise
+        return None
+
+
+def _run(inputs: Any, *, progress: bool) -> Any:
+    from cloudops.health import assemble
+
+    if not progress:
+        return assemble.run(inputs)
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task("probing", total=None)
+
+        def on_done(run: Any) -> None:
+            bar.update(task, advance=1, description=f"{run.name}: {run.outcome} ({run.seconds:.2f}s)")
+
+        return assemble.run(inputs, progress=on_done)

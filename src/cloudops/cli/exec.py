@@ -1,0 +1,103 @@
+"""``cloudops exec -- CMD``: run a read-only command now, or turn anything else into a plan to approve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cloudops.cli._gate import site_context
+
+
+@click.command(
+    "exec",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    epilog="Examples: cloudops exec -- openstack server list --all-projects\n\n"
+    "cloudops exec --why 'tenant request T-42' --revert 'openstack project delete demo' "
+    "-- openstack project create demo",
+)
+@click.option("--shell", "shell", metavar="STRING", help="Run this shell string with /bin/sh -c (explicit).")
+@click.option("--why", default="", help="Why the change is needed: the evidence (kept in the journal).")
+@click.option("--what", help="What the change does, in plain words (default: the classifier's reading).")
+@click.option("--revert", metavar="CMD", help="The command that undoes the change.")
+@click.option(
+    "--pre-audit", "pre_audit", metavar="CMD", help="A read-only command whose output must not change."
+)
+@click.option("--verify", "verify", metavar="CMD", help="A read-only command that must succeed afterwards.")
+@click.option(
+    "-o", "--out", "out", type=click.Path(path_type=Path, dir_okay=False), help="Where to write the plan."
+)
+@click.argument("argv", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def exec_(
+    ctx: click.Context,
+    shell: str | None,
+    why: str,
+    what: str | None,
+    revert: str | None,
+    pre_audit: str | None,
+    verify: str | None,
+    out: Path | None,
+    argv: tuple[str, ...],
+) -> int:
+    """Classify CMD. Read-only: run it now and journal it as an audit. Anything else (mutating,
+    destructive, secret-handling, unknown): write a one-change plan and print how to approve and apply it.
+    """
+    from cloudops.change.adapters import Adapters, classify_action
+    from cloudops.change.model import ShellAction
+    from cloudops.change.plan import as_action, command_plan, observe, write_plan
+    from cloudops.errors import InputError
+    from cloudops.journal.location import site_dir, slug
+    from cloudops.redact import redact
+
+    if bool(shell) == bool(argv):
+        raise InputError("give a command after -- or one --shell STRING (not both)")
+    action = ShellAction(shell=shell) if shell else ShellAction(argv=argv)
+    sc = site_context(ctx)
+    verdict = classify_action(action)
+    adapters = Adapters()
+    if verdict.read_only:
+        import hashlib
+        import time
+
+        start = time.monotonic()
+        seen = adapters.read(action)
+        if seen.output:
+            click.echo(seen.output)
+        sc.journal().append(
+            "audit",
+            {
+                "command": action.display(),
+                "class": str(verdict.change_class),
+                "reason": verdict.reason,
+                "rc": seen.rc,
+                "seconds": round(time.monotonic() - start, 3),
+                "output_sha256": hashlib.sha256(seen.output.encode()).hexdigest(),
+                "output_excerpt": seen.output[:2000],
+            },
+            session=sc.session,
+        )
+        return seen.rc
+    plan = command_plan(
+        sc.site,
+        action,
+        what=what,
+        why=why,
+        revert=revert,
+        pre_audit=as_action(pre_audit) if pre_audit else None,
+        verify=as_action(verify) if verify else None,
+    )
+    plan = observe(plan, adapters)
+    if not plan.changes:
+        for noop in plan.noops:
+            click.echo(f"{redact(action.display())}: not needed, {noop.reason}; not run.")
+        return 0
+    if out is None:
+        stamp = plan.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+        out = site_dir(sc.site) / "plans" / f"{stamp}-{slug(action.display())[:30]}.json"
+    write_plan(plan, out)
+    click.echo(f"{redact(action.display())}: {verdict.change_class} ({verdict.reason}); not run.")
+    click.echo(f"Plan written: {out} (sha256 {plan.sha256[:16]}…)")
+    click.echo(f"Approve it (a person, at a terminal): {sc.command('approve', str(out))}")
+    click.echo(f"Then apply it:                      {sc.command('apply', str(out))}")
+    return 0

@@ -1,0 +1,1 @@
+"""The health sweep behind ``cloudops assert``: layers, the sweep runner, localisation, exit codes."""

@@ -1,0 +1,177 @@
+"""The sweep runner: the one place where concurrency lives.
+
+Probes are written plainly (a blocking read, or a coroutine); the runner runs them concurrently, bounded
+by a semaphore, each under its own timeout, and never waits for a probe longer than that bound: a blocking
+read runs in a daemon thread that is abandoned when its time is up. A probe may need others' observations
+(every OpenStack call needs the Keystone session): it starts when they are in. A crashing probe or check
+becomes an UNKNOWN finding and the sweep goes on (hotsos's habit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloudops.checks import make
+from cloudops.findings import Finding, Verdict
+from cloudops.health.layers import Layer
+from cloudops.probes import NotChecked
+
+__all__ = ["NotChecked", "Probe", "ProbeRun", "SweepResult", "run_sweep"]
+
+
+Read = Callable[[Mapping[str, Any]], Any]
+Check = Callable[[Any], list[Finding]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One read and the check over its observation.
+
+    ``read`` gets the observations of ``needs`` by name; it may be a plain function (run in a thread) or
+    return an awaitable. ``check`` is pure.
+    """
+
+    name: str
+    layer: Layer
+    component: str
+    read: Read
+    check: Check
+    timeout: float = 10.0
+    needs: tuple[str, ...] = ()
+    host: str | None = None
+    check_id: str | None = None  # the id of its UNKNOWN finding when it cannot run (default layer.name)
+    # What silence means. For a service whose answering IS the check (an API, a host, a database) no
+    # answer within the bound is a FAIL; for a read that only feeds a judgement it is UNKNOWN.
+    timeout_verdict: Verdict = Verdict.UNKNOWN
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    name: str
+    layer: str
+    seconds: float
+    outcome: str  # ok | timeout | error | not-checked
+
+
+@dataclass
+class SweepResult:
+    findings: list[Finding] = field(default_factory=list)
+    runs: list[ProbeRun] = field(default_factory=list)
+    observations: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+Progress = Callable[[ProbeRun], None]
+
+
+def run_sweep(
+    probes: Sequence[Probe], *, concurrency: int = 32, progress: Progress | None = None
+) -> SweepResult:
+    """Run every probe and check; return all findings (never raises for a probe's sake)."""
+    return asyncio.run(_sweep(probes, concurrency, progress))
+
+
+async def _sweep(probes: Sequence[Probe], concurrency: int, progress: Progress | None) -> SweepResult:
+    names = [p.name for p in probes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate probe names in {names}")
+    known = set(names)
+    components = {p.name: p.component for p in probes}
+    result = SweepResult()
+    done: dict[str, asyncio.Event] = {p.name: asyncio.Event() for p in probes}
+    sem = asyncio.Semaphore(max(1, concurrency))
+    start = time.monotonic()
+
+    async def one(p: Probe) -> None:
+        try:
+            for need in p.needs:
+                if need in known:
+                    await done[need].wait()
+            t0 = time.monotonic()
+            outcome, findings = await _run_probe(p, result.observations, sem, components)
+            run = ProbeRun(p.name, p.layer.key, time.monotonic() - t0, outcome)
+            result.runs.append(run)
+            result.findings.extend(findings)
+            if progress:
+                progress(run)
+        finally:
+            done[p.name].set()
+
+    await asyncio.gather(*(one(p) for p in probes))
+    result.seconds = time.monotonic() - start
+    return result
+
+
+async def _run_probe(
+    p: Probe, observations: dict[str, Any], sem: asyncio.Semaphore, components: Mapping[str, str]
+) -> tuple[str, list[Finding]]:
+    needed = sorted({components[n] for n in p.needs if n in components})
+    missing = [n for n in p.needs if n not in observations]
+    if missing:
+        why = f"not checked: needs {', '.join(missing)}, which gave no observation"
+        return "not-checked", [_unknown(p, why, needed)]
+    inputs = {n: observations[n] for n in p.needs}
+    async with sem:
+        try:
+            obs = await asyncio.wait_for(_call(p.read, inputs), timeout=p.timeout)
+        except TimeoutError:
+            if p.timeout_verdict == Verdict.FAIL:
+                msg = f"no answer within {p.timeout:g}s"
+                return "timeout", [_unknown(p, msg, verdict=Verdict.FAIL)]
+            return "timeout", [_unknown(p, f"could not check: {p.name} gave no answer within {p.timeout:g}s")]
+        except NotChecked as exc:
+            return "not-checked", [_unknown(p, f"not checked: {exc}", needed)]
+        except Exception as exc:  # a crashing probe becomes a finding; the sweep goes on
+            return "error", [_unknown(p, f"could not check: {p.name} failed: {type(exc).__name__}: {exc}")]
+    observations[p.name] = obs
+    try:
+        return "ok", list(p.check(obs))
+    except Exception as exc:  # a crashing check, likewise
+        return "error", [_unknown(p, f"check crashed on {p.name}: {type(exc).__name__}: {exc}")]
+
+
+def _unknown(
+    p: Probe, message: str, needed: list[str] | None = None, verdict: Verdict = Verdict.UNKNOWN
+) -> Finding:
+    evidence: dict[str, Any] = {"probe": p.name, "timeout": p.timeout}
+    if needed:
+        evidence["needs"] = needed  # the components it could not be checked without (localisation)
+    return make(
+        p.check_id or f"{p.layer.key}.{p.name.split(':')[0]}",
+        verdict,
+        p.layer,
+        p.component,
+        message,
+        subject=p.name,
+        host=p.host,
+        evidence=evidence,
+    )
+
+
+def _call(read: Read, inputs: Mapping[str, Any]) -> Awaitable[Any]:
+    """A coroutine function runs on the loop; a plain one in a daemon thread the sweep can abandon."""
+    if asyncio.iscoroutinefunction(read):
+        coro: Awaitable[Any] = read(inputs)
+        return coro
+    fut: Future[Any] = Future()
+
+    def target() -> None:
+        # An abandoned probe (timed out, its future cancelled) finishes into the void.
+        try:
+            value = read(inputs)
+        except BaseException as exc:
+            with contextlib.suppress(InvalidStateError):
+                fut.set_exception(exc)
+            return
+        with contextlib.suppress(InvalidStateError):
+            fut.set_result(value)
+
+    threading.Thread(target=target, name="cloudops-probe", daemon=True).start()
+    return asyncio.wrap_future(fut)

@@ -1,0 +1,141 @@
+"""Where the live services answer: a small YAML file kept OUTSIDE the ops repository (it names credential
+files and environment variables, never holds a secret itself in the repository).
+
+```yaml
+cloud: testcloud                 # the cloud in clouds.yaml (openstacksdk's search order); absent: no APIs
+ssh_config: ~/.ssh/config        # hosts are reached with this client config
+hosts: [kvm-01, kvm-02]          # default: every host of the registry
+juju: {model: openstack}         # absent: a site without Juju (the deployment layer does not apply)
+database: {host: 127.0.0.1, port: 3306, user: cloudops, password_file: ~/.config/cloudops/db.pass}
+amqp: {host: 127.0.0.1, port: 5672, user: cloudops, vhost: /, password_env: CLOUDOPS_AMQP_PASSWORD}
+ceph: {conf: /etc/ceph/ceph.conf, user: admin, pool: volumes}
+vault: {url: https://vault.example:8200}
+timeout: 5                       # seconds per probe
+```
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cloudops.errors import InputError
+from cloudops.probes.amqp import AmqpTarget
+from cloudops.probes.database import DatabaseTarget
+
+DEFAULT_TARGETS = Path("~/.config/cloudops/targets.yaml")
+
+
+@dataclass(frozen=True)
+class CephTarget:
+    conf: str | None = None
+    user: str | None = None
+    pool: str | None = None
+
+
+@dataclass(frozen=True)
+class Targets:
+    cloud: str | None = None
+    ssh_config: Path | None = None
+    hosts: tuple[str, ...] | None = None  # None: every registry host (when ssh is configured)
+    juju_model: str | None = None
+    juju: bool = False
+    database: DatabaseTarget | None = None
+    amqp: AmqpTarget | None = None
+    ceph: CephTarget | None = None
+    vault: str | None = None  # its URL; /v1/sys/health is asked, unauthenticated
+    timeout: float = 5.0
+    source: str | None = None
+    ssh: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load(path: Path) -> Targets:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    name = str(path)
+    try:
+        doc = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise InputError(f"cannot read targets: {exc.strerror}", where=name) from None
+    except YAMLError as exc:
+        raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", where=name) from None
+    if not isinstance(doc, dict):
+        raise InputError("expected a mapping", where=name)
+    known = {"cloud", "ssh_config", "hosts", "juju", "database", "amqp", "ceph", "vault", "timeout"}
+    unknown = sorted(set(doc) - known)
+    if unknown:
+        raise InputError(f"unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}", where=name)
+    timeout = float(doc.get("timeout", 5.0))
+    juju = doc.get("juju")
+    return Targets(
+        cloud=doc.get("cloud"),
+        ssh_config=Path(doc["ssh_config"]).expanduser() if doc.get("ssh_config") else None,
+        ssh=bool(doc.get("ssh_config") or doc.get("hosts")),
+        hosts=tuple(doc["hosts"]) if doc.get("hosts") else None,
+        juju=juju is not None,
+        juju_model=(juju or {}).get("model") if isinstance(juju, dict) else None,
+        database=_database(doc.get("database"), name, timeout),
+        amqp=_amqp(doc.get("amqp"), name, timeout),
+        ceph=CephTarget(**_only(doc["ceph"], {"conf", "user", "pool"}, name, "ceph"))
+        if doc.get("ceph")
+        else None,
+        vault=str(_only(doc["vault"], {"url"}, name, "vault")["url"]) if doc.get("vault") else None,
+        timeout=timeout,
+        source=name,
+    )
+
+
+def _only(node: Any, keys: set[str], where: str, what: str) -> dict[str, Any]:
+    if not isinstance(node, dict):
+        raise InputError("expected a mapping", where=where, field=what)
+    extra = sorted(set(node) - keys)
+    if extra:
+        raise InputError(f"unknown keys {', '.join(extra)}", where=where, field=what)
+    return dict(node)
+
+
+def _secret(node: dict[str, Any], where: str, what: str) -> str | None:
+    """A password by reference: a file (first line) or an environment variable. Never echoed."""
+    if node.get("password_file"):
+        path = Path(str(node["password_file"])).expanduser()
+        try:
+            return path.read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError):
+            raise InputError(f"cannot read the password file {path}", where=where, field=what) from None
+    if node.get("password_env"):
+        value = os.environ.get(str(node["password_env"]))
+        if value is None:
+            raise InputError(f"${node['password_env']} is not set", where=where, field=what)
+        return value
+    return None
+
+
+def _database(node: Any, where: str, timeout: float) -> DatabaseTarget | None:
+    if not node:
+        return None
+    d = _only(node, {"host", "port", "user", "password_file", "password_env"}, where, "database")
+    return DatabaseTarget(
+        str(d.get("host", "127.0.0.1")),
+        int(d.get("port", 3306)),
+        str(d.get("user", "root")),
+        _secret(d, where, "database"),
+        timeout,
+    )
+
+
+def _amqp(node: Any, where: str, timeout: float) -> AmqpTarget | None:
+    if not node:
+        return None
+    d = _only(node, {"host", "port", "user", "vhost", "password_file", "password_env"}, where, "amqp")
+    return AmqpTarget(
+        str(d.get("host", "127.0.0.1")),
+        int(d.get("port", 5672)),
+        str(d.get("user", "guest")),
+        _secret(d, where, "amqp"),
+        str(d.get("vhost", "/")),
+        timeout,
+    )

@@ -1,0 +1,131 @@
+"""Draft glue for the lab CLI (the lead wires it into ``cloudops lab …``): plain functions returning rows.
+
+Nothing here imports click or ``cloudops.cli``; each function takes the lab dir, does one thing through
+the library API (``HostLab``, ``Faults``, ``NetBoxLab``) and returns row dicts for ``emit`` or a list of
+one-line messages. Suggested commands:
+
+    cloudops lab up --hosts N [--with netbox]   → hosts_up(labdir, n) ; netbox_up(labdir)
+    cloudops lab status                         → hosts_status(labdir) + netbox_status(labdir) + faults_status(labdir)
+    cloudops lab env                            → lab_env(labdir)
+    cloudops lab down                           → hosts_down(labdir) ; netbox_down(labdir)
+    cloudops lab fault KIND TARGET…             → fault_apply(labdir, kind, targets, control)
+    cloudops lab heal [KIND TARGET…]            → fault_heal(labdir, kind, targets, control)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from cloudops.errors import InputError
+
+
+def hosts_up(labdir: Path, n: int = 4, registry: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Bring up N hosts (or the registry's lab hosts); without root: no hosts and one line saying so."""
+    from cloudops.lab import netns
+    from cloudops.lab.sshd import HostLab, sshd_unavailable
+
+    reason = netns.namespaces_unavailable() or sshd_unavailable()
+    if reason:
+        return [], [reason]
+    if registry is not None:
+        planes, specs = netns.specs_from_registry(registry)
+        lab = HostLab(labdir, planes=planes) if planes else HostLab(labdir)
+        lab.up(len(specs), specs if specs else None)
+    else:
+        lab = HostLab(labdir)
+        lab.up(n)
+    return hosts_status(labdir), []
+
+
+def hosts_status(labdir: Path) -> list[dict[str, Any]]:
+    from cloudops.lab.sshd import HostLab
+
+    return [
+        {"component": f"host {s.hostname}", "state": s.state, "pid": s.sshd_pid, "address": s.address,
+         "netns": s.netns}
+        for s in HostLab(labdir).status()
+    ]  # fmt: skip
+
+
+def hosts_down(labdir: Path) -> list[str]:
+    from cloudops.lab.sshd import HostLab
+
+    return HostLab(labdir).down()
+
+
+def netbox_up(
+    labdir: Path, progress: Callable[[str], None] | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Start NetBox; with no Python >= 3.12 (or no PostgreSQL/Redis): no NetBox and one line saying so."""
+    from cloudops.lab.netbox import NetBoxLab, netbox_unavailable
+
+    reason = netbox_unavailable()
+    if reason:
+        return {}, [reason]
+    timings = NetBoxLab(labdir).up(progress or (lambda _: None))
+    return timings.steps, []
+
+
+def netbox_load(labdir: Path, registry: Any, site: str) -> dict[str, int]:
+    from cloudops.lab.netbox import NetBoxLab
+
+    return NetBoxLab(labdir).load(registry, site)
+
+
+def netbox_status(labdir: Path) -> list[dict[str, Any]]:
+    from cloudops.lab.netbox import NetBoxLab
+
+    lab = NetBoxLab(labdir)
+    if not lab.paths.base.exists():
+        return []
+    return [
+        {"component": s.component, "state": s.state, "pid": s.pid, "port": s.port, "log": s.log}
+        for s in lab.status()
+    ]
+
+
+def netbox_down(labdir: Path) -> None:
+    from cloudops.lab.netbox import NetBoxLab
+
+    NetBoxLab(labdir).down()
+
+
+def lab_env(labdir: Path) -> dict[str, str]:
+    from cloudops.lab.netbox import NetBoxLab
+    from cloudops.lab.sshd import HostLab, ssh_config_path
+
+    env: dict[str, str] = {}
+    if ssh_config_path(labdir).exists():
+        env |= HostLab(labdir).env()
+    if NetBoxLab(labdir).paths.token_file.exists():
+        env |= NetBoxLab(labdir).env()
+    return env
+
+
+def faults_status(labdir: Path) -> list[dict[str, Any]]:
+    from cloudops.lab.faults import Faults
+
+    return [
+        {"fault": f.kind, "target": " ".join(f.target), "since": f.applied_at}
+        for f in Faults(labdir).active()
+    ]
+
+
+def fault_apply(labdir: Path, kind: str, targets: Sequence[str], control: Any = None) -> dict[str, Any]:
+    from cloudops.lab.faults import Faults
+
+    fault = Faults(labdir, control).apply(kind, *targets)
+    return {"fault": fault.kind, "target": " ".join(fault.target), "since": fault.applied_at}
+
+
+def fault_heal(
+    labdir: Path, kind: str | None = None, targets: Sequence[str] = (), control: Any = None
+) -> list[dict[str, Any]]:
+    from cloudops.lab.faults import Faults
+
+    if kind is None and targets:
+        raise InputError("heal takes KIND before its TARGET")
+    healed = Faults(labdir, control).heal(kind, *targets)
+    return [{"healed": f.kind, "target": " ".join(f.target)} for f in healed]

@@ -1,0 +1,1167 @@
+"""A real NetBox for the lab: NetBox 4.x from PyPI, private PostgreSQL and Redis, gunicorn, an API token.
+
+Layout (``<labdir>/netbox/``): ``root/conf/configuration.py`` (``NETBOX_ROOT``), ``redis/``, ``gunicorn.pid``,
+logs, ``state.json``, ``token`` (0600). PostgreSQL refuses to run as root and cannot traverse ``/root``,
+so its cluster lives in ``/var/tmp/cloudops-<prefix>-netbox/`` (owned by ``postgres``; the lab dir links to
+it as ``pgdata``). NetBox itself lives in a venv shared by every lab of the machine and keyed by NetBox
+version and Python version: ``~/.cache/cloudops/netbox-venv/<version>-py<X.Y>/``.
+
+NetBox 4.x requires Python >= 3.12. ``find_python`` looks for one (pyenv versions, ``python3.13``/``python3.12``
+on PATH, the system ``python3``); **when there is none, ``up`` raises Unavailable with one line and the lab
+runs without NetBox** — nothing else depends on it.
+
+Migrations take minutes (≈200 s on 2 cores). They run once per NetBox version: right after them (and the
+admin user and token) the empty, migrated database is dumped next to the venv (``ready.dump``). A lab's
+database is kept between runs (``down`` stops processes, keeps data); a new lab restores the dump in about
+a second instead of migrating; ``load`` resets the database to that dump and loads the registry again —
+the data is reloaded, never the schema.
+
+``load`` maps the site registry onto NetBox as docs/ops-repo.md ("The registry in NetBox") describes:
+regions, sites, racks, device roles, devices, interfaces (BMC too), IP roles, VLANs, prefixes, IP ranges,
+IP addresses (interfaces, BMC, VIPs, gateways) — every object tagged ``cloudops:<site>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Any
+
+from cloudops.errors import Unavailable
+from cloudops.lab import netns
+
+NETBOX_VERSION = "4.7.3"
+MIN_PYTHON = (3, 12)
+# PostgreSQL = base, Redis = base + 1, NetBox HTTP = base + 2; base = the lab's base port + 50 (the lab core
+# keeps offsets 50-99 for the companion components), or $CLOUDOPS_LAB_NETBOX_PORT.
+NETBOX_PORT_OFFSET = 50
+LAB_PORT_BASE = 16000
+MIGRATE_TIMEOUT = 1200.0
+READY_TIMEOUT = 120.0
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+# --------------------------------------------------------------------------------------- Python, venv
+
+
+def _python_version(exe: Path) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [str(exe), "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        ).stdout.split()
+        return int(out[0]), int(out[1])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
+
+
+def python_candidates() -> list[Path]:
+    """Where a Python >= 3.12 may be: pyenv versions (newest first), then PATH, then the system one."""
+    found: list[Path] = []
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    versions = pyenv_root / "versions"
+    if versions.is_dir():
+        found += sorted(versions.glob("3.1[2-9]*/bin/python3"), reverse=True)
+    for name in ("python3.13", "python3.12", "python3"):
+        exe = shutil.which(name)
+        if exe:
+            found.append(Path(exe))
+    found.append(Path("/usr/bin/python3"))
+    unique: list[Path] = []
+    for p in found:
+        if p.exists() and p not in unique:
+            unique.append(p)
+    return unique
+
+
+def find_python() -> tuple[Path, tuple[int, int]] | None:
+    """The Python NetBox's venv is made with (>= 3.12, 3.12 preferred: NetBox's tested version)."""
+    usable = []
+    for exe in python_candidates():
+        version = _python_version(exe)
+        if version is not None and version >= MIN_PYTHON:
+            usable.append((exe, version))
+    usable.sort(key=lambda ev: ev[1])
+    return usable[0] if usable else None
+
+
+NO_PYTHON = (
+    "NetBox {version} needs Python >= 3.12 and none was found (pyenv versions, python3.12/3.13 on PATH, "
+    "/usr/bin/python3): the lab runs without NetBox"
+)
+
+
+def venv_cache() -> Path:
+    return Path.home() / ".cache" / "cloudops" / "netbox-venv"
+
+
+# --------------------------------------------------------------------------------------------- paths
+
+
+@dataclass(frozen=True, slots=True)
+class NetBoxPaths:
+    labdir: Path
+    version: str = NETBOX_VERSION
+
+    @property
+    def base(self) -> Path:
+        return self.labdir / "netbox"
+
+    @property
+    def root(self) -> Path:  # NETBOX_ROOT
+        return self.base / "root"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "conf" / "configuration.py"
+
+    @property
+    def pg_home(self) -> Path:
+        return Path("/var/tmp") / f"cloudops-{netns.lab_prefix(self.labdir)}-netbox"
+
+    @property
+    def pg_data(self) -> Path:
+        return self.pg_home / "pg"
+
+    @property
+    def pg_sock(self) -> Path:
+        return self.pg_home / "sock"
+
+    @property
+    def pg_log(self) -> Path:
+        return self.pg_home / "log" / "postgresql.log"
+
+    @property
+    def redis_dir(self) -> Path:
+        return self.base / "redis"
+
+    @property
+    def redis_pid(self) -> Path:
+        return self.redis_dir / "redis.pid"
+
+    @property
+    def gunicorn_pid(self) -> Path:
+        return self.base / "gunicorn.pid"
+
+    @property
+    def gunicorn_log(self) -> Path:
+        return self.base / "gunicorn.log"
+
+    @property
+    def state(self) -> Path:
+        return self.base / "state.json"
+
+    @property
+    def token_file(self) -> Path:
+        return self.base / "token"
+
+    def venv(self, py: tuple[int, int]) -> Path:
+        return venv_cache() / f"{self.version}-py{py[0]}.{py[1]}"
+
+    @property
+    def ready_dump(self) -> Path:
+        """The migrated, empty database (with the admin user and token), shared by every lab."""
+        return venv_cache() / f"{self.version}-ready.dump"
+
+    @property
+    def ready_token(self) -> Path:
+        return venv_cache() / f"{self.version}-ready.token"
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    postgres: int
+    redis: int
+    http: int
+
+    @classmethod
+    def from_base(cls, base: int) -> Ports:
+        return cls(base, base + 1, base + 2)
+
+
+def default_base_port() -> int:
+    explicit = os.environ.get("CLOUDOPS_LAB_NETBOX_PORT")
+    if explicit:
+        return int(explicit)
+    return int(os.environ.get("CLOUDOPS_LAB_PORT_BASE", LAB_PORT_BASE)) + NETBOX_PORT_OFFSET
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _run_streamed(argv: list[str], *, what: str, log: Path, timeout: float, **kw: Any) -> None:
+    """Run a long step with its output going straight to ``log`` (so it can be followed while it runs)."""
+    with log.open("ab") as out:
+        out.write(f"$ {' '.join(argv[:6])}\n".encode())
+        out.flush()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kw)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise Unavailable(f"NetBox lab: {what} took more than {timeout:.0f} s; read {log}") from None
+    if code != 0:
+        tail = " ".join(log.read_text(errors="replace").split()[-40:])[-300:]
+        raise Unavailable(f"NetBox lab: {what} failed (exit {code}): {tail}; read {log}")
+
+
+def _run(argv: list[str], *, what: str, log: Path | None = None, timeout: float = 120, **kw: Any) -> str:
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, **kw)
+    if log is not None:
+        with log.open("a") as fh:
+            fh.write(f"$ {' '.join(argv[:6])}\n{proc.stdout}{proc.stderr}")
+    if proc.returncode != 0:
+        words = " ".join((proc.stderr or proc.stdout).split())[-300:]
+        where = f"; read {log}" if log else ""
+        raise Unavailable(f"NetBox lab: {what} failed (exit {proc.returncode}): {words}{where}")
+    return str(proc.stdout)
+
+
+def _pg_bin() -> Path:
+    dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda d: int(d.parent.parent.name))
+    if not dirs:
+        raise Unavailable(
+            "NetBox lab needs PostgreSQL (Debian package postgresql): apt-get install postgresql"
+        )
+    return dirs[-1].parent
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_port_free(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not _port_free(port):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive_pid(path: Path) -> int | None:
+    pid = _read_pid(path)
+    return pid if pid is not None and netns.pid_alive(pid) else None
+
+
+def netbox_unavailable() -> str | None:
+    """Why NetBox cannot run here (one line), or None."""
+    if find_python() is None:
+        return NO_PYTHON.format(version=NETBOX_VERSION)
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        return "NetBox lab needs PostgreSQL (Debian package postgresql): the lab runs without NetBox"
+    if shutil.which("redis-server") is None:
+        return "NetBox lab needs Redis (Debian package redis-server): the lab runs without NetBox"
+    if os.geteuid() != 0:
+        return (
+            "NetBox lab runs PostgreSQL as the postgres user and needs root for that: running without NetBox"
+        )
+    return None
+
+
+CONFIG_TEMPLATE = """\
+# cloudops lab NetBox: generated, do not edit (secrets: mode 0600, never logged)
+import os
+ALLOWED_HOSTS = ['*']
+DATABASES = {{'default': {{
+    'ENGINE': 'django.db.backends.postgresql', 'NAME': os.environ.get('NB_DB_NAME', 'netbox'),
+    'USER': 'netbox', 'PASSWORD': '', 'HOST': '127.0.0.1', 'PORT': '{pg}',
+    'CONN_MAX_AGE': 300, 'CONN_HEALTH_CHECKS': True,
+}}}}
+REDIS = {{
+    'tasks': {{'HOST': '127.0.0.1', 'PORT': {redis}, 'USERNAME': '', 'PASSWORD': '', 'DATABASE': 0, 'SSL': False}},
+    'caching': {{'HOST': '127.0.0.1', 'PORT': {redis}, 'USERNAME': '', 'PASSWORD': '', 'DATABASE': 1, 'SSL': False}},
+}}
+SECRET_KEY = {secret!r}
+API_TOKEN_PEPPERS = {{1: {pepper!r}}}
+CENSUS_REPORTING_ENABLED = False
+RELEASE_CHECK_URL = None
+ENFORCE_GLOBAL_UNIQUE = True
+"""
+
+SHELL_ADMIN = """\
+import os
+from users.models import User, Token
+u = User.objects.filter(username='admin').first() or User(username='admin')
+u.is_superuser = True; u.is_active = True; u.set_unusable_password(); u.save()
+Token.objects.filter(user=u).delete()
+Token(user=u, version=1, token=os.environ['NB_LAB_TOKEN'], description='cloudops lab').save()
+print('admin-token-ok')
+"""
+
+
+@dataclass
+class Timings:
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def time(self, name: str, fn: Callable[[], Any]) -> Any:
+        t0 = time.monotonic()
+        try:
+            return fn()
+        finally:
+            self.steps[name] = round(time.monotonic() - t0, 2)
+
+    @property
+    def total(self) -> float:
+        return round(sum(v for k, v in self.steps.items() if "." not in k), 2)
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentStatus:
+    component: str
+    state: str  # up | down
+    pid: int | None
+    port: int | None
+    log: str
+
+
+class NetBoxLab:
+    """The lab's NetBox: ``up``, ``down``, ``status``, ``load`` (from a registry), ``url``, ``token``."""
+
+    def __init__(self, labdir: Path | None = None, *, base_port: int | None = None, workers: int = 1) -> None:
+        self.labdir = netns.lab_dir(labdir)
+        self.paths = NetBoxPaths(self.labdir)
+        self.ports = Ports.from_base(base_port if base_port is not None else default_base_port())
+        self.workers = workers
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.http}"
+
+    @property
+    def token(self) -> str:
+        try:
+            return self.paths.token_file.read_text().strip()
+        except OSError:
+            raise Unavailable(
+                f"the lab's NetBox has no token yet ({self.paths.token_file}): lab up --with netbox"
+            ) from None
+
+    # -------------------------------------------------------------------------------------- up
+    def up(self, progress: Progress = _quiet) -> Timings:
+        """Bring NetBox up (idempotent); returns the time each step took."""
+        reason = netbox_unavailable()
+        if reason:
+            raise Unavailable(reason)
+        timings = Timings()
+        found = find_python()
+        assert found is not None
+        python, pyver = found
+        self.paths.base.mkdir(parents=True, exist_ok=True)
+        venv = self.paths.venv(pyver)
+        if not (venv / ".cloudops-complete").exists():
+            progress(f"NetBox {NETBOX_VERSION}: installing into {venv} (about a minute, once)")
+        timings.time("venv", lambda: self._ensure_venv(python, venv))
+        self._write_config()
+        started: list[str] = []
+        try:
+            progress("NetBox: PostgreSQL")
+            timings.time("postgres", lambda: self._ensure_postgres(started))
+            progress("NetBox: Redis")
+            timings.time("redis", lambda: self._ensure_redis(started))
+            timings.time("database", lambda: self._ensure_database(venv, progress, timings))
+            progress("NetBox: gunicorn")
+            timings.time("gunicorn", lambda: self._ensure_gunicorn(venv, started))
+            timings.time("ready", self._wait_ready)
+        except BaseException:
+            self._stop(started)
+            raise
+        return timings
+
+    def _ensure_venv(self, python: Path, venv: Path) -> None:
+        marker = venv / ".cloudops-complete"
+        if marker.exists():
+            return
+        venv.parent.mkdir(parents=True, exist_ok=True)
+        log = venv.parent / f"{venv.name}.pip.log"
+        if not (venv / "bin" / "python").exists():
+            _run([str(python), "-m", "venv", str(venv)], what="creating NetBox's venv", log=log)
+        _run(
+            [str(venv / "bin" / "pip"), "install", "-q", f"netbox=={NETBOX_VERSION}"],
+            what=f"pip install netbox=={NETBOX_VERSION}",
+            log=log,
+            timeout=900,
+        )
+        marker.write_text(f"netbox=={NETBOX_VERSION}\n")
+
+    def _write_config(self) -> None:
+        cfg = self.paths.config
+        cfg.parent.mkdir(parents=True, exist_ok=True)
+        secrets_file = self.paths.base / "secrets.json"
+        if secrets_file.exists():
+            sec = json.loads(secrets_file.read_text())
+        else:
+            sec = {"secret": secrets.token_urlsafe(60), "pepper": secrets.token_urlsafe(60)}
+            secrets_file.touch(mode=0o600)
+            secrets_file.write_text(json.dumps(sec))
+        text = CONFIG_TEMPLATE.format(
+            pg=self.ports.postgres, redis=self.ports.redis, secret=sec["secret"], pepper=sec["pepper"]
+        )
+        (cfg.parent / "__init__.py").touch()
+        if not cfg.exists() or cfg.read_text() != text:
+            cfg.touch(mode=0o600)
+            cfg.write_text(text)
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["NETBOX_ROOT"] = str(self.paths.root)
+        env.pop("NETBOX_CONFIGURATION", None)
+        return env
+
+    # -- PostgreSQL
+    def _pg_running(self) -> int | None:
+        try:
+            pid = int((self.paths.pg_data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return pid if netns.pid_alive(pid) else None
+
+    def _as_postgres(self, argv: list[str], what: str, timeout: float = 60) -> str:
+        return _run(["runuser", "-u", "postgres", "--", *argv], what=what, timeout=timeout, cwd="/")
+
+    def _ensure_postgres(self, started: list[str]) -> None:
+        p = self.paths
+        pg = _pg_bin()
+        if self._pg_running():
+            return
+        if not _port_free(self.ports.postgres):
+            raise Unavailable(
+                f"NetBox lab: port {self.ports.postgres} (PostgreSQL) is taken by another process"
+            )
+        for d in (p.pg_home, p.pg_sock, p.pg_log.parent):
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            shutil.chown(d, "postgres", "postgres")
+        link = p.base / "pgdata"
+        if not link.is_symlink():
+            link.symlink_to(p.pg_home)
+        if not (p.pg_data / "PG_VERSION").exists():
+            if p.pg_data.exists():
+                shutil.rmtree(p.pg_data)
+            self._as_postgres(
+                [
+                    str(pg / "initdb"),
+                    "-D",
+                    str(p.pg_data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ],
+                "initdb",
+            )
+            (p.base / "state.json").unlink(missing_ok=True)
+        opts = (
+            f"-p {self.ports.postgres} -k {p.pg_sock} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=50"
+        )
+        self._as_postgres(
+            [
+                str(pg / "pg_ctl"),
+                "-D",
+                str(p.pg_data),
+                "-l",
+                str(p.pg_log),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            f"PostgreSQL start (read {p.pg_log})",
+        )
+        started.append("postgres")
+
+    def _psql(self, *sql: str, db: str = "postgres") -> str:
+        argv = [
+            str(_pg_bin() / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.ports.postgres),
+            "-U",
+            "postgres",
+            "-d",
+            db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tA",
+        ]
+        for s in sql:
+            argv += ["-c", s]
+        return _run(argv, what="psql")
+
+    # -- Redis
+    def _ensure_redis(self, started: list[str]) -> None:
+        p = self.paths
+        if _alive_pid(p.redis_pid):
+            return
+        if not _port_free(self.ports.redis):
+            raise Unavailable(f"NetBox lab: port {self.ports.redis} (Redis) is taken by another process")
+        p.redis_dir.mkdir(parents=True, exist_ok=True)
+        _run(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.redis),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(p.redis_dir),
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(p.redis_pid),
+                "--logfile",
+                str(p.redis_dir / "redis.log"),
+                "--protected-mode",
+                "yes",
+            ],
+            what="redis-server start",
+        )
+        started.append("redis")
+        deadline = time.monotonic() + 10
+        while not _alive_pid(p.redis_pid):
+            if time.monotonic() > deadline:
+                raise Unavailable(f"NetBox lab: Redis did not start; read {p.redis_dir / 'redis.log'}")
+            time.sleep(0.05)
+
+    def _redis_flush(self) -> None:
+        _run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.ports.redis), "flushall"], what="redis flushall")
+
+    # -- the database: migrated once per version, restored from the ready dump otherwise
+    def _state(self) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.paths.state.read_text())
+            return data
+        except (OSError, ValueError):
+            return {}
+
+    def _ensure_database(self, venv: Path, progress: Progress, timings: Timings) -> None:
+        p = self.paths
+        state = self._state()
+        if state.get("migrated") == NETBOX_VERSION and p.token_file.exists():
+            return
+        exists = self._psql("SELECT 1 FROM pg_roles WHERE rolname='netbox'").strip() == "1"
+        if not exists:
+            self._psql("CREATE ROLE netbox LOGIN CREATEDB")
+        if p.ready_dump.exists() and p.ready_token.exists():
+            progress("NetBox: restoring the migrated database (no migrations)")
+            timings.time("database.restore", self._restore_ready)
+        else:
+            progress(f"NetBox: migrating a new database (minutes; log {p.base / 'migrate.log'})")
+            # migrate continues a database an interrupted run left (and is a quick no-op on a migrated one)
+            if self._psql("SELECT 1 FROM pg_database WHERE datname='netbox'").strip() != "1":
+                self._psql("CREATE DATABASE netbox OWNER netbox")
+            log = p.base / "migrate.log"
+            timings.time(
+                "database.migrate",
+                lambda: _run_streamed(
+                    [str(venv / "bin" / "netbox"), "migrate", "--no-input"],
+                    what="netbox migrate",
+                    log=log,
+                    timeout=MIGRATE_TIMEOUT,
+                    env=self._env(),
+                    cwd=str(p.base),
+                ),
+            )
+            token = secrets.token_hex(20)
+            env = self._env() | {"NB_LAB_TOKEN": token}
+            timings.time(
+                "database.admin",
+                lambda: _run(
+                    [str(venv / "bin" / "netbox"), "shell", "-c", SHELL_ADMIN],
+                    what="admin user and token",
+                    log=log,
+                    env=env,
+                    cwd=str(p.base),
+                ),
+            )
+            p.ready_dump.parent.mkdir(parents=True, exist_ok=True)
+            tmp = p.ready_dump.with_suffix(".tmp")
+            tmp.touch(mode=0o600)
+            _run(
+                [
+                    str(_pg_bin() / "pg_dump"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.ports.postgres),
+                    "-U",
+                    "netbox",
+                    "-Fc",
+                    "-f",
+                    str(tmp),
+                    "netbox",
+                ],
+                what="pg_dump of the migrated database",
+            )
+            p.ready_token.touch(mode=0o600)
+            p.ready_token.write_text(token + "\n")
+            tmp.replace(p.ready_dump)
+        p.token_file.touch(mode=0o600)
+        p.token_file.write_text(p.ready_token.read_text())
+        ports = {"postgres": self.ports.postgres, "redis": self.ports.redis, "http": self.ports.http}
+        p.state.write_text(json.dumps({"migrated": NETBOX_VERSION, "ports": ports}))
+
+    def _restore_ready(self) -> None:
+        self._psql("DROP DATABASE IF EXISTS netbox WITH (FORCE)", "CREATE DATABASE netbox OWNER netbox")
+        _run(
+            [
+                str(_pg_bin() / "pg_restore"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.ports.postgres),
+                "-U",
+                "netbox",
+                "--no-owner",
+                "-d",
+                "netbox",
+                str(self.paths.ready_dump),
+            ],
+            what="pg_restore of the migrated database",
+        )
+        # the dump holds its own admin token: this lab's token is that one from now on
+        self.paths.token_file.touch(mode=0o600)
+        self.paths.token_file.write_text(self.paths.ready_token.read_text())
+
+    def reset_data(self) -> None:
+        """Back to the migrated, empty database (admin and token kept): the data only, not the schema."""
+        if not self.paths.ready_dump.exists():
+            raise Unavailable("the lab's NetBox has no migrated snapshot yet: lab up --with netbox")
+        self._restore_ready()
+        self._redis_flush()
+
+    # -- gunicorn
+    def _ensure_gunicorn(self, venv: Path, started: list[str]) -> None:
+        p = self.paths
+        if _alive_pid(p.gunicorn_pid):
+            return
+        if not _wait_port_free(self.ports.http, 10):
+            raise Unavailable(f"NetBox lab: port {self.ports.http} (NetBox HTTP) is taken by another process")
+        with p.gunicorn_log.open("ab") as out:
+            proc = subprocess.Popen(
+                [
+                    str(venv / "bin" / "gunicorn"),
+                    "--no-control-socket",
+                    "--bind",
+                    f"127.0.0.1:{self.ports.http}",
+                    "--workers",
+                    str(self.workers),
+                    "--threads",
+                    "4",
+                    "--timeout",
+                    "120",
+                    "--graceful-timeout",  # kept-alive client connections must not hold a stop for 30 s
+                    "3",
+                    "--pid",
+                    str(p.gunicorn_pid),
+                    "netbox.wsgi",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self._env(),
+                cwd=str(p.base),
+                start_new_session=True,
+            )
+        started.append("gunicorn")
+        deadline = time.monotonic() + 20
+        while not _alive_pid(p.gunicorn_pid):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise Unavailable(f"NetBox lab: gunicorn did not start; read {p.gunicorn_log}")
+            time.sleep(0.05)
+
+    def api_status(self, timeout: float = 3.0) -> dict[str, Any] | None:
+        """NetBox's /api/status/ (with the token), or None when it does not answer."""
+        req = urllib.request.Request(
+            f"{self.url}/api/status/",
+            headers={"Authorization": f"Token {self.token}", "Accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                data: dict[str, Any] = json.load(resp)
+                return data
+        except (OSError, urllib.error.URLError, ValueError):
+            return None
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while self.api_status(timeout=3.0) is None:
+            if not _alive_pid(self.paths.gunicorn_pid) or time.monotonic() > deadline:
+                raise Unavailable(
+                    f"NetBox does not answer on {self.url}/api/status/; read {self.paths.gunicorn_log}"
+                )
+            time.sleep(0.2)
+
+    # ------------------------------------------------------------------------------------ down
+    def _stop(self, which: Iterable[str]) -> None:
+        which = set(which)
+        p = self.paths
+        if "gunicorn" in which:
+            pid = _alive_pid(p.gunicorn_pid)
+            if pid:
+                netns.stop_pids([pid, *netns.descendants(pid)], timeout=15)
+        if "redis" in which:
+            pid = _alive_pid(p.redis_pid)
+            if pid:
+                netns.stop_pids([pid], timeout=10)
+        if "postgres" in which and self._pg_running():
+            with contextlib.suppress(Unavailable):
+                self._as_postgres(
+                    [str(_pg_bin() / "pg_ctl"), "-D", str(p.pg_data), "-m", "fast", "-w", "stop"],
+                    "PostgreSQL stop",
+                )
+            pid = self._pg_running()
+            if pid:
+                netns.stop_pids([pid], timeout=10)
+
+    def down(self) -> None:
+        """Stop gunicorn, then Redis, then PostgreSQL (by PID); keep the data for the next ``up``."""
+        self._stop(["gunicorn", "redis", "postgres"])
+
+    def destroy(self) -> None:
+        """``down`` and remove this lab's NetBox state (the shared venv and ready dump stay)."""
+        self.down()
+        shutil.rmtree(self.paths.pg_home, ignore_errors=True)
+        shutil.rmtree(self.paths.base, ignore_errors=True)
+
+    def pids(self) -> dict[str, int]:
+        out = {}
+        for name, pid in (
+            ("gunicorn", _alive_pid(self.paths.gunicorn_pid)),
+            ("redis", _alive_pid(self.paths.redis_pid)),
+            ("postgres", self._pg_running()),
+        ):
+            if pid:
+                out[name] = pid
+        return out
+
+    def status(self) -> list[ComponentStatus]:
+        pids = self.pids()
+        p = self.paths
+        rows = [
+            ("netbox-postgres", pids.get("postgres"), self.ports.postgres, p.pg_log),
+            ("netbox-redis", pids.get("redis"), self.ports.redis, p.redis_dir / "redis.log"),
+            ("netbox", pids.get("gunicorn"), self.ports.http, p.gunicorn_log),
+        ]
+        return [
+            ComponentStatus(name, "up" if pid else "down", pid, port, str(log))
+            for name, pid, port, log in rows
+        ]
+
+    def env(self) -> dict[str, str]:
+        """What ``lab env`` exports for NetBox (the token is read from its 0600 file, not printed)."""
+        return {
+            "CLOUDOPS_LAB_NETBOX_URL": self.url,
+            "CLOUDOPS_LAB_NETBOX_TOKEN_FILE": str(self.paths.token_file),
+        }
+
+    # ------------------------------------------------------------------------------------ load
+    def api(self) -> Any:
+        import pynetbox
+
+        return pynetbox.api(self.url, token=self.token)
+
+    def load(self, registry: Any, site: str, *, reset: bool = True) -> dict[str, int]:
+        """Load the registry into NetBox (after resetting the data to the migrated snapshot)."""
+        if reset:
+            self.reset_data()
+        return load_registry_into(self.api(), netbox_objects(registry, site))
+
+
+# ------------------------------------------------------------------------------------------- mapping
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name.lower())
+
+
+@dataclass
+class NetBoxObjects:
+    """The registry as NetBox objects (pure data, references by name): see docs/ops-repo.md."""
+
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    regions: list[dict[str, Any]] = field(default_factory=list)
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    racks: list[dict[str, Any]] = field(default_factory=list)
+    device_roles: list[dict[str, Any]] = field(default_factory=list)
+    devices: list[dict[str, Any]] = field(default_factory=list)
+    interfaces: list[dict[str, Any]] = field(default_factory=list)
+    ip_roles: list[dict[str, Any]] = field(default_factory=list)
+    vlans: list[dict[str, Any]] = field(default_factory=list)
+    prefixes: list[dict[str, Any]] = field(default_factory=list)
+    ip_ranges: list[dict[str, Any]] = field(default_factory=list)
+    ip_addresses: list[dict[str, Any]] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self.__dict__.items()}
+
+
+def netbox_objects(registry: Any, site: str) -> NetBoxObjects:
+    """Map a ``cloudops.site`` Registry onto NetBox objects (pure; keys are the registry's names)."""
+    o = NetBoxObjects()
+    site_tag = f"cloudops:{site}"
+    o.tags.append({"name": site_tag, "slug": slug(f"cloudops-{site}")})
+    role_names = [r.name for r in registry.roles] or sorted({r for h in registry.hosts for r in h.roles})
+    for r in sorted(set(role_names) | {r for h in registry.hosts for r in h.roles}):
+        o.tags.append({"name": f"role:{r}", "slug": slug(f"role-{r}")})
+        o.device_roles.append({"name": r, "slug": slug(r)})
+    for region in sorted({dc.region for dc in registry.datacenters}):
+        o.regions.append({"name": region, "slug": slug(region)})
+    for dc in registry.datacenters:
+        o.sites.append(
+            {"name": dc.name, "slug": slug(dc.name), "region": dc.region, "description": dc.description}
+        )
+        racks = set(dc.racks) | {h.rack for h in registry.hosts if h.dc == dc.name and h.rack}
+        for rack in sorted(racks):
+            o.racks.append({"name": rack, "site": dc.name})
+    for purpose in sorted({str(getattr(p.purpose, "value", p.purpose)) for p in registry.planes} | {"vip"}):
+        o.ip_roles.append({"name": purpose, "slug": slug(purpose)})
+    gateways: dict[IPv4Address, str] = {}
+    for plane in registry.planes:
+        purpose = str(getattr(plane.purpose, "value", plane.purpose))
+        if plane.vlan is not None:
+            o.vlans.append({"vid": plane.vlan, "name": plane.name, "site": plane.dc})
+        o.prefixes.append(
+            {
+                "prefix": str(plane.cidr),
+                "role": purpose,
+                "vlan": (plane.vlan, plane.dc) if plane.vlan is not None else None,
+                "site": plane.dc,
+                "description": plane.description or f"plane {plane.name}",
+            }
+        )
+        plen = plane.cidr.prefixlen
+        for rng in plane.reserved:
+            o.ip_ranges.append(
+                {
+                    "start_address": f"{rng.start}/{plen}",
+                    "end_address": f"{rng.end}/{plen}",
+                    "status": "reserved",
+                    "description": rng.reason or "reserved",
+                }
+            )
+        for pool in plane.pools:
+            o.ip_ranges.append(
+                {
+                    "start_address": f"{pool.start}/{plen}",
+                    "end_address": f"{pool.end}/{plen}",
+                    "status": "active",
+                    "description": f"pool {pool.name}",
+                }
+            )
+        if plane.gateway is not None:
+            gateways[plane.gateway] = f"gateway of {plane.name}/{plen}"
+    for host in registry.hosts:
+        o.devices.append(
+            {
+                "name": host.hostname,
+                "site": host.dc,
+                "rack": host.rack,
+                "role": host.roles[0],
+                "tags": [f"role:{r}" for r in host.roles[1:]],
+                "hardware": dict(host.hardware),
+            }
+        )
+        for itf in host.interfaces:
+            plane = registry.plane_for(host, itf.plane)
+            plen = plane.cidr.prefixlen if plane is not None else 32
+            o.interfaces.append({"device": host.hostname, "name": itf.name, "mgmt_only": False})
+            o.ip_addresses.append(
+                {
+                    "address": f"{itf.address}/{plen}",
+                    "device": host.hostname,
+                    "interface": itf.name,
+                    "primary": itf.plane == "oam",
+                    "description": f"{host.hostname} {itf.plane}",
+                }
+            )
+        if host.bmc is not None:
+            bmc_planes = [p for p in registry.planes if host.bmc in p.cidr]
+            plen = bmc_planes[0].cidr.prefixlen if bmc_planes else 32
+            o.interfaces.append({"device": host.hostname, "name": "bmc", "mgmt_only": True})
+            o.ip_addresses.append(
+                {
+                    "address": f"{host.bmc}/{plen}",
+                    "device": host.hostname,
+                    "interface": "bmc",
+                    "primary": False,
+                    "description": f"{host.hostname} bmc",
+                }
+            )
+    for vip in registry.vips:
+        planes = [p for p in registry.planes if vip.address in p.cidr]
+        plen = planes[0].cidr.prefixlen if planes else 32
+        o.ip_addresses.append(
+            {
+                "address": f"{vip.address}/{plen}",
+                "role": "vip",
+                "dns_name": slug(vip.name),
+                "description": vip.description or f"VIP {vip.name}",
+            }
+        )
+    taken = {a["address"].split("/")[0] for a in o.ip_addresses}
+    for gw, desc in gateways.items():
+        if str(gw) not in taken:
+            o.ip_addresses.append(
+                {"address": f"{gw}/{desc.rsplit('/', 1)[1]}", "description": desc.rsplit("/", 1)[0]}
+            )
+    return o
+
+
+def load_registry_into(nb: Any, o: NetBoxObjects) -> dict[str, int]:
+    """Create the objects through pynetbox, in bulk (one POST per kind); return what NetBox then holds."""
+    from pynetbox.core.query import RequestError
+
+    def bulk(endpoint: Any, rows: list[dict[str, Any]], what: str) -> list[Any]:
+        if not rows:
+            return []
+        try:
+            result = endpoint.create(rows)
+        except RequestError as exc:
+            raise Unavailable(
+                f"NetBox refused the {what}: {' '.join(str(exc.error).split())[:300]}"
+            ) from None
+        return list(result)
+
+    tag_ids = {t.name: t.id for t in bulk(nb.extras.tags, o.tags, "tags")}
+    site_tag = o.tags[0]["name"]
+    tagged: Callable[[list[str]], list[int]] = lambda names: [tag_ids[n] for n in [site_tag, *names]]  # noqa: E731
+    region_ids = {
+        r.name: r.id for r in bulk(nb.dcim.regions, [{**r, "tags": tagged([])} for r in o.regions], "regions")
+    }
+    site_ids = {
+        s.name: s.id
+        for s in bulk(
+            nb.dcim.sites,
+            [{**s, "region": region_ids[s["region"]], "tags": tagged([])} for s in o.sites],
+            "sites",
+        )
+    }
+    rack_ids = {
+        (r.site.name, r.name): r.id
+        for r in bulk(
+            nb.dcim.racks,
+            [{"name": r["name"], "site": site_ids[r["site"]], "tags": tagged([])} for r in o.racks],
+            "racks",
+        )
+    }
+    role_ids = {
+        r.name: r.id
+        for r in bulk(
+            nb.dcim.device_roles, [{**r, "tags": tagged([])} for r in o.device_roles], "device roles"
+        )
+    }
+    maker = bulk(nb.dcim.manufacturers, [{"name": "cloudops-lab", "slug": "cloudops-lab"}], "manufacturer")[0]
+    dtype = bulk(
+        nb.dcim.device_types,
+        [{"manufacturer": maker.id, "model": "server", "slug": "cloudops-server", "u_height": 0}],
+        "device type",
+    )[0]
+    bulk(
+        nb.extras.custom_fields,
+        [
+            {
+                "name": "cloudops_hardware",
+                "type": "json",
+                "object_types": ["dcim.device"],
+                "label": "hardware (registry)",
+            }
+        ],
+        "custom field",
+    )
+    devices = bulk(
+        nb.dcim.devices,
+        [
+            {
+                "name": d["name"],
+                "site": site_ids[d["site"]],
+                "rack": rack_ids.get((d["site"], d["rack"])),
+                "role": role_ids[d["role"]],
+                "device_type": dtype.id,
+                "status": "active",
+                "tags": tagged(d["tags"]),
+                "custom_fields": {"cloudops_hardware": d["hardware"] or None},
+            }
+            for d in o.devices
+        ],
+        "devices",
+    )
+    device_ids = {d.name: d.id for d in devices}
+    itfs = bulk(
+        nb.dcim.interfaces,
+        [
+            {
+                "device": device_ids[i["device"]],
+                "name": i["name"],
+                "type": "other",
+                "mgmt_only": i["mgmt_only"],
+                "tags": tagged([]),
+            }
+            for i in o.interfaces
+        ],
+        "interfaces",
+    )
+    itf_ids = {(i.device.name, i.name): i.id for i in itfs}
+    iprole_ids = {
+        r.name: r.id for r in bulk(nb.ipam.roles, [{**r, "tags": tagged([])} for r in o.ip_roles], "IP roles")
+    }
+    vlans = bulk(
+        nb.ipam.vlans,
+        [
+            {
+                "vid": v["vid"],
+                "name": v["name"],
+                "site": site_ids.get(v["site"]) if v["site"] else None,
+                "tags": tagged([]),
+            }
+            for v in o.vlans
+        ],
+        "VLANs",
+    )
+    vlan_ids = {(v.vid, v.site.name if v.site else None): v.id for v in vlans}
+    bulk(
+        nb.ipam.prefixes,
+        [
+            {
+                "prefix": p["prefix"],
+                "role": iprole_ids[p["role"]],
+                "vlan": vlan_ids.get(p["vlan"]) if p["vlan"] else None,
+                "description": p["description"],
+                "tags": tagged([]),
+                **({"scope_type": "dcim.site", "scope_id": site_ids[p["site"]]} if p["site"] else {}),
+            }
+            for p in o.prefixes
+        ],
+        "prefixes",
+    )
+    bulk(nb.ipam.ip_ranges, [{**r, "tags": tagged([])} for r in o.ip_ranges], "IP ranges")
+    addrs = []
+    for a in o.ip_addresses:
+        row: dict[str, Any] = {"address": a["address"], "description": a["description"], "tags": tagged([])}
+        if "interface" in a:
+            row |= {
+                "assigned_object_type": "dcim.interface",
+                "assigned_object_id": itf_ids[(a["device"], a["interface"])],
+            }
+        if a.get("role"):
+            row |= {"role": a["role"], "dns_name": a["dns_name"]}
+        addrs.append(row)
+    created = bulk(nb.ipam.ip_addresses, addrs, "IP addresses")
+    primaries = []
+    for a, ip in zip(o.ip_addresses, created, strict=True):
+        if a.get("primary"):
+            primaries.append({"id": device_ids[a["device"]], "primary_ip4": ip.id})
+    if primaries:
+        nb.dcim.devices.update(primaries)
+    return {
+        "sites": nb.dcim.sites.count(tag=o.tags[0]["slug"]),
+        "racks": nb.dcim.racks.count(tag=o.tags[0]["slug"]),
+        "devices": nb.dcim.devices.count(tag=o.tags[0]["slug"]),
+        "interfaces": nb.dcim.interfaces.count(tag=o.tags[0]["slug"]),
+        "vlans": nb.ipam.vlans.count(tag=o.tags[0]["slug"]),
+        "prefixes": nb.ipam.prefixes.count(tag=o.tags[0]["slug"]),
+        "ip_ranges": nb.ipam.ip_ranges.count(tag=o.tags[0]["slug"]),
+        "ip_addresses": nb.ipam.ip_addresses.count(tag=o.tags[0]["slug"]),
+    }
+
+
+# ------------------------------------------------------------------------------------------ benchmark
+
+
+def benchmark_netbox(
+    base_port: int = 28600, *, cold: bool = False, registry: Any = None, site: str = "lab"
+) -> dict[str, Any]:
+    """NetBox start in a new lab dir (restore of the ready dump; with ``cold``, a full migrate) vs reuse.
+
+    ``cold`` moves the machine's ready dump aside for the run (and puts it back), so the first start
+    migrates a new database as on a fresh machine. Everything is stopped and removed afterwards.
+    """
+    import tempfile
+
+    paths = NetBoxPaths(Path("/nonexistent"))
+    parked: list[tuple[Path, Path]] = []
+    if cold:
+        for f in (paths.ready_dump, paths.ready_token):
+            if f.exists():
+                f.rename(f.with_name(f.name + ".parked"))
+                parked.append((f.with_name(f.name + ".parked"), f))
+    out: dict[str, Any] = {"first_start_kind": "migrate" if not paths.ready_dump.exists() else "restore"}
+    try:
+        with tempfile.TemporaryDirectory(prefix="cloudops-nb-bench-") as tmp:
+            lab = NetBoxLab(Path(tmp) / "lab", base_port=base_port)
+            try:
+                first = lab.up()
+                out["first_start"] = {"total_s": first.total, **first.steps}
+                if registry is not None:
+                    t0 = time.monotonic()
+                    held = lab.load(registry, site)
+                    out["load"] = {"seconds": round(time.monotonic() - t0, 2), **held}
+                lab.down()
+                again = lab.up()
+                out["reuse"] = {"total_s": again.total, **again.steps}
+                out["pss_mib"] = {name: _pss_mib(pid) for name, pid in lab.pids().items()}
+            finally:
+                lab.destroy()
+    finally:
+        for src, dst in parked:
+            if dst.exists():
+                src.unlink()
+            else:
+                src.rename(dst)
+    return out
+
+
+def _pss_mib(pid: int) -> float:
+    """PSS of a process and its descendants, in MiB."""
+    total = 0
+    for p in (pid, *netns.descendants(pid)):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+    return round(total / 1024, 1)

@@ -1,0 +1,63 @@
+"""The lab's targets file: where `cloudops assert` finds the lab's live services.
+
+Written at the end of `lab up` into the lab directory (never the ops repository). Passwords are named by
+reference — files of mode 0600 beside it — so the targets file itself holds no secret.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cloudops.lab.context import Lab
+from cloudops.lab.identity import ADMIN_CLOUD
+
+
+def targets_path(lab: Lab) -> Path:
+    return lab.layout.root / "targets.yaml"
+
+
+def _secret_file(lab: Lab, name: str, value: str) -> Path:
+    folder = lab.layout.root / "secrets"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    path = folder / f"{name}.pass"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return path
+
+
+def render(lab: Lab, db_pass: Path, amqp_pass: Path, ssh: tuple[Path, list[str]] | None = None) -> str:
+    """The targets YAML for this lab (pure given the paths): APIs, MariaDB, RabbitMQ, Ceph, and the
+    namespace hosts over SSH when there are any; no Juju."""
+    lay = lab.layout
+    hosts = [f"ssh_config: {ssh[0]}", f"hosts: [{', '.join(ssh[1])}]"] if ssh and ssh[1] else []
+    return "\n".join(
+        [
+            *hosts,
+            "# Written by `cloudops lab up`: where `cloudops assert` finds this lab's services.",
+            f"cloud: {ADMIN_CLOUD}",
+            f"database: {{host: 127.0.0.1, port: {lay.port('mariadb')}, user: os, password_file: {db_pass}}}",
+            f"amqp: {{host: 127.0.0.1, port: {lay.port('rabbitmq')}, user: openstack, vhost: /, "
+            f"password_file: {amqp_pass}}}",
+            f"ceph: {{conf: {lay.ceph_conf}, user: admin, pool: volumes}}",
+            "timeout: 20  # generous: the lab shares two cores with everything else",
+            "",
+        ]
+    )
+
+
+def write_targets(lab: Lab) -> Path:
+    db_pass = _secret_file(lab, "db", lab.secrets["db"])
+    amqp_pass = _secret_file(lab, "amqp", lab.secrets["rabbit"])
+    from cloudops.lab import hostcompute, netns
+    from cloudops.lab.sshd import ssh_config_path
+
+    root = hostcompute.hosts_root(lab)
+    plan = netns.load_plan(root)
+    ssh = (ssh_config_path(root), [h.hostname for h in plan.hosts]) if plan is not None else None
+    path = targets_path(lab)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(render(lab, db_pass, amqp_pass, ssh))
+    tmp.replace(path)
+    return path

@@ -1,0 +1,246 @@
+"""OpenStack APIs: one Keystone session (openstacksdk reads clouds.yaml), then plain GETs — a token, each
+catalog endpoint's version document, and ONE list call per service type for the agents (never one per
+host). Every request is counted, so a sweep can show its API cost does not grow with the cloud.
+
+The parsers (``parse_*``) are pure: an API's JSON body → frozen rows.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from cloudops.probes import NotChecked
+
+# Catalog types that name the same service; findings use the canonical one.
+SERVICE_ALIASES = {
+    "volumev3": "volume",
+    "volumev2": "volume",
+    "block-storage": "volume",
+    "block-store": "volume",
+}
+
+
+def canonical(service_type: str) -> str:
+    return SERVICE_ALIASES.get(service_type, service_type)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    service_type: str  # canonical
+    service_name: str
+    interface: str
+    region: str | None
+    url: str
+
+
+@dataclass
+class RequestCounter:
+    count: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self) -> None:
+        with self.lock:
+            self.count += 1
+
+
+@dataclass(frozen=True)
+class Session:
+    """The Keystone observation: whether a token was issued, the catalog, and the handle to call through."""
+
+    source: str
+    ok: bool
+    seconds: float
+    error: str | None = None
+    catalog: tuple[Endpoint, ...] = ()
+    handle: Any = field(default=None, compare=False, repr=False)
+    counter: RequestCounter = field(default_factory=RequestCounter, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDoc:
+    url: str
+    source: str
+    status: int | None
+    seconds: float
+    versions: tuple[str, ...] = ()  # version ids the document names (v3.14, v2.1, 1.39 ...)
+    max_microversion: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One list call's rows (already parsed), or why it failed."""
+
+    service_type: str
+    source: str
+    rows: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
+
+
+# -- pure parsers -------------------------------------------------------------------------------------
+
+
+def parse_catalog(catalog: list[dict[str, Any]]) -> tuple[Endpoint, ...]:
+    """Keystone v3 token catalog → endpoints, sorted by type and interface."""
+    out = []
+    for svc in catalog:
+        for ep in svc.get("endpoints") or ():
+            out.append(
+                Endpoint(
+                    canonical(str(svc.get("type"))),
+                    str(svc.get("name", "")),
+                    str(ep.get("interface")),
+                    ep.get("region_id") or ep.get("region"),
+                    str(ep.get("url")),
+                )
+            )
+    return tuple(sorted(out, key=lambda e: (e.service_type, e.interface, e.url)))
+
+
+def parse_version_doc(body: Any) -> tuple[tuple[str, ...], str | None]:
+    """A version document (``{"version": {...}}`` or ``{"versions": [...]}`` or keystone's
+    ``{"versions": {"values": [...]}}``) → (version ids, highest max microversion)."""
+    if not isinstance(body, dict):
+        return (), None
+    items: list[dict[str, Any]] = []
+    if isinstance(body.get("version"), dict):
+        items = [body["version"]]
+    versions = body.get("versions")
+    if isinstance(versions, dict):
+        versions = versions.get("values")
+    if isinstance(versions, list):
+        items += [v for v in versions if isinstance(v, dict)]
+    ids = tuple(sorted({str(v.get("id")) for v in items if v.get("id")}))
+    micro = [
+        str(v.get("version") or v.get("max_version"))
+        for v in items
+        if v.get("version") or v.get("max_version")
+    ]
+    return ids, (max(micro, key=_version_key) if micro else None)
+
+
+_VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)?$")
+
+
+def version_root(url: str) -> str:
+    """Where an endpoint's version document lives: its URL cut before the version segment, so a catalog
+    URL holding a project id (``.../v3/<project_id>``) is not asked unauthenticated for a project."""
+    parts = urlsplit(url)
+    segments = [s for s in parts.path.split("/") if s]
+    for i, seg in enumerate(segments):
+        if _VERSION_SEGMENT.match(seg):
+            segments = segments[:i]
+            break
+    path = "/" + "/".join(segments) + ("/" if segments else "")
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split(".") if p.isdigit())
+
+
+# -- live reads ---------------------------------------------------------------------------------------
+
+
+def connect(cloud: str | None, *, timeout: float = 10.0) -> Session:
+    """Open the session and issue a token (Keystone's own verdict), reading clouds.yaml the SDK's way."""
+    import logging
+
+    import openstack
+    from keystoneauth1 import exceptions as ksa
+
+    # The libraries' own warnings ("Failed to discover available identity versions ...") would reach
+    # stderr through logging's last resort; the finding carries the error instead.
+    for name in ("keystoneauth", "openstack"):
+        logging.getLogger(name).addHandler(logging.NullHandler())
+        logging.getLogger(name).propagate = False
+    source = f"keystone token issue (cloud {cloud or '$OS_CLOUD'})"
+    start = time.monotonic()
+    counter = RequestCounter()
+    try:
+        conn = openstack.connect(cloud=cloud, api_timeout=timeout)
+        counter.add()
+        conn.session.get_token()
+        auth: Any = conn.session.auth
+        access = auth.get_access(conn.session)
+        catalog = parse_catalog(list(access.service_catalog.catalog))
+    except (ksa.ClientException, openstack.exceptions.SDKException, OSError) as exc:
+        return Session(source, False, time.monotonic() - start, _words(exc), counter=counter)
+    return Session(source, True, time.monotonic() - start, catalog=catalog, handle=conn, counter=counter)
+
+
+def get_version_doc(session: Session, url: str, *, timeout: float = 10.0) -> VersionDoc:
+    """GET an endpoint's URL (its version document), unauthenticated as a load balancer would."""
+    from keystoneauth1 import exceptions as ksa
+
+    if not session.ok:
+        raise NotChecked("no Keystone token")
+    start = time.monotonic()
+    session.counter.add()
+    try:
+        resp = session.handle.session.get(url, authenticated=False, raise_exc=False, timeout=timeout)
+    except (ksa.ClientException, OSError) as exc:
+        return VersionDoc(url, f"GET {url}", None, time.monotonic() - start, error=_words(exc))
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    ids, micro = parse_version_doc(body)
+    error = None if resp.status_code in (200, 300) else f"HTTP {resp.status_code} {resp.reason or ''}".strip()
+    return VersionDoc(url, f"GET {url}", resp.status_code, time.monotonic() - start, ids, micro, error)
+
+
+# service type → (path of the one list call, the key of its rows)
+LISTS = {
+    "compute-services": ("compute", "/os-services", "services"),
+    "hypervisors": ("compute", "/os-hypervisors/detail", "hypervisors"),
+    "network-agents": ("network", "/v2.0/agents", "agents"),
+    "volume-services": ("volume", "/os-services", "services"),
+    "resource-providers": ("placement", "/resource_providers", "resource_providers"),
+}
+
+
+def list_call(session: Session, what: str, *, timeout: float = 10.0) -> Listing:
+    """ONE list request for a whole service type."""
+    from keystoneauth1 import exceptions as ksa
+
+    service, path, key = LISTS[what]
+    source = f"GET {service} {path}"
+    if not session.ok:
+        raise NotChecked("no Keystone token")
+    catalog_types = {e.service_type for e in session.catalog}
+    if service not in catalog_types:
+        raise NotChecked(f"no {service} endpoint in the catalog")
+    session.counter.add()
+    filt = {"service_type": "block-storage" if service == "volume" else service, "interface": "public"}
+    try:
+        resp = session.handle.session.get(path, endpoint_filter=filt, raise_exc=False, timeout=timeout)
+    except (ksa.ClientException, OSError) as exc:
+        return Listing(service, source, error=_words(exc))
+    if resp.status_code != 200:
+        return Listing(service, source, error=f"HTTP {resp.status_code}: {_body_words(resp)}")
+    rows = resp.json().get(key) or []
+    return Listing(service, source, tuple(dict(r) for r in rows))
+
+
+def _body_words(resp: Any) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return str(resp.text)[:200]
+    if isinstance(body, dict):
+        for value in body.values():
+            if isinstance(value, dict) and value.get("message"):
+                return str(value["message"])
+        if body.get("message"):
+            return str(body["message"])
+    return str(body)[:200]
+
+
+def _words(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

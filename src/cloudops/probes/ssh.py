@@ -1,0 +1,140 @@
+"""Hosts over SSH (asyncssh, honouring an OpenSSH client config): one connection, one read-only script,
+its output parsed purely into ``HostFacts``."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# One round trip: each section is a read-only command; a missing tool leaves its section empty.
+SCRIPT = r"""
+echo '@@loadavg'; cat /proc/loadavg
+echo '@@nproc'; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN
+echo '@@meminfo'; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo
+echo '@@df'; df -P -B1 / | tail -n 1
+echo '@@clock'; date +%s.%N
+echo '@@timesync'; timedatectl show -p NTPSynchronized --value 2>/dev/null
+echo '@@ipaddr'; ip -j addr 2>/dev/null
+echo '@@libvirt'; (systemctl is-active libvirtd 2>/dev/null || (pgrep -x libvirtd >/dev/null && echo active) || echo inactive)
+echo '@@kernel'; uname -r
+echo '@@os'; . /etc/os-release 2>/dev/null && echo "$PRETTY_NAME"
+echo '@@hostname'; hostname
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class HostFacts:
+    host: str
+    source: str
+    reachable: bool
+    error: str | None = None
+    hostname: str | None = None
+    load1: float | None = None
+    cpus: int | None = None
+    mem_total_kib: int | None = None
+    mem_available_kib: int | None = None
+    root_total: int | None = None
+    root_avail: int | None = None
+    clock_offset: float | None = None  # remote clock minus the checker's, seconds (round trip halved)
+    ntp_synchronised: bool | None = None  # timedatectl's own word, when it has one
+    addresses: tuple[tuple[str, str], ...] = ()  # (interface, address) pairs, IPv4 only
+    libvirt: str | None = None  # active | inactive
+    kernel: str | None = None
+    os: str | None = None
+
+
+def sections(text: str) -> dict[str, str]:
+    out: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in text.splitlines():
+        if line.startswith("@@"):
+            current = line[2:].strip()
+            out[current] = []
+        elif current is not None:
+            out[current].append(line)
+    return {k: "\n".join(v).strip() for k, v in out.items()}
+
+
+def parse_ip_addr(text: str) -> tuple[tuple[str, str], ...]:
+    """Pure: ``ip -j addr`` → sorted (interface, IPv4 address) pairs."""
+    try:
+        doc: list[dict[str, Any]] = json.loads(text) if text.strip() else []
+    except json.JSONDecodeError:
+        return ()
+    pairs = set()
+    for link in doc:
+        for addr in link.get("addr_info") or ():
+            if addr.get("family") == "inet":
+                pairs.add((str(link.get("ifname")), str(addr.get("local"))))
+    return tuple(sorted(pairs))
+
+
+def parse_facts(host: str, source: str, text: str, *, local_clock: float | None = None) -> HostFacts:
+    """Pure: the script's output → HostFacts. ``local_clock`` is the checker's clock mid-round-trip."""
+    sec = sections(text)
+
+    def num(value: str | None) -> float | None:
+        try:
+            return float(value) if value else None
+        except ValueError:
+            return None
+
+    load = sec.get("loadavg", "").split()
+    mem = dict(line.split(":", 1) for line in sec.get("meminfo", "").splitlines() if ":" in line)
+    df = sec.get("df", "").split()
+    remote_clock = num(sec.get("clock"))
+    sync = sec.get("timesync", "").strip()
+    cpus = num(sec.get("nproc"))
+    return HostFacts(
+        host=host,
+        source=source,
+        reachable=True,
+        hostname=sec.get("hostname") or None,
+        load1=num(load[0]) if load else None,
+        cpus=int(cpus) if cpus else None,
+        mem_total_kib=_kib(mem.get("MemTotal")),
+        mem_available_kib=_kib(mem.get("MemAvailable")),
+        root_total=int(df[1]) if len(df) > 3 and df[1].isdigit() else None,
+        root_avail=int(df[3]) if len(df) > 3 and df[3].isdigit() else None,
+        clock_offset=(remote_clock - local_clock) if remote_clock and local_clock else None,
+        ntp_synchronised={"yes": True, "no": False}.get(sync),
+        addresses=parse_ip_addr(sec.get("ipaddr", "")),
+        libvirt=sec.get("libvirt") or None,
+        kernel=sec.get("kernel") or None,
+        os=sec.get("os") or None,
+    )
+
+
+def _kib(value: str | None) -> int | None:
+    if not value:
+        return None
+    parts = value.split()
+    return int(parts[0]) if parts and parts[0].isdigit() else None
+
+
+async def probe(host: str, *, config: Path | None = None, timeout: float = 5.0) -> HostFacts:
+    """Connect (``~/.ssh/config`` or ``config``), run the script, parse. Unreachable is an observation."""
+    import asyncio
+
+    import asyncssh
+
+    source = f"ssh {host}" + (f" -F {config}" if config else "")
+    start = time.time()
+    try:
+        opts: dict[str, Any] = {"config": [str(config)]} if config else {}
+        async with asyncssh.connect(host, connect_timeout=timeout, login_timeout=timeout, **opts) as conn:
+            sent = time.time()
+            result = await asyncio.wait_for(conn.run(SCRIPT, check=False), timeout=timeout)
+            back = time.time()
+    except (OSError, asyncssh.Error, TimeoutError) as exc:
+        words = str(exc) or type(exc).__name__
+        if isinstance(exc, TimeoutError):
+            words = f"no answer within {timeout:g}s"
+        return HostFacts(host, source, False, error=f"{type(exc).__name__}: {words}")
+    out = result.stdout if isinstance(result.stdout, str) else ""
+    facts = parse_facts(host, source, out, local_clock=(sent + back) / 2)
+    del start
+    return facts

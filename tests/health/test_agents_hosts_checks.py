@@ -1,0 +1,131 @@
+"""Agents with operator intent as context, and hosts from a recorded run of the host script."""
+
+from __future__ import annotations
+
+from cloudops.checks.agents import check_compute_services, check_network_agents, check_placement
+from cloudops.checks.hosts import ExpectedAddress, check_host
+from cloudops.findings import Verdict
+from cloudops.probes.openstack import Listing, parse_version_doc
+from cloudops.probes.ssh import HostFacts, parse_facts
+
+from .conftest import RECORDED
+
+
+def test_compute_services_context() -> None:
+    rows = (
+        {"binary": "nova-compute", "host": "cmp1", "status": "enabled", "state": "up"},
+        {
+            "binary": "nova-compute",
+            "host": "cmp2",
+            "status": "disabled",
+            "state": "up",
+            "disabled_reason": "CHG-12 disk swap",
+        },
+        {"binary": "nova-compute", "host": "cmp3", "status": "enabled", "state": "down"},
+        {
+            "binary": "nova-compute",
+            "host": "cmp4",
+            "status": "disabled",
+            "state": "down",
+            "disabled_reason": None,
+        },
+    )
+    got = [
+        (f.host, f.verdict, f.message)
+        for f in check_compute_services(Listing("compute", "GET compute /os-services", rows))
+    ]
+    assert got == [
+        ("cmp1", Verdict.PASS, "nova-compute on cmp1: enabled, up"),
+        ("cmp2", Verdict.PASS, "nova-compute on cmp2: disabled by operator (CHG-12 disk swap); state up"),
+        ("cmp3", Verdict.FAIL, "nova-compute on cmp3: enabled but state down"),
+        ("cmp4", Verdict.WARN, "nova-compute on cmp4: disabled by operator (no reason given); state down"),
+    ]
+
+
+def test_network_agents_admin_down_is_reported_not_failed() -> None:
+    rows = (
+        {"binary": "neutron-dhcp-agent", "host": "ctl1", "alive": True, "admin_state_up": False},
+        {"binary": "neutron-linuxbridge-agent", "host": "cmp1", "alive": False, "admin_state_up": True},
+    )
+    got = [
+        (f.verdict, f.evidence.get("context"))
+        for f in check_network_agents(Listing("network", "GET network /v2.0/agents", rows))
+    ]
+    assert got == [(Verdict.PASS, "admin-down"), (Verdict.FAIL, None)]
+
+
+def test_listing_error_is_unknown() -> None:
+    (f,) = check_compute_services(
+        Listing("compute", "GET compute /os-services", error="HTTP 503: Service Unavailable")
+    )
+    assert (f.verdict, f.message) == (Verdict.UNKNOWN, "could not list: HTTP 503: Service Unavailable")
+
+
+def test_placement_matches_hypervisors() -> None:
+    rps = Listing("placement", "GET placement /resource_providers", ({"name": "cmp1"}, {"name": "old9"}))
+    hvs = Listing(
+        "compute",
+        "GET compute /os-hypervisors/detail",
+        ({"hypervisor_hostname": "cmp1"}, {"hypervisor_hostname": "cmp2"}),
+    )
+    got = [(f.subject, f.verdict) for f in check_placement(rps, hvs)]
+    assert got == [("cmp2", Verdict.FAIL), ("old9", Verdict.WARN)]
+
+
+def test_version_documents() -> None:
+    keystone = {"versions": {"values": [{"id": "v3.14", "status": "stable"}]}}
+    nova = {
+        "versions": [{"id": "v2.0", "version": ""}, {"id": "v2.1", "version": "2.96", "min_version": "2.1"}]
+    }
+    placement = {"versions": [{"id": "v1.0", "max_version": "1.39", "min_version": "1.0"}]}
+    assert parse_version_doc(keystone) == (("v3.14",), None)
+    assert parse_version_doc(nova) == (("v2.0", "v2.1"), "2.96")
+    assert parse_version_doc(placement) == (("v1.0",), "1.39")
+
+
+def _facts() -> HostFacts:
+    text = (RECORDED / "hosts" / "this-vm.txt").read_text()
+    return parse_facts("vm", "ssh vm", text, local_clock=1795530282.1)
+
+
+def test_parse_recorded_host_script() -> None:
+    facts = _facts()
+    assert facts.hostname == "vm"
+    assert facts.cpus == 2
+    assert facts.mem_total_kib == 24684084
+    assert facts.kernel == "6.18.44-fc-v669"
+    assert facts.os == "Debian GNU/Linux 12 (bookworm)"
+    assert ("eth0", "192.0.2.2") in facts.addresses and ("lo", "127.0.0.1") in facts.addresses
+    assert facts.ntp_synchronised is None  # no timedatectl without systemd: the clock offset decides
+    assert facts.clock_offset is not None and abs(facts.clock_offset + 0.095) < 0.001
+
+
+def test_host_checks_on_recorded_facts() -> None:
+    expected = [
+        ExpectedAddress("eth0", "192.0.2.2", "oam"),
+        ExpectedAddress("eth1", "127.0.0.1", "internal"),
+        ExpectedAddress("eth0", "198.18.0.9", "storage"),
+    ]
+    findings = check_host(_facts(), expected, kvm=True)
+    got = {(f.check, f.message): f.verdict for f in findings}
+    assert got[("hosts.address", "192.0.2.2 on eth0 (plane oam)")] == Verdict.PASS
+    assert (
+        got[("hosts.address", "127.0.0.1 (plane internal) is on lo, the registry says eth1")] == Verdict.FAIL
+    )
+    assert (
+        got[("hosts.address", "198.18.0.9 (plane storage) is not on eth0, nor anywhere on the host")]
+        == Verdict.FAIL
+    )
+    assert got[("hosts.libvirt", "libvirtd inactive on a KVM host")] == Verdict.FAIL
+    assert got[("hosts.load", "load 2.42 on 2 CPUs")] == Verdict.PASS
+    assert got[("hosts.time", "clock -0.095s from the checker's")] == Verdict.PASS
+
+
+def test_unreachable_host_is_one_failure() -> None:
+    (f,) = check_host(HostFacts("cmp9", "ssh cmp9", False, error="TimeoutError: no answer within 3s"))
+    assert (f.check, f.verdict, f.host, f.message) == (
+        "hosts.reachable",
+        Verdict.FAIL,
+        "cmp9",
+        "unreachable: TimeoutError: no answer within 3s",
+    )

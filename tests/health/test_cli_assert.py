@@ -1,0 +1,132 @@
+"""`cloudops assert` through the real entry point on recorded real outputs: exit codes (Nagios), JSON,
+the Prometheus textfile, the BOM."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import CEPH, JUJU_STATUS
+
+CLOUDOPS = [sys.executable, "-m", "cloudops"]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "200"}
+    return subprocess.run(
+        [*CLOUDOPS, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_healthy_recordings_exit_0(tmp_path: Path) -> None:
+    out = run(
+        "assert",
+        "--juju-status",
+        str(JUJU_STATUS),
+        "--ceph-status",
+        str(CEPH / "status_ok.json"),
+        "-f",
+        "json",
+        cwd=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["verdict"] == "PASS" and doc["exit_code"] == 0
+    layers = {layer["layer"]: layer["verdict"] for layer in doc["layers"]}
+    assert layers == {
+        "hosts": "NOT_CHECKED",
+        "deployment": "PASS",
+        "data": "PASS",
+        "apis": "NOT_CHECKED",
+        "agents": "NOT_CHECKED",
+        "smoke": "NOT_CHECKED",
+    }
+    assert doc["localisation"]["probable_cause"] is None
+
+
+def test_osd_down_exit_2_localised_to_ceph(tmp_path: Path) -> None:
+    prom = tmp_path / "cloudops.prom"
+    out = run(
+        "assert",
+        "--ceph-status",
+        str(CEPH / "status_osd-down-sigterm.json"),
+        "--prometheus",
+        str(prom),
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2, out.stderr
+    assert "Probable cause: data / ceph: 0 of 1 OSDs up: no placement group can serve I/O" in out.stdout
+    assert "Traceback" not in out.stderr
+    text = prom.read_text()
+    assert (
+        'cloudops_assert_probable_cause{site="unknown",layer="data",component="ceph",host="",check="data.ceph-osds-up"} 1'
+        in text
+    )
+    assert 'cloudops_assert_exit_code{site="unknown"} 2' in text
+    # every sample line is name{labels} value, as node_exporter's textfile collector reads it
+    for line in text.splitlines():
+        assert line.startswith("# ") or re.fullmatch(r'[a-z_]+\{([a-z_]+="[^"]*",?)*\} -?[0-9.]+', line), line
+
+
+def test_noout_inside_maintenance_window_does_not_fail(tmp_path: Path) -> None:
+    # the real recording also carries MON_DISK_LOW (the trial host's disk), which stays Ceph's own WARN
+    outside = run(
+        "assert", "--ceph-status", str(CEPH / "health-detail_osd-up-noout.json"), "-f", "json", cwd=tmp_path
+    )
+    inside = run(
+        "assert",
+        "--ceph-status",
+        str(CEPH / "health-detail_osd-up-noout.json"),
+        "--maintenance",
+        "CHG-7 reboot",
+        "-f",
+        "json",
+        cwd=tmp_path,
+    )
+    assert (outside.returncode, inside.returncode) == (1, 1)
+    flags = [f for f in json.loads(inside.stdout)["findings"] if f["check"] == "data.ceph.OSDMAP_FLAGS"]
+    assert [(f["verdict"], f["evidence"]["context"]) for f in flags] == [("PASS", "maintenance")]
+    assert "declared maintenance window (CHG-7 reboot)" in flags[0]["message"]
+
+
+def test_unreadable_juju_is_unknown_exit_3(tmp_path: Path) -> None:
+    empty = tmp_path / "status.json"
+    empty.write_text("{}\n")
+    out = run("assert", "--juju-status", str(empty), "-f", "json", cwd=tmp_path)
+    assert out.returncode == 3, out.stderr
+    (finding,) = json.loads(out.stdout)["findings"]
+    assert finding["verdict"] == "UNKNOWN"
+    assert finding["message"] == "could not read the model: juju status printed an empty document"
+
+
+def test_nothing_to_check_is_unknown_not_ok(tmp_path: Path) -> None:
+    (tmp_path / "cloudops.yaml").write_text("format: 1\nsite: {name: empty, phase: lab}\n")
+    out = run("--repo", str(tmp_path), "assert", "-f", "json", cwd=tmp_path)
+    assert out.returncode == 3, out.stderr
+    assert json.loads(out.stdout)["verdict"] == "UNKNOWN"
+
+
+def test_bad_targets_file_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "targets.yaml"
+    bad.write_text("cloud: x\ndatabse: {}\n")
+    out = run("assert", "--targets", str(bad), "--ceph-status", str(CEPH / "status_ok.json"), cwd=tmp_path)
+    assert out.returncode == 2
+    assert (
+        out.stderr.strip()
+        == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, database, hosts, juju, ssh_config, timeout, vault"
+    )
+
+
+def test_help_has_an_example(tmp_path: Path) -> None:
+    out = run("assert", "--help", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "cloudops assert --juju-status status.json" in out.stdout

@@ -1,0 +1,77 @@
+"""`cloudops assert` on the real lab (marker: live).
+
+The ``lab`` fixture finds a running lab through ``$CLOUDOPS_LAB_DIR`` (its clouds.yaml and Ceph conf) and
+skips without one. When the lab branch lands, wire it to the lab's session fixture (``lab_up``) so the lab
+is brought up for these tests; the fault matrix (``cloudops lab fault``) then extends this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.live
+
+
+@dataclass(frozen=True)
+class LabTargets:
+    root: Path
+    clouds_yaml: Path
+    cloud: str
+    ceph_conf: Path | None
+
+    def targets(self, tmp: Path) -> Path:
+        lines = [f"cloud: {self.cloud}", "timeout: 20"]  # generous: the lab shares two cores
+        if self.ceph_conf:
+            lines.append(f"ceph: {{conf: {self.ceph_conf}, user: admin, pool: volumes}}")
+        path = tmp / "targets.yaml"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+
+@pytest.fixture(scope="module")
+def lab(lab_up: Any) -> LabTargets:
+    root = Path(lab_up.layout.root)
+    conf = root / "ceph" / "ceph.conf"
+    return LabTargets(root, root / "clouds.yaml", "lab-admin", conf if conf.is_file() else None)
+
+
+def sweep(lab: LabTargets, tmp: Path, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(lab.clouds_yaml)}
+    env.pop("OS_CLOUD", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "cloudops", "assert", "--targets", str(lab.targets(tmp)), "-f", "json", *extra],
+        capture_output=True, text=True, env=env, cwd=tmp, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert "Traceback" not in out.stderr, out.stderr
+    return out.returncode, json.loads(out.stdout)
+
+
+def test_healthy_lab_passes_every_applicable_layer(lab: LabTargets, tmp_path: Path) -> None:
+    rc, report = sweep(lab, tmp_path)
+    bad = [f for f in report["findings"] if f["verdict"] != "PASS"]
+    assert (rc, bad) == (0, [])
+    layers = {x["layer"]: x["verdict"] for x in report["layers"]}
+    assert layers["apis"] == layers["agents"] == "PASS"
+    assert layers["deployment"] == "NOT_APPLICABLE"  # the lab has no Juju
+    checks = {f["check"] for f in report["findings"]}
+    assert {"apis.keystone-token", "apis.endpoint", "agents.nova-service", "agents.neutron-agent",
+            "agents.cinder-service", "agents.hypervisor", "agents.placement-rp"} <= checks  # fmt: skip
+    if lab.ceph_conf:
+        assert {"data.ceph-health", "data.ceph-io"} <= checks
+
+
+def test_api_requests_do_not_grow_with_agents(lab: LabTargets, tmp_path: Path) -> None:
+    _, report = sweep(lab, tmp_path)
+    roots = {f["evidence"]["call"] for f in report["findings"] if f["check"] == "apis.endpoint"}
+    agents = [f for f in report["findings"] if f["layer"] == "agents"]
+    # one token, one version document per service root, five list calls: however many agents answer
+    assert report["api_requests"] == 1 + len(roots) + 5
+    assert len(agents) > 5

@@ -1,0 +1,101 @@
+"""The sweep runner with real threads, coroutines and clocks: bounded waits, crashes become findings."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from cloudops.checks import make
+from cloudops.findings import Verdict
+from cloudops.health.layers import Layer
+from cloudops.health.sweep import NotChecked, Probe, run_sweep
+
+
+def ok(obs: object) -> list:  # type: ignore[type-arg]
+    return [make("test.ok", Verdict.PASS, Layer.DATA, "x", str(obs))]
+
+
+def test_blocking_probe_is_abandoned_at_its_timeout() -> None:
+    release = threading.Event()
+
+    def hang(_: object) -> str:
+        release.wait(30)
+        return "late"
+
+    start = time.monotonic()
+    result = run_sweep(
+        [
+            Probe("hang", Layer.HOSTS, "host:h", hang, ok, timeout=0.3, host="h"),
+            Probe("fast", Layer.DATA, "x", lambda _: "fine", ok),
+        ]
+    )
+    elapsed = time.monotonic() - start
+    release.set()
+    assert elapsed < 1.5
+    by = {f.subject: f for f in result.findings}
+    assert by["hang"].verdict == Verdict.UNKNOWN
+    assert by["hang"].message == "could not check: hang gave no answer within 0.3s"
+    assert by["hang"].host == "h"
+    assert by["x"].verdict == Verdict.PASS
+
+
+def test_async_probe_timeout_and_crash_and_dependency() -> None:
+    async def slow(_: object) -> str:
+        await asyncio.sleep(10)
+        return "never"
+
+    def crash(_: object) -> str:
+        raise RuntimeError("boom")
+
+    def needs_token(inputs: dict) -> str:  # type: ignore[type-arg]
+        if inputs["token"] != "ok":
+            raise NotChecked("no Keystone token")
+        return "listed"
+
+    probes = [
+        Probe("slow", Layer.HOSTS, "host:a", slow, ok, timeout=0.2),
+        Probe("crash", Layer.DATA, "amqp", crash, ok),
+        Probe("token", Layer.APIS, "identity", lambda _: "refused", ok),
+        Probe("list", Layer.AGENTS, "compute", needs_token, ok, needs=("token",)),
+        Probe("after-crash", Layer.AGENTS, "network", lambda _: "x", ok, needs=("crash",)),
+    ]
+    start = time.monotonic()
+    result = run_sweep(probes)
+    assert time.monotonic() - start < 1.5
+    msgs = {f.subject: (f.verdict, f.message) for f in result.findings if f.verdict != Verdict.PASS}
+    assert msgs == {
+        "slow": (Verdict.UNKNOWN, "could not check: slow gave no answer within 0.2s"),
+        "crash": (Verdict.UNKNOWN, "could not check: crash failed: RuntimeError: boom"),
+        "list": (Verdict.UNKNOWN, "not checked: no Keystone token"),
+        "after-crash": (Verdict.UNKNOWN, "not checked: needs crash, which gave no observation"),
+    }
+
+
+def test_concurrency_is_bounded_and_parallel() -> None:
+    lock = threading.Lock()
+    live = [0, 0]
+
+    def work(_: object) -> int:
+        with lock:
+            live[0] += 1
+            live[1] = max(live[1], live[0])
+        time.sleep(0.2)
+        with lock:
+            live[0] -= 1
+        return 1
+
+    probes = [Probe(f"p{i}", Layer.HOSTS, f"host:{i}", work, ok) for i in range(12)]
+    start = time.monotonic()
+    run_sweep(probes, concurrency=4)
+    elapsed = time.monotonic() - start
+    assert live[1] == 4
+    assert 0.55 < elapsed < 1.5  # 12 probes of 0.2 s, four at a time: three rounds
+
+
+def test_a_crashing_check_is_a_finding() -> None:
+    def bad(_: object) -> list:  # type: ignore[type-arg]
+        raise KeyError("state")
+
+    (f,) = run_sweep([Probe("p", Layer.DATA, "ceph", lambda _: 1, bad)]).findings
+    assert (f.verdict, f.message) == (Verdict.UNKNOWN, "check crashed on p: KeyError: 'state'")
