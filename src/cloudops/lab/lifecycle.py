@@ -245,7 +245,7 @@ def graph(lab: Lab) -> list[Task]:
         Task("glance", lambda: services.glance(lab), ["glance-db", "ceph-pools", "rabbitmq"]),
         Task("nova-db", lambda: services.nova_db(lab), ["mariadb", "rabbitmq"]),
         Task("nova-api", lambda: services.nova_api(lab), ["nova-db"]),
-        Task("nova-services", lambda: services.nova_services(lab), ["nova-db"]),
+        Task("nova-services", lambda: services.nova_services(lab), ["nova-db", "identity"]),
         Task("nova-compute", lambda: services.nova_compute(lab), ["nova-services", "placement"]),
         Task("neutron-db", lambda: services.neutron_db(lab), ["mariadb"]),
         Task("neutron-server", lambda: services.neutron_server(lab), ["neutron-db", "rabbitmq"]),
