@@ -17,6 +17,7 @@ import pytest
 
 from cloudops.lab import hostcompute, netns
 from cloudops.lab.sshd import ssh_config_path
+from cloudops.lab.targets import targets_path
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -52,6 +53,7 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
     up = cli(lab_up, "up", "--hosts", "2")
     assert up.returncode == 0, up.stderr
     assert "hosts: kvm-01, kvm-02 up (4 compute services)" in up.stderr
+    assert "hosts: [kvm-01, kvm-02]" in targets_path(lab_up).read_text()
     try:
         status = json.loads(cli(lab_up, "status", "-f", "json").stdout)
         assert {r.get("process") for r in status} >= {
@@ -81,6 +83,7 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
         down = cli(lab_up, "down", "--hosts-only")
         assert down.returncode == 0, down.stderr
         assert netns.leftovers(hostcompute.hosts_root(lab_up)) == []
+        assert "ssh_config" not in targets_path(lab_up).read_text()
         for service in list(cloud.compute.services(binary="nova-compute")):
             if service.host in ("kvm-01", "kvm-02"):
                 cloud.compute.delete_service(service)
