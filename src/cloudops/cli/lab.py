@@ -51,7 +51,7 @@ def lab(ctx: click.Context, lab_dir: Path | None, port_base: int | None) -> None
 
 @lab.command(
     epilog="Examples: cloudops lab up   (again: a no-op when the lab is up)\n\n"
-    "          cloudops lab up --hosts 2 --with netbox"
+    "          cloudops --repo examples/lab lab up --hosts 2 --with netbox"
 )
 @click.option(
     "--hosts",
@@ -99,7 +99,17 @@ def _companions(lab_obj: Lab, n_hosts: int, extras: tuple[str, ...], console: An
     """The namespace hosts (each a compute node) and NetBox; each says in one line when it cannot run."""
     from cloudops.lab import companions
 
-    for line in companions.up(lab_obj, n_hosts, "netbox" in extras):
+    registry, site = None, "lab"
+    if "netbox" in extras:  # NetBox is loaded from the ops repository's registry (--repo examples/lab)
+        from cloudops.errors import InputError
+        from cloudops.repo.opsrepo import OpsRepo
+
+        try:
+            repo = OpsRepo.discover(click.get_current_context().find_root().obj.get("repo"))
+            registry, site = repo.registry, repo.name
+        except InputError as exc:
+            console.print(f"  netbox: not loaded: {exc.one_line()} (give --repo examples/lab)")
+    for line in companions.up(lab_obj, n_hosts, "netbox" in extras, registry, site):
         console.print(f"  {line}")
 
 
