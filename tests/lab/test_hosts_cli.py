@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from cloudops.lab import hostcompute, netns
+from cloudops.lab.sshd import ssh_config_path
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -55,7 +56,7 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
         status = json.loads(cli(lab_up, "status", "-f", "json").stdout.split("\n]\n")[0] + "\n]")
         assert {r["process"] for r in status} >= {"nova-compute-kvm-01", "neutron-linuxbridge-agent-kvm-02"}
         # a real sshd with its own hostname, reached with the lab's ssh config
-        cfg = hostcompute.hosts_root(lab_up) / "ssh_config"
+        cfg = ssh_config_path(hostcompute.hosts_root(lab_up))
         ssh = subprocess.run(["ssh", "-F", str(cfg), "kvm-02", "hostname"], capture_output=True, text=True,
                              timeout=30, stdin=subprocess.DEVNULL)  # fmt: skip
         assert (ssh.returncode, ssh.stdout.strip()) == (0, "kvm-02"), ssh.stderr
