@@ -60,7 +60,12 @@ def hosts_down(lab: Lab) -> list[str]:
     if plan is not None:
         cli_parts.fault_heal(root, control=hostcompute.LabServices(lab))
         hostcompute.stop_compute_hosts(lab, [h.hostname for h in plan.hosts])
-    return cli_parts.hosts_down(root)
+    removed = cli_parts.hosts_down(root)
+    from cloudops.lab.targets import targets_path, write_targets
+
+    if targets_path(lab).is_file():
+        write_targets(lab)  # the hosts are gone: so is their entry in the targets file
+    return removed
 
 
 def down(lab: Lab) -> None:
