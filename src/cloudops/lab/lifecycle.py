@@ -127,8 +127,8 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
     timings = Timings()
     t0 = time.monotonic()
     if is_up(lab):
-        if not targets_path(lab).is_file():
-            write_targets(lab)
+        # Cheap, and keeps the targets file true when hosts came or went (`down --hosts-only`).
+        write_targets(lab)
         timings.total = time.monotonic() - t0
         return timings
     lock = threading.Lock()
