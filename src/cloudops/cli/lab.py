@@ -49,9 +49,21 @@ def lab(ctx: click.Context, lab_dir: Path | None, port_base: int | None) -> None
     ctx.obj["port_base"] = port_base
 
 
-@lab.command(epilog="Example: cloudops lab up   (again: a no-op when the lab is up)")
+@lab.command(
+    epilog="Examples: cloudops lab up   (again: a no-op when the lab is up)\n\n"
+    "          cloudops --repo examples/lab lab up --hosts 2 --with netbox"
+)
+@click.option(
+    "--hosts",
+    "n_hosts",
+    type=click.IntRange(0, 250),
+    default=4,
+    show_default=True,
+    help="Namespace hosts kvm-01.. (sshd, nova-compute, linuxbridge agent each); 0 for none. Needs root.",
+)
+@click.option("--with", "extras", multiple=True, type=click.Choice(["netbox"]), help="Also start NetBox.")
 @click.pass_context
-def up(ctx: click.Context) -> None:
+def up(ctx: click.Context, n_hosts: int, extras: tuple[str, ...]) -> None:
     """Bring the lab up: idempotent, resumable; stops what it started if a step fails."""
     import time
 
@@ -68,7 +80,8 @@ def up(ctx: click.Context) -> None:
 
         lab_obj = _lab(ctx, say)
         if lifecycle.is_up(lab_obj):
-            console.print(f"lab at {lab_obj.layout.root} is up (nothing to do)")
+            console.print(f"lab at {lab_obj.layout.root} is up")
+            _companions(lab_obj, n_hosts, extras, console)
             return
 
         def done(name: str, seconds: float) -> None:
@@ -78,7 +91,26 @@ def up(ctx: click.Context) -> None:
             status.update(f"lab: {name} done; waiting for the rest ...")
 
         timings = lifecycle.up(lab_obj, done)
+        _companions(lab_obj, n_hosts, extras, console)
     _summary(lab_obj, timings.total)
+
+
+def _companions(lab_obj: Lab, n_hosts: int, extras: tuple[str, ...], console: Any) -> None:
+    """The namespace hosts (each a compute node) and NetBox; each says in one line when it cannot run."""
+    from cloudops.lab import companions
+
+    registry, site = None, "lab"
+    if "netbox" in extras:  # NetBox is loaded from the ops repository's registry (--repo examples/lab)
+        from cloudops.errors import InputError
+        from cloudops.repo.opsrepo import OpsRepo
+
+        try:
+            repo = OpsRepo.discover(click.get_current_context().find_root().obj.get("repo"))
+            registry, site = repo.registry, repo.name
+        except InputError as exc:
+            console.print(f"  netbox: not loaded: {exc.one_line()} (give --repo examples/lab)")
+    for line in companions.up(lab_obj, n_hosts, "netbox" in extras, registry, site):
+        console.print(f"  {line}")
 
 
 def _summary(lab_obj: Lab, total: float) -> None:
@@ -117,10 +149,20 @@ def _summary(lab_obj: Lab, total: float) -> None:
 @click.pass_context
 def status(ctx: click.Context, fmt: str) -> None:
     """Each lab process: up / down / stale, PID, port, since, log file."""
-    from cloudops.lab import lifecycle
+    from cloudops.lab import companions, lifecycle
 
-    rows = lifecycle.status_rows(_lab(ctx))
+    lab_obj = _lab(ctx)
+    rows = lifecycle.status_rows(lab_obj)
+    hosts, faults = companions.status(lab_obj)
+    if fmt != "table":  # one document for scripts: processes, then hosts and NetBox, then faults
+        fault_rows = [{"component": "fault", "process": f["fault"], "state": "in force", "target": f["target"],
+                       "since": f["since"]} for f in faults]  # fmt: skip
+        emit([*rows, *hosts, *fault_rows], fmt)
+        return
     emit(rows, fmt, columns=["component", "process", "state", "pid", "port", "since", "log"])
+    if hosts:
+        emit(hosts, fmt, title="hosts and NetBox")
+    emit(faults, fmt, columns=["fault", "target", "since"], title="faults in force")
 
 
 @lab.command(epilog='Example: eval "$(cloudops lab env)"')
@@ -132,19 +174,68 @@ def env(ctx: click.Context, cloud: str) -> None:
     """Print the exports that point clients at the lab (clouds.yaml, cloud, Ceph conf)."""
     import shlex
 
-    from cloudops.lab import lifecycle
+    from cloudops.lab import companions, lifecycle
 
-    for key, value in lifecycle.env_lines(_lab(ctx), cloud).items():
+    lab_obj = _lab(ctx)
+    for key, value in {**lifecycle.env_lines(lab_obj, cloud), **companions.env(lab_obj)}.items():
         click.echo(f"export {key}={shlex.quote(value)}")
 
 
 @lab.command(epilog="Example: cloudops lab down --purge")
 @click.option("--purge", is_flag=True, help="Also delete the lab directory (data, logs, keys).")
+@click.option("--hosts-only", is_flag=True, help="Only the namespace hosts (and their compute services).")
 @click.pass_context
-def down(ctx: click.Context, purge: bool) -> None:
+def down(ctx: click.Context, purge: bool, hosts_only: bool) -> None:
     """Stop the lab's processes — by recorded PID, with their children and orphans — and nothing else."""
-    from cloudops.lab import lifecycle
+    from cloudops.lab import companions, lifecycle
 
     lab_obj = _lab(ctx)
+    if hosts_only:
+        gone = companions.hosts_down(lab_obj)
+        click.echo(f"lab at {lab_obj.layout.root}: namespace hosts down ({len(gone)} removed)")
+        return
+    companions.down(lab_obj)
     pids = lifecycle.down(lab_obj, purge=purge)
     click.echo(f"lab at {lab_obj.layout.root}: stopped {len(pids)} processes" + (", purged" if purge else ""))
+
+
+FAULT_HELP = """Break the lab on purpose; every fault is reversible (`cloudops lab heal`) and logged.
+
+\b
+KIND and TARGET:
+  kill SERVICE [HOST]      kill an OpenStack service or ceph-osd (e.g. nova-compute kvm-02, keystone)
+  stop mariadb|rabbitmq|ceph-mon
+  noout                    set Ceph's noout flag, as in a maintenance
+  cut HOST                 take the host's link down
+  blackhole HOST           drop the host's packets (nftables): probes must hit their own timeouts
+  throttle HOST RATE       a slow link (tc tbf), e.g. 1mbit
+  sshd HOST                stop the host's sshd
+  unaddress HOST PLANE     remove the host's address on a plane
+  disable-compute HOST     disable the compute service, as an operator would, with a reason
+"""
+
+
+@lab.command(help=FAULT_HELP, epilog="Example: cloudops lab fault cut kvm-02 && cloudops lab heal cut kvm-02")
+@click.argument("kind")
+@click.argument("target", nargs=-1)
+@format_option
+@click.pass_context
+def fault(ctx: click.Context, kind: str, target: tuple[str, ...], fmt: str) -> None:
+    from cloudops.lab import companions
+
+    emit([companions.fault(_lab(ctx), kind, target)], fmt)
+
+
+@lab.command(
+    epilog="Examples: cloudops lab heal            # undo every fault\n\n"
+    "          cloudops lab heal kill nova-compute kvm-02"
+)
+@click.argument("kind", required=False)
+@click.argument("target", nargs=-1)
+@format_option
+@click.pass_context
+def heal(ctx: click.Context, kind: str | None, target: tuple[str, ...], fmt: str) -> None:
+    """Undo every fault in force, or the one named by KIND and TARGET."""
+    from cloudops.lab import companions
+
+    emit(companions.heal(_lab(ctx), kind, target), fmt, columns=["healed", "target"])

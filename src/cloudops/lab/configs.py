@@ -166,6 +166,9 @@ def _nova_base(s: Settings) -> Sections:
             "report_interval": "5",
             "service_down_time": "20",
             "heal_instance_info_cache_interval": "-1",
+            # Periodic tasks (the scheduler's host discovery among them) start at once, not after a
+            # random delay of up to a minute.
+            "periodic_fuzzy_delay": "0",
         },
         "api": {"auth_strategy": "keystone"},
         "wsgi": {"api_paste_config": str(s.etc("nova") / "api-paste.ini")},

@@ -127,8 +127,8 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
     timings = Timings()
     t0 = time.monotonic()
     if is_up(lab):
-        if not targets_path(lab).is_file():
-            write_targets(lab)
+        # Cheap, and keeps the targets file true when hosts came or went (`down --hosts-only`).
+        write_targets(lab)
         timings.total = time.monotonic() - t0
         return timings
     lock = threading.Lock()
@@ -245,7 +245,7 @@ def graph(lab: Lab) -> list[Task]:
         Task("glance", lambda: services.glance(lab), ["glance-db", "ceph-pools", "rabbitmq"]),
         Task("nova-db", lambda: services.nova_db(lab), ["mariadb", "rabbitmq"]),
         Task("nova-api", lambda: services.nova_api(lab), ["nova-db"]),
-        Task("nova-services", lambda: services.nova_services(lab), ["nova-db"]),
+        Task("nova-services", lambda: services.nova_services(lab), ["nova-db", "identity"]),
         Task("nova-compute", lambda: services.nova_compute(lab), ["nova-services", "placement"]),
         Task("neutron-db", lambda: services.neutron_db(lab), ["mariadb"]),
         Task("neutron-server", lambda: services.neutron_server(lab), ["neutron-db", "rabbitmq"]),

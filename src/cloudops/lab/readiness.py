@@ -5,11 +5,13 @@ volume type, external network). All through openstacksdk, every wait bounded."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cloudops.lab.context import Lab
-from cloudops.lab.failure import LabFailure
+from cloudops.lab.failure import LabFailure, tail
+from cloudops.lab.procs import pid_alive
+from cloudops.lab.services import NEUTRON_AGENTS
 
 EXTERNAL_NETWORK = "lab-external"
 EXTERNAL_CIDR = "198.18.0.0/24"
@@ -29,10 +31,26 @@ def conn(lab: Lab) -> Any:
     return _conn_lock[key]
 
 
-def poll(component: str, log: str, what: str, check: Callable[[], bool], timeout: float, fix: str) -> None:
+def poll(
+    component: str,
+    log: str,
+    what: str,
+    check: Callable[[], bool],
+    timeout: float,
+    fix: str,
+    *,
+    lab: Lab | None = None,
+    watch: Sequence[str] = (),
+) -> None:
+    """Poll ``check`` until ``timeout``; fail at once when a watched lab process has exited."""
     deadline = time.monotonic() + timeout
     last_error = ""
     while time.monotonic() < deadline:
+        for name in watch:
+            rec = lab.sup.record(name) if lab is not None else None
+            if rec is not None and not pid_alive(rec.pid, rec.start_ticks):
+                raise LabFailure(rec.component, f"{name} exited before {what}: {tail(rec.log)}", log=rec.log,
+                                 fix=fix)  # fmt: skip
         try:
             if check():
                 return
@@ -67,7 +85,8 @@ def compute_ready(lab: Lab) -> None:
             if s.binary == "nova-compute"
         )
 
-    poll("nova-compute", log, f"nova-compute on {host} up", up, 180, "read the log")
+    poll("nova-compute", log, f"nova-compute on {host} up", up, 180, "read the log",
+         lab=lab, watch=[f"nova-compute-{host}", "nova-conductor"])  # fmt: skip
 
     def mapped() -> bool:
         return any(h.name == host for h in c.compute.hypervisors())
@@ -79,6 +98,8 @@ def compute_ready(lab: Lab) -> None:
         mapped,
         120,
         "read the log",
+        lab=lab,
+        watch=["nova-scheduler"],
     )
     if not lab.done("flavor"):
         if c.compute.find_flavor(FLAVOR_NAME) is None:
@@ -102,6 +123,8 @@ def network_ready(lab: Lab) -> None:
         alive,
         180,
         "read the agents' logs",
+        lab=lab,
+        watch=["neutron-server", *(f"{a}-{host}" for a in NEUTRON_AGENTS)],
     )
     if not lab.done("external-network"):
         net = c.network.find_network(EXTERNAL_NETWORK)
@@ -145,6 +168,8 @@ def volume_ready(lab: Lab) -> None:
         pools,
         180,
         "read the log (Ceph reachable? keyring ceph.client.cinder.keyring readable?)",
+        lab=lab,
+        watch=["cinder-volume", "cinder-scheduler"],
     )
 
 

@@ -27,11 +27,14 @@ def _secret_file(lab: Lab, name: str, value: str) -> Path:
     return path
 
 
-def render(lab: Lab, db_pass: Path, amqp_pass: Path) -> str:
-    """The targets YAML for this lab (pure given the paths): APIs, MariaDB, RabbitMQ, Ceph; no Juju."""
+def render(lab: Lab, db_pass: Path, amqp_pass: Path, ssh: tuple[Path, list[str]] | None = None) -> str:
+    """The targets YAML for this lab (pure given the paths): APIs, MariaDB, RabbitMQ, Ceph, and the
+    namespace hosts over SSH when there are any; no Juju."""
     lay = lab.layout
+    hosts = [f"ssh_config: {ssh[0]}", f"hosts: [{', '.join(ssh[1])}]"] if ssh and ssh[1] else []
     return "\n".join(
         [
+            *hosts,
             "# Written by `cloudops lab up`: where `cloudops assert` finds this lab's services.",
             f"cloud: {ADMIN_CLOUD}",
             f"database: {{host: 127.0.0.1, port: {lay.port('mariadb')}, user: os, password_file: {db_pass}}}",
@@ -47,8 +50,14 @@ def render(lab: Lab, db_pass: Path, amqp_pass: Path) -> str:
 def write_targets(lab: Lab) -> Path:
     db_pass = _secret_file(lab, "db", lab.secrets["db"])
     amqp_pass = _secret_file(lab, "amqp", lab.secrets["rabbit"])
+    from cloudops.lab import hostcompute, netns
+    from cloudops.lab.sshd import ssh_config_path
+
+    root = hostcompute.hosts_root(lab)
+    plan = netns.load_plan(root)
+    ssh = (ssh_config_path(root), [h.hostname for h in plan.hosts]) if plan is not None else None
     path = targets_path(lab)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(render(lab, db_pass, amqp_pass))
+    tmp.write_text(render(lab, db_pass, amqp_pass, ssh))
     tmp.replace(path)
     return path

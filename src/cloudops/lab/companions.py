@@ -1,0 +1,81 @@
+"""The lab's companions around its core: namespace hosts (each a compute node of the lab cloud), NetBox,
+and faults. The CLI calls these; each returns rows or one-line notes, and never half-starts silently."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cloudops.lab import cli_parts, hostcompute
+from cloudops.lab.context import Lab
+
+
+def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "lab") -> list[str]:
+    """Bring up ``n_hosts`` namespace hosts as compute nodes, and NetBox when asked; notes to print."""
+    from cloudops.lab import netns
+    from cloudops.lab.sshd import HostLab
+    from cloudops.lab.targets import write_targets
+
+    notes: list[str] = []
+    root = hostcompute.hosts_root(lab)
+    if n_hosts:
+        _rows, why = cli_parts.hosts_up(root, n_hosts)
+        notes += why
+        plan = netns.load_plan(root)
+        if plan is not None and not why:
+            names = hostcompute.start_compute_hosts(lab, plan)
+            notes.append(
+                f"hosts: {', '.join(h.hostname for h in plan.hosts)} up ({len(names)} compute services)"
+            )
+            notes.append(f"ssh:   ssh -F {HostLab(root).env().get('CLOUDOPS_LAB_SSH_CONFIG', '?')} kvm-01")
+    if netbox:
+        timings, why = cli_parts.netbox_up(lab.layout.root)
+        notes += why
+        if not why:
+            notes.append(f"netbox: up in {sum(timings.values()):.0f} s")
+            if registry is not None:
+                counts = cli_parts.netbox_load(lab.layout.root, registry, site)
+                notes.append("netbox: loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    write_targets(lab)
+    return notes
+
+
+def status(lab: Lab) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    root = hostcompute.hosts_root(lab)
+    rows = cli_parts.hosts_status(root) + cli_parts.netbox_status(lab.layout.root)
+    return rows, cli_parts.faults_status(root)
+
+
+def env(lab: Lab) -> dict[str, str]:
+    out = cli_parts.lab_env(hostcompute.hosts_root(lab))
+    out |= {k: v for k, v in cli_parts.lab_env(lab.layout.root).items() if k not in out}
+    return out
+
+
+def hosts_down(lab: Lab) -> list[str]:
+    from cloudops.lab import netns
+
+    root = hostcompute.hosts_root(lab)
+    plan = netns.load_plan(root)
+    if plan is not None:
+        cli_parts.fault_heal(root, control=hostcompute.LabServices(lab))
+        hostcompute.stop_compute_hosts(lab, [h.hostname for h in plan.hosts])
+    gone = cli_parts.hosts_down(root)
+    from cloudops.lab.targets import targets_path, write_targets
+
+    if targets_path(lab).is_file():
+        write_targets(lab)  # the hosts are gone: assert must no longer try to reach them
+    return gone
+
+
+def down(lab: Lab) -> None:
+    hosts_down(lab)
+    cli_parts.netbox_down(lab.layout.root)
+
+
+def fault(lab: Lab, kind: str, target: Sequence[str]) -> dict[str, Any]:
+    return cli_parts.fault_apply(hostcompute.hosts_root(lab), kind, target, hostcompute.LabServices(lab))
+
+
+def heal(lab: Lab, kind: str | None, target: Sequence[str]) -> list[dict[str, Any]]:
+    return cli_parts.fault_heal(hostcompute.hosts_root(lab), kind, target, hostcompute.LabServices(lab))

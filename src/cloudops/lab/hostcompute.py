@@ -1,0 +1,130 @@
+"""Namespace hosts as compute nodes of the lab cloud, and the lab's services as a fault ServiceControl.
+
+Each host runs its own nova-compute (fake driver, ``host=<hostname>``, its own state path) and its own
+Neutron linuxbridge agent inside its namespaces, reaching the lab's loopback services through the host's
+veth (the lab forwarder) — so cutting a host's link takes its services down, as in a real cloud.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cloudops.errors import Unavailable
+from cloudops.lab import netns, services
+from cloudops.lab.context import Lab
+
+# The loopback services a compute node talks to: forwarded into every host.
+FORWARDED = ("rabbitmq", "keystone", "placement", "glance", "nova-api", "neutron", "cinder-api")
+BRIDGE = "brphys"  # the host's own physnet1 bridge, inside its namespace
+AGENT = "neutron-linuxbridge-agent"
+
+
+def hosts_root(lab: Lab) -> Path:
+    """Where the namespace hosts of this lab keep their state (their own 'lab dir')."""
+    return lab.layout.root / "nshosts"
+
+
+def record_names(hostname: str) -> list[str]:
+    return [f"nova-compute-{hostname}", f"{AGENT}-{hostname}"]
+
+
+def start_nova_compute(lab: Lab, hostname: str) -> None:
+    lab.start(
+        f"nova-compute-{hostname}",
+        [*netns.host_argv(hosts_root(lab), hostname), services._bin(lab, "nova-compute"),
+         "--config-file", services._conf(lab, "nova", f"nova-compute-{hostname}.conf")],
+        component="nova-compute",
+    )  # fmt: skip
+
+
+def start_agent(lab: Lab, hostname: str) -> None:
+    target, ini = services.NEUTRON_AGENTS[AGENT]
+    launcher = str(lab.layout.etc_dir / "run_privsep_without_sudo.py")
+    conf = services._conf
+    lab.start(
+        f"{AGENT}-{hostname}",
+        [*netns.host_argv(hosts_root(lab), hostname), services._bin(lab, "python3"), launcher, AGENT,
+         "neutron.cmd.eventlet", target,
+         "--config-file", conf(lab, "neutron", "neutron.conf"),
+         "--config-file", conf(lab, "neutron", f"agent-{hostname}.conf"),
+         "--config-file", conf(lab, "neutron", ini.format(host=hostname)),
+         "--config-file", conf(lab, "neutron", "ml2_conf.ini")],
+        component="neutron-agents",
+        env={"PATH": f"{lab.layout.services_venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"},
+    )  # fmt: skip
+
+
+def start_compute_hosts(lab: Lab, plan: netns.HostPlan) -> list[str]:
+    """Start nova-compute and the linuxbridge agent in every planned host (idempotent)."""
+    root = hosts_root(lab)
+    netns.ensure_forwarder(root, [lab.layout.port(name) for name in FORWARDED])
+    names: list[str] = []
+    for host in plan.hosts:
+        if netns.exec_in_host(root, host.hostname, ["ip", "link", "show", BRIDGE]).returncode != 0:
+            for cmd in (["ip", "link", "add", BRIDGE, "type", "bridge"], ["ip", "link", "set", BRIDGE, "up"]):
+                done = netns.exec_in_host(root, host.hostname, cmd)
+                if done.returncode != 0:
+                    raise Unavailable(
+                        f"lab host {host.hostname}: `{' '.join(cmd)}` failed: {done.stderr.strip()}"
+                    )
+        services.write_host_configs(lab, host.hostname, local_ip=str(host.address), bridge=BRIDGE)
+        (lab.layout.data_dir / "nova" / f"compute-{host.hostname}" / "instances").mkdir(
+            parents=True, exist_ok=True
+        )
+        start_nova_compute(lab, host.hostname)
+        start_agent(lab, host.hostname)
+        names += record_names(host.hostname)
+    return names
+
+
+def stop_compute_hosts(lab: Lab, hostnames: Sequence[str]) -> list[int]:
+    return lab.sup.stop([n for h in hostnames for n in record_names(h)])
+
+
+class LabServices:
+    """The fault injector's view of the lab core: PIDs by record, restarts, Ceph, an admin connection."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+
+    def _name(self, service: str, host: str | None) -> str:
+        if host is not None:
+            return f"{service}-{host}"
+        if service in ("nova-compute", *services.NEUTRON_AGENTS):
+            return f"{service}-{self.lab.layout.host}"  # the control host's own compute services
+        return service
+
+    def pids(self, service: str, host: str | None) -> list[int]:
+        record = self.lab.sup.record(self._name(service, host))
+        if record is None or not netns.pid_alive(record.pid):
+            return []
+        return [record.pid, *netns.descendants(record.pid)]
+
+    def start(self, service: str, host: str | None) -> None:
+        if host is not None and service == "nova-compute":
+            start_nova_compute(self.lab, host)
+        elif host is not None and service == AGENT:
+            start_agent(self.lab, host)
+        else:
+            from cloudops.lab import lifecycle
+
+            # The control plane is brought back by the lab's own resumable bring-up: it starts what is down.
+            lifecycle.up(self.lab)
+
+    def ceph(self, *args: str) -> str:
+        out = subprocess.run(
+            ["ceph", "-c", str(self.lab.layout.ceph_conf), *args],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        if out.returncode != 0:
+            raise Unavailable(f"ceph {' '.join(args)}: {' '.join(out.stderr.split())[:200]}")
+        return out.stdout
+
+    def compute(self) -> Any:
+        from cloudops.lab.identity import connect
+
+        return connect(self.lab)

@@ -1,0 +1,92 @@
+"""`cloudops lab up --hosts N`, `lab fault`, `lab heal`, `lab down --hosts-only` on the session's lab.
+
+The hosts are compute nodes of the real lab cloud: their compute services and agents show in the APIs,
+and cutting a host's link takes its compute service down, as in a real cloud.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from cloudops.lab import hostcompute, netns
+from cloudops.lab.sshd import ssh_config_path
+from cloudops.lab.targets import targets_path
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+
+
+def cli(lab: Any, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "CLOUDOPS_LAB_DIR": str(lab.layout.root),
+        "CLOUDOPS_LAB_PORT_BASE": str(lab.layout.port_base),
+    }
+    return subprocess.run([sys.executable, "-m", "cloudops", "lab", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+def wait(what: str, check: Any, timeout: float = 120) -> None:
+    t0 = time.monotonic()
+    while not check():
+        if time.monotonic() - t0 > timeout:
+            pytest.fail(f"{what}: not within {timeout:.0f} s")
+        time.sleep(2)
+
+
+def compute_state(cloud: Any, host: str) -> str | None:
+    return next((s.state for s in cloud.compute.services(binary="nova-compute") if s.host == host), None)
+
+
+def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
+    reason = netns.namespaces_unavailable()
+    if reason:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"namespace hosts cannot run in CI: {reason}")
+        pytest.skip(reason)
+    up = cli(lab_up, "up", "--hosts", "2")
+    assert up.returncode == 0, up.stderr
+    assert "hosts: kvm-01, kvm-02 up (4 compute services)" in up.stderr
+    assert "hosts: [kvm-01, kvm-02]" in targets_path(lab_up).read_text()
+    try:
+        status = json.loads(cli(lab_up, "status", "-f", "json").stdout)
+        assert {r.get("process") for r in status} >= {
+            "nova-compute-kvm-01",
+            "neutron-linuxbridge-agent-kvm-02",
+        }
+        assert {r["component"] for r in status} >= {"host kvm-01", "host kvm-02"}
+        # a real sshd with its own hostname, reached with the lab's ssh config
+        cfg = ssh_config_path(hostcompute.hosts_root(lab_up))
+        ssh = subprocess.run(["ssh", "-F", str(cfg), "kvm-02", "hostname"], capture_output=True, text=True,
+                             timeout=30, stdin=subprocess.DEVNULL)  # fmt: skip
+        assert (ssh.returncode, ssh.stdout.strip()) == (0, "kvm-02"), ssh.stderr
+        wait("kvm-01 compute up", lambda: compute_state(cloud, "kvm-01") == "up", 180)
+        cut = cli(lab_up, "fault", "cut", "kvm-01", "-f", "json")
+        assert cut.returncode == 0, cut.stderr
+        assert json.loads(cut.stdout)[0]["fault"] == "cut"
+        in_force = [
+            r for r in json.loads(cli(lab_up, "status", "-f", "json").stdout) if r["component"] == "fault"
+        ]
+        assert [(r["process"], r["target"]) for r in in_force] == [("cut", "kvm-01")]
+        wait("kvm-01 compute down after the cut", lambda: compute_state(cloud, "kvm-01") == "down", 120)
+        assert compute_state(cloud, "kvm-02") == "up"
+        heal = cli(lab_up, "heal", "-f", "json")
+        assert heal.returncode == 0 and json.loads(heal.stdout) == [{"healed": "cut", "target": "kvm-01"}]
+        wait("kvm-01 compute up after heal", lambda: compute_state(cloud, "kvm-01") == "up", 120)
+    finally:
+        down = cli(lab_up, "down", "--hosts-only")
+        assert down.returncode == 0, down.stderr
+        assert netns.leftovers(hostcompute.hosts_root(lab_up)) == []
+        assert "ssh_config" not in targets_path(lab_up).read_text()
+        for service in list(cloud.compute.services(binary="nova-compute")):
+            if service.host in ("kvm-01", "kvm-02"):
+                cloud.compute.delete_service(service)
+        for agent in list(cloud.network.agents()):
+            if agent.host in ("kvm-01", "kvm-02"):
+                cloud.network.delete_agent(agent)
