@@ -21,8 +21,9 @@ from typing import Any
 
 import pytest
 
-from cloudops.lab import cli_parts, netns
+from cloudops.lab import netns
 from cloudops.lab.faults import Faults, ServiceHooks
+from cloudops.lab.hostcompute import LabServices
 from cloudops.lab.netns import HostSpec
 from cloudops.lab.sshd import HostLab
 
@@ -32,6 +33,8 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 # hosts the lab itself runs.
 HOSTS = ("lht-01", "lht-02")
 PLANE = IPv4Network("198.19.254.0/24")
+FORWARDED = ("rabbitmq", "keystone", "placement", "glance", "nova-api", "neutron", "cinder-api")
+BRIDGE = "brphys"  # the host's own physnet1 bridge, inside its namespace
 
 
 def _wait(what: str, check: Callable[[], bool], timeout: float = 120) -> float:
@@ -45,6 +48,7 @@ def _wait(what: str, check: Callable[[], bool], timeout: float = 120) -> float:
 
 @pytest.fixture(scope="module")
 def compute_hosts(lab_up: Any, cloud: Any) -> Iterator[tuple[Any, Any, HostLab]]:
+    from cloudops.lab import services
 
     reason = netns.namespaces_unavailable()
     if reason:
@@ -58,10 +62,39 @@ def compute_hosts(lab_up: Any, cloud: Any) -> Iterator[tuple[Any, Any, HostLab]]
         HostSpec(h, {"oam": IPv4Interface(f"{PLANE.network_address + 11 + i}/24")})
         for i, h in enumerate(HOSTS)
     ]
-    hosts.up(specs=specs, sshd=False)
+    plan = hosts.up(specs=specs, sshd=False)
     hostdir = hosts.labdir
-    names = cli_parts.start_compute_hosts(lab, hostdir)
-    assert names == [f"{svc}-{h}" for h in HOSTS for svc in ("nova-compute", "neutron-linuxbridge-agent")]
+    netns.ensure_forwarder(hostdir, [lab.layout.port(name) for name in FORWARDED])
+    launcher = str(lab.layout.etc_dir / "run_privsep_without_sudo.py")
+    agent, (target, ini) = "neutron-linuxbridge-agent", services.NEUTRON_AGENTS["neutron-linuxbridge-agent"]
+    names = []
+    for h in plan.hosts:
+        if netns.exec_in_host(hostdir, h.hostname, ["ip", "link", "show", BRIDGE]).returncode != 0:
+            for cmd in (["ip", "link", "add", BRIDGE, "type", "bridge"], ["ip", "link", "set", BRIDGE, "up"]):
+                assert netns.exec_in_host(hostdir, h.hostname, cmd).returncode == 0
+        services.write_host_configs(lab, h.hostname, local_ip=str(h.address), bridge=BRIDGE)
+        (lab.layout.data_dir / "nova" / f"compute-{h.hostname}" / "instances").mkdir(
+            parents=True, exist_ok=True
+        )
+        prefix = netns.host_argv(hostdir, h.hostname)
+        conf = services._conf  # the lab core's config paths
+        lab.start(
+            f"nova-compute-{h.hostname}",
+            [*prefix, services._bin(lab, "nova-compute"), "--config-file",
+             conf(lab, "nova", f"nova-compute-{h.hostname}.conf")],
+            component="nova-compute",
+        )  # fmt: skip
+        lab.start(
+            f"{agent}-{h.hostname}",
+            [*prefix, services._bin(lab, "python3"), launcher, agent, "neutron.cmd.eventlet", target,
+             "--config-file", conf(lab, "neutron", "neutron.conf"),
+             "--config-file", conf(lab, "neutron", f"agent-{h.hostname}.conf"),
+             "--config-file", conf(lab, "neutron", ini.format(host=h.hostname)),
+             "--config-file", conf(lab, "neutron", "ml2_conf.ini")],
+            component="neutron-agents",
+            env={"PATH": f"{lab.layout.services_venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"},
+        )  # fmt: skip
+        names += [f"nova-compute-{h.hostname}", f"{agent}-{h.hostname}"]
     try:
         yield lab, cloud, hosts
     finally:
@@ -188,9 +221,24 @@ def test_kill_nova_compute_on_a_host_and_heal_restarts_it(compute_hosts: tuple[A
     lab, cloud, hosts = compute_hosts
     _wait("lht-02 up", lambda: _up(cloud, "lht-02"))
 
-    control = cli_parts.lab_service_control(lab, hosts.labdir)
-    pids = control.pids
-    faults = Faults(hosts.labdir, control)
+    def pids(service: str, host: str | None) -> list[int]:
+        record = lab.sup.record(f"{service}-{host}")
+        if record is None or not netns.pid_alive(record.pid):
+            return []
+        return [record.pid, *netns.descendants(record.pid)]
+
+    def start(service: str, host: str | None) -> None:
+        from cloudops.lab import services
+
+        assert service == "nova-compute" and host is not None
+        lab.start(
+            f"nova-compute-{host}",
+            [*netns.host_argv(hosts.labdir, host), services._bin(lab, "nova-compute"), "--config-file",
+             services._conf(lab, "nova", f"nova-compute-{host}.conf")],
+            component="nova-compute",
+        )  # fmt: skip
+
+    faults = Faults(hosts.labdir, ServiceHooks(pids, start))
     before = pids("nova-compute", "lht-02")
     faults.apply("kill", "nova-compute", "lht-02")
     assert not any(netns.pid_alive(p) for p in before)
@@ -226,7 +274,7 @@ def test_noout_sets_the_ceph_flag_and_heal_unsets_it(compute_hosts: tuple[Any, A
         return str(json.loads(out)["flags"]).split(",")
 
     assert "noout" not in flags()
-    faults = Faults(hosts.labdir, cli_parts.lab_service_control(lab, hosts.labdir))
+    faults = Faults(hosts.labdir, LabServices(lab))
     faults.apply("noout")
     assert "noout" in flags()
     faults.heal("noout")
@@ -248,7 +296,7 @@ def test_kill_a_control_plane_service_and_heal_by_lab_up(compute_hosts: tuple[An
             return False
 
     assert answers()
-    faults = Faults(hosts.labdir, cli_parts.lab_service_control(lab, hosts.labdir))
+    faults = Faults(hosts.labdir, LabServices(lab))
     fault = faults.apply("kill", "placement")
     assert fault.undo["pids"] and not any(netns.pid_alive(p) for p in fault.undo["pids"])
     assert not answers()
