@@ -10,6 +10,11 @@ from cloudops.lab import cli_parts, hostcompute
 from cloudops.lab.context import Lab
 
 
+def _netbox_port(lab: Lab) -> int:
+    """NetBox's ports follow the lab's base port (offsets 50-52), so two labs coexist."""
+    return lab.layout.port_base + 50
+
+
 def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "lab") -> list[str]:
     """Bring up ``n_hosts`` namespace hosts as compute nodes, and NetBox when asked; notes to print."""
     from cloudops.lab import netns
@@ -29,12 +34,12 @@ def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "
             )
             notes.append(f"ssh:   ssh -F {HostLab(root).env().get('CLOUDOPS_LAB_SSH_CONFIG', '?')} kvm-01")
     if netbox:
-        timings, why = cli_parts.netbox_up(lab.layout.root)
+        timings, why = cli_parts.netbox_up(lab.layout.root, base_port=_netbox_port(lab))
         notes += why
         if not why:
             notes.append(f"netbox: up in {sum(timings.values()):.0f} s")
             if registry is not None:
-                counts = cli_parts.netbox_load(lab.layout.root, registry, site)
+                counts = cli_parts.netbox_load(lab.layout.root, registry, site, _netbox_port(lab))
                 notes.append("netbox: loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     write_targets(lab)
     return notes
@@ -42,7 +47,7 @@ def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "
 
 def status(lab: Lab) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     root = hostcompute.hosts_root(lab)
-    rows = cli_parts.hosts_status(root) + cli_parts.netbox_status(lab.layout.root)
+    rows = cli_parts.hosts_status(root) + cli_parts.netbox_status(lab.layout.root, _netbox_port(lab))
     return rows, cli_parts.faults_status(root)
 
 
@@ -70,7 +75,7 @@ def hosts_down(lab: Lab) -> list[str]:
 
 def down(lab: Lab) -> None:
     hosts_down(lab)
-    cli_parts.netbox_down(lab.layout.root)
+    cli_parts.netbox_down(lab.layout.root, _netbox_port(lab))
 
 
 def fault(lab: Lab, kind: str, target: Sequence[str]) -> dict[str, Any]:
