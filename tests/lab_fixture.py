@@ -7,7 +7,6 @@ packages missing) the live tests skip with the reason — except in CI (``CI=tru
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from cloudops.lab.context import Lab
 from cloudops.lab.layout import LabLayout
+from tests.conftest import skip_or_fail
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +24,7 @@ def lab_up() -> Iterator[Lab]:
 
     reason = cannot_run()
     if reason:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"live lab tests cannot run in CI: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(reason)
     lab = Lab(LabLayout.from_env())
     was_up = lifecycle.is_up(lab)
     lifecycle.up(lab)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.conftest import skip_or_fail
 
 
 def free_port() -> int:
@@ -67,7 +67,7 @@ class Service:
 @contextmanager
 def mariadb(base: Path) -> Iterator[Service]:
     if not Path("/usr/sbin/mariadbd").exists():
-        pytest.skip("needs Debian mariadb-server")
+        skip_or_fail("needs Debian mariadb-server")
     datadir, sock, port = base / "db", base / "mysqld.sock", free_port()
     datadir.mkdir(parents=True)
     subprocess.run(
@@ -99,7 +99,7 @@ def mariadb(base: Path) -> Iterator[Service]:
 def rabbitmq(base: Path) -> Iterator[Service]:
     server = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
     if not server.exists():
-        pytest.skip("needs Debian rabbitmq-server")
+        skip_or_fail("needs Debian rabbitmq-server")
     port, dist, epmd = free_port(), free_port(), free_port()
     for d in ("home", "mnesia", "log"):
         (base / d).mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
+from tests.conftest import skip_or_fail
 
 from .conftest import CEPH, JUJU_STATUS
 
@@ -72,8 +72,9 @@ def dump_dom(page: Path, tmp: Path) -> Dom:
     return dom
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (scripts/debian-packages.txt)")
 def test_report_dom(tmp_path: Path) -> None:
+    if CHROMIUM is None:
+        skip_or_fail("needs Debian's chromium (scripts/debian-packages.txt)")
     page = tmp_path / "report.html"
     out = subprocess.run(
         [sys.executable, "-m", "cloudops", "assert", "--juju-status", str(JUJU_STATUS), "--ceph-status",

@@ -16,6 +16,7 @@ import pytest
 from cloudops.checks.hosts import ExpectedAddress, check_host
 from cloudops.findings import Verdict
 from cloudops.probes import ssh
+from tests.conftest import skip_or_fail
 
 from .services import free_port, listening, stop, wait_for
 
@@ -26,7 +27,7 @@ SSHD = Path("/usr/sbin/sshd")
 @pytest.fixture
 def sshd(tmp_path: Path):  # type: ignore[no-untyped-def]
     if not SSHD.exists():
-        pytest.skip("needs Debian openssh-server")
+        skip_or_fail("needs Debian openssh-server")
     port = free_port()
     for name in ("host_key", "client_key"):
         subprocess.run(

@@ -18,6 +18,7 @@ import pytest
 from cloudops.lab import hostcompute, netns
 from cloudops.lab.sshd import ssh_config_path
 from cloudops.lab.targets import targets_path
+from tests.conftest import skip_or_fail
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -47,9 +48,7 @@ def compute_state(cloud: Any, host: str) -> str | None:
 def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
     reason = netns.namespaces_unavailable()
     if reason:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"namespace hosts cannot run in CI: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(reason)
     up = cli(lab_up, "up", "--hosts", "2")
     assert up.returncode == 0, up.stderr
     assert "hosts: kvm-01, kvm-02 up (4 compute services)" in up.stderr

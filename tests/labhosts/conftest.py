@@ -11,6 +11,7 @@ import pytest
 
 from cloudops.lab.netns import PlaneSpec, leftovers, namespaces_unavailable
 from cloudops.lab.sshd import HostLab, sshd_unavailable
+from tests.conftest import skip_or_fail
 
 # Tests use their own /24s in 198.19.0.0/16, apart from the default host plane 198.18.10.0/24 of a real lab.
 TEST_PLANE = IPv4Network("198.19.250.0/24")
@@ -27,7 +28,7 @@ def _skip_reason() -> str | None:
 def hostlab(tmp_path: Path) -> Iterator[HostLab]:
     reason = _skip_reason()
     if reason:
-        pytest.skip(reason)
+        skip_or_fail(reason)
     lab = HostLab(tmp_path / "lab", planes=[PlaneSpec("oam", TEST_PLANE)])
     try:
         yield lab

@@ -16,6 +16,7 @@ from cloudops.errors import InputError, Unavailable
 from cloudops.lab import netns
 from cloudops.lab.faults import Faults, RecordedServices, lab_log, parse_fault, start_recorded, tbf_args
 from cloudops.lab.sshd import HostLab, ssh_banner, ssh_config_path, sshd_pid
+from tests.conftest import skip_or_fail
 
 
 def _ssh(lab: HostLab, host: str, command: str, timeout: int = 3) -> subprocess.CompletedProcess[str]:
@@ -288,7 +289,7 @@ def test_stop_mariadb_stops_a_recorded_real_mariadb_and_heal_starts_it_again(tmp
     import shutil
 
     if shutil.which("mariadbd", path="/usr/sbin:/usr/bin") is None:
-        pytest.skip("mariadb-server is not installed (scripts/test-deps installs it)")
+        skip_or_fail("mariadb-server is not installed (scripts/test-deps installs it)")
     labdir = tmp_path / "lab"
     base = tmp_path / "mysql"
     for d in ("data", "run", "log"):

@@ -17,6 +17,7 @@ import pytest
 
 from cloudops.lab.netbox import NETBOX_VERSION, NetBoxLab, netbox_objects, netbox_unavailable
 from cloudops.site.load import load_registry
+from tests.conftest import skip_or_fail
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -63,9 +64,7 @@ def test_without_python_3_12_netbox_is_skipped_with_one_plain_line(tmp_path: Pat
 def netbox() -> Iterator[NetBoxLab]:
     reason = netbox_unavailable()
     if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run NetBox: {reason}")
-        pytest.skip(reason)
+        skip_or_fail(reason)
     labdir = Path(
         os.environ.get("CLOUDOPS_TEST_NETBOX_DIR", Path.home() / ".cache" / "cloudops" / "test-netbox")
     )
