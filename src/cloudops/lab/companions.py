@@ -23,6 +23,14 @@ def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "
 
     notes: list[str] = []
     root = hostcompute.hosts_root(lab)
+    before = netns.load_plan(root)
+    had = [h.hostname for h in before.hosts] if before is not None else []
+    if had and had != netns.default_hostnames(n_hosts):  # `--hosts N` is the count wanted, not added
+        retired = [h for h in had if h not in netns.default_hostnames(n_hosts)]
+        hosts_down(lab)
+        hostcompute.decommission(lab, retired)
+        if retired:
+            notes.append(f"hosts: {', '.join(retired)} retired (--hosts {n_hosts})")
     if n_hosts:
         _rows, why = cli_parts.hosts_up(root, n_hosts)
         notes += why
