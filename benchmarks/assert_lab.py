@@ -20,13 +20,37 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def openstack_cli() -> str:
+    """python-openstackclient for the baseline: on PATH, else installed once into its own venv."""
+    import shutil
+
+    found = shutil.which("openstack")
+    if found:
+        return found
+    venv = Path.home() / ".cache" / "cloudops" / "venvs" / "osc"
+    cli = venv / "bin" / "openstack"
+    if not cli.exists():
+        constraints = ROOT / "src" / "cloudops" / "data" / "lab" / "upper-constraints-2024.1.txt"
+        print(f"installing python-openstackclient into {venv} (once) ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "python-openstackclient", "osc-placement",
+             "-c", str(constraints)],
+            check=True,
+        )  # fmt: skip
+    return str(cli)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--clouds", required=True, type=Path)
     ap.add_argument("--cloud", default="lab-admin")
     ap.add_argument("--ceph-conf", type=Path)
-    ap.add_argument("--openstack", default="openstack", help="the openstack CLI for the baseline")
+    ap.add_argument("--openstack", help="the openstack CLI for the baseline (default: on PATH, else a venv "
+                    "made once at ~/.cache/cloudops/venvs/osc with the lab's 2024.1 constraints)")  # fmt: skip
+    ap.add_argument("--repeat", type=int, default=3, help="assert runs (the median is compared)")
     args = ap.parse_args()
+    args.openstack = args.openstack or openstack_cli()
     env = {
         **os.environ,
         "OS_CLIENT_CONFIG_FILE": str(args.clouds),
@@ -39,12 +63,15 @@ def main() -> None:
         if args.ceph_conf:
             lines.append(f"ceph: {{conf: {args.ceph_conf}, user: admin, pool: volumes}}")
         targets.write_text("\n".join(lines) + "\n")
-        start = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-m", "cloudops", "assert", "--targets", str(targets), "-f", "json"],
-            capture_output=True, text=True, env=env, cwd=tmp, timeout=300,
-        )  # fmt: skip
-        assert_wall = time.perf_counter() - start
+        walls = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            out = subprocess.run(
+                [sys.executable, "-m", "cloudops", "assert", "--targets", str(targets), "-f", "json"],
+                capture_output=True, text=True, env=env, cwd=tmp, timeout=300,
+            )  # fmt: skip
+            walls.append(time.perf_counter() - start)
+        assert_wall = sorted(walls)[len(walls) // 2]
     report = json.loads(out.stdout)
     slowest = max(report["probes"], key=lambda p: p["seconds"])
     start = time.perf_counter()
@@ -58,7 +85,8 @@ def main() -> None:
     base_wall = time.perf_counter() - start
     print(base.stdout, end="")
     print(
-        f"cloudops assert: {assert_wall:.2f}s wall (process), sweep {report['seconds']:.2f}s, verdict {report['verdict']}"
+        f"cloudops assert: {assert_wall:.2f}s wall (process, median of {args.repeat}), "
+        f"sweep {report['seconds']:.2f}s, verdict {report['verdict']}"
     )
     print(
         f"  slowest probe: {slowest['probe']} {slowest['seconds']:.2f}s; sweep/slowest = {report['seconds'] / slowest['seconds']:.2f} (budget <= 1.5)"
