@@ -178,6 +178,19 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 timeout_verdict=Verdict.FAIL,
             )
         )
+        if mq.status_command:
+            argv = mq.status_command
+            probes.append(
+                Probe(
+                    "amqp-cluster",
+                    Layer.DATA,
+                    "amqp",
+                    lambda _: amqp.parse_cluster_status(amqp.read_cluster_status(argv, timeout=timeout)),
+                    data_checks.check_amqp_cluster,
+                    timeout=timeout + 5,  # the command is killed at `timeout`; this bound is a backstop
+                    check_id="data.amqp-cluster",
+                )
+            )
     if t.vault:
         from cloudops.probes import vault
 
