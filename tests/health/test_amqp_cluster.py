@@ -177,11 +177,17 @@ def test_a_partition_localises_to_the_message_queue() -> None:
 
 
 def test_lab_argv_reaches_a_node_by_its_home_and_epmd_port() -> None:
-    env = {"HOME": "/lab/rabbitmq/home", "ERL_EPMD_PORT": "16012", "RABBITMQ_NODE_PORT": "16011"}
+    env = {
+        "HOME": "/lab/rabbitmq/home",
+        "ERL_EPMD_PORT": "16012",
+        "ERL_EPMD_ADDRESS": "127.0.0.1",
+        "RABBITMQ_NODE_PORT": "16011",
+    }
     assert amqp.local_status_argv("lab16000@localhost", env) == [
         "env",
         "HOME=/lab/rabbitmq/home",
         "ERL_EPMD_PORT=16012",
+        "ERL_EPMD_ADDRESS=127.0.0.1",
         "/usr/lib/rabbitmq/bin/rabbitmq-diagnostics",
         "-q",
         "-n",
@@ -229,3 +235,25 @@ def test_a_memory_alarm_explains_dead_looking_agents() -> None:
         "a resource alarm blocks every publisher on the message queue: agents cannot send their heartbeats, "
         "so they look dead"
     ]
+
+
+def test_not_asked_of_a_broker_that_does_not_answer() -> None:
+    """Nothing listens on the port: the connection fails, the status command (which would fail loudly if
+    run) is not run, and its UNKNOWN folds under the connection's FAIL."""
+    from cloudops.health.assemble import Inputs, run
+    from cloudops.health.targets import Targets
+
+    from .services import free_port
+
+    target = amqp.AmqpTarget("127.0.0.1", free_port(), "u", "p", timeout=2, status_command=("false",))
+    rep, _ = run(Inputs(targets=Targets(amqp=target, timeout=2)))
+    got = {f.check: (f.verdict, f.message, f.evidence.get("needs")) for f in rep.findings}
+    assert got["data.amqp-cluster"] == (
+        Verdict.UNKNOWN,
+        "not checked: the broker does not answer AMQP",
+        ["amqp"],
+    )
+    assert got["data.amqp"][0] == Verdict.FAIL
+    cause = rep.localisation.probable_cause
+    assert cause is not None and cause.finding.check == "data.amqp"
+    assert [q.finding.check for q in cause.consequences] == ["data.amqp-cluster"]

@@ -60,7 +60,7 @@ def test_amqp_probe_nothing_listening() -> None:
 
 def test_amqp_cluster_status_end_to_end(tmp_path: Path) -> None:
     """The sweep as `assert` assembles it, against a private broker reached the way the lab's is (its
-    HOME and epmd port): the cluster's own status passes, then fails loudly once the node is gone."""
+    HOME and epmd port): the cluster's own status passes; once the node is gone it is not asked."""
     from cloudops.health.assemble import Inputs, run
     from cloudops.health.targets import Targets
 
@@ -85,12 +85,7 @@ def test_amqp_cluster_status_end_to_end(tmp_path: Path) -> None:
         stop(svc.proc)
         got = sweep(target)
         assert got["data.amqp"][0] == Verdict.FAIL
-        verdict, message = got["data.amqp-cluster"]
-        assert verdict == Verdict.UNKNOWN
-        assert message.startswith(
-            f"could not read cluster status: Error: unable to perform an operation on node '{svc.node}'"
-        )
-        assert svc.password not in message
+        assert got["data.amqp-cluster"] == (Verdict.UNKNOWN, "not checked: the broker does not answer AMQP")
 
 
 def test_amqp_cluster_status_disk_alarm_live(tmp_path: Path) -> None:

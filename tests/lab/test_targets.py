@@ -67,7 +67,8 @@ def test_render_names_the_brokers_cluster_status_without_a_secret(tmp_path: Path
     assert (targets.amqp.port, targets.amqp.password) == (16501, "amqp-secret")
     home = tmp_path / "lab" / "data" / "rabbitmq" / "home"
     assert targets.amqp.status_command == (
-        "env", f"HOME={home}", "ERL_EPMD_PORT=16503", "/usr/lib/rabbitmq/bin/rabbitmq-diagnostics",
+        "env", f"HOME={home}", "ERL_EPMD_PORT=16503", "ERL_EPMD_ADDRESS=127.0.0.1",
+        "/usr/lib/rabbitmq/bin/rabbitmq-diagnostics",
         "-q", "-n", "lab16500@localhost", "cluster_status", "--formatter", "json",
     )  # fmt: skip
     assert "db-secret" not in path.read_text() and "amqp-secret" not in path.read_text()

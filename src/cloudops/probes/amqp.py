@@ -192,7 +192,8 @@ def local_status_argv(
     node: str, env: Mapping[str, str], cli: str = "/usr/lib/rabbitmq/bin/rabbitmq-diagnostics"
 ) -> list[str]:
     """``cluster_status`` of a node on this machine that runs with its own HOME (where its Erlang cookie
-    lives) and its own epmd port: the two the CLI needs from the node's environment. No secret: the
-    cookie stays in its file."""
-    pinned = [f"{k}={env[k]}" for k in ("HOME", "ERL_EPMD_PORT") if k in env]
+    lives) and its own epmd port: what the CLI needs from the node's environment. No secret: the cookie
+    stays in its file. The CLI starts an epmd of its own when none answers on that port; with the node's
+    ``ERL_EPMD_ADDRESS`` it would at least listen only where the node's did."""
+    pinned = [f"{k}={env[k]}" for k in ("HOME", "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS") if k in env]
     return ["env", *pinned, cli, "-q", "-n", node, "cluster_status", "--formatter", "json"]
