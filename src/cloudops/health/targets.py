@@ -143,9 +143,9 @@ def _amqp(node: Any, where: str, timeout: float) -> AmqpTarget | None:
         int(d.get("port", 5672)),
         str(d.get("user", "guest")),
         _secret(d, where, "amqp"),
-        str(d.get("vhost", "/")),
         timeout,
-        _argv(d.get("status_command"), where, "amqp.status_command"),
+        vhost=str(d.get("vhost", "/")),
+        status_command=_argv(d.get("status_command"), where, "amqp.status_command"),
     )
 
 

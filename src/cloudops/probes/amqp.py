@@ -12,22 +12,14 @@ from typing import Any
 
 from cloudops.probes import command
 from cloudops.probes.command import CommandResult
+from cloudops.probes.endpoint import ServiceTarget
 
 
-@dataclass(frozen=True, slots=True)
-class AmqpTarget:
-    host: str
-    port: int
-    user: str
-    password: str | None = None  # never logged
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmqpTarget(ServiceTarget):
     vhost: str = "/"
-    timeout: float = 5.0
     # argv printing the broker's cluster status as JSON (read-only, no shell); None: not asked
     status_command: tuple[str, ...] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
 
 
 @dataclass(frozen=True, slots=True)
