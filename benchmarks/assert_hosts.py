@@ -97,7 +97,7 @@ def main() -> None:
             start = time.perf_counter()
             for n in names[: args.sequential]:
                 subprocess.run(
-                    ["ssh", "-F", str(config), n, ssh.SCRIPT], capture_output=True, check=True, timeout=30
+                    ["ssh", "-F", str(config), n, ssh.script()], capture_output=True, check=True, timeout=30
                 )
             seq = (time.perf_counter() - start) / args.sequential * args.hosts
         finally:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from cloudops.checks.agents import check_compute_services, check_network_agents, check_placement
 from cloudops.checks.hosts import ExpectedAddress, check_host
 from cloudops.findings import Verdict
 from cloudops.probes.openstack import Listing, parse_version_doc
-from cloudops.probes.ssh import HostFacts, parse_facts
+from cloudops.probes.ssh import HostFacts, count_cpus, parse_facts, script
 
 from .conftest import RECORDED
 
@@ -129,3 +133,50 @@ def test_unreachable_host_is_one_failure() -> None:
         "cmp9",
         "unreachable: TimeoutError: no answer within 3s",
     )
+
+
+def test_parse_recorded_namespace_host() -> None:
+    """The current script, recorded on a lab host: CPUs from /sys, the quoted PRETTY_NAME unquoted."""
+    text = (RECORDED / "hosts" / "lab-kvm-02.txt").read_text()
+    facts = parse_facts("kvm-02", "ssh kvm-02", text, local_clock=1795540948.92)
+    assert (facts.hostname, facts.cpus, facts.kernel) == ("kvm-02", 2, "6.18.44-fc-v669")
+    assert facts.os == "Debian GNU/Linux 12 (bookworm)"
+    assert (facts.mem_total_kib, facts.mem_available_kib) == (24684084, 20355476)
+    assert (facts.root_total, facts.root_avail) == (270553174016, 81091346432)
+    assert facts.load1 == 1.53
+    assert facts.clock_offset is not None and abs(facts.clock_offset + 0.0025) < 0.001
+    assert ("eth0", "198.18.10.12") in facts.addresses and ("eth1", "198.18.11.12") in facts.addresses
+    expected = [ExpectedAddress("eth1", "198.18.11.12", "internal")]
+    assert [f.verdict for f in check_host(facts, expected) if f.check == "hosts.address"] == [Verdict.PASS]
+
+
+@pytest.mark.parametrize(
+    ("online", "count"), [("0", 1), ("0-1", 2), ("0-3,6", 5), ("0-1,4-5,8\n", 5), ("", None), ("x", None)]
+)
+def test_count_cpus(online: str, count: int | None) -> None:
+    assert count_cpus(online) == count
+
+
+@pytest.mark.parametrize("shell", ["bash", "dash"])
+def test_script_needs_only_df_ip_and_timedatectl(tmp_path: Path, shell: str) -> None:
+    """A 200-host sweep pays for every fork and exec 200 times: with only df, ip and timedatectl on
+    PATH (and date, for a shell without $EPOCHREALTIME) every section still answers."""
+    import shutil
+    import subprocess
+    import time
+
+    for program in ("df", "ip", "timedatectl", "date"):
+        found = shutil.which(program)
+        if found:
+            (tmp_path / program).symlink_to(found)
+    sh = shutil.which(shell)
+    if sh is None:
+        pytest.skip(f"no {shell} here")
+    out = subprocess.run([sh, "-c", script()], capture_output=True, text=True, env={"PATH": str(tmp_path)},
+                         timeout=30, check=True)  # fmt: skip
+    assert "not found" not in out.stderr, out.stderr
+    facts = parse_facts("here", "local", out.stdout, local_clock=time.time())
+    assert facts.hostname and facts.kernel and facts.os and facts.cpus and facts.load1 is not None
+    assert facts.mem_total_kib and facts.root_total and ("lo", "127.0.0.1") in facts.addresses
+    assert facts.clock_offset is not None and abs(facts.clock_offset) < 5
+    assert "libvirt" not in script() and "@@libvirt" in script(kvm=True)

@@ -83,9 +83,8 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
         assert down.returncode == 0, down.stderr
         assert netns.leftovers(hostcompute.hosts_root(lab_up)) == []
         assert "ssh_config" not in targets_path(lab_up).read_text()
-        for service in list(cloud.compute.services(binary="nova-compute")):
-            if service.host in ("kvm-01", "kvm-02"):
-                cloud.compute.delete_service(service)
-        for agent in list(cloud.network.agents()):
-            if agent.host in ("kvm-01", "kvm-02"):
-                cloud.network.delete_agent(agent)
+        # decommissioned: no compute service or agent of theirs is left in the cloud, nor their state
+        hosts = {"kvm-01", "kvm-02"}
+        assert [s.host for s in cloud.compute.services(binary="nova-compute") if s.host in hosts] == []
+        assert [a.host for a in cloud.network.agents() if a.host in hosts] == []
+        assert not (lab_up.layout.data_dir / "nova" / "compute-kvm-01" / "compute_id").exists()

@@ -183,7 +183,11 @@ def env(ctx: click.Context, cloud: str) -> None:
 
 @lab.command(epilog="Example: cloudops lab down --purge")
 @click.option("--purge", is_flag=True, help="Also delete the lab directory (data, logs, keys).")
-@click.option("--hosts-only", is_flag=True, help="Only the namespace hosts (and their compute services).")
+@click.option(
+    "--hosts-only",
+    is_flag=True,
+    help="Only the namespace hosts; their compute services and agents are removed from the cloud.",
+)
 @click.pass_context
 def down(ctx: click.Context, purge: bool, hosts_only: bool) -> None:
     """Stop the lab's processes — by recorded PID, with their children and orphans — and nothing else."""
@@ -191,7 +195,7 @@ def down(ctx: click.Context, purge: bool, hosts_only: bool) -> None:
 
     lab_obj = _lab(ctx)
     if hosts_only:
-        gone = companions.hosts_down(lab_obj)
+        gone = companions.hosts_down(lab_obj, decommission=True)
         click.echo(f"lab at {lab_obj.layout.root}: namespace hosts down ({len(gone)} removed)")
         return
     companions.down(lab_obj)

@@ -58,8 +58,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
         for h in inp.hosts:
 
-            async def read_host(_: Mapping[str, Any], name: str = h.name) -> ssh.HostFacts:
-                return await ssh.probe(name, config=t.ssh_config, timeout=timeout)
+            async def read_host(_: Mapping[str, Any], name: str = h.name, kvm: bool = h.kvm) -> ssh.HostFacts:
+                return await ssh.probe(name, config=t.ssh_config, timeout=timeout, kvm=kvm)
 
             probes.append(
                 Probe(

@@ -23,6 +23,14 @@ def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "
 
     notes: list[str] = []
     root = hostcompute.hosts_root(lab)
+    before = netns.load_plan(root)
+    had = [h.hostname for h in before.hosts] if before is not None else []
+    if had and had != netns.default_hostnames(n_hosts):  # `--hosts N` is the count wanted, not added
+        retired = [h for h in had if h not in netns.default_hostnames(n_hosts)]
+        hosts_down(lab)
+        hostcompute.decommission(lab, retired)
+        if retired:
+            notes.append(f"hosts: {', '.join(retired)} retired (--hosts {n_hosts})")
     if n_hosts:
         _rows, why = cli_parts.hosts_up(root, n_hosts)
         notes += why
@@ -57,14 +65,19 @@ def env(lab: Lab) -> dict[str, str]:
     return out
 
 
-def hosts_down(lab: Lab) -> list[str]:
+def hosts_down(lab: Lab, decommission: bool = False) -> list[str]:
+    """Take the namespace hosts down; ``decommission`` also removes them from the cloud (their compute
+    services and agents), as `lab down --hosts-only` does while the cloud stays up."""
     from cloudops.lab import netns
 
     root = hostcompute.hosts_root(lab)
     plan = netns.load_plan(root)
     if plan is not None:
         cli_parts.fault_heal(root, control=hostcompute.LabServices(lab))
-        hostcompute.stop_compute_hosts(lab, [h.hostname for h in plan.hosts])
+        names = [h.hostname for h in plan.hosts]
+        hostcompute.stop_compute_hosts(lab, names)
+        if decommission:
+            hostcompute.decommission(lab, names)
     gone = cli_parts.hosts_down(root)
     from cloudops.lab.targets import targets_path, write_targets
 

@@ -85,6 +85,34 @@ def stop_compute_hosts(lab: Lab, hostnames: Sequence[str]) -> list[int]:
     return lab.sup.stop([n for h in hostnames for n in record_names(h)])
 
 
+def decommission(lab: Lab, hostnames: Sequence[str]) -> list[str]:
+    """Remove stopped hosts from the cloud, as an operator retires a compute node: their compute
+    services and network agents are deleted and their local state goes (the ``compute_id`` file with
+    it). Otherwise a host brought back later would undelete its old compute node, which nova no longer
+    maps to a cell, and its hypervisor would be missing from the API. Returns what was deleted."""
+    import shutil
+
+    deleted: list[str] = []
+    gone = set(hostnames)
+    try:
+        from cloudops.lab.identity import connect
+
+        conn = connect(lab)
+        for svc in list(conn.compute.services(binary="nova-compute")):
+            if svc.host in gone:
+                conn.compute.delete_service(svc)
+                deleted.append(f"nova-compute@{svc.host}")
+        for agent in list(conn.network.agents()):
+            if agent.host in gone:
+                conn.network.delete_agent(agent)
+                deleted.append(f"{agent.binary}@{agent.host}")
+    except Exception as exc:  # the cloud is down: nothing to deregister from; the local state still goes
+        deleted.append(f"(not deregistered: {type(exc).__name__})")
+    for host in hostnames:
+        shutil.rmtree(lab.layout.data_dir / "nova" / f"compute-{host}", ignore_errors=True)
+    return deleted
+
+
 class LabServices:
     """The fault injector's view of the lab core: PIDs by record, restarts, Ceph, an admin connection."""
 

@@ -202,6 +202,8 @@ def rabbitmq(lab: Lab) -> None:
     (base / "advanced.config").write_text("[].\n")
     (base / "rabbitmq-env.conf").write_text("")
     for p in ("rabbitmq-dist", "epmd"):
+        if p == "epmd" and _own_epmd(lab):
+            continue  # the lab's own epmd outlives a stopped broker (`lab fault stop rabbitmq`): reuse it
         if not lab.sup.alive("rabbitmq") and port_in_use(lay.port(p)):
             raise LabFailure(
                 "rabbitmq",
@@ -217,6 +219,13 @@ def rabbitmq(lab: Lab) -> None:
         fix=f"read the log and {lay.log_dir / 'rabbitmq'}; then `cloudops lab up` again",
         interval=0.5,
     )
+
+
+def _own_epmd(lab: Lab) -> bool:
+    """Is an epmd of this lab (its member mark in the environment) still running?"""
+    from cloudops.lab.procs import lab_members, read_cmdline
+
+    return any("epmd" in read_cmdline(pid).split(" ")[0] for pid in lab_members(lab.layout.root))
 
 
 def transport_url(lab: Lab) -> str:

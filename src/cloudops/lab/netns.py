@@ -95,6 +95,12 @@ class PlaneSpec:
         return IPv4Interface(f"{self.cidr.network_address + 1}/{self.cidr.prefixlen}")
 
 
+#: The planes a lab host has by default, as a KVM host of the testcloud has more than one: SSH and the
+#: agents use ``oam``; ``internal`` is there so that an address can go missing while the host stays
+#: reachable (``lab fault unaddress HOST internal``). examples/lab/site lists the same (a test checks).
+DEFAULT_PLANES = (PlaneSpec("oam"), PlaneSpec("internal", IPv4Network("198.18.11.0/24"), "eth1"))
+
+
 @dataclass(frozen=True, slots=True)
 class HostSpec:
     """What one host should have: its hostname and, per plane, its address (with prefix length)."""
@@ -193,10 +199,11 @@ class HostPlan:
         return cls(data["prefix"], planes, hosts)
 
 
-def default_host_specs(n: int, planes: Sequence[PlaneSpec] = (PlaneSpec("oam"),)) -> list[HostSpec]:
+def default_host_specs(n: int, planes: Sequence[PlaneSpec] | None = None) -> list[HostSpec]:
     """N hosts ``kvm-01``…, host i at ``network + 10 + i`` on every plane."""
     if n < 0:
         raise InputError(f"{n} hosts: the count must be zero or more", field="hosts")
+    planes = DEFAULT_PLANES if planes is None else planes
     specs = []
     for i, name in enumerate(default_hostnames(n), start=1):
         addrs = {}

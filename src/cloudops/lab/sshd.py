@@ -273,7 +273,9 @@ class HostStatus:
 class HostLab:
     """The lab's namespace hosts, as one object: ``up``, ``down``, ``status``, ``env``."""
 
-    def __init__(self, labdir: Path | None = None, planes: Sequence[PlaneSpec] = (PlaneSpec("oam"),)) -> None:
+    def __init__(
+        self, labdir: Path | None = None, planes: Sequence[PlaneSpec] = netns.DEFAULT_PLANES
+    ) -> None:
         self.labdir = netns.lab_dir(labdir)
         self.planes = tuple(planes)
 
