@@ -11,7 +11,7 @@ from cloudops.governance.lint import all_rules, run_lint
 from tests.governance.conftest import EXAMPLES, cloudops
 
 
-@pytest.mark.parametrize("site", ["testcloud", "roosevelt"])
+@pytest.mark.parametrize("site", ["testcloud", "roosevelt", "lab"])
 def test_example_site_lints_clean(site: str) -> None:
     report = run_lint(EXAMPLES / site)
     assert report.lines() == []

@@ -62,6 +62,8 @@ class Service:
     user: str
     password: str
     proc: subprocess.Popen[bytes]
+    env: dict[str, str] | None = None  # what a CLI needs to reach the node (HOME with its cookie, ports)
+    node: str | None = None  # the Erlang node name (RabbitMQ)
 
 
 @contextmanager
@@ -96,18 +98,33 @@ def mariadb(base: Path) -> Iterator[Service]:
 
 
 @contextmanager
-def rabbitmq(base: Path) -> Iterator[Service]:
+def rabbitmq(
+    base: Path,
+    disk_free_limit: str = "50MB",
+    memory_limit: str | None = None,
+    cookie: str | None = None,
+    erl_args: str = "",
+    epmd_port: int | None = None,
+) -> Iterator[Service]:
+    """A private RabbitMQ node. A ``disk_free_limit`` above the free space makes its disk alarm fire, a
+    ``memory_limit`` (``vm_memory_high_watermark.absolute``) below its footprint the memory alarm. Nodes
+    given the same ``cookie`` can form a cluster; ``erl_args`` go to the Erlang VM (``-kernel net_ticktime
+    4``); nodes of one cluster share an ``epmd_port``."""
     server = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
     if not server.exists():
         skip_or_fail("needs Debian rabbitmq-server")
-    port, dist, epmd = free_port(), free_port(), free_port()
+    port, dist, epmd = free_port(), free_port(), epmd_port or free_port()
     for d in ("home", "mnesia", "log"):
         (base / d).mkdir(parents=True, exist_ok=True)
+    if cookie:
+        (base / "home" / ".erlang.cookie").write_text(cookie)
+        (base / "home" / ".erlang.cookie").chmod(0o400)
     password = "health-test-pw"
     (base / "rabbitmq.conf").write_text(
         f"listeners.tcp.default = 127.0.0.1:{port}\nloopback_users = none\ndefault_user = probe\n"
         f"default_pass = {password}\nmanagement.tcp.port = 0\nlog.console = false\n"
-        "disk_free_limit.absolute = 50MB\n"
+        f"disk_free_limit.absolute = {disk_free_limit}\n"
+        + (f"vm_memory_high_watermark.absolute = {memory_limit}\n" if memory_limit else "")
     )
     (base / "enabled_plugins").write_text("[].\n")
     env = {
@@ -124,7 +141,7 @@ def rabbitmq(base: Path) -> Iterator[Service]:
         "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq.conf"),
         "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
         "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
-        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": f"-kernel inet_dist_use_interface {{127,0,0,1}} {erl_args}".strip(),
     }
     (base / "rabbitmq-env.conf").write_text("")
     proc = subprocess.Popen(
@@ -133,7 +150,7 @@ def rabbitmq(base: Path) -> Iterator[Service]:
     )  # fmt: skip
     try:
         wait_for(lambda: listening(port), 90, "rabbitmq")
-        yield Service(port, "probe", password, proc)
+        yield Service(port, "probe", password, proc, env, env["RABBITMQ_NODENAME"])
     finally:
         stop(proc)
         if shutil.which("epmd"):  # the node started an epmd on our private port: stop that one only

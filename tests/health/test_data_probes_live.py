@@ -3,12 +3,13 @@ stopped: the same probe must say "connected" and then "cannot connect", in the s
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
 import pytest
 
-from cloudops.checks.data import check_amqp, check_database
+from cloudops.checks.data import check_amqp, check_amqp_cluster, check_database
 from cloudops.findings import Verdict
 from cloudops.probes import amqp, database
 
@@ -55,3 +56,46 @@ def test_amqp_probe_nothing_listening() -> None:
     (f,) = check_amqp(amqp.probe(target))
     assert f.verdict == Verdict.FAIL
     assert "Connection refused" in f.message
+
+
+def test_amqp_cluster_status_end_to_end(tmp_path: Path) -> None:
+    """The sweep as `assert` assembles it, against a private broker reached the way the lab's is (its
+    HOME and epmd port): the cluster's own status passes; once the node is gone it is not asked."""
+    from cloudops.health.assemble import Inputs, run
+    from cloudops.health.targets import Targets
+
+    def sweep(target: amqp.AmqpTarget) -> dict[str, tuple[Verdict, str]]:
+        rep, _ = run(Inputs(targets=Targets(amqp=target, timeout=20)))
+        return {f.check: (f.verdict, f.message) for f in rep.findings}
+
+    with rabbitmq(tmp_path) as svc:
+        assert svc.env is not None and svc.node is not None
+        argv = tuple(amqp.local_status_argv(svc.node, svc.env))
+        target = amqp.AmqpTarget(
+            "127.0.0.1", svc.port, svc.user, svc.password, timeout=20, status_command=argv
+        )
+        got = sweep(target)
+        assert got["data.amqp"][0] == Verdict.PASS
+        verdict, message = got["data.amqp-cluster"]
+        assert verdict == Verdict.PASS
+        # the cluster's default name is the node's with the machine's FQDN
+        assert re.fullmatch(
+            rf"cluster {svc.node.split('@')[0]}@\S+: 1 of 1 nodes running \({svc.node}\)", message
+        )
+        stop(svc.proc)
+        got = sweep(target)
+        assert got["data.amqp"][0] == Verdict.FAIL
+        assert got["data.amqp-cluster"] == (Verdict.UNKNOWN, "not checked: the broker does not answer AMQP")
+
+
+def test_amqp_cluster_status_disk_alarm_live(tmp_path: Path) -> None:
+    with rabbitmq(tmp_path, disk_free_limit="100000GB") as svc:
+        assert svc.env is not None and svc.node is not None
+        argv = amqp.local_status_argv(svc.node, svc.env)
+        deadline = time.monotonic() + 20
+        while True:  # the disk monitor's first reading can trail the listener by a moment
+            (f,) = check_amqp_cluster(amqp.parse_cluster_status(amqp.read_cluster_status(argv, timeout=20)))
+            if f.verdict != Verdict.PASS or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert (f.verdict, f.subject) == (Verdict.WARN, f"alarm:disk@{svc.node}")

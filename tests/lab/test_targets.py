@@ -46,3 +46,30 @@ def test_lab_targets_file_drives_a_healthy_sweep(lab_up: Any, tmp_path: Path) ->
     assert (out.returncode, failing) == (0, [])
     checks = {f["check"] for f in report["findings"]}
     assert {"data.database", "data.amqp", "data.ceph-health", "data.ceph-io", "apis.keystone-token"} <= checks
+
+
+def test_render_names_the_brokers_cluster_status_without_a_secret(tmp_path: Path) -> None:
+    """Without a lab: the rendered file loads, and its RabbitMQ status command reaches the lab's node by
+    the node's own HOME (where its Erlang cookie is) and epmd port — the argv shape that
+    tests/health/test_data_probes_live.py runs against a real private broker."""
+    from cloudops.lab.context import Lab
+    from cloudops.lab.layout import LabLayout
+    from cloudops.lab.targets import render
+
+    lab = Lab(LabLayout(tmp_path / "lab", port_base=16500))
+    db_pass, amqp_pass = tmp_path / "db.pass", tmp_path / "amqp.pass"
+    db_pass.write_text("db-secret\n")
+    amqp_pass.write_text("amqp-secret\n")
+    path = tmp_path / "targets.yaml"
+    path.write_text(render(lab, db_pass, amqp_pass))
+    targets = load(path)
+    assert targets.amqp is not None
+    assert (targets.amqp.port, targets.amqp.password) == (16501, "amqp-secret")
+    home = tmp_path / "lab" / "data" / "rabbitmq" / "home"
+    assert targets.amqp.status_command == (
+        "env", f"HOME={home}", "ERL_EPMD_PORT=16503", "ERL_EPMD_ADDRESS=127.0.0.1",
+        "/usr/lib/rabbitmq/bin/rabbitmq-diagnostics",
+        "-q", "-n", "lab16500@localhost", "cluster_status", "--formatter", "json",
+    )  # fmt: skip
+    assert "db-secret" not in path.read_text() and "amqp-secret" not in path.read_text()
+    assert not (tmp_path / "lab").exists()  # rendering touched nothing of the lab

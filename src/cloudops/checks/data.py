@@ -5,7 +5,7 @@ from __future__ import annotations
 from cloudops.checks import Context, make
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
-from cloudops.probes.amqp import AmqpStatus
+from cloudops.probes.amqp import AmqpCluster, AmqpStatus
 from cloudops.probes.ceph import CephHealth, CephIO
 from cloudops.probes.database import DatabaseStatus
 from cloudops.probes.juju import JujuStatus
@@ -112,6 +112,44 @@ def check_amqp(mq: AmqpStatus) -> list[Finding]:
     if mq.cluster_name:
         words += f", cluster {mq.cluster_name}"
     return [make("data.amqp", Verdict.PASS, L, "amqp", words, evidence=ev)]
+
+
+def check_amqp_cluster(c: AmqpCluster) -> list[Finding]:
+    """The broker's own cluster status: a partition or a member not running is FAIL (the missing nodes by
+    name), a resource alarm WARN (publishers are blocked while it lasts), else PASS with the members.
+    Could not read it: UNKNOWN, never PASS. A member not running because it is across a partition is
+    said once, by the partition."""
+    ev: dict[str, object] = {"call": c.source, "seconds": round(c.seconds, 3)}
+    check = "data.amqp-cluster"
+    if c.error:
+        return [
+            make(check, Verdict.UNKNOWN, L, "amqp", f"could not read cluster status: {c.error}", evidence=ev)
+        ]
+    ev |= {"running_nodes": list(c.running_nodes), "disk_nodes": list(c.disk_nodes)}
+    if c.ram_nodes:
+        ev["ram_nodes"] = list(c.ram_nodes)
+    out: list[Finding] = []
+    for node, peers in c.partitions:
+        words = f"network partition: Node {node} cannot communicate with {', '.join(peers)}"
+        out.append(make(check, Verdict.FAIL, L, "amqp", words, subject=f"partition:{node}", evidence=ev))
+    cut_off = {peer for _, peers in c.partitions for peer in peers}
+    if [n for n in c.missing if n not in cut_off]:  # a peer across a partition is named there already
+        words = (
+            f"{len(c.running_nodes)} of {len(c.members)} cluster nodes running; not running: "
+            f"{', '.join(c.missing)}"
+        )
+        out.append(make(check, Verdict.FAIL, L, "amqp", words, subject="members", evidence=ev))
+    for alarm in c.alarms:
+        words = f"{alarm.words}: publishers are blocked until it clears"
+        subject = f"alarm:{alarm.resource}@{alarm.node}"
+        out.append(make(check, Verdict.WARN, L, "amqp", words, subject=subject, evidence=ev))
+    if not out:
+        name = f"cluster {c.cluster_name}: " if c.cluster_name else ""
+        words = (
+            f"{name}{len(c.running_nodes)} of {len(c.members)} nodes running ({', '.join(c.running_nodes)})"
+        )
+        out.append(make(check, Verdict.PASS, L, "amqp", words, evidence=ev))
+    return out
 
 
 # Charms whose units speak for a data service's cluster, and the component they speak for.

@@ -178,6 +178,30 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 timeout_verdict=Verdict.FAIL,
             )
         )
+        if mq.status_command:
+            argv = mq.status_command
+
+            def read_cluster(inputs: Mapping[str, Any]) -> amqp.AmqpCluster:
+                # Asked only of a broker that answers AMQP: a node that is down or frozen would make the
+                # CLI hang to its timeout, or start an epmd of its own on the node's port.
+                if not inputs["amqp"].connected:
+                    from cloudops.probes import NotChecked
+
+                    raise NotChecked("the broker does not answer AMQP")
+                return amqp.parse_cluster_status(amqp.read_cluster_status(argv, timeout=timeout))
+
+            probes.append(
+                Probe(
+                    "amqp-cluster",
+                    Layer.DATA,
+                    "amqp",
+                    read_cluster,
+                    data_checks.check_amqp_cluster,
+                    timeout=timeout + 5,  # the command is killed at `timeout`; this bound is a backstop
+                    needs=("amqp",),
+                    check_id="data.amqp-cluster",
+                )
+            )
     if t.vault:
         from cloudops.probes import vault
 

@@ -153,6 +153,16 @@ def _database(cause: Finding, effect: Finding) -> str | None:
 
 def _amqp(cause: Finding, effect: Finding) -> str | None:
     if cause.component == "amqp" and layer_of(effect) in (Layer.AGENTS, Layer.SMOKE):
+        if cause.check == "data.amqp-cluster" and cause.subject.startswith("partition:"):
+            return (
+                "the message queue is partitioned: agents connected to the nodes cut off cannot report "
+                "their heartbeats, so they look dead"
+            )
+        if cause.check == "data.amqp-cluster" and cause.subject.startswith("alarm:"):
+            return (
+                "a resource alarm blocks every publisher on the message queue: agents cannot send their "
+                "heartbeats, so they look dead"
+            )
         return "agents report their heartbeats over the message queue: with it failing they look dead"
     return None
 

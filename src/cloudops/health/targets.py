@@ -7,7 +7,9 @@ ssh_config: ~/.ssh/config        # hosts are reached with this client config
 hosts: [kvm-01, kvm-02]          # default: every host of the registry
 juju: {model: openstack}         # absent: a site without Juju (the deployment layer does not apply)
 database: {host: 127.0.0.1, port: 3306, user: cloudops, password_file: ~/.config/cloudops/db.pass}
-amqp: {host: 127.0.0.1, port: 5672, user: cloudops, vhost: /, password_env: CLOUDOPS_AMQP_PASSWORD}
+amqp: {host: 127.0.0.1, port: 5672, user: cloudops, vhost: /, password_env: CLOUDOPS_AMQP_PASSWORD,
+       status_command: [juju, exec, --unit, rabbitmq-server/leader, --,
+                        rabbitmq-diagnostics, -q, cluster_status, --formatter, json]}  # optional
 ceph: {conf: /etc/ceph/ceph.conf, user: admin, pool: volumes}
 vault: {url: https://vault.example:8200}
 timeout: 5                       # seconds per probe
@@ -130,12 +132,27 @@ def _database(node: Any, where: str, timeout: float) -> DatabaseTarget | None:
 def _amqp(node: Any, where: str, timeout: float) -> AmqpTarget | None:
     if not node:
         return None
-    d = _only(node, {"host", "port", "user", "vhost", "password_file", "password_env"}, where, "amqp")
+    d = _only(
+        node,
+        {"host", "port", "user", "vhost", "password_file", "password_env", "status_command"},
+        where,
+        "amqp",
+    )
     return AmqpTarget(
         str(d.get("host", "127.0.0.1")),
         int(d.get("port", 5672)),
         str(d.get("user", "guest")),
         _secret(d, where, "amqp"),
-        str(d.get("vhost", "/")),
         timeout,
+        vhost=str(d.get("vhost", "/")),
+        status_command=_argv(d.get("status_command"), where, "amqp.status_command"),
     )
+
+
+def _argv(node: Any, where: str, what: str) -> tuple[str, ...] | None:
+    """A command as an argument vector (run without a shell): a non-empty list of strings or numbers."""
+    if node is None:
+        return None
+    if not isinstance(node, list) or not node or not all(isinstance(w, str | int) for w in node):
+        raise InputError("expected a non-empty list of words (an argv, no shell)", where=where, field=what)
+    return tuple(str(w) for w in node)

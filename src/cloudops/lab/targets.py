@@ -6,6 +6,7 @@ reference — files of mode 0600 beside it — so the targets file itself holds 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -27,10 +28,21 @@ def _secret_file(lab: Lab, name: str, value: str) -> Path:
     return path
 
 
+def rabbitmq_status_command(lab: Lab) -> list[str]:
+    """The lab broker's own cluster status, asked with its HOME (its Erlang cookie, never copied out) and
+    its private epmd port."""
+    from cloudops.lab.infra import rabbit_env
+    from cloudops.probes.amqp import local_status_argv
+
+    env = rabbit_env(lab)
+    return local_status_argv(env["RABBITMQ_NODENAME"], env)
+
+
 def render(lab: Lab, db_pass: Path, amqp_pass: Path, ssh: tuple[Path, list[str]] | None = None) -> str:
-    """The targets YAML for this lab (pure given the paths): APIs, MariaDB, RabbitMQ, Ceph, and the
-    namespace hosts over SSH when there are any; no Juju."""
+    """The targets YAML for this lab (pure given the paths): APIs, MariaDB, RabbitMQ (and its cluster
+    status), Ceph, and the namespace hosts over SSH when there are any; no Juju."""
     lay = lab.layout
+    status = json.dumps(rabbitmq_status_command(lab))  # a JSON list is a YAML flow sequence
     hosts = [f"ssh_config: {ssh[0]}", f"hosts: [{', '.join(ssh[1])}]"] if ssh and ssh[1] else []
     return "\n".join(
         [
@@ -39,7 +51,7 @@ def render(lab: Lab, db_pass: Path, amqp_pass: Path, ssh: tuple[Path, list[str]]
             f"cloud: {ADMIN_CLOUD}",
             f"database: {{host: 127.0.0.1, port: {lay.port('mariadb')}, user: os, password_file: {db_pass}}}",
             f"amqp: {{host: 127.0.0.1, port: {lay.port('rabbitmq')}, user: openstack, vhost: /, "
-            f"password_file: {amqp_pass}}}",
+            f"password_file: {amqp_pass},\n       status_command: {status}}}",
             f"ceph: {{conf: {lay.ceph_conf}, user: admin, pool: volumes}}",
             "timeout: 20  # generous: the lab shares two cores with everything else",
             "",

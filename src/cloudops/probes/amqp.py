@@ -1,24 +1,25 @@
-"""The message queue: a real AMQP 0-9-1 connection (py-amqp, the client oslo.messaging uses via kombu)."""
+"""The message queue: a real AMQP 0-9-1 connection (py-amqp, the client oslo.messaging uses via kombu),
+and the cluster's own view of itself (``rabbitmq-diagnostics cluster_status --formatter json``)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from cloudops.probes import command
+from cloudops.probes.command import CommandResult
+from cloudops.probes.endpoint import ServiceTarget
 
 
-@dataclass(frozen=True, slots=True)
-class AmqpTarget:
-    host: str
-    port: int
-    user: str
-    password: str | None = None  # never logged
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AmqpTarget(ServiceTarget):
     vhost: str = "/"
-    timeout: float = 5.0
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
+    # argv printing the broker's cluster status as JSON (read-only, no shell); None: not asked
+    status_command: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +72,120 @@ def _text(value: object) -> str | None:
     if value is None:
         return None
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+# -- the cluster's own view -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AmqpAlarm:
+    node: str
+    resource: str  # memory | disk | file_descriptors
+
+    @property
+    def words(self) -> str:
+        """RabbitMQ's own wording (its CLI's text formatter)."""
+        what = {"memory": "Memory", "disk": "Free disk space", "file_descriptors": "File descriptor limit"}
+        return f"{what.get(self.resource, self.resource)} alarm on node {self.node}"
+
+
+@dataclass(frozen=True, slots=True)
+class AmqpCluster:
+    """``cluster_status`` as the node asked sees it; ``error`` set means it could not be read."""
+
+    source: str
+    seconds: float = 0.0
+    cluster_name: str | None = None
+    disk_nodes: tuple[str, ...] = ()
+    ram_nodes: tuple[str, ...] = ()
+    running_nodes: tuple[str, ...] = ()
+    partitions: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (node, the peers it cannot reach)
+    alarms: tuple[AmqpAlarm, ...] = ()
+    versions: tuple[tuple[str, str], ...] = ()  # (node, RabbitMQ version)
+    error: str | None = None
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        return tuple(sorted({*self.disk_nodes, *self.ram_nodes, *self.running_nodes}))
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Cluster members that are not running, by their node names."""
+        return tuple(n for n in self.members if n not in self.running_nodes)
+
+
+def parse_cluster_status(result: CommandResult) -> AmqpCluster:
+    """Pure: what ``rabbitmq-diagnostics -q cluster_status --formatter json`` printed → AmqpCluster."""
+    src, secs = result.source, result.seconds
+    if result.timed_out or result.rc != 0:
+        return AmqpCluster(src, secs, error=_cli_error(result.stderr) or f"exit status {result.rc}")
+    try:
+        doc = json.loads(result.stdout)
+    except json.JSONDecodeError as exc:
+        return AmqpCluster(src, secs, error=f"not JSON: {exc.msg} at line {exc.lineno}")
+    if not isinstance(doc, dict) or not isinstance(doc.get("running_nodes"), list):
+        return AmqpCluster(src, secs, error="no running_nodes in the document: not a cluster status")
+    partitions: dict[str, Any] = doc.get("partitions") or {}
+    versions: dict[str, Any] = doc.get("versions") or {}
+    return AmqpCluster(
+        src,
+        secs,
+        cluster_name=_text(doc.get("cluster_name")),
+        disk_nodes=_names(doc.get("disk_nodes")),
+        ram_nodes=_names(doc.get("ram_nodes")),
+        running_nodes=_names(doc.get("running_nodes")),
+        partitions=tuple((str(n), _names(peers)) for n, peers in sorted(partitions.items()) if peers),
+        alarms=tuple(
+            AmqpAlarm(str(a.get("node", "")), str(a.get("resource", a.get("type", ""))))
+            for a in doc.get("alarms") or ()
+            if isinstance(a, dict)
+        ),
+        versions=tuple(
+            (str(n), str(v.get("rabbitmq_version", "")))
+            for n, v in sorted(versions.items())
+            if isinstance(v, dict)
+        ),
+    )
+
+
+def _names(value: object) -> tuple[str, ...]:
+    return tuple(str(n) for n in value) if isinstance(value, list) else ()
+
+
+def _cli_error(stderr: str) -> str:
+    """The CLI's first line, plus its DIAGNOSTICS bullets (what it found, not its suggestions).
+
+    The "Current node details" section that follows is left out: it names the CLI's cookie hash."""
+    lines = [ln.rstrip() for ln in stderr.strip().splitlines()]
+    if not lines:
+        return ""
+    head = lines[0].removesuffix(" Please see diagnostics information and suggestions below.")
+    found: list[str] = []
+    inside = False
+    for ln in lines[1:]:
+        text = ln.strip()
+        if text == "DIAGNOSTICS":
+            inside = True
+        elif text.startswith("Current node details"):
+            break
+        elif inside and text.startswith("* ") and not text.startswith("* suggestion"):
+            found.append(text[2:])
+        elif inside and found and text and ln.startswith("  ") and not text.startswith("*"):
+            found[-1] += f" ({text})"  # a bullet's continuation line
+    return f"{head} — {'; '.join(found)}" if found else head
+
+
+def read_cluster_status(argv: Sequence[str], *, timeout: float) -> CommandResult:
+    """Run the configured status command (no shell), killed after ``timeout``."""
+    return command.run(list(argv), timeout=timeout)
+
+
+def local_status_argv(
+    node: str, env: Mapping[str, str], cli: str = "/usr/lib/rabbitmq/bin/rabbitmq-diagnostics"
+) -> list[str]:
+    """``cluster_status`` of a node on this machine that runs with its own HOME (where its Erlang cookie
+    lives) and its own epmd port: what the CLI needs from the node's environment. No secret: the cookie
+    stays in its file. The CLI starts an epmd of its own when none answers on that port; with the node's
+    ``ERL_EPMD_ADDRESS`` it would at least listen only where the node's did."""
+    pinned = [f"{k}={env[k]}" for k in ("HOME", "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS") if k in env]
+    return ["env", *pinned, cli, "-q", "-n", node, "cluster_status", "--formatter", "json"]

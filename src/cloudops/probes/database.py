@@ -5,18 +5,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from cloudops.probes.endpoint import ServiceTarget
+
 
 @dataclass(frozen=True, slots=True)
-class DatabaseTarget:
-    host: str
-    port: int
-    user: str
-    password: str | None = None  # never logged; read from a file or the environment by the caller
-    timeout: float = 5.0
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
+class DatabaseTarget(ServiceTarget):
+    """A MySQL/MariaDB server."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloudops.errors import InputError, Location
 from cloudops.findings import Finding, Verdict
+from cloudops.repo.schema import Positioned, load_model, locate
 from cloudops.repo.versions import CHANNEL
 
 BUNDLE_FILE = "bundle.yaml"
@@ -84,39 +84,26 @@ class Bundle(_Open):
 
 
 @dataclass(frozen=True)
-class LoadedBundle:
+class LoadedBundle(Positioned):
     bundle: Bundle
     node: Any
     file: str
 
-    def at(self, *path: str | int) -> Location:
-        from cloudops.repo import schema
 
-        return schema.locate(self.node, list(path), self.file)
+def _machine_ids_as_strings(node: Any) -> Any:
+    """Juju writes machine ids as strings ('0') or ints (0); normalise for the model only."""
+    if isinstance(node, dict) and isinstance(node.get("machines"), dict):
+        plain = dict(node)
+        plain["machines"] = {str(k): v for k, v in node["machines"].items()}
+        return plain
+    return node
 
 
 def load_bundle(root: Path, *, display: str = BUNDLE_FILE) -> tuple[LoadedBundle | None, list[Finding]]:
     """Parse and validate ``bundle.yaml``; every problem a finding at file:line:column."""
-    from cloudops.repo import schema, yamlfile
-
-    path = root / BUNDLE_FILE
-    try:
-        node = yamlfile.load(path, display=display)
-    except InputError as exc:
-        where = exc.where if isinstance(exc.where, Location) else Location(display)
-        return None, [Finding("bundle.parse", Verdict.FAIL, display, exc.reason, where=where)]
-    if node is None:
-        return None, [
-            Finding("bundle.parse", Verdict.FAIL, display, "empty file", where=Location(display, 1))
-        ]
-    if isinstance(node, dict) and isinstance(node.get("machines"), dict):
-        # Juju writes machine ids as strings ('0') or ints (0); normalise for the model only.
-        plain = dict(node)
-        plain["machines"] = {str(k): v for k, v in node["machines"].items()}
-        bundle, errors = schema.validate(Bundle, plain, display)
-    else:
-        bundle, errors = schema.validate(Bundle, node, display)
-    findings = [Finding("bundle.parse", e.verdict, e.subject, e.message, where=e.where) for e in errors]
+    bundle, node, findings = load_model(
+        root / BUNDLE_FILE, Bundle, "bundle.parse", display, prepare=_machine_ids_as_strings
+    )
     for i, rel in enumerate(bundle.relations if bundle else []):
         if len(rel) != 2:
             findings.append(
@@ -125,10 +112,9 @@ def load_bundle(root: Path, *, display: str = BUNDLE_FILE) -> tuple[LoadedBundle
                     Verdict.FAIL,
                     f"relations[{i}]",
                     f"relations[{i}]: a relation joins exactly two endpoints, got {len(rel)}",
-                    where=schema.locate(node, ["relations", i], display),
+                    where=locate(node, ["relations", i], display),
                 )
             )
-    if findings:
+    if findings or bundle is None:
         return None, findings
-    assert bundle is not None
     return LoadedBundle(bundle, node, display), []

@@ -32,6 +32,9 @@ class _Strict(BaseModel):
 class SiteInfo(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     phase: Literal["design", "rehearsal", "deploy", "production", "lab"]
+    # How the cloud is deployed: by Juju (bundle.yaml and versions.yaml are required), or none — a site
+    # without a deployment layer (the lab), where they are optional.
+    deployment: Literal["juju", "none"] = "juju"
     description: str = ""
 
 

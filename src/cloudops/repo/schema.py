@@ -6,15 +6,17 @@ tells *where* that path is in the file. Together they give ``site/hosts.yaml:42:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from cloudops.errors import Location
+from cloudops.errors import InputError, Location
 from cloudops.findings import Finding, Verdict
 from cloudops.repo.yamlfile import key_position, node_position, value_position
+from cloudops.repo.yamlfile import load as load_yaml
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -110,3 +112,36 @@ def _existing_prefix(node: Any, path: list[str | int]) -> list[str | int]:
             break  # a missing field is reported at its parent, where it should have been written
         out.append(key)
     return out
+
+
+def load_model(
+    path: Path,
+    model: type[M],
+    check: str,
+    display: str,
+    *,
+    prepare: Callable[[Any], Any] | None = None,
+) -> tuple[M | None, Any, list[Finding]]:
+    """Read one YAML file of the ops repository and build ``model`` from it: (the model or None, the YAML
+    node for positions or None, findings). Every problem — a missing or unparsable file, an empty one,
+    each schema error — is a finding of ``check`` at its file:line:column. ``prepare`` may normalise the
+    node for the model (the returned node stays as written, for positions)."""
+    try:
+        node = load_yaml(path, display=display)
+    except InputError as exc:
+        where = exc.where if isinstance(exc.where, Location) else Location(display)
+        return None, None, [Finding(check, Verdict.FAIL, display, exc.reason, where=where)]
+    if node is None:
+        return None, None, [Finding(check, Verdict.FAIL, display, "empty file", where=Location(display, 1))]
+    value, errors = validate(model, prepare(node) if prepare else node, display)
+    return value, node, [Finding(check, e.verdict, e.subject, e.message, where=e.where) for e in errors]
+
+
+class Positioned:
+    """A model loaded with its YAML node and file, so that a rule can point at any path inside it."""
+
+    node: Any
+    file: str
+
+    def at(self, *path: str | int) -> Location:
+        return locate(self.node, list(path), self.file)

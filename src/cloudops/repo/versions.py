@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloudops.errors import InputError, Location
 from cloudops.findings import Finding
+from cloudops.repo.schema import Positioned, load_model
 
 VERSIONS_FILE = "versions.yaml"
 
@@ -111,32 +111,13 @@ def channel_track(channel: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class LoadedLock:
+class LoadedLock(Positioned):
     lock: VersionLock
     node: Any  # the ruamel node, for positions
     file: str
 
-    def at(self, *path: str | int) -> Location:
-        from cloudops.repo import schema
-
-        return schema.locate(self.node, list(path), self.file)
-
 
 def load_versions(root: Path, *, display: str = VERSIONS_FILE) -> tuple[LoadedLock | None, list[Finding]]:
     """Parse and validate ``versions.yaml``; every problem a finding at file:line:column."""
-    from cloudops.findings import Verdict
-    from cloudops.repo import schema, yamlfile
-
-    path = root / VERSIONS_FILE
-    try:
-        node = yamlfile.load(path, display=display)
-    except InputError as exc:
-        where = exc.where if isinstance(exc.where, Location) else Location(display)
-        return None, [Finding("versions.parse", Verdict.FAIL, display, exc.reason, where=where)]
-    if node is None:
-        return None, [
-            Finding("versions.parse", Verdict.FAIL, display, "empty file", where=Location(display, 1))
-        ]
-    lock, errors = schema.validate(VersionLock, node, display)
-    findings = [Finding("versions.parse", e.verdict, e.subject, e.message, where=e.where) for e in errors]
+    lock, node, findings = load_model(root / VERSIONS_FILE, VersionLock, "versions.parse", display)
     return (LoadedLock(lock, node, display) if lock else None), findings

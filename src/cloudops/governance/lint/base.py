@@ -115,6 +115,20 @@ class LintContext:
         return self.registry_load.registry
 
     @cached_property
+    def deployment(self) -> str:
+        """``site.deployment`` of cloudops.yaml: ``juju`` (the default) or ``none`` (no Juju: the bundle
+        and the version lock are optional)."""
+        from cloudops.repo.opsrepo import CONFIG_NAME, OpsRepo
+
+        if not (self.root / CONFIG_NAME).is_file():
+            return "juju"
+        return OpsRepo.load(self.root).config.site.deployment
+
+    def required(self, rel: str) -> bool:
+        """Whether a file of the deployment layer must exist: always with Juju, only when present without."""
+        return self.deployment != "none" or (self.root / rel).exists()
+
+    @cached_property
     def versions(self) -> tuple[LoadedLock | None, list[Finding]]:
         from cloudops.repo.versions import load_versions
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from cloudops.errors import Location
 from cloudops.findings import Finding, Verdict
 from cloudops.governance.lint.base import LintContext, fail, rule
-from cloudops.repo.bundle import PLACEMENT
-from cloudops.repo.versions import channel_track
+from cloudops.repo.bundle import BUNDLE_FILE, PLACEMENT
+from cloudops.repo.versions import VERSIONS_FILE, channel_track
 
 
 def _relocated(f: Finding, rule_id: str, root_prefix: str) -> Finding:
@@ -31,14 +31,16 @@ def registry_valid(ctx: LintContext) -> Iterator[Finding]:
             yield _relocated(f, "registry", prefix)
 
 
-@rule("versions.parse", "versions.yaml parses and matches its schema")
+@rule("versions.parse", "versions.yaml parses and matches its schema (optional on a site without Juju)")
 def versions_parse(ctx: LintContext) -> Iterator[Finding]:
-    yield from ctx.versions[1]
+    if ctx.required(VERSIONS_FILE):
+        yield from ctx.versions[1]
 
 
-@rule("bundle.parse", "bundle.yaml parses and is a Juju bundle")
+@rule("bundle.parse", "bundle.yaml parses and is a Juju bundle (optional on a site without Juju)")
 def bundle_parse(ctx: LintContext) -> Iterator[Finding]:
-    yield from ctx.bundle[1]
+    if ctx.required(BUNDLE_FILE):
+        yield from ctx.bundle[1]
 
 
 @rule("versions.track", "each charm's channel track agrees with the OpenStack release or component track")
