@@ -86,28 +86,38 @@ def _project(value: Any, fields: tuple[str, ...] | None) -> Any:
 
 @dataclass
 class OpenStackApi:
-    """Calls openstacksdk from an ApiAction. Give a connection (tests, the lab fixture) or a cloud name."""
+    """Calls openstacksdk from an ApiAction. Give a connection (tests, the lab fixture) or a cloud name.
+
+    An action that names its own ``cloud`` is made as that cloud (one connection per cloud, opened on
+    first use; ``conns`` may hold ready ones); the others as this adapter's cloud."""
 
     conn: Any = None
     cloud: str | None = None
+    conns: dict[str, Any] = field(default_factory=dict)
     _connect: Callable[[], Any] | None = field(default=None, repr=False)
 
-    def connection(self) -> Any:
+    def connection(self, cloud: str | None = None) -> Any:
+        if cloud is not None and cloud != self.cloud:
+            if cloud not in self.conns:
+                self.conns[cloud] = self._open(cloud)
+            return self.conns[cloud]
         if self.conn is None:
-            try:
-                import openstack
-            except ImportError as exc:
-                raise Unavailable("openstacksdk is not installed: pip install 'cloudops[live]'") from exc
-            try:
-                self.conn = openstack.connect(cloud=self.cloud) if self.cloud else openstack.connect()
-            except Exception as exc:
-                raise Unavailable(
-                    f"cannot connect to OpenStack cloud {self.cloud!r}: {redact(str(exc))}"
-                ) from exc
+            self.conn = self._open(self.cloud)
         return self.conn
 
+    @staticmethod
+    def _open(cloud: str | None) -> Any:
+        try:
+            import openstack
+        except ImportError as exc:
+            raise Unavailable("openstacksdk is not installed: pip install 'cloudops[live]'") from exc
+        try:
+            return openstack.connect(cloud=cloud) if cloud else openstack.connect()
+        except Exception as exc:
+            raise Unavailable(f"cannot connect to OpenStack cloud {cloud!r}: {redact(str(exc))}") from exc
+
     def call(self, action: ApiAction) -> Observation:
-        conn = self.connection()
+        conn = self.connection(action.cloud)
         target = conn if action.service == "cloud" else getattr(conn, action.service, None)
         method = getattr(target, action.action, None) if target is not None else None
         if method is None or action.action.startswith("_") or not callable(method):

@@ -12,6 +12,7 @@ never run again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 from cloudops.change.adapters import Adapters
 from cloudops.change.approve import APPROVAL_KIND, approval_path, item_record, load_approval
 from cloudops.change.lock import site_lock
-from cloudops.change.model import Approval, Change, Observation, Plan
+from cloudops.change.model import Approval, Change, Observation, Plan, Verify
 from cloudops.change.plan import PlanFile, check_plan
 from cloudops.errors import Refusal
 from cloudops.journal.chain import Journal, Record, verify
@@ -160,6 +161,31 @@ def pre_audit_drift(change: Change, seen: Observation) -> str | None:
     return None
 
 
+def verify_change(
+    adapters: Adapters,
+    verify: Verify,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Observation, str | None]:
+    """Run the change's read-only verification: (what it saw last, why it does not meet the expectation
+    or None). With ``verify.wait`` it is re-read — after 0.5 s, doubling up to 5 s between reads — until
+    it meets the expectation or the bound has passed; the last reading is the one reported."""
+    assert verify.action is not None
+    deadline = clock() + (verify.wait or 0.0)
+    pause = 0.5
+    while True:
+        seen = adapters.read(verify.action)
+        bad = verify.expect.judge(seen)
+        left = deadline - clock()
+        if bad is None or left <= 0:
+            if bad is not None and verify.wait:
+                bad = f"{bad} (still after {verify.wait:g}s)"
+            return seen, bad
+        sleep(min(pause, left))
+        pause = min(pause * 2, 5.0)
+
+
 def apply_plan(
     plan_file: PlanFile,
     *,
@@ -229,8 +255,7 @@ def apply_plan(
                 if result.rc != 0:
                     failure = f"{change.id} failed: exit status {result.rc}: {result.summary(200)}"
                 else:
-                    checked_obs = adapters.read(change.verify.action)
-                    bad = change.verify.expect.judge(checked_obs)
+                    checked_obs, bad = verify_change(adapters, change.verify)
                     if bad:
                         failure = f"{change.id} did not verify: {bad}"
                     result = checked_obs

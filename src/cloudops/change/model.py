@@ -14,13 +14,30 @@ import hashlib
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 PLAN_FORMAT = 1
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _omit_when_none(data: Any, *names: str) -> Any:
+    """Drop optional keys that are not set, so that a field added later leaves the canonical JSON (and
+    so the hash) of every plan that does not use it unchanged: an approved plan stays approved."""
+    if isinstance(data, dict):
+        for name in names:
+            if data.get(name) is None:
+                data.pop(name, None)
+    return data
 
 
 class ChangeClass(enum.StrEnum):
@@ -71,17 +88,25 @@ class ShellAction(_Frozen):
 class ApiAction(_Frozen):
     """An API call described as data, e.g. ``{"service": "identity", "action": "create_project",
     "args": {"name": "demo"}}``; an adapter maps it to the SDK call. ``fields`` keeps only these keys
-    of a read's result, so that volatile fields (timestamps, links) do not make a plan stale."""
+    of a read's result, so that volatile fields (timestamps, links) do not make a plan stale.
+    ``cloud`` names the clouds.yaml cloud the call is made as (a tenant's, say); None: the cloud the
+    apply is given (``--cloud``, the repository's default)."""
 
     type: Literal["api"] = "api"
     service: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
     action: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
     args: dict[str, Any] = Field(default_factory=dict)
     fields: tuple[str, ...] | None = None
+    cloud: str | None = Field(default=None, min_length=1)
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _omit_when_none(handler(self), "cloud")
 
     def display(self) -> str:
         args = ", ".join(f"{k}={json.dumps(v, sort_keys=True)}" for k, v in sorted(self.args.items()))
-        return f"{self.service}.{self.action}({args})"
+        call = f"{self.service}.{self.action}({args})"
+        return f"{call} as cloud {self.cloud}" if self.cloud else call
 
 
 Action = Annotated[ShellAction | ApiAction, Field(discriminator="type")]
@@ -150,10 +175,25 @@ def _subset_mismatch(want: Any, have: Any, path: str) -> str | None:
 
 
 class Verify(_Frozen):
-    """How to check the change took: a read-only action (None: the change's own result) and what to expect."""
+    """How to check the change took: a read-only action (None: the change's own result) and what to expect.
+
+    ``wait`` (seconds) is for a change that completes after its call returns (a volume is ``creating``
+    for a while): the gate re-runs the read-only action until it meets the expectation or the bound
+    passes; None: it is read once."""
 
     action: Action | None = None
     expect: Expect = Expect()
+    wait: float | None = Field(default=None, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _wait_needs_action(self) -> Verify:
+        if self.wait is not None and self.action is None:
+            raise ValueError("verify.wait re-runs the verify action: give one")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _omit_when_none(handler(self), "wait")
 
 
 class Revert(_Frozen):

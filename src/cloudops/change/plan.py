@@ -231,7 +231,8 @@ def render_plan(plan: Plan) -> str:
         verify_action = (
             change.verify.action.display() if change.verify.action else "(the change's own result)"
         )
-        lines.append(f"    verify:   {redact(verify_action)} → {_expect_text(change.verify.expect)}")
+        waits = f" (re-read for up to {change.verify.wait:g}s)" if change.verify.wait else ""
+        lines.append(f"    verify:   {redact(verify_action)} → {_expect_text(change.verify.expect)}{waits}")
         lines.append(f"    revert:   {redact(change.revert.display()) if change.revert else '(read-only)'}")
         lines.append("")
     if plan.noops:

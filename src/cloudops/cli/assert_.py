@@ -15,6 +15,7 @@ Examples:
   cloudops assert --juju-status status.json --ceph-status ceph.json --html report.html
   cloudops assert -f json --prometheus /var/lib/node_exporter/cloudops.prom
   cloudops assert --capture                          # and write the bill of materials to asbuilt/
+  cloudops assert --smoke --smoke-cloud demo-tenant  # write the tenant smoke test as a plan for the gate
 Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 2 also for a usage or input error.
 """
 
@@ -55,6 +56,27 @@ Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 2 also for a usage 
     is_flag=True,
     help="Also run the tenant smoke test (creates resources: goes through the approval gate).",
 )
+@click.option(
+    "--smoke-cloud",
+    metavar="CLOUD",
+    help="clouds.yaml cloud the smoke test runs as, a tenant's (default: the targets file's cloud).",
+)
+@click.option(
+    "--smoke-cidr",
+    metavar="CIDR",
+    default="198.18.250.0/24",
+    show_default=True,
+    callback=lambda _c, _p, v: _cidr(v),
+    help="The smoke subnet's range.",
+)
+@click.option(
+    "--smoke-max-age",
+    metavar="AGE",
+    default="24h",
+    show_default=True,
+    callback=lambda _c, _p, v: _duration(v),
+    help="How old an applied smoke run may be and still count (30m, 24h, 7d); older ones are stale.",
+)
 @click.option("--timeout", type=float, help="Seconds per probe (default: targets file, else 5).")
 @click.option("--concurrency", type=int, default=32, show_default=True, help="Probes in flight at once.")
 @click.option(
@@ -80,6 +102,9 @@ def assert_(
     host_names: str | None,
     maintenance: str | None,
     smoke: bool,
+    smoke_cloud: str | None,
+    smoke_cidr: str,
+    smoke_max_age: dt.timedelta,
     timeout: float | None,
     concurrency: int,
     prometheus: Path | None,
@@ -115,9 +140,13 @@ def assert_(
             raise InputError(
                 "hosts to sweep: give --hosts, list them in the targets file, or use an ops repository"
             )
-    smoke_note = _smoke_plan(repo, tgt) if smoke else None
+    site = repo.name if repo else "unknown"
+    smoke_note = _smoke_plan(site, smoke_cloud or tgt.cloud, smoke_cidr) if smoke else None
+    from cloudops.health import smoke_results
+
+    smoked = smoke_results.read(site, now=now, max_age=smoke_max_age)
     inputs = assemble.Inputs(
-        site=repo.name if repo else "unknown",
+        site=site,
         targets=tgt,
         juju_status_file=juju_status,
         ceph_status_file=ceph_status,
@@ -127,6 +156,8 @@ def assert_(
         context=Context(maintenance=window),
         smoke=smoke,
         smoke_note=smoke_note,
+        smoke_findings=smoked.findings,
+        smoke_record=smoked.note,
         concurrency=concurrency,
     )
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
@@ -159,28 +190,51 @@ def assert_(
     return code
 
 
-def _smoke_plan(repo: Any, tgt: Any) -> str:
-    """Write the tenant smoke test as a plan for the approval gate; never run it from here."""
+def _smoke_plan(site: str, cloud: str | None, cidr: str) -> str:
+    """Write the tenant smoke test and its revert as plans for the approval gate; never run them here."""
     from cloudops.change.plan import creator, write_plan
     from cloudops.errors import InputError
-    from cloudops.health.smoke import smoke_plan
+    from cloudops.health.smoke import smoke_plan, smoke_revert_plan
     from cloudops.journal.location import site_dir
 
-    if not tgt.cloud:
-        raise InputError("--smoke needs the cloud (targets: `cloud:`) whose tenant it runs as")
-    site = repo.name if repo else "unknown"
+    if not cloud:
+        raise InputError(
+            "--smoke needs the cloud whose tenant it runs as: --smoke-cloud, or `cloud:` in targets"
+        )
     made = creator()
     stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-    plan = smoke_plan(site, tgt.cloud, stamp.lower(), made)
+    plan = smoke_plan(site, cloud, stamp.lower(), made, cidr=cidr)
     out = site_dir(site) / "plans" / f"{stamp}-smoke.json"
+    undo = out.with_name(f"{stamp}-smoke-revert.json")
     write_plan(plan, out)
+    write_plan(smoke_revert_plan(site, cloud, stamp.lower(), made), undo)
     click.echo(f"smoke plan written: {out} (sha256 {plan.sha256[:16]}…)", err=True)
     click.echo(f"  approve it (a person, at a terminal): cloudops approve {out}", err=True)
     click.echo(f"  then apply it:                      cloudops apply {out}", err=True)
+    click.echo(f"  a later `cloudops assert` shows its results; undo it: approve and apply {undo}", err=True)
     return (
         f"not run here: the smoke test creates resources, so it is a plan for the approval gate: {out} "
-        "(cloudops approve, then cloudops apply; each change verified, each with its revert)"
+        f"(cloudops approve, then cloudops apply; each change verified; its revert: {undo})"
     )
+
+
+def _cidr(text: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.IPv4Network(text, strict=True))
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not an IPv4 network ({exc})") from None
+
+
+def _duration(text: str) -> dt.timedelta:
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text)
+    if not m:
+        raise click.BadParameter(f"{text!r}: give a number and a unit, e.g. 30m, 24h, 7d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
+    return dt.timedelta(**{unit: float(m.group(1))})
 
 
 def _repo(ctx: click.Context) -> Any:

@@ -43,6 +43,9 @@ class Inputs:
     context: Context = field(default_factory=Context)
     smoke: bool = False
     smoke_note: str | None = None  # where the smoke plan was written, for the report
+    # the latest smoke run, from the gate's journal (cloudops.health.smoke_results)
+    smoke_findings: tuple[Finding, ...] = ()
+    smoke_record: str | None = None
     concurrency: int = 32
 
 
@@ -233,8 +236,10 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     # -- smoke ---------------------------------------------------------------------------------------
     if inp.smoke:
         notes[Layer.SMOKE] = inp.smoke_note or "not run: the smoke test creates resources (approval gate)"
-    else:
+    elif not inp.smoke_findings:
         notes[Layer.SMOKE] = "not requested (--smoke)"
+    if inp.smoke_record:
+        notes[Layer.SMOKE] = "; ".join(n for n in (notes.get(Layer.SMOKE), inp.smoke_record) if n)
     return probes, notes
 
 
@@ -350,7 +355,13 @@ def run(inp: Inputs, *, progress: Progress | None = None) -> tuple[report.Report
     session = result.observations.get("keystone")
     requests = session.counter.count if session is not None and hasattr(session, "counter") else None
     rep = report.build(
-        inp.site, started, result.seconds, result.findings, notes, runs=result.runs, api_requests=requests
+        inp.site,
+        started,
+        result.seconds,
+        [*result.findings, *inp.smoke_findings],
+        notes,
+        runs=result.runs,
+        api_requests=requests,
     )
     return rep, result.observations
 
