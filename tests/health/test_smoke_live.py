@@ -1,7 +1,7 @@
 """The tenant smoke test end to end on the real lab (markers: live, slow): `cloudops assert --smoke`
 writes the plan and its revert, a person approves at a real pty, `cloudops apply` creates the network,
-subnet and volume as the lab's tenant (openstacksdk, no openstack CLI), a later `cloudops assert` shows
-layer 6 PASS from the gate's journal; then the revert plan deletes all three through the same gate and
+subnet and volume and boots a server (Nova's fake driver) as the lab's tenant (openstacksdk, no openstack CLI), a later `cloudops assert` shows
+layer 6 PASS from the gate's journal; then the revert plan deletes all four through the same gate and
 the lab is read to show they are gone. Whatever the test created is deleted at the end, even on failure.
 """
 
@@ -48,6 +48,7 @@ def smoke_site(lab_up: Any, tmp_path: Path) -> Iterator[tuple[GateSite, Any]]:
         for plan in (site.state / "smokelive" / "plans").glob("*-smoke.json"):
             base = "cloudops-smoke-" + plan.name.removesuffix("-smoke.json").lower()
             for delete, name in (
+                (lambda n: tenant.delete_server(n, wait=True, timeout=300), base),
                 (lambda n: tenant.delete_volume(n, wait=True, timeout=180), base),
                 (tenant.delete_subnet, f"{base}-v4"),
                 (tenant.delete_network, base),
@@ -71,7 +72,9 @@ def test_smoke_plan_approved_applied_reported_and_reverted_on_the_lab(
     smoke_site: tuple[GateSite, Any],
 ) -> None:
     site, tenant = smoke_site
-    layer, findings, stderr = smoke_layer(site, "--smoke", "--smoke-cloud", TENANT)
+    layer, findings, stderr = smoke_layer(
+        site, "--smoke", "--smoke-cloud", TENANT, "--smoke-server", "lab-image,lab.tiny"
+    )
     (plan,) = (site.state / "smokelive" / "plans").glob("*-smoke.json")
     undo = plan.with_name(plan.name.replace("-smoke.json", "-smoke-revert.json"))
     assert f"smoke plan written: {plan}" in stderr and undo.is_file()
@@ -86,29 +89,33 @@ def test_smoke_plan_approved_applied_reported_and_reverted_on_the_lab(
     took = time.monotonic() - started
     report = json.loads(applied.stdout)
     assert report["ok"] is True, (report, applied.stderr)
-    assert report["done"] == ["smoke-network", "smoke-subnet", "smoke-volume"]
+    assert report["done"] == ["smoke-network", "smoke-subnet", "smoke-volume", "smoke-server"]
     print(f"smoke apply on the lab: {took:.1f}s")
     # The lab, read directly as the tenant: the gate made what it says it made.
     assert tenant.get_network(name).status == "ACTIVE"
     assert tenant.get_subnet(f"{name}-v4").cidr == "198.18.250.0/24"
     volume = tenant.get_volume(name)
     assert (volume.size, volume.status) == (1, "available")
+    server = tenant.get_server(name)
+    assert server.status == "ACTIVE" and list(server.addresses) == [name]  # booted on the smoke network
 
     layer, findings, _ = smoke_layer(site)
     assert layer["verdict"] == "PASS", findings
-    assert [(f["check"], f["verdict"], f["subject"]) for f in findings] == [
+    assert sorted((f["check"], f["verdict"], f["subject"]) for f in findings) == [
         ("smoke.network", "PASS", f"network {name}"),
+        ("smoke.server", "PASS", f"server {name}"),
         ("smoke.subnet", "PASS", f"subnet {name}-v4"),
         ("smoke.volume", "PASS", f"volume {name}"),
     ]
-    assert findings[2]["message"].endswith(
+    (volume_finding,) = [f for f in findings if f["check"] == "smoke.volume"]
+    assert volume_finding["message"].endswith(
         f'{{"name":"{name}","size":1,"status":"available"}}; not reverted yet'
     )
     assert all(f["evidence"]["reverted"] is None for f in findings)
 
     status, transcript = site.approve(undo)  # destructive: each change confirmed by typing its id
     assert status == 0, transcript
-    assert transcript.count(" is destructive: deletes the smoke test") == 3
+    assert transcript.count(" is destructive: deletes the smoke test") == 4
     reverted = json.loads(site.cli("apply", str(undo), "-f", "json", timeout=600).stdout)
     assert reverted["ok"] is True, reverted
     assert (tenant.get_volume(name), tenant.get_subnet(f"{name}-v4"), tenant.get_network(name)) == (

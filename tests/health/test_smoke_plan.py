@@ -77,6 +77,28 @@ def test_smoke_revert_plan_deletes_by_name_each_confirmed_on_its_own() -> None:
     assert plan.changes[0].verify.wait == 180.0
 
 
+def test_smoke_plan_may_boot_a_server_and_its_revert_deletes_it_first() -> None:
+    plan = smoke_plan("testcloud", "lab-member", "20261124t1500z", MADE, server=("lab-image", "lab.tiny"))
+    assert [c.id for c in plan.changes] == ["smoke-network", "smoke-subnet", "smoke-volume", "smoke-server"]
+    assert check_plan(plan) == []
+    boot = plan.changes[3]
+    assert boot.action.display() == (
+        'cloud.create_server(flavor="lab.tiny", image="lab-image", name="cloudops-smoke-20261124t1500z", '
+        'network="cloudops-smoke-20261124t1500z", wait=false) as cloud lab-member'
+    )
+    assert boot.verify.expect.json_subset == {"name": "cloudops-smoke-20261124t1500z", "status": "ACTIVE"}
+    assert boot.verify.wait == 300.0
+    undo = smoke_revert_plan("testcloud", "lab-member", "20261124t1500z", MADE, server=True)
+    assert [c.id for c in undo.changes] == [
+        "delete-server",
+        "delete-volume",
+        "delete-subnet",
+        "delete-network",
+    ]
+    assert check_plan(undo) == []
+    assert "smoke-server" not in [c.id for c in smoke_plan("testcloud", "c", "s", MADE).changes]
+
+
 def test_fields_added_for_the_smoke_plan_leave_older_plans_hashes_alone() -> None:
     """ApiAction.cloud and Verify.wait are left out of the canonical JSON when unset: a plan approved
     before they existed keeps its hash (pinned with the gate as it was before them)."""

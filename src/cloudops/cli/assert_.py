@@ -77,6 +77,12 @@ Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 2 also for a usage 
     callback=lambda _c, _p, v: _duration(v),
     help="How old an applied smoke run may be and still count (30m, 24h, 7d); older ones are stale.",
 )
+@click.option(
+    "--smoke-server",
+    metavar="IMAGE,FLAVOR",
+    callback=lambda _c, _p, v: _image_flavor(v),
+    help="Also boot a server from this image and flavor (names) in the smoke test.",
+)
 @click.option("--timeout", type=float, help="Seconds per probe (default: targets file, else 5).")
 @click.option("--concurrency", type=int, default=32, show_default=True, help="Probes in flight at once.")
 @click.option(
@@ -105,6 +111,7 @@ def assert_(
     smoke_cloud: str | None,
     smoke_cidr: str,
     smoke_max_age: dt.timedelta,
+    smoke_server: tuple[str, str] | None,
     timeout: float | None,
     concurrency: int,
     prometheus: Path | None,
@@ -141,7 +148,7 @@ def assert_(
                 "hosts to sweep: give --hosts, list them in the targets file, or use an ops repository"
             )
     site = repo.name if repo else "unknown"
-    smoke_note = _smoke_plan(site, smoke_cloud or tgt.cloud, smoke_cidr) if smoke else None
+    smoke_note = _smoke_plan(site, smoke_cloud or tgt.cloud, smoke_cidr, smoke_server) if smoke else None
     from cloudops.health import smoke_results
 
     smoked = smoke_results.read(site, now=now, max_age=smoke_max_age)
@@ -190,7 +197,7 @@ def assert_(
     return code
 
 
-def _smoke_plan(site: str, cloud: str | None, cidr: str) -> str:
+def _smoke_plan(site: str, cloud: str | None, cidr: str, server: tuple[str, str] | None) -> str:
     """Write the tenant smoke test and its revert as plans for the approval gate; never run them here."""
     from cloudops.change.plan import creator, write_plan
     from cloudops.errors import InputError
@@ -203,11 +210,11 @@ def _smoke_plan(site: str, cloud: str | None, cidr: str) -> str:
         )
     made = creator()
     stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-    plan = smoke_plan(site, cloud, stamp.lower(), made, cidr=cidr)
+    plan = smoke_plan(site, cloud, stamp.lower(), made, cidr=cidr, server=server)
     out = site_dir(site) / "plans" / f"{stamp}-smoke.json"
     undo = out.with_name(f"{stamp}-smoke-revert.json")
     write_plan(plan, out)
-    write_plan(smoke_revert_plan(site, cloud, stamp.lower(), made), undo)
+    write_plan(smoke_revert_plan(site, cloud, stamp.lower(), made, server=server is not None), undo)
     click.echo(f"smoke plan written: {out} (sha256 {plan.sha256[:16]}…)", err=True)
     click.echo(f"  approve it (a person, at a terminal): cloudops approve {out}", err=True)
     click.echo(f"  then apply it:                      cloudops apply {out}", err=True)
@@ -225,6 +232,15 @@ def _cidr(text: str) -> str:
         return str(ipaddress.IPv4Network(text, strict=True))
     except ValueError as exc:
         raise click.BadParameter(f"{text!r} is not an IPv4 network ({exc})") from None
+
+
+def _image_flavor(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    image, _, flavor = text.rpartition(",")
+    if not image.strip() or not flavor.strip():
+        raise click.BadParameter(f"{text!r}: give IMAGE,FLAVOR (names), e.g. cirros,m1.tiny")
+    return image.strip(), flavor.strip()
 
 
 def _duration(text: str) -> dt.timedelta:

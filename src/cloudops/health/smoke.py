@@ -23,18 +23,20 @@ REVERT_TITLE = "revert of tenant smoke test"
 DEFAULT_CIDR = "198.18.250.0/24"
 VOLUME_WAIT = 180.0  # seconds the gate re-reads the volume until it is available (or gone)
 NETWORK_WAIT = 60.0
+SERVER_WAIT = 300.0
 
 # change id → (check id, component): the component is the API whose service the change exercises
 CHECKS = {
     "smoke-network": ("smoke.network", "network"),
     "smoke-subnet": ("smoke.subnet", "network"),
     "smoke-volume": ("smoke.volume", "volume"),
+    "smoke-server": ("smoke.server", "compute"),
 }
 
 
 def names(stamp: str) -> dict[str, str]:
     base = f"cloudops-smoke-{stamp}"
-    return {"network": base, "subnet": f"{base}-v4", "volume": base}
+    return {"network": base, "subnet": f"{base}-v4", "volume": base, "server": base}
 
 
 def _api(cloud: str, action: str, fields: list[str] | None = None, **args: Any) -> dict[str, Any]:
@@ -52,8 +54,16 @@ def _absent(cloud: str, read: str, name: str) -> dict[str, Any]:
     return {"action": _api(cloud, read, ["name"], name_or_id=name), "expect": {"equals": "null"}}
 
 
-def smoke_plan(site: str, cloud: str, stamp: str, created: Creator, cidr: str = DEFAULT_CIDR) -> Plan:
-    """Create a network with a subnet and a 1 GiB volume as ``cloud``, verify each, revert each."""
+def smoke_plan(
+    site: str,
+    cloud: str,
+    stamp: str,
+    created: Creator,
+    cidr: str = DEFAULT_CIDR,
+    server: tuple[str, str] | None = None,
+) -> Plan:
+    """Create a network with a subnet and a 1 GiB volume as ``cloud``, verify each, revert each; with
+    ``server`` (image, flavor) also boot a server on the network (Nova, Placement, the port binding)."""
     n = names(stamp)
     net, subnet, vol = n["network"], n["subnet"], n["volume"]
     changes: list[dict[str, Any]] = [
@@ -115,6 +125,35 @@ def smoke_plan(site: str, cloud: str, stamp: str, created: Creator, cidr: str = 
             "revert": {"action": _api(cloud, "delete_volume", name_or_id=vol, wait=False)},
         },
     ]
+    if server is not None:
+        image, flavor = server
+        changes.append(
+            {
+                "id": "smoke-server",
+                "title": f"boot server {n['server']} ({image}, {flavor})",
+                "target": f"server {n['server']}",
+                "action": _api(
+                    cloud,
+                    "create_server",
+                    name=n["server"],
+                    image=image,
+                    flavor=flavor,
+                    network=net,
+                    wait=False,
+                ),
+                "what": f"boots server {n['server']} from {image} as {flavor} on {net} "
+                "(Nova: scheduler, Placement, the compute service, the port binding)",
+                "why": "tenant smoke test: compute works end to end",
+                "class": ChangeClass.MUTATING,
+                "pre_audit": _absent(cloud, "get_server", n["server"]),
+                "verify": {
+                    "action": _api(cloud, "get_server", ["name", "status"], name_or_id=n["server"]),
+                    "expect": {"json_subset": {"name": n["server"], "status": "ACTIVE"}},
+                    "wait": SERVER_WAIT,
+                },
+                "revert": {"action": _api(cloud, "delete_server", name_or_id=n["server"], wait=False)},
+            }
+        )
     return Plan(
         site=site,
         title=f"{TITLE} {stamp} (cloud {cloud})",
@@ -123,8 +162,9 @@ def smoke_plan(site: str, cloud: str, stamp: str, created: Creator, cidr: str = 
     )
 
 
-def smoke_revert_plan(site: str, cloud: str, stamp: str, created: Creator) -> Plan:
-    """Delete what the smoke plan of ``stamp`` created (volume, subnet, network), each verified gone.
+def smoke_revert_plan(site: str, cloud: str, stamp: str, created: Creator, *, server: bool = False) -> Plan:
+    """Delete what the smoke plan of ``stamp`` created (the server, volume, subnet, network), each
+    verified gone — the server first: its port holds the subnet.
 
     Safe whatever the smoke run got to: deleting a name that does not exist does nothing (the SDK's
     cloud layer answers False) and the verification that it is gone holds."""
@@ -132,6 +172,7 @@ def smoke_revert_plan(site: str, cloud: str, stamp: str, created: Creator) -> Pl
     gone = {"equals": "null"}
     changes: list[dict[str, Any]] = []
     steps: tuple[tuple[str, str, str, dict[str, Any], float | None], ...] = (
+        *((("server", "get_server", "delete_server", {"wait": False}, SERVER_WAIT),) if server else ()),
         ("volume", "get_volume", "delete_volume", {"wait": False}, VOLUME_WAIT),
         ("subnet", "get_subnet", "delete_subnet", {}, None),
         ("network", "get_network", "delete_network", {}, NETWORK_WAIT),
