@@ -90,3 +90,38 @@ def test_verify_wait_is_bounded(gate_site: GateSite) -> None:
     assert 1.4 < took < 10, took
     (failed,) = gate_site.records("change-failed")
     assert failed["data"]["reason"] == report["reason"]  # type: ignore[index]
+
+
+def test_a_final_state_ends_the_wait_at_once(gate_site: GateSite) -> None:
+    state = gate_site.world / "volume-status"
+    plan = Plan(
+        site="testcloud",
+        title="a volume that goes to error",
+        created=CREATOR,
+        changes=(
+            Change.model_validate(
+                {
+                    "id": "c1",
+                    "title": "create a volume",
+                    "target": "volume v",
+                    "action": {"type": "shell", "shell": f"echo error > {state}"},
+                    "what": "creates the volume (it ends in error)",
+                    "class": "mutating",
+                    "verify": {
+                        "action": sh("cat", str(state)),
+                        "expect": {"equals": "available"},
+                        "wait": 60,
+                        "give_up": {"equals": "error"},
+                    },
+                    "revert": {"action": sh("rm", str(state))},
+                }
+            ),
+        ),
+    )
+    assert "(re-read for up to 60s; gives up at once when exit 0, output is 'error')" in render_plan(plan)
+    report, took = _approve_and_apply(gate_site, plan, gate_site.root / "error.json")
+    assert report["ok"] is False
+    assert report["reason"] == (
+        "c1 did not verify: output is 'error', expected 'available' (a final state: not waiting for it to change)"
+    )
+    assert took < 10, took  # not the 60 s bound

@@ -43,6 +43,8 @@ def test_smoke_plan_is_pure_data_with_api_actions_verify_and_revert() -> None:
         "cidr": "198.18.251.0/24",
     }
     assert (vol.verify.wait, net.verify.wait, subnet.verify.wait) == (180.0, 60.0, None)
+    # a final state ends the wait at once: a volume in error will not become available
+    assert vol.verify.give_up is not None and vol.verify.give_up.json_subset == {"status": "error"}
     assert vol.verify.expect.json_subset == {
         "name": "cloudops-smoke-20261124t1500z",
         "size": 1,

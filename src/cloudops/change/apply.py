@@ -170,13 +170,16 @@ def verify_change(
 ) -> tuple[Observation, str | None]:
     """Run the change's read-only verification: (what it saw last, why it does not meet the expectation
     or None). With ``verify.wait`` it is re-read — after 0.5 s, doubling up to 5 s between reads — until
-    it meets the expectation or the bound has passed; the last reading is the one reported."""
+    it meets the expectation, reaches the final state ``verify.give_up`` names, or the bound has passed;
+    the last reading is the one reported."""
     assert verify.action is not None
     deadline = clock() + (verify.wait or 0.0)
     pause = 0.5
     while True:
         seen = adapters.read(verify.action)
         bad = verify.expect.judge(seen)
+        if bad is not None and verify.give_up is not None and verify.give_up.judge(seen) is None:
+            return seen, f"{bad} (a final state: not waiting for it to change)"
         left = deadline - clock()
         if bad is None or left <= 0:
             if bad is not None and verify.wait:

@@ -179,21 +179,25 @@ class Verify(_Frozen):
 
     ``wait`` (seconds) is for a change that completes after its call returns (a volume is ``creating``
     for a while): the gate re-runs the read-only action until it meets the expectation or the bound
-    passes; None: it is read once."""
+    passes; None: it is read once. ``give_up`` names a final state (a volume in ``error``): a reading
+    that meets it ends the wait at once, as a failure."""
 
     action: Action | None = None
     expect: Expect = Expect()
     wait: float | None = Field(default=None, gt=0, le=3600)
+    give_up: Expect | None = None
 
     @model_validator(mode="after")
     def _wait_needs_action(self) -> Verify:
         if self.wait is not None and self.action is None:
             raise ValueError("verify.wait re-runs the verify action: give one")
+        if self.give_up is not None and self.wait is None:
+            raise ValueError("verify.give_up ends a wait: give verify.wait")
         return self
 
     @model_serializer(mode="wrap")
     def _serialise(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return _omit_when_none(handler(self), "wait")
+        return _omit_when_none(handler(self), "wait", "give_up")
 
 
 class Revert(_Frozen):

@@ -231,7 +231,10 @@ def render_plan(plan: Plan) -> str:
         verify_action = (
             change.verify.action.display() if change.verify.action else "(the change's own result)"
         )
-        waits = f" (re-read for up to {change.verify.wait:g}s)" if change.verify.wait else ""
+        waits = f" (re-read for up to {change.verify.wait:g}s" if change.verify.wait else ""
+        if change.verify.give_up is not None:
+            waits += f"; gives up at once when {_expect_text(change.verify.give_up)}"
+        waits += ")" if waits else ""
         lines.append(f"    verify:   {redact(verify_action)} → {_expect_text(change.verify.expect)}{waits}")
         lines.append(f"    revert:   {redact(change.revert.display()) if change.revert else '(read-only)'}")
         lines.append("")

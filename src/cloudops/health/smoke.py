@@ -5,7 +5,8 @@ Pure: the plans are data (cloudops.change.model). The smoke plan creates a netwo
 1 GiB volume as the tenant's cloud, through openstacksdk's cloud layer (API actions: nothing to install
 but cloudops[live]); each change has a read-only pre-audit (the name is free), a read-only verification
 (ACTIVE, the CIDR, ``available`` — re-read by the gate for a bounded time, since a volume is
-``creating`` for a while after the call returns) and its revert. Its revert plan, written beside it,
+``creating`` for a while after the call returns, and given up at once in a final ``error`` state) and
+its revert. Its revert plan, written beside it,
 deletes the three again (destructive: each confirmed on its own) and verifies each is gone. Names carry
 the stamp so that two smoke runs never collide; identity is the name, never a UUID.
 
@@ -80,6 +81,7 @@ def smoke_plan(
                 "action": _api(cloud, "get_network", ["name", "status"], name_or_id=net),
                 "expect": {"json_subset": {"name": net, "status": "ACTIVE"}},
                 "wait": NETWORK_WAIT,
+                "give_up": {"json_subset": {"status": "ERROR"}},
             },
             "revert": {"action": _api(cloud, "delete_network", name_or_id=net)},
         },
@@ -121,6 +123,7 @@ def smoke_plan(
                 "action": _api(cloud, "get_volume", ["name", "size", "status"], name_or_id=vol),
                 "expect": {"json_subset": {"name": vol, "size": 1, "status": "available"}},
                 "wait": VOLUME_WAIT,
+                "give_up": {"json_subset": {"status": "error"}},
             },
             "revert": {"action": _api(cloud, "delete_volume", name_or_id=vol, wait=False)},
         },
@@ -150,6 +153,7 @@ def smoke_plan(
                     "action": _api(cloud, "get_server", ["name", "status"], name_or_id=n["server"]),
                     "expect": {"json_subset": {"name": n["server"], "status": "ACTIVE"}},
                     "wait": SERVER_WAIT,
+                    "give_up": {"json_subset": {"status": "ERROR"}},
                 },
                 "revert": {"action": _api(cloud, "delete_server", name_or_id=n["server"], wait=False)},
             }
@@ -171,13 +175,18 @@ def smoke_revert_plan(site: str, cloud: str, stamp: str, created: Creator, *, se
     n = names(stamp)
     gone = {"equals": "null"}
     changes: list[dict[str, Any]] = []
-    steps: tuple[tuple[str, str, str, dict[str, Any], float | None], ...] = (
-        *((("server", "get_server", "delete_server", {"wait": False}, SERVER_WAIT),) if server else ()),
-        ("volume", "get_volume", "delete_volume", {"wait": False}, VOLUME_WAIT),
-        ("subnet", "get_subnet", "delete_subnet", {}, None),
-        ("network", "get_network", "delete_network", {}, NETWORK_WAIT),
+    # kind, read, delete, extra delete args, wait, the final state that ends the wait
+    steps: tuple[tuple[str, str, str, dict[str, Any], float | None, str | None], ...] = (
+        *(
+            (("server", "get_server", "delete_server", {"wait": False}, SERVER_WAIT, "ERROR"),)
+            if server
+            else ()
+        ),
+        ("volume", "get_volume", "delete_volume", {"wait": False}, VOLUME_WAIT, "error_deleting"),
+        ("subnet", "get_subnet", "delete_subnet", {}, None, None),
+        ("network", "get_network", "delete_network", {}, NETWORK_WAIT, None),
     )
-    for kind, read, delete, extra, wait in steps:
+    for kind, read, delete, extra, wait, final in steps:
         name = n[kind]
         changes.append(
             {
@@ -189,9 +198,10 @@ def smoke_revert_plan(site: str, cloud: str, stamp: str, created: Creator, *, se
                 "why": f"revert of the tenant smoke test {stamp}",
                 "class": ChangeClass.DESTRUCTIVE,
                 "verify": {
-                    "action": _api(cloud, read, ["name"], name_or_id=name),
+                    "action": _api(cloud, read, ["name", "status"], name_or_id=name),
                     "expect": gone,
                     **({"wait": wait} if wait else {}),
+                    **({"give_up": {"json_subset": {"status": final}}} if final else {}),
                 },
                 "revert": {
                     "procedure": "run a new smoke test (cloudops assert --smoke); nothing is restored"
