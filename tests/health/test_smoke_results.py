@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ from cloudops.health import smoke
 from cloudops.health.localise import localise
 from cloudops.health.smoke_results import smoke_findings
 from cloudops.journal.chain import Journal, Record
-from tests.change.conftest import GateSite
+from tests.change.conftest import CLOUDOPS, GateSite
 
 from .conftest import CEPH
 
@@ -53,7 +56,7 @@ def site(tmp_path: Path) -> GateSite:
     return GateSite(tmp_path, repo, tmp_path / "state", world, env)
 
 
-def smoke_shaped(world: Path, *, subnet_reads: str = "198.18.250.0/24") -> Plan:
+def smoke_shaped(world: Path, *, subnet_reads: str = "198.18.250.0/24", subnet_sleeps: bool = False) -> Plan:
     """The smoke plan's shape (title, ids, targets) with each resource a directory of ``world``.
     The subnet's verification reads the CIDR its action wrote: ``subnet_reads`` other than the plan's
     range makes it fail as a wrong CIDR from Neutron would."""
@@ -62,7 +65,11 @@ def smoke_shaped(world: Path, *, subnet_reads: str = "198.18.250.0/24") -> Plan:
     for kind in KINDS:
         path = world / f"{kind}-{STAMP}"
         action = (
-            {"type": "shell", "shell": f"mkdir {path} && echo {subnet_reads} > {path}/cidr"}
+            {
+                "type": "shell",
+                "shell": f"mkdir {path} && echo {subnet_reads} > {path}/cidr"
+                + (" && sleep 30" if subnet_sleeps else ""),
+            }
             if kind == "subnet"
             else sh("mkdir", str(path))
         )
@@ -298,3 +305,29 @@ def test_a_refused_apply_and_a_failed_revert(site: GateSite) -> None:
     assert failed.verdict == Verdict.FAIL
     assert failed.message.startswith("the revert failed at ")
     assert "delete-network did not verify: exit status 1, expected 0" in failed.message
+
+
+def test_an_apply_killed_mid_change_is_unknown_not_pass(site: GateSite) -> None:
+    path = approve(site, smoke_shaped(site.world, subnet_sleeps=True), f"{STAMP}-smoke.json")
+    proc = subprocess.Popen(
+        [CLOUDOPS, "apply", str(path)],
+        env=site.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (site.world / f"subnet-{STAMP}" / "cidr").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the apply we started and the change it was running
+    proc.wait(timeout=10)
+    rec = records(site)
+    assert [r.kind for r in rec][-2:] == ["change-done", "change-start"]
+    net, sub, vol = smoke_findings(rec, now=later(rec, 0)).findings
+    assert net.verdict == Verdict.PASS
+    assert (sub.verdict, sub.message) == (
+        Verdict.UNKNOWN,
+        f"started at {sub.evidence['at']}, no outcome journaled (the apply was interrupted): "
+        f"resume with cloudops apply {path}",
+    )
+    assert (vol.verdict, vol.message) == (Verdict.UNKNOWN, "not run: the apply stopped at smoke-subnet")

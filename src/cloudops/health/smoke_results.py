@@ -134,7 +134,9 @@ def smoke_findings(
         )
     plan = forward[-1]
     reverts = _reverts(plans)
-    halted = next((cid for cid, r in plan.events.items() if r.kind == FAILED), None)
+    halted = next((cid for cid, r in plan.events.items() if r.kind == FAILED), None) or next(
+        (cid for cid, r in plan.events.items() if r.kind == STARTED), None
+    )
     ran = [r for r in plan.events.values()]
     findings: list[Finding] = []
     for item in plan.items:
@@ -153,6 +155,8 @@ def smoke_findings(
             verdict = Verdict.UNKNOWN
             if halted is not None:
                 message = f"not run: the apply stopped at {halted}"
+            elif plan.events:
+                message = "not run yet: the apply has not reached it"
             elif plan.refused is not None and plan.refused.seq > plan.seq:
                 message = f"approved, but the apply was refused: {plan.refused.data.get('reason')}"
                 evidence["journal_seq"] = plan.refused.seq
