@@ -331,3 +331,18 @@ def test_an_apply_killed_mid_change_is_unknown_not_pass(site: GateSite) -> None:
         f"resume with cloudops apply {path}",
     )
     assert (vol.verdict, vol.message) == (Verdict.UNKNOWN, "not run: the apply stopped at smoke-subnet")
+
+
+def test_a_damaged_journal_is_not_believed(site: GateSite) -> None:
+    path = approve(site, smoke_shaped(site.world, subnet_reads="198.18.9.0/24"), f"{STAMP}-smoke.json")
+    assert apply(site, path)["ok"] is False
+    # Someone turns the failure into a success by editing the journal: the chain breaks.
+    lines = site.journal.read_text().splitlines(keepends=True)
+    n = next(i for i, line in enumerate(lines) if '"kind":"change-failed"' in line)
+    lines[n] = lines[n].replace('"kind":"change-failed"', '"kind":"change-done"')
+    site.journal.write_text("".join(lines))
+    code, doc = assert_cli(site, str(CEPH / "status_ok.json"))
+    assert code == 3
+    (finding,) = [f for f in doc["findings"] if f["layer"] == "smoke"]
+    assert (finding["check"], finding["verdict"]) == ("smoke.journal", "UNKNOWN")
+    assert finding["message"].startswith("the gate's journal is damaged (line ")

@@ -54,7 +54,8 @@ Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 2 also for a usage 
 @click.option(
     "--smoke",
     is_flag=True,
-    help="Also run the tenant smoke test (creates resources: goes through the approval gate).",
+    help="Write the tenant smoke test (it creates resources) as a plan for the approval gate, with its "
+    "revert plan; every assert reports the latest applied run from the gate's journal.",
 )
 @click.option(
     "--smoke-cloud",

@@ -224,8 +224,26 @@ def smoke_findings(
 
 
 def read(site: str, *, now: dt.datetime, max_age: dt.timedelta = DEFAULT_MAX_AGE) -> SmokeResult:
-    """The site's journal (``$CLOUDOPS_STATE_DIR/<site>/journal.jsonl``) read into smoke findings."""
-    from cloudops.journal.chain import Journal
+    """The site's journal (``$CLOUDOPS_STATE_DIR/<site>/journal.jsonl``) read into smoke findings; a
+    journal whose chain is broken is not believed (one UNKNOWN finding instead)."""
+    from cloudops.journal.chain import Journal, verify
     from cloudops.journal.location import journal_path
 
-    return smoke_findings(Journal(journal_path(site)).records(), now=now, max_age=max_age)
+    journal = Journal(journal_path(site))
+    checked = verify(journal)
+    if not checked.ok:
+        problem = checked.problems[0]
+        return SmokeResult(
+            (
+                Finding(
+                    "smoke.journal",
+                    Verdict.UNKNOWN,
+                    str(journal.path),
+                    f"the gate's journal is damaged (line {problem.line}: {problem.message}): its smoke "
+                    "results are not believed; run `cloudops journal verify`",
+                    layer=Layer.SMOKE.key,
+                ),
+            ),
+            f"from the gate's journal {journal.path}: damaged",
+        )
+    return smoke_findings(journal.records(), now=now, max_age=max_age)
