@@ -198,6 +198,8 @@ def test_approved_then_applied_then_stale_then_reverted(site: GateSite) -> None:
     assert {f.verdict for f in stale.findings} == {Verdict.UNKNOWN}
     assert stale.findings[0].message.startswith("stale (PASS 25 h ago, older than 24 h): done and verified")
     assert stale.findings[0].evidence["verdict_then"] == "PASS"
+    short = smoke_findings(rec, now=later(rec, 1.5), max_age=dt.timedelta(minutes=30))
+    assert short.findings[0].message.startswith("stale (PASS 1.5 h ago, older than 30 min): ")
     wide = smoke_findings(rec, now=later(rec, 25), max_age=dt.timedelta(hours=48))
     assert {f.verdict for f in wide.findings} == {Verdict.PASS}
 

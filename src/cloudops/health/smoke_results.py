@@ -68,8 +68,15 @@ def _short(ts: str) -> str:
 
 
 def _age(delta: dt.timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours:g} h" if hours >= 1 else f"{delta.total_seconds() / 60:g} min"
+    """``25 h``, ``1.5 h``, ``30 min``, ``5 s``: a duration as a person reads it."""
+    seconds = delta.total_seconds()
+    if seconds >= 36000:
+        return f"{seconds / 3600:.0f} h"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
 
 
 def _plans(records: Iterable[Record]) -> list[_Plan]:
@@ -137,7 +144,7 @@ def smoke_findings(
     halted = next((cid for cid, r in plan.events.items() if r.kind == FAILED), None) or next(
         (cid for cid, r in plan.events.items() if r.kind == STARTED), None
     )
-    ran = [r for r in plan.events.values()]
+    ran = list(plan.events.values())
     findings: list[Finding] = []
     for item in plan.items:
         change_id = str(item.get("change_id"))
