@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
+from cloudops.lab.identity import MEMBER_CLOUD
 from tests.change.conftest import GateSite
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
-TENANT = "lab-member"
+TENANT = MEMBER_CLOUD  # the lab's tenant: lab-member in project lab-demo
 
 
 @pytest.fixture

@@ -263,10 +263,14 @@ def test_a_failed_verification_is_fail_verbatim_and_localised(site: GateSite) ->
     alone = localise(result.findings)
     assert alone.probable_cause is not None and alone.probable_cause.finding is sub
 
-    code, doc = assert_cli(site, str(CEPH / "status_ok.json"))
+    html = site.root / "report.html"
+    code, doc = assert_cli(site, str(CEPH / "status_ok.json"), "--html", str(html))
     assert code == 2
     cause = doc["localisation"]["probable_cause"]
     assert (cause["layer"], cause["component"], cause["check"]) == ("smoke", "network", "smoke.subnet")
+    page = html.read_text()
+    assert 'id="cause-where" data-layer="smoke" data-component="network"' in page
+    assert "expected &#x27;198.18.250.0/24&#x27;; last reading: rc=0 198.18.9.0/24" in page
     # A lower layer failing (Ceph with its OSD down): the smoke failure folds under it.
     code, doc = assert_cli(site, str(CEPH / "status_osd-down-noout.json"))
     assert code == 2
