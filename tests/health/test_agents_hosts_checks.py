@@ -180,3 +180,49 @@ def test_script_needs_only_df_ip_and_timedatectl(tmp_path: Path, shell: str) -> 
     assert facts.mem_total_kib and facts.root_total and ("lo", "127.0.0.1") in facts.addresses
     assert facts.clock_offset is not None and abs(facts.clock_offset) < 5
     assert "libvirt" not in script() and "@@libvirt" in script(kvm=True)
+
+
+def _recorded(name: str, service_type: str) -> Listing:
+    import json
+
+    doc = json.loads((RECORDED / "openstack" / f"{name}.json").read_text())
+    (rows,) = doc.values()
+    return Listing(service_type, f"GET {service_type} {name}", tuple(rows))
+
+
+def test_registered_services_from_the_registry_roles() -> None:
+    """On the lab's recorded listings: lab-ctl's services are all registered (cinder-volume's
+    host@backend included); a compute host whose nova-compute never registered is a FAIL by name."""
+    from cloudops.checks.agents import check_registered
+
+    listings = [
+        _recorded("compute-services", "compute"),
+        _recorded("network-agents", "network"),
+        _recorded("volume-services", "volume"),
+    ]
+    expected = {
+        "lab-ctl": ["nova-compute", "neutron-linuxbridge-agent", "cinder-volume"],
+        "kvm-02": ["nova-compute", "neutron-linuxbridge-agent"],
+    }
+    got = [(f.subject, f.verdict, f.host) for f in check_registered(expected, listings)]
+    assert got == [
+        ("nova-compute@kvm-02", Verdict.FAIL, "kvm-02"),
+        ("neutron-linuxbridge-agent@kvm-02", Verdict.FAIL, "kvm-02"),
+        ("nova-compute@lab-ctl", Verdict.PASS, "lab-ctl"),
+        ("neutron-linuxbridge-agent@lab-ctl", Verdict.PASS, "lab-ctl"),
+        ("cinder-volume@lab-ctl", Verdict.PASS, "lab-ctl"),
+    ]
+    # nothing answered: nothing judged here (the failed listings report themselves)
+    failed = [Listing("compute", "GET compute /os-services", error="HTTP 503")]
+    assert check_registered(expected, failed) == []
+
+
+def test_lab_registry_roles_name_the_services_of_its_hosts() -> None:
+    from cloudops.health.assemble import host_targets
+    from cloudops.repo.opsrepo import OpsRepo
+    from tests.conftest import EXAMPLES
+
+    targets = host_targets(OpsRepo.discover(EXAMPLES / "lab").registry, ["kvm-01"])
+    assert [(t.name, t.services) for t in targets] == [
+        ("kvm-01", ("nova-compute", "neutron-linuxbridge-agent"))
+    ]

@@ -4,6 +4,7 @@ agent set admin-down, is reported, not failed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cloudops.checks import make
@@ -155,4 +156,36 @@ def check_placement(providers: Listing, hypervisors: Listing) -> list[Finding]:
     if not out:
         msg = f"{len(rps)} resource providers match {len(hvs)} hypervisors"
         out.append(make("agents.placement-rp", Verdict.PASS, L, "placement", msg, evidence=ev))
+    return out
+
+
+def check_registered(expected: Mapping[str, Sequence[str]], listings: Sequence[Listing]) -> list[Finding]:
+    """Every service the registry's roles say a host runs is registered in the cloud. A compute node
+    whose nova-compute never started has no row to be 'down' in: without this it would pass unseen.
+    Only listings that answered are judged (a failed listing is reported by its own check)."""
+    answered = [lst for lst in listings if lst.error is None]
+    have = {(str(r.get("binary")), _host(r)) for lst in answered for r in lst.rows}
+    sources = ", ".join(lst.source for lst in answered)
+    out = []
+    for host in sorted(expected):
+        for binary in expected[host]:
+            if not answered:
+                continue
+            if (binary, host) in have:
+                verdict, msg = Verdict.PASS, f"{binary} on {host}: registered, as the registry expects"
+            else:
+                verdict = Verdict.FAIL
+                msg = f"{binary} on {host}: the registry's roles say it runs here, but the cloud has none"
+            out.append(
+                make(
+                    "agents.registered",
+                    verdict,
+                    L,
+                    binary,
+                    msg,
+                    subject=f"{binary}@{host}",
+                    host=host,
+                    evidence={"call": sources},
+                )
+            )
     return out

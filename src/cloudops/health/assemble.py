@@ -29,6 +29,7 @@ class HostTarget:
     name: str
     expected: tuple[host_checks.ExpectedAddress, ...] = ()
     kvm: bool = False
+    services: tuple[str, ...] = ()  # what its roles say it runs (registered in the cloud)
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,9 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
     # -- APIs and agents -----------------------------------------------------------------------------
     if t.cloud:
-        probes.extend(_openstack_probes(t.cloud, timeout))
+        probes.extend(
+            _openstack_probes(t.cloud, timeout, {h.name: h.services for h in inp.hosts if h.services})
+        )
     else:
         notes[Layer.APIS] = "not configured: no cloud in targets (clouds.yaml name)"
         notes[Layer.AGENTS] = "not configured: no cloud in targets (clouds.yaml name)"
@@ -254,7 +257,9 @@ def _juju_checks(inp: Inputs, status: juju.JujuStatus) -> list[Finding]:
     return out
 
 
-def _openstack_probes(cloud: str, timeout: float) -> list[Probe]:
+def _openstack_probes(
+    cloud: str, timeout: float, registered: Mapping[str, Sequence[str]] | None = None
+) -> list[Probe]:
     from cloudops.probes import openstack as os_probe
 
     def endpoints(session: os_probe.Session) -> list[Finding]:
@@ -344,6 +349,20 @@ def _openstack_probes(cloud: str, timeout: float) -> list[Probe]:
             check_id="agents.placement-rp",
         )
     )
+    if registered:
+        expected = dict(registered)
+        services = ("compute-services", "network-agents", "volume-services")
+        probes.append(
+            Probe(
+                "registered-services",
+                Layer.AGENTS,
+                "registry",
+                lambda inputs: [inputs[n] for n in services],
+                lambda listings: agent_checks.check_registered(expected, listings),
+                needs=services,
+                check_id="agents.registered",
+            )
+        )
     return probes
 
 
@@ -376,7 +395,9 @@ def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget
             host_checks.ExpectedAddress(i.name, str(i.address), i.plane)
             for i in sorted(host.interfaces, key=lambda i: i.plane)
         )
-        out.append(HostTarget(host.hostname, expected, kvm="kvm" in host.roles))
+        roles = {r.name: r for r in registry.roles}
+        services = tuple(dict.fromkeys(s for r in host.roles if r in roles for s in roles[r].services))
+        out.append(HostTarget(host.hostname, expected, kvm="kvm" in host.roles, services=services))
     missing = sorted(set(names or ()) - {h.name for h in out})
     out += [HostTarget(n) for n in missing]  # hosts not in the registry: reachability and facts only
     return tuple(out)

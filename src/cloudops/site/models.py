@@ -55,6 +55,9 @@ class Role(_Record):
     name: str = Field(pattern=NAME)
     description: str = ""
     requires_planes: list[str] = []
+    # The cloud services a host of this role runs, by the binary the APIs list (nova-compute,
+    # neutron-linuxbridge-agent, cinder-volume): `assert` expects each to be registered.
+    services: list[str] = []
 
 
 class Range(_Record):
