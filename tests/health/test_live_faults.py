@@ -49,6 +49,7 @@ class Lab:
             "CLOUDOPS_LAB_DIR": str(self.root),
             "CLOUDOPS_LAB_PORT_BASE": str(self.port_base),
             "CLOUDOPS_TARGETS": str(self.root / "targets.yaml"),
+            "OS_CLIENT_CONFIG_FILE": str(self.root / "clouds.yaml"),  # where the targets' cloud is
         }
         env.pop("OS_CLOUD", None)
         return env
