@@ -37,7 +37,8 @@ def test_lab_up_with_netbox_loads_the_registry(lab_up: Any) -> None:
     reason = netbox_unavailable()
     if reason:
         skip_or_fail(reason)
-    root, port = lab_up.layout.root, lab_up.layout.port_base + 50
+    # NetBox's ports: PostgreSQL = lab base + 50, Redis + 51, HTTP + 52 (lab.netbox)
+    root, port = lab_up.layout.root, lab_up.layout.port_base + 52
     try:
         up = cli(lab_up, "up", "--hosts", "0", "--with", "netbox")
         assert up.returncode == 0, up.stderr
