@@ -21,8 +21,12 @@ from typing import Any
 from cloudops.errors import InputError
 
 
-def hosts_up(labdir: Path, n: int = 4, registry: Any = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """Bring up N hosts (or the registry's lab hosts); without root: no hosts and one line saying so."""
+def hosts_up(
+    labdir: Path, n: int = 4, registry: Any = None, say: Callable[[str], None] | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Bring up N hosts (or the registry's lab hosts); without root: no hosts and one line saying so.
+
+    ``say`` hears what was done beside (a dead lab's planes reclaimed)."""
     from cloudops.lab import netns
     from cloudops.lab.sshd import HostLab, sshd_unavailable
 
@@ -36,6 +40,8 @@ def hosts_up(labdir: Path, n: int = 4, registry: Any = None) -> tuple[list[dict[
     else:
         lab = HostLab(labdir)
         lab.up(n)
+    for note in lab.notes:
+        (say or (lambda _: None))(note)
     return hosts_status(labdir), []
 
 

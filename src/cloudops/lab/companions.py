@@ -32,7 +32,7 @@ def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "
         if retired:
             notes.append(f"hosts: {', '.join(retired)} retired (--hosts {n_hosts})")
     if n_hosts:
-        _rows, why = cli_parts.hosts_up(root, n_hosts)
+        _rows, why = cli_parts.hosts_up(root, n_hosts, say=notes.append)
         notes += why
         plan = netns.load_plan(root)
         if plan is not None and not why:

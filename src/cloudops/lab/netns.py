@@ -342,14 +342,126 @@ def uts_file(labdir: Path, hostname: str) -> Path:
     return host_dir(labdir, hostname) / "uts"
 
 
-def create_hosts(labdir: Path, plan: HostPlan) -> None:
+#: A lab bridge says which lab directory made it (``ip link … alias``), so a clash can name its owner.
+ALIAS_PREFIX = "cloudops-lab "
+
+
+@dataclass(frozen=True, slots=True)
+class RootAddress:
+    """One IPv4 address of the root namespace, as ``ip -j addr`` shows it."""
+
+    ifname: str
+    address: IPv4Interface
+    alias: str = ""
+
+    @property
+    def owner(self) -> Path | None:
+        """The lab directory that made this interface, when it is a lab bridge."""
+        return Path(self.alias.removeprefix(ALIAS_PREFIX)) if self.alias.startswith(ALIAS_PREFIX) else None
+
+
+@dataclass(frozen=True, slots=True)
+class PlaneClash:
+    """A plane of this plan whose subnet an interface of somebody else already holds."""
+
+    plane: PlaneSpec
+    held_by: RootAddress
+
+    def one_line(self) -> str:
+        owner = self.held_by.owner
+        by = f"bridge {self.held_by.ifname}" + (f" of the lab at {owner}" if owner else "")
+        return f"plane {self.plane.name} {self.plane.cidr} is already routed to {by} ({self.held_by.address})"
+
+
+def plane_clashes(plan: HostPlan, present: Iterable[RootAddress]) -> list[PlaneClash]:
+    """Planes whose subnet overlaps an address on an interface other than this plan's own bridge.
+
+    Two bridges holding the same subnet make the root namespace route to whichever came first: the new
+    hosts' sshd would never be reached, with no error anywhere. Pure: ``present`` is what the kernel shows.
+    """
+    clashes = []
+    for plane in plan.planes:
+        ours = plan.bridge(plane)
+        for addr in present:
+            if addr.ifname != ours and addr.address.network.overlaps(plane.cidr):
+                clashes.append(PlaneClash(plane, addr))
+                break
+    return clashes
+
+
+def root_addresses() -> list[RootAddress]:
+    """Every IPv4 address of the root namespace with its interface's alias."""
+    out = _run(["ip", "-j", "-4", "addr", "show"]).stdout
+    found = []
+    for link in json.loads(out or "[]"):
+        name = link["ifname"]
+        alias = ""  # `ip -j addr` leaves the alias out; sysfs has it
+        with contextlib.suppress(OSError):
+            alias = Path(f"/sys/class/net/{name}/ifalias").read_text().strip()
+        for info in link.get("addr_info", []):
+            if info.get("family") == "inet":
+                found.append(RootAddress(name, IPv4Interface(f"{info['local']}/{info['prefixlen']}"), alias))
+    return found
+
+
+def _holder_prefix(holder: RootAddress) -> str | None:
+    """The lab prefix of the lab whose bridge ``holder`` is, else None (not a lab's host bridge).
+
+    The alias names the lab directory; a bridge from before aliases counts only when namespaces of its
+    name's prefix exist (so the lab core's own ``clab…x`` bridge is never taken for a host lab's).
+    """
+    if holder.owner is not None:
+        prefix = lab_prefix(holder.owner)
+        return prefix if holder.ifname.startswith(prefix) else None
+    head = holder.ifname[:6]
+    if head.startswith("cl") and all(c in "0123456789abcdef" for c in head[2:]) and list_netns(head):
+        return head
+    return None
+
+
+def reclaim_dead_planes(labdir: Path, plan: HostPlan) -> list[str]:
+    """Free the planes that a dead lab still holds; refuse (one line) when the holder is alive or foreign.
+
+    A lab is dead when no process runs in any of its namespaces: what is left after its session was
+    killed (namespaces and bridges outlive their processes). Its hosts are then unreachable anyway; removing
+    them is the only way this lab's hosts can be reached. Returns one note per lab reclaimed.
+    """
+    notes = []
+    for clash in plane_clashes(plan, root_addresses()):
+        holder = clash.held_by
+        prefix = _holder_prefix(holder)
+        alive = prefix is not None and any(netns_pids(ns) for ns in list_netns(prefix))
+        if prefix is None or alive or prefix == plan.prefix:
+            fix = (
+                f"stop it (CLOUDOPS_LAB_DIR={holder.owner} cloudops lab down --hosts-only)"
+                if holder.owner
+                else f"remove {holder.ifname}'s address or give this lab other planes"
+            )
+            state = "running" if alive else "not a lab bridge" if prefix is None else "this lab's own"
+            raise Unavailable(f"{clash.one_line()}, {state}: {fix}")
+        owner = holder.owner
+        names, links = list_netns(prefix), list_links(prefix)
+        if owner is not None:
+            destroy_hosts(owner)  # also its hostname mounts and its record
+        _ip_batch((f"netns del {ns}" for ns in list_netns(prefix)), force=True)
+        _ip_batch((f"link del {name}" for name in list_links(prefix)), force=True)
+        where = f"the lab at {owner}" if owner else f"lab {prefix}"
+        notes.append(f"hosts: reclaimed plane {clash.plane.name} {clash.plane.cidr} from {where} "
+                     f"({len(names)} namespaces, {len(links)} links; no process ran in them)")  # fmt: skip
+    return notes
+
+
+def create_hosts(labdir: Path, plan: HostPlan) -> list[str]:
     """Create bridges, namespaces, veths, addresses and hostnames for every planned host.
 
-    The plan is recorded before anything is created, so ``destroy_hosts`` can clean up after a failure.
+    The plan is recorded before anything is created, so ``destroy_hosts`` can clean up after a failure;
+    a plane another lab holds is reclaimed first when that lab is dead, refused when it runs. Returns
+    notes of what was reclaimed.
     """
     reason = namespaces_unavailable()
     if reason:
         raise Unavailable(reason)
+    notes = reclaim_dead_planes(labdir, plan)
     existing = load_plan(labdir)
     if existing is not None and existing.prefix == plan.prefix:
         # Extend the record with the new hosts; keep old hosts that are not in the plan for teardown.
@@ -363,7 +475,11 @@ def create_hosts(labdir: Path, plan: HostPlan) -> None:
     for plane in plan.planes:
         br = plan.bridge(plane)
         if not Path(f"/sys/class/net/{br}").exists():
-            root += [f"link add {br} type bridge", f"addr add {plane.gateway} dev {br}"]
+            root += [
+                f"link add {br} type bridge",
+                f'link set {br} alias "{ALIAS_PREFIX}{labdir.resolve()}"',
+                f"addr add {plane.gateway} dev {br}",
+            ]
         root.append(f"link set {br} up")
     todo = [h for h in plan.hosts if h.netns not in present]
     for h in todo:
@@ -386,6 +502,7 @@ def create_hosts(labdir: Path, plan: HostPlan) -> None:
         _make_uts(labdir, h.hostname)
     recorded = load_plan(labdir)
     write_name_files(labdir, recorded if recorded is not None else plan)
+    return notes
 
 
 def _make_uts(labdir: Path, hostname: str) -> None:

@@ -278,6 +278,7 @@ class HostLab:
     ) -> None:
         self.labdir = netns.lab_dir(labdir)
         self.planes = tuple(planes)
+        self.notes: list[str] = []  # what the last ``up`` did beside its hosts (planes reclaimed)
 
     def plan(self, n: int = 4, specs: Sequence[HostSpec] | None = None) -> HostPlan:
         hosts = list(specs) if specs is not None else netns.default_host_specs(n, self.planes)
@@ -289,7 +290,7 @@ class HostLab:
         self.labdir.mkdir(parents=True, exist_ok=True)
         existed = netns.load_plan(self.labdir) is not None
         try:
-            netns.create_hosts(self.labdir, plan)
+            self.notes = netns.create_hosts(self.labdir, plan)
             if sshd:
                 ensure_client_key(self.labdir)
                 start_sshd(self.labdir, plan.hosts)
