@@ -234,3 +234,12 @@ def test_a_supervisor_spawning_with_host_argv_records_the_programs_own_pid(hostl
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_login_reads_the_hosts_stock_bashrc_not_the_machines(hostlab: HostLab) -> None:
+    # bash sources ~/.bashrc for every command sshd runs: the machine's (pyenv init here) would cost each
+    # probe ~100 ms that a real KVM host's stock one does not.
+    hostlab.up(1)
+    out = _ssh(hostlab, "kvm-01", "cat ~/.bashrc; echo ${PYENV_ROOT:-unset}")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == netns.STOCK_BASHRC + "unset\n"

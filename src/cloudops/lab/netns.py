@@ -635,12 +635,15 @@ def leftovers(labdir: Path) -> list[str]:
 # Python's socket.getfqdn). Each process therefore gets a private mount namespace in which /etc/hosts lists
 # the lab's hosts and /etc/resolv.conf points at the host's own loopback (refused at once).
 # Like `ip netns exec`, /sys is mounted afresh so /sys/class/net shows the host's own interfaces (the
-# Neutron linuxbridge agent reads it).
+# Neutron linuxbridge agent reads it). Root's ~/.bashrc is a stock one: bash sources it for every command
+# sshd runs, and this machine's (pyenv init) costs ~100 ms a login that a real KVM host's does not.
 _MOUNT_WRAPPER = (
     'mount --bind "$1" /etc/hosts 2>/dev/null; mount --bind "$2" /etc/resolv.conf 2>/dev/null; '
+    '[ -e ~root/.bashrc ] && mount --bind "$3" ~root/.bashrc 2>/dev/null; '
     "umount -l /sys 2>/dev/null && mount -t sysfs -o nosuid,nodev,noexec sysfs /sys; "
-    'shift 2; exec "$@"'
+    'shift 3; exec "$@"'
 )
+STOCK_BASHRC = '# a lab host\'s root ~/.bashrc (cloudops lab): nothing for non-interactive shells\n[ -z "$PS1" ] && return\n'
 
 
 def etc_hosts_file(labdir: Path) -> Path:
@@ -651,12 +654,17 @@ def resolv_conf_file(labdir: Path) -> Path:
     return hosts_dir(labdir) / "resolv.conf"
 
 
+def bashrc_file(labdir: Path) -> Path:
+    return hosts_dir(labdir) / "root-bashrc"
+
+
 def write_name_files(labdir: Path, plan: HostPlan) -> None:
     """The lab hosts' /etc/hosts (every host by name) and resolv.conf (no reachable DNS: fail fast)."""
     lines = ["127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback"]
     lines += [f"{h.address} {h.hostname}" for h in plan.hosts]
     etc_hosts_file(labdir).write_text("\n".join(lines) + "\n")
     resolv_conf_file(labdir).write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    bashrc_file(labdir).write_text(STOCK_BASHRC)
 
 
 def nsenter_argv(labdir: Path, hostname: str, netns: str) -> list[str]:
@@ -668,6 +676,7 @@ def nsenter_argv(labdir: Path, hostname: str, netns: str) -> list[str]:
         "nsenter", f"--net={NETNS_DIR / netns}", f"--uts={uts_file(labdir, hostname)}", "--",
         "unshare", "--mount", "--propagation", "private", "--",
         "sh", "-c", _MOUNT_WRAPPER, "cloudops-lab-host", str(etc_hosts_file(labdir)), str(resolv_conf_file(labdir)),
+        str(bashrc_file(labdir)),
     ]  # fmt: skip
 
 
