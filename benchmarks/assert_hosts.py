@@ -37,10 +37,11 @@ PLANE = PlaneSpec("oam", IPv4Network("198.19.241.0/24"))
 
 def sweep(names: list[str], config: Path, concurrency: int, timeout: float) -> tuple[float, int]:
     probes = []
+    connector = ssh.Connector(config)  # as assemble.build_probes: the config read once per sweep
     for n in names:
 
         async def read(_: object, name: str = n) -> ssh.HostFacts:
-            return await ssh.probe(name, config=config, timeout=timeout)
+            return await ssh.probe(name, config=config, timeout=timeout, connector=connector)
 
         probes.append(
             Probe(f"host:{n}", Layer.HOSTS, f"host:{n}", read, check_host, timeout=2 * timeout, host=n)

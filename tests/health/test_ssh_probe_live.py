@@ -111,3 +111,30 @@ def test_blackholed_host_times_out_within_its_bound(tmp_path: Path) -> None:
     assert elapsed < 3.0
     (f,) = check_host(facts)
     assert (f.check, f.verdict) == ("hosts.reachable", Verdict.FAIL)
+
+
+def test_the_config_read_once_reaches_the_host_and_still_checks_its_key(sshd: Path, tmp_path: Path) -> None:
+    connector = ssh.Connector(sshd)
+    assert connector.kwargs("testhost")["config"] is None  # resolved from one reading, not per host
+    facts = asyncio.run(ssh.probe("testhost", config=sshd, timeout=5, connector=connector))
+    assert facts.reachable, facts.error
+
+    # Another key in known_hosts: the fast path must refuse the host exactly as asyncssh's own reading does.
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    known = tmp_path / "known_hosts"
+    pattern = known.read_text().split()[0]
+    known.write_text(f"{pattern} {' '.join(other.with_suffix('.pub').read_text().split()[:2])}\n")
+    refused = asyncio.run(ssh.probe("testhost", config=sshd, timeout=5))
+    assert not refused.reachable
+    assert refused.error is not None and "HostKeyNotVerifiable" in refused.error
+
+
+def test_a_config_only_asyncssh_reads_faithfully_takes_its_own_per_host_path(sshd: Path) -> None:
+    # `Match` is beyond the one-pass reading: asyncssh parses the file for the host itself.
+    text = sshd.read_text().replace("Host testhost", "Match host testhost")
+    sshd.write_text(text)
+    connector = ssh.Connector(sshd)
+    assert connector.kwargs("testhost") == {"host": "testhost", "config": [str(sshd)]}
+    facts = asyncio.run(ssh.probe("testhost", config=sshd, timeout=5, connector=connector))
+    assert facts.reachable, facts.error

@@ -60,10 +60,13 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     if inp.hosts:
         from cloudops.probes import ssh
 
+        connector = ssh.Connector(t.ssh_config)  # the client config read once for every host
         for h in inp.hosts:
 
             async def read_host(_: Mapping[str, Any], name: str = h.name, kvm: bool = h.kvm) -> ssh.HostFacts:
-                return await ssh.probe(name, config=t.ssh_config, timeout=timeout, kvm=kvm)
+                return await ssh.probe(
+                    name, config=t.ssh_config, timeout=timeout, kvm=kvm, connector=connector
+                )
 
             probes.append(
                 Probe(

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cloudops.probes.ssh_config import ClientConfig, Resolved
+
 # One round trip, and as few processes as possible on the host: a 200-host sweep pays for every fork
 # and exec 200 times. Files are read with the shell's own `read` (`r`); only df, ip and timedatectl are
 # programs. POSIX sh (dash) is enough: bash's $EPOCHREALTIME just spares the `date`.
@@ -139,19 +141,88 @@ def _kib(value: str | None) -> int | None:
     return int(parts[0]) if parts and parts[0].isdigit() else None
 
 
+class Connector:
+    """asyncssh's connect arguments for every host of a sweep, from one reading of the client config.
+
+    Keys and known-hosts files are loaded once per set of paths. A host the fast reading cannot resolve
+    faithfully (``ssh_config.ClientConfig.resolve`` returns None) gets asyncssh's own per-host parsing.
+    """
+
+    def __init__(self, config: Path | None = None) -> None:
+        self.config = config
+        self._parsed: ClientConfig | None = None
+        self._failed = False
+        self._keys: dict[tuple[str, ...], Any] = {}
+        self._known: dict[tuple[str, ...], Any] = {}
+
+    def _client_config(self) -> ClientConfig | None:
+        if self._parsed is None and not self._failed:
+            try:
+                self._parsed = ClientConfig.load([self.config] if self.config else None)
+            except (OSError, ValueError):
+                self._failed = True  # asyncssh reads it per host and says what is wrong
+        return self._parsed
+
+    def slow(self, host: str) -> dict[str, Any]:
+        return {"host": host, **({"config": [str(self.config)]} if self.config else {})}
+
+    def kwargs(self, host: str) -> dict[str, Any]:
+        """``asyncssh.connect`` keyword arguments for ``host``."""
+        cfg = self._client_config()
+        resolved = cfg.resolve(host) if cfg is not None else None
+        if resolved is None:
+            return self.slow(host)
+        try:
+            return self._fast(resolved)
+        except (OSError, ValueError, ImportError):
+            return self.slow(host)  # a key or known-hosts file asyncssh will report on itself
+
+    def _fast(self, r: Resolved) -> dict[str, Any]:
+        import asyncssh
+
+        kw: dict[str, Any] = {"host": r.hostname, "config": None}
+        if r.port is not None:
+            kw["port"] = r.port
+        if r.user is not None:
+            kw["username"] = r.user
+        if r.identity_files:
+            present = tuple(f for f in r.identity_files if Path(f).exists())
+            if not present:
+                raise FileNotFoundError(r.identity_files[0])
+            if present not in self._keys:
+                self._keys[present] = asyncssh.load_keypairs(
+                    list(present), skip_public=r.identities_only, ignore_encrypted=True
+                )
+            kw["client_keys"] = self._keys[present]
+            if r.identities_only:
+                kw["agent_path"] = None  # the agent could offer only these same keys
+        if r.known_hosts_files:
+            files = tuple(f for f in r.known_hosts_files if Path(f).exists())
+            if files not in self._known:
+                self._known[files] = asyncssh.read_known_hosts(list(files))
+            kw["known_hosts"] = self._known[files]
+        return kw
+
+
 async def probe(
-    host: str, *, config: Path | None = None, timeout: float = 5.0, kvm: bool = False
+    host: str,
+    *,
+    config: Path | None = None,
+    timeout: float = 5.0,
+    kvm: bool = False,
+    connector: Connector | None = None,
 ) -> HostFacts:
-    """Connect (``~/.ssh/config`` or ``config``), run the script, parse. Unreachable is an observation."""
+    """Connect (``~/.ssh/config`` or ``config``), run the script, parse. Unreachable is an observation.
+
+    Give one ``connector`` to every probe of a sweep: the config is then read once, not once per host."""
     import asyncio
 
     import asyncssh
 
     source = f"ssh {host}" + (f" -F {config}" if config else "")
-    start = time.time()
+    conn_args = (connector or Connector(config)).kwargs(host)
     try:
-        opts: dict[str, Any] = {"config": [str(config)]} if config else {}
-        async with asyncssh.connect(host, connect_timeout=timeout, login_timeout=timeout, **opts) as conn:
+        async with asyncssh.connect(connect_timeout=timeout, login_timeout=timeout, **conn_args) as conn:
             sent = time.time()
             result = await asyncio.wait_for(conn.run(script(kvm), check=False), timeout=timeout)
             back = time.time()
@@ -161,6 +232,4 @@ async def probe(
             words = f"no answer within {timeout:g}s"
         return HostFacts(host, source, False, error=f"{type(exc).__name__}: {words}")
     out = result.stdout if isinstance(result.stdout, str) else ""
-    facts = parse_facts(host, source, out, local_clock=(sent + back) / 2)
-    del start
-    return facts
+    return parse_facts(host, source, out, local_clock=(sent + back) / 2)
