@@ -85,7 +85,7 @@ def test_include_is_followed_where_the_include_line_applies(tmp_path: Path) -> N
     (tmp_path / "conf.d" / "kvm.conf").write_text("User from-include\nPort 2200\n")
     lines, has_match = parse("Host kvm-*\n  Include conf.d/*.conf\nHost *\n  User root\n", base=tmp_path)
     assert not has_match
-    cfg = ClientConfig(tuple(lines), False, ())
+    cfg = ClientConfig.from_lines(lines)
     kvm, other = cfg.resolve("kvm-01"), cfg.resolve("db-1")
     assert kvm is not None and (kvm.user, kvm.port) == ("from-include", 2200)
     assert other is not None and (other.user, other.port) == ("root", None)

@@ -153,12 +153,34 @@ def _expand(value: str, tokens: dict[str, str]) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
+class Block:
+    """Consecutive lines under the same ``Host`` patterns: matched once per host, not once per line."""
+
+    patterns: tuple[str, ...] | None
+    lines: tuple[Line, ...]
+
+
+def blocks_of(lines: Sequence[Line]) -> tuple[Block, ...]:
+    out: list[Block] = []
+    for line in lines:
+        if out and out[-1].patterns is line.patterns:
+            out[-1] = Block(line.patterns, (*out[-1].lines, line))
+        else:
+            out.append(Block(line.patterns, (line,)))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class ClientConfig:
     """The parsed lines of one or more config files (``~/.ssh/config`` when none is named)."""
 
-    lines: tuple[Line, ...]
+    blocks: tuple[Block, ...]
     has_match: bool
-    sources: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+
+    @classmethod
+    def from_lines(cls, lines: Sequence[Line], has_match: bool = False) -> ClientConfig:
+        return cls(blocks_of(lines), has_match)
 
     @classmethod
     def load(cls, paths: Sequence[Path] | None = None) -> ClientConfig:
@@ -174,7 +196,7 @@ class ClientConfig:
             lines += got
             has_match |= match
             read.append(str(path))
-        return cls(tuple(lines), has_match, tuple(read))
+        return cls(blocks_of(lines), has_match, tuple(read))
 
     def resolve(self, host: str) -> Resolved | None:
         """The host's settings, or None when only asyncssh's own parsing is faithful for it."""
@@ -182,17 +204,18 @@ class ClientConfig:
             return None
         first: dict[str, tuple[str, ...]] = {}
         identity: list[str] = []
-        for line in self.lines:
-            if line.patterns is not None and not host_matches(host, line.patterns):
+        for block in self.blocks:
+            if block.patterns is not None and not host_matches(host, block.patterns):
                 continue
-            if line.key in IGNORED:
-                continue
-            if line.key not in RESOLVED:
-                return None
-            if line.key == "identityfile":
-                identity += line.args
-            else:
-                first.setdefault(line.key, line.args)
+            for line in block.lines:
+                if line.key in IGNORED:
+                    continue
+                if line.key not in RESOLVED:
+                    return None
+                if line.key == "identityfile":
+                    identity += line.args
+                else:
+                    first.setdefault(line.key, line.args)
         strict = first.get("stricthostkeychecking", ("ask",))[0].lower()
         if strict not in _STRICT_OK:
             return None
