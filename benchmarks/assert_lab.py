@@ -56,6 +56,8 @@ def main() -> None:
         "OS_CLIENT_CONFIG_FILE": str(args.clouds),
         "OS_CLOUD": args.cloud,
         "OPENSTACK": args.openstack,
+        # the baseline does the Ceph checks too exactly when assert does (the same checks on both sides)
+        **({"CEPH_CONF": str(args.ceph_conf)} if args.ceph_conf else {}),
     }
     with tempfile.TemporaryDirectory() as tmp:
         targets = Path(tmp) / "targets.yaml"

@@ -43,8 +43,8 @@ def lab(lab_up: Any) -> LabTargets:
     return LabTargets(root, root / "clouds.yaml", "lab-admin", conf if conf.is_file() else None)
 
 
-def sweep(lab: LabTargets, tmp: Path, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(lab.clouds_yaml)}
+def sweep(lab: LabTargets, tmp: Path, *extra: str, clouds: Path | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds or lab.clouds_yaml)}
     env.pop("OS_CLOUD", None)
     out = subprocess.run(
         [sys.executable, "-m", "cloudops", "assert", "--targets", str(lab.targets(tmp)), "-f", "json", *extra],
@@ -75,3 +75,29 @@ def test_api_requests_do_not_grow_with_agents(lab: LabTargets, tmp_path: Path) -
     # one token, one version document per service root, five list calls: however many agents answer
     assert report["api_requests"] == 1 + len(roots) + 5
     assert len(agents) > 5
+
+
+def test_a_cloud_only_openstacksdk_reads_gives_the_same_sweep(lab: LabTargets, tmp_path: Path) -> None:
+    # `regions:` is beyond probes.clouds' plain reading: openstacksdk reads this clouds.yaml itself.
+    doc = json.loads(lab.clouds_yaml.read_text().split("\n", 1)[1])
+    entry = doc["clouds"][lab.cloud]
+    entry["regions"] = [entry.pop("region_name")]
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(json.dumps(doc))
+    from cloudops.probes.clouds import find_cloud
+
+    assert find_cloud(lab.cloud, {"OS_CLIENT_CONFIG_FILE": str(clouds)}) is None
+    assert find_cloud(lab.cloud, {"OS_CLIENT_CONFIG_FILE": str(lab.clouds_yaml)}) is not None
+    rc_sdk, by_sdk = sweep(lab, tmp_path, clouds=clouds)
+    rc_plain, plain = sweep(lab, tmp_path)
+    assert rc_sdk == rc_plain == 0
+    checks = sorted(
+        (f["check"], f["component"], f["verdict"]) for f in plain["findings"] if f["layer"] == "agents"
+    )
+    assert (
+        sorted(
+            (f["check"], f["component"], f["verdict"]) for f in by_sdk["findings"] if f["layer"] == "agents"
+        )
+        == checks
+    )
+    assert by_sdk["api_requests"] == plain["api_requests"]

@@ -57,8 +57,9 @@ class Session:
     seconds: float
     error: str | None = None
     catalog: tuple[Endpoint, ...] = ()
-    handle: Any = field(default=None, compare=False, repr=False)
+    handle: Any = field(default=None, compare=False, repr=False)  # a keystoneauth1 session
     counter: RequestCounter = field(default_factory=RequestCounter, compare=False, repr=False)
+    region: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +149,15 @@ def _version_key(text: str) -> tuple[int, ...]:
 
 
 def connect(cloud: str | None, *, timeout: float = 10.0) -> Session:
-    """Open the session and issue a token (Keystone's own verdict), reading clouds.yaml the SDK's way."""
+    """Open the session and issue a token (Keystone's own verdict), reading clouds.yaml the SDK's way.
+
+    A plain password or application-credential cloud gets a keystoneauth1 session straight away
+    (``probes.clouds``); any other is read by openstacksdk itself (a quarter-second import)."""
     import logging
 
-    import openstack
     from keystoneauth1 import exceptions as ksa
+
+    from cloudops.probes import clouds
 
     # The libraries' own warnings ("Failed to discover available identity versions ...") would reach
     # stderr through logging's last resort; the finding carries the error instead.
@@ -162,16 +167,27 @@ def connect(cloud: str | None, *, timeout: float = 10.0) -> Session:
     source = f"keystone token issue (cloud {cloud or '$OS_CLOUD'})"
     start = time.monotonic()
     counter = RequestCounter()
+    plain = clouds.find_cloud(cloud)
     try:
-        conn = openstack.connect(cloud=cloud, api_timeout=timeout)
+        if plain is not None:
+            sess = clouds.session(plain, timeout=timeout)
+        else:
+            import openstack
+
+            try:
+                sess = openstack.connect(cloud=cloud, api_timeout=timeout).session
+            except openstack.exceptions.SDKException as exc:
+                return Session(source, False, time.monotonic() - start, _words(exc), counter=counter)
         counter.add()
-        conn.session.get_token()
-        auth: Any = conn.session.auth
-        access = auth.get_access(conn.session)
+        sess.get_token()
+        access = sess.auth.get_access(sess)
         catalog = parse_catalog(list(access.service_catalog.catalog))
-    except (ksa.ClientException, openstack.exceptions.SDKException, OSError) as exc:
+    except (ksa.ClientException, OSError) as exc:
         return Session(source, False, time.monotonic() - start, _words(exc), counter=counter)
-    return Session(source, True, time.monotonic() - start, catalog=catalog, handle=conn, counter=counter)
+    region = plain.region if plain is not None else None
+    return Session(
+        source, True, time.monotonic() - start, catalog=catalog, handle=sess, counter=counter, region=region
+    )
 
 
 def get_version_doc(session: Session, url: str, *, timeout: float = 10.0) -> VersionDoc:
@@ -183,7 +199,7 @@ def get_version_doc(session: Session, url: str, *, timeout: float = 10.0) -> Ver
     start = time.monotonic()
     session.counter.add()
     try:
-        resp = session.handle.session.get(url, authenticated=False, raise_exc=False, timeout=timeout)
+        resp = session.handle.get(url, authenticated=False, raise_exc=False, timeout=timeout)
     except (ksa.ClientException, OSError) as exc:
         return VersionDoc(url, f"GET {url}", None, time.monotonic() - start, error=_words(exc))
     try:
@@ -218,8 +234,10 @@ def list_call(session: Session, what: str, *, timeout: float = 10.0) -> Listing:
         raise NotChecked(f"no {service} endpoint in the catalog")
     session.counter.add()
     filt = {"service_type": "block-storage" if service == "volume" else service, "interface": "public"}
+    if session.region:
+        filt["region_name"] = session.region
     try:
-        resp = session.handle.session.get(path, endpoint_filter=filt, raise_exc=False, timeout=timeout)
+        resp = session.handle.get(path, endpoint_filter=filt, raise_exc=False, timeout=timeout)
     except (ksa.ClientException, OSError) as exc:
         return Listing(service, source, error=_words(exc))
     if resp.status_code != 200:
