@@ -3,7 +3,13 @@ recorded, and a small I/O probe with a timeout — HEALTH_OK alone can lag a dea
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
+import os
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,34 +143,161 @@ def ceph_argv(conf: str | None, user: str | None) -> list[str]:
     return argv
 
 
+# Ceph's own Python binding (Debian's python3-rados) answers in milliseconds where each `ceph` CLI call is
+# a Python process of 0.2 s; the CLI stays the path where the binding is missing (or CLOUDOPS_CEPH=cli).
+DIST_PACKAGES = (Path("/usr/lib/python3/dist-packages"), Path("/usr/lib/python3/site-packages"))
+_RADOS: list[Any] = []  # the module once found (or None), cached for the process
+# Loading the extension and creating/connecting handles from several threads at once crashed the process
+# (SIGSEGV, seen here): the three Ceph probes of a sweep run concurrently, so both go through this lock.
+_RADOS_LOCK = threading.Lock()
+
+
+def rados_module() -> Any | None:
+    """The ``rados`` extension module: importable here, or the distribution's one built for this very
+    interpreter version (loaded by file, so the rest of the system's packages stay off ``sys.path``)."""
+    if os.environ.get("CLOUDOPS_CEPH") == "cli":
+        return None
+    with _RADOS_LOCK:
+        return _load_rados()
+
+
+def _load_rados() -> Any | None:
+    if _RADOS:
+        return _RADOS[0]
+    found: Any = None
+    try:
+        import rados
+
+        found = rados
+    except ImportError:
+        tag = f"rados.cpython-{sys.version_info[0]}{sys.version_info[1]}-*.so"
+        for path in (p for d in DIST_PACKAGES if d.is_dir() for p in sorted(d.glob(tag))):
+            spec = importlib.util.spec_from_file_location("rados", path)
+            if spec is None or spec.loader is None:
+                continue
+            module = importlib.util.module_from_spec(spec)
+            try:
+                spec.loader.exec_module(module)
+            except ImportError:
+                continue
+            sys.modules["rados"] = found = module
+            break
+    _RADOS.append(found)
+    return found
+
+
+def _cluster(rados: Any, conf: str | None, user: str | None, timeout: float) -> Any:
+    """A connected cluster handle whose every operation gives up after ``timeout`` (never hangs)."""
+    with _RADOS_LOCK:
+        cluster = rados.Rados(rados_id=user or "admin")
+        try:
+            cluster.conf_read_file(conf)
+            for option in ("client_mount_timeout", "rados_mon_op_timeout", "rados_osd_op_timeout"):
+                cluster.conf_set(option, str(max(1, int(timeout))))
+            cluster.connect(timeout=max(1, int(timeout)))
+        except BaseException:
+            cluster.shutdown()
+            raise
+    return cluster
+
+
+def _mon_command(
+    conf: str | None, user: str | None, words: list[str], cmd: dict[str, Any], timeout: float
+) -> CommandResult:
+    """A mon command through librados, as the CLI words it (``ceph … health detail -f json``)."""
+    rados = rados_module()
+    base = ceph_argv(conf, user)
+    if rados is None:
+        cli = [*base, "--connect-timeout", str(int(timeout)), *words, "-f", "json"]
+        return command.run(cli, timeout=timeout + 2)
+    source = " ".join([*base, *words, "-f", "json"]) + " (librados)"
+    start = time.monotonic()
+    cluster = None
+    try:
+        cluster = _cluster(rados, conf, user, timeout)
+        ret, out, err = cluster.mon_command(
+            json.dumps({**cmd, "format": "json"}), b"", timeout=max(1, int(timeout))
+        )
+    except rados.TimedOut:
+        return CommandResult(source, 124, "", f"timed out after {timeout:g}s", time.monotonic() - start, True)
+    except rados.Error as exc:
+        return CommandResult(source, 1, "", _rados_words(exc), time.monotonic() - start)
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+    text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
+    return CommandResult(source, -ret if ret < 0 else ret, text, str(err or ""), time.monotonic() - start)
+
+
+def _rados_words(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
 def read_health(conf: str | None = None, user: str | None = None, *, timeout: float = 10.0) -> CommandResult:
-    argv = [*ceph_argv(conf, user), "--connect-timeout", str(int(timeout)), "health", "detail", "-f", "json"]
-    return command.run(argv, timeout=timeout + 2)
+    return _mon_command(conf, user, ["health", "detail"], {"prefix": "health", "detail": "detail"}, timeout)
 
 
 def read_status(conf: str | None = None, user: str | None = None, *, timeout: float = 10.0) -> CommandResult:
-    argv = [*ceph_argv(conf, user), "--connect-timeout", str(int(timeout)), "status", "-f", "json"]
-    return command.run(argv, timeout=timeout + 2)
+    return _mon_command(conf, user, ["status"], {"prefix": "status"}, timeout)
 
 
 def read_versions(
     conf: str | None = None, user: str | None = None, *, timeout: float = 10.0
 ) -> CommandResult:
-    argv = [*ceph_argv(conf, user), "--connect-timeout", str(int(timeout)), "versions", "-f", "json"]
-    return command.run(argv, timeout=timeout + 2)
+    return _mon_command(conf, user, ["versions"], {"prefix": "versions"}, timeout)
+
+
+#: Object names the librados I/O probe reads (stat): none exists, so each read is answered "not found" by
+#: the primary OSD of the placement group the name hashes to, or not at all when that OSD is dead.
+IO_PROBE_OBJECTS = tuple(f"cloudops-io-probe-{i}" for i in range(8))
 
 
 def probe_io(pool: str, conf: str | None = None, user: str | None = None, *, timeout: float = 10.0) -> CephIO:
-    """List a pool's objects through librados, killed after ``timeout``: a hang means I/O is stuck."""
-    argv = ["rados", *ceph_argv(conf, user)[1:], "-p", pool, "ls"]
-    result = command.run(argv, timeout=timeout)
-    if result.timed_out:
-        return CephIO(result.source, False, result.seconds, f"no answer from pool {pool} within {timeout:g}s")
-    if result.rc != 0:
+    """A tiny read against a pool, bounded by ``timeout``: no answer means I/O is stuck.
+
+    Through librados: a stat of eight absent objects (eight placement groups; a read, nothing written).
+    The binding's object listing cannot be used: it ends silently, as if the pool were empty, when the
+    OSDs do not answer. Without the binding: ``rados -p POOL ls``, killed after ``timeout``."""
+    rados = rados_module()
+    argv = ["rados", *ceph_argv(conf, user)[1:], "-p", pool]
+    if rados is None:
+        result = command.run([*argv, "ls"], timeout=timeout)
+        if result.timed_out:
+            return CephIO(
+                result.source, False, result.seconds, f"no answer from pool {pool} within {timeout:g}s"
+            )
+        if result.rc != 0:
+            return CephIO(
+                result.source, False, result.seconds, _line(result.stderr) or f"exit status {result.rc}"
+            )
+        return CephIO(result.source, True, result.seconds)
+    source = (
+        " ".join([*argv, "stat", IO_PROBE_OBJECTS[0]]) + f" … (librados, {len(IO_PROBE_OBJECTS)} objects)"
+    )
+    start = time.monotonic()
+    cluster = None
+    try:
+        cluster = _cluster(rados, conf, user, timeout)
+        try:
+            ioctx = cluster.open_ioctx(pool)
+        except rados.ObjectNotFound:
+            return CephIO(source, False, time.monotonic() - start, f"pool {pool} does not exist")
+        try:
+            for name in IO_PROBE_OBJECTS:
+                with contextlib.suppress(rados.ObjectNotFound):  # "not found" is the OSD's answer
+                    ioctx.stat(name)
+        finally:
+            ioctx.close()
+    except rados.TimedOut:
         return CephIO(
-            result.source, False, result.seconds, _line(result.stderr) or f"exit status {result.rc}"
+            source, False, time.monotonic() - start, f"no answer from pool {pool} within {timeout:g}s"
         )
-    return CephIO(result.source, True, result.seconds)
+    except rados.Error as exc:
+        return CephIO(source, False, time.monotonic() - start, _rados_words(exc))
+    finally:
+        if cluster is not None:
+            cluster.shutdown()
+    return CephIO(source, True, time.monotonic() - start)
 
 
 def read_recorded(path: Path) -> CommandResult:
