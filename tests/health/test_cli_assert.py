@@ -122,8 +122,24 @@ def test_bad_targets_file_is_one_line(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert (
         out.stderr.strip()
-        == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, database, hosts, juju, ssh_config, timeout, vault"
+        == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, clouds_yaml, database, hosts, juju, ssh_config, timeout, vault"
     )
+
+
+def test_a_targets_clouds_yaml_is_where_the_cloud_is_read(tmp_path: Path) -> None:
+    from cloudops.health.targets import load
+    from cloudops.probes.clouds import find_cloud
+
+    clouds = tmp_path / "ops-clouds.yaml"
+    clouds.write_text(
+        "clouds:\n  site: {auth: {auth_url: 'http://127.0.0.1:9/v3', username: u, password: p}}\n"
+    )
+    path = tmp_path / "targets.yaml"
+    path.write_text(f"cloud: site\nclouds_yaml: {clouds}\n")
+    targets = load(path)
+    assert targets.clouds_yaml == clouds
+    found = find_cloud("site", {"OS_CLIENT_CONFIG_FILE": str(targets.clouds_yaml)})
+    assert found is not None and found.source == str(clouds)
 
 
 def test_help_has_an_example(tmp_path: Path) -> None:

@@ -101,3 +101,17 @@ def test_a_cloud_only_openstacksdk_reads_gives_the_same_sweep(lab: LabTargets, t
         == checks
     )
     assert by_sdk["api_requests"] == plain["api_requests"]
+
+
+def test_the_labs_own_targets_need_no_exported_environment(lab: LabTargets, tmp_path: Path) -> None:
+    # `cloudops lab up` writes clouds_yaml into its targets: assert then works without `lab env`.
+    targets = lab.root / "targets.yaml"
+    assert f"clouds_yaml: {lab.clouds_yaml}" in targets.read_text().splitlines()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "CLOUDOPS_TARGETS"))}
+    out = subprocess.run(
+        [sys.executable, "-m", "cloudops", "assert", "--targets", str(targets), "-f", "json"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    report = json.loads(out.stdout)
+    apis = [f for f in report["findings"] if f["layer"] == "apis"]
+    assert apis and all(f["verdict"] == "PASS" for f in apis), apis

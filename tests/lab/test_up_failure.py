@@ -44,3 +44,4 @@ def test_busy_port_fails_in_one_line_and_stops_what_it_started(tmp_path: Path) -
     # RabbitMQ and Ceph started alongside; the failed run stopped them (and epmd) again.
     assert procs.lab_members(lab_dir) == []
     assert list((lab_dir / "run").glob("*.json")) == []
+    assert not Path(f"/sys/class/net/clab{base}x").exists()  # nor the external network's bridge

@@ -233,7 +233,9 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     # -- APIs and agents -----------------------------------------------------------------------------
     if t.cloud:
         probes.extend(
-            _openstack_probes(t.cloud, timeout, {h.name: h.services for h in inp.hosts if h.services})
+            _openstack_probes(
+                t.cloud, timeout, {h.name: h.services for h in inp.hosts if h.services}, t.clouds_yaml
+            )
         )
     else:
         notes[Layer.APIS] = "not configured: no cloud in targets (clouds.yaml name)"
@@ -261,7 +263,10 @@ def _juju_checks(inp: Inputs, status: juju.JujuStatus) -> list[Finding]:
 
 
 def _openstack_probes(
-    cloud: str, timeout: float, registered: Mapping[str, Sequence[str]] | None = None
+    cloud: str,
+    timeout: float,
+    registered: Mapping[str, Sequence[str]] | None = None,
+    clouds_yaml: Path | None = None,
 ) -> list[Probe]:
     from cloudops.probes import openstack as os_probe
 
@@ -273,7 +278,7 @@ def _openstack_probes(
             "keystone",
             Layer.APIS,
             "identity",
-            lambda _: os_probe.connect(cloud, timeout=timeout),
+            lambda _: os_probe.connect(cloud, timeout=timeout, clouds_yaml=clouds_yaml),
             endpoints,
             timeout=timeout * 2,
             check_id="apis.keystone-token",

@@ -3,6 +3,7 @@ files and environment variables, never holds a secret itself in the repository).
 
 ```yaml
 cloud: testcloud                 # the cloud in clouds.yaml (openstacksdk's search order); absent: no APIs
+clouds_yaml: ~/ops/clouds.yaml   # optional: read this clouds.yaml instead of searching for one
 ssh_config: ~/.ssh/config        # hosts are reached with this client config
 hosts: [kvm-01, kvm-02]          # default: every host of the registry
 juju: {model: openstack}         # absent: a site without Juju (the deployment layer does not apply)
@@ -40,6 +41,7 @@ class CephTarget:
 @dataclass(frozen=True)
 class Targets:
     cloud: str | None = None
+    clouds_yaml: Path | None = None
     ssh_config: Path | None = None
     hosts: tuple[str, ...] | None = None  # None: every registry host (when ssh is configured)
     juju_model: str | None = None
@@ -67,7 +69,18 @@ def load(path: Path) -> Targets:
         raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", where=name) from None
     if not isinstance(doc, dict):
         raise InputError("expected a mapping", where=name)
-    known = {"cloud", "ssh_config", "hosts", "juju", "database", "amqp", "ceph", "vault", "timeout"}
+    known = {
+        "cloud",
+        "clouds_yaml",
+        "ssh_config",
+        "hosts",
+        "juju",
+        "database",
+        "amqp",
+        "ceph",
+        "vault",
+        "timeout",
+    }
     unknown = sorted(set(doc) - known)
     if unknown:
         raise InputError(f"unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}", where=name)
@@ -75,6 +88,7 @@ def load(path: Path) -> Targets:
     juju = doc.get("juju")
     return Targets(
         cloud=doc.get("cloud"),
+        clouds_yaml=Path(doc["clouds_yaml"]).expanduser() if doc.get("clouds_yaml") else None,
         ssh_config=Path(doc["ssh_config"]).expanduser() if doc.get("ssh_config") else None,
         ssh=bool(doc.get("ssh_config") or doc.get("hosts")),
         hosts=tuple(doc["hosts"]) if doc.get("hosts") else None,

@@ -142,6 +142,8 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
     check_port_base(lab)
     (lab.layout.state_dir / "ready").unlink(missing_ok=True)
     before = set(lab.sup.members())
+    bridge = Path(f"/sys/class/net/{lab.layout.bridge}")
+    bridge_before = bridge.exists()
     try:
         infra.check_packages()
         check_sdk()
@@ -154,6 +156,10 @@ def up(lab: Lab, on_done: Callable[[str, float], None] | None = None) -> Timings
         run_graph(graph(lab), record)
     except BaseException as exc:
         stopped = rollback(lab, keep=before)
+        if not bridge_before and bridge.exists():  # nothing this run made outlives its failure
+            subprocess.run(
+                ["ip", "link", "delete", lab.layout.bridge], capture_output=True, check=False, timeout=15
+            )
         if isinstance(exc, LabFailure):
             if stopped:
                 exc.args = (f"{exc.args[0]} (stopped the {stopped} processes this run started)",)

@@ -49,6 +49,7 @@ def render(lab: Lab, db_pass: Path, amqp_pass: Path, ssh: tuple[Path, list[str]]
             *hosts,
             "# Written by `cloudops lab up`: where `cloudops assert` finds this lab's services.",
             f"cloud: {ADMIN_CLOUD}",
+            f"clouds_yaml: {lay.clouds_yaml}",
             f"database: {{host: 127.0.0.1, port: {lay.port('mariadb')}, user: os, password_file: {db_pass}}}",
             f"amqp: {{host: 127.0.0.1, port: {lay.port('rabbitmq')}, user: openstack, vhost: /, "
             f"password_file: {amqp_pass},\n       status_command: {status}}}",

@@ -7,10 +7,12 @@ The parsers (``parse_*``) are pure: an API's JSON body → frozen rows.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -148,11 +150,12 @@ def _version_key(text: str) -> tuple[int, ...]:
 # -- live reads ---------------------------------------------------------------------------------------
 
 
-def connect(cloud: str | None, *, timeout: float = 10.0) -> Session:
+def connect(cloud: str | None, *, timeout: float = 10.0, clouds_yaml: Path | None = None) -> Session:
     """Open the session and issue a token (Keystone's own verdict), reading clouds.yaml the SDK's way.
 
     A plain password or application-credential cloud gets a keystoneauth1 session straight away
-    (``probes.clouds``); any other is read by openstacksdk itself (a quarter-second import)."""
+    (``probes.clouds``); any other is read by openstacksdk itself (a quarter-second import). ``clouds_yaml``
+    names the file to read instead of searching (``OS_CLIENT_CONFIG_FILE``'s place)."""
     import logging
 
     from keystoneauth1 import exceptions as ksa
@@ -167,15 +170,19 @@ def connect(cloud: str | None, *, timeout: float = 10.0) -> Session:
     source = f"keystone token issue (cloud {cloud or '$OS_CLOUD'})"
     start = time.monotonic()
     counter = RequestCounter()
-    plain = clouds.find_cloud(cloud)
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds_yaml)} if clouds_yaml else None
+    plain = clouds.find_cloud(cloud, env)
     try:
         if plain is not None:
             sess = clouds.session(plain, timeout=timeout)
         else:
             import openstack
+            from openstack import config as occ
 
             try:
-                sess = openstack.connect(cloud=cloud, api_timeout=timeout).session
+                files = [str(clouds_yaml)] if clouds_yaml else None
+                chosen = occ.OpenStackConfig(config_files=files).get_one(cloud, api_timeout=timeout)
+                sess = openstack.connection.Connection(config=chosen).session
             except openstack.exceptions.SDKException as exc:
                 return Session(source, False, time.monotonic() - start, _words(exc), counter=counter)
         counter.add()
