@@ -25,6 +25,8 @@ def test_busy_port_fails_in_one_line_and_stops_what_it_started(tmp_path: Path) -
         skip_or_fail(reason)
     base = 16600
     lab_dir = tmp_path / "lab"
+    if Path(f"/sys/class/net/clab{base}x").exists():  # this test's own bridge, left by a killed earlier run
+        subprocess.run(["ip", "link", "delete", f"clab{base}x"], capture_output=True, check=False, timeout=15)
     with socket.socket() as blocker:
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", base))  # MariaDB's port
