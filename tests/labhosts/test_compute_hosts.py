@@ -76,16 +76,16 @@ def compute_hosts(lab_up: Any, cloud: Any) -> Iterator[tuple[Any, Any, HostLab]]
             parents=True, exist_ok=True
         )
         prefix = netns.host_argv(hostdir, h.hostname)
-        conf = services._conf  # the lab core's config paths
+        conf = services.conf_path  # the lab core's config paths
         lab.start(
             f"nova-compute-{h.hostname}",
-            [*prefix, services._bin(lab, "nova-compute"), "--config-file",
+            [*prefix, services.bin_path(lab, "nova-compute"), "--config-file",
              conf(lab, "nova", f"nova-compute-{h.hostname}.conf")],
             component="nova-compute",
         )  # fmt: skip
         lab.start(
             f"{agent}-{h.hostname}",
-            [*prefix, services._bin(lab, "python3"), launcher, agent, "neutron.cmd.eventlet", target,
+            [*prefix, services.bin_path(lab, "python3"), launcher, agent, "neutron.cmd.eventlet", target,
              "--config-file", conf(lab, "neutron", "neutron.conf"),
              "--config-file", conf(lab, "neutron", f"agent-{h.hostname}.conf"),
              "--config-file", conf(lab, "neutron", ini.format(host=h.hostname)),
@@ -164,7 +164,11 @@ def test_a_server_scheduled_to_a_host_gets_its_port_bound_there(
     _wait("lht-01 up", lambda: _up(cloud, "lht-01"))
     from cloudops.lab import services
 
-    manage = [services._bin(lab, "nova-manage"), "--config-file", services._conf(lab, "nova", "nova.conf")]
+    manage = [
+        services.bin_path(lab, "nova-manage"),
+        "--config-file",
+        services.conf_path(lab, "nova", "nova.conf"),
+    ]
 
     def mapped() -> bool:  # the scheduler maps new compute hosts to the cell every few seconds
         out = subprocess.run([*manage, "cell_v2", "list_hosts"], capture_output=True, text=True, timeout=60)
@@ -232,8 +236,8 @@ def test_kill_nova_compute_on_a_host_and_heal_restarts_it(compute_hosts: tuple[A
         assert service == "nova-compute" and host is not None
         lab.start(
             f"nova-compute-{host}",
-            [*netns.host_argv(hosts.labdir, host), services._bin(lab, "nova-compute"), "--config-file",
-             services._conf(lab, "nova", f"nova-compute-{host}.conf")],
+            [*netns.host_argv(hosts.labdir, host), services.bin_path(lab, "nova-compute"), "--config-file",
+             services.conf_path(lab, "nova", f"nova-compute-{host}.conf")],
             component="nova-compute",
         )  # fmt: skip
 

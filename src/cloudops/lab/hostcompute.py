@@ -35,8 +35,8 @@ def record_names(hostname: str) -> list[str]:
 def start_nova_compute(lab: Lab, hostname: str) -> None:
     lab.start(
         f"nova-compute-{hostname}",
-        [*netns.host_argv(hosts_root(lab), hostname), services._bin(lab, "nova-compute"),
-         "--config-file", services._conf(lab, "nova", f"nova-compute-{hostname}.conf")],
+        [*netns.host_argv(hosts_root(lab), hostname), services.bin_path(lab, "nova-compute"),
+         "--config-file", services.conf_path(lab, "nova", f"nova-compute-{hostname}.conf")],
         component="nova-compute",
     )  # fmt: skip
 
@@ -44,10 +44,10 @@ def start_nova_compute(lab: Lab, hostname: str) -> None:
 def start_agent(lab: Lab, hostname: str) -> None:
     target, ini = services.NEUTRON_AGENTS[AGENT]
     launcher = str(lab.layout.etc_dir / "run_privsep_without_sudo.py")
-    conf = services._conf
+    conf = services.conf_path
     lab.start(
         f"{AGENT}-{hostname}",
-        [*netns.host_argv(hosts_root(lab), hostname), services._bin(lab, "python3"), launcher, AGENT,
+        [*netns.host_argv(hosts_root(lab), hostname), services.bin_path(lab, "python3"), launcher, AGENT,
          "neutron.cmd.eventlet", target,
          "--config-file", conf(lab, "neutron", "neutron.conf"),
          "--config-file", conf(lab, "neutron", f"agent-{hostname}.conf"),

@@ -61,11 +61,13 @@ def write_configs(lab: Lab) -> None:
     (lab.layout.etc_dir / "run_privsep_without_sudo.py").write_bytes(launcher.read_bytes())
 
 
-def _bin(lab: Lab, name: str) -> str:
+def bin_path(lab: Lab, name: str) -> str:
+    """A program of the lab's services venv (also used for the hosts' compute services)."""
     return str(lab.layout.venv_bin(name))
 
 
-def _conf(lab: Lab, service: str, name: str) -> str:
+def conf_path(lab: Lab, service: str, name: str) -> str:
+    """A config file the lab wrote for ``service`` (``etc/<service>/<name>``)."""
     return str(lab.layout.etc_dir / service / name)
 
 
@@ -73,11 +75,11 @@ def uwsgi(
     lab: Lab, name: str, script: str, port: int, env: dict[str, str], pyargv: str | None = None
 ) -> None:
     argv = [
-        _bin(lab, "uwsgi"),
+        bin_path(lab, "uwsgi"),
         "--http-socket",
         f"127.0.0.1:{port}",
         "--wsgi-file",
-        _bin(lab, script),
+        bin_path(lab, script),
         "--master",
         "--processes",
         "1",
@@ -136,8 +138,8 @@ def write_fernet_keys(repo: Path) -> None:
 
 
 def keystone_db(lab: Lab) -> None:
-    c = ["--config-file", _conf(lab, "keystone", "keystone.conf")]
-    km = _bin(lab, "keystone-manage")
+    c = ["--config-file", conf_path(lab, "keystone", "keystone.conf")]
+    km = bin_path(lab, "keystone-manage")
     _sync(lab, "keystone-db", "keystone", [km, *c, "db_sync"], snapshot=("keystone",))
     if not lab.done("keystone-keys"):
         write_fernet_keys(lab.layout.data_dir / "keystone" / "fernet-keys")
@@ -173,9 +175,9 @@ def placement_db(lab: Lab) -> None:
         "placement-db",
         "placement",
         [
-            _bin(lab, "placement-manage"),
+            bin_path(lab, "placement-manage"),
             "--config-file",
-            _conf(lab, "placement", "placement.conf"),
+            conf_path(lab, "placement", "placement.conf"),
             "db",
             "sync",
         ],
@@ -188,13 +190,18 @@ def glance_db(lab: Lab) -> None:
         lab,
         "glance-db",
         "glance",
-        [_bin(lab, "glance-manage"), "--config-file", _conf(lab, "glance", "glance-api.conf"), "db_sync"],
+        [
+            bin_path(lab, "glance-manage"),
+            "--config-file",
+            conf_path(lab, "glance", "glance-api.conf"),
+            "db_sync",
+        ],
         snapshot=("glance",),
     )
 
 
 def nova_db(lab: Lab) -> None:
-    nm = [_bin(lab, "nova-manage"), "--config-file", _conf(lab, "nova", "nova.conf")]
+    nm = [bin_path(lab, "nova-manage"), "--config-file", conf_path(lab, "nova", "nova.conf")]
     steps = ("nova-api-db", "nova-cell0", "nova-cell1", "nova-db")
     if not any(lab.done(s) for s in steps) and dbsnapshot.restore(lab, "nova-db"):
         dbsnapshot.write_cell_mappings(
@@ -232,11 +239,11 @@ def neutron_db(lab: Lab) -> None:
         "neutron-db",
         "neutron",
         [
-            _bin(lab, "neutron-db-manage"),
+            bin_path(lab, "neutron-db-manage"),
             "--config-file",
-            _conf(lab, "neutron", "neutron.conf"),
+            conf_path(lab, "neutron", "neutron.conf"),
             "--config-file",
-            _conf(lab, "neutron", "ml2_conf.ini"),
+            conf_path(lab, "neutron", "ml2_conf.ini"),
             "upgrade",
             "head",
         ],
@@ -249,7 +256,13 @@ def cinder_db(lab: Lab) -> None:
         lab,
         "cinder-db",
         "cinder",
-        [_bin(lab, "cinder-manage"), "--config-file", _conf(lab, "cinder", "cinder.conf"), "db", "sync"],
+        [
+            bin_path(lab, "cinder-manage"),
+            "--config-file",
+            conf_path(lab, "cinder", "cinder.conf"),
+            "db",
+            "sync",
+        ],
         snapshot=("cinder",),
     )
 
@@ -284,7 +297,7 @@ def placement(lab: Lab) -> None:
 def glance(lab: Lab) -> None:
     lab.start(
         "glance",
-        [_bin(lab, "glance-api"), "--config-file", _conf(lab, "glance", "glance-api.conf")],
+        [bin_path(lab, "glance-api"), "--config-file", conf_path(lab, "glance", "glance-api.conf")],
         port=lab.layout.port("glance"),
     )
 
@@ -295,9 +308,9 @@ def nova_api(lab: Lab) -> None:
 
 
 def nova_services(lab: Lab) -> None:
-    conf = _conf(lab, "nova", "nova.conf")
+    conf = conf_path(lab, "nova", "nova.conf")
     for svc in ("nova-conductor", "nova-scheduler"):
-        lab.start(svc, [_bin(lab, svc), "--config-file", conf], component="nova")
+        lab.start(svc, [bin_path(lab, svc), "--config-file", conf], component="nova")
 
 
 def write_host_configs(
@@ -331,9 +344,9 @@ def nova_compute(lab: Lab, host: str | None = None, *, netns: str | None = None)
         f"nova-compute-{host}",
         [
             *_in_netns(netns),
-            _bin(lab, "nova-compute"),
+            bin_path(lab, "nova-compute"),
             "--config-file",
-            _conf(lab, "nova", f"nova-compute-{host}.conf"),
+            conf_path(lab, "nova", f"nova-compute-{host}.conf"),
         ],
         component="nova-compute",
     )
@@ -343,11 +356,11 @@ def neutron_server(lab: Lab) -> None:
     lab.start(
         "neutron-server",
         [
-            _bin(lab, "neutron-server"),
+            bin_path(lab, "neutron-server"),
             "--config-file",
-            _conf(lab, "neutron", "neutron.conf"),
+            conf_path(lab, "neutron", "neutron.conf"),
             "--config-file",
-            _conf(lab, "neutron", "ml2_conf.ini"),
+            conf_path(lab, "neutron", "ml2_conf.ini"),
         ],
         component="neutron",
         port=lab.layout.port("neutron"),
@@ -388,26 +401,26 @@ def neutron_agents(
             f"{name}-{host}",
             [
                 *_in_netns(netns),
-                _bin(lab, "python3"),
+                bin_path(lab, "python3"),
                 launcher,
                 name,
                 "neutron.cmd.eventlet",
                 target,
                 "--config-file",
-                _conf(lab, "neutron", "neutron.conf"),
+                conf_path(lab, "neutron", "neutron.conf"),
                 "--config-file",
-                _conf(lab, "neutron", f"agent-{host}.conf"),
+                conf_path(lab, "neutron", f"agent-{host}.conf"),
                 "--config-file",
-                _conf(lab, "neutron", ini),
+                conf_path(lab, "neutron", ini),
             ]
-            + (["--config-file", _conf(lab, "neutron", "ml2_conf.ini")] if "linuxbridge" in name else []),
+            + (["--config-file", conf_path(lab, "neutron", "ml2_conf.ini")] if "linuxbridge" in name else []),
             component="neutron-agents",
             env={"PATH": f"{lab.layout.services_venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"},
         )
 
 
 def cinder(lab: Lab) -> None:
-    conf = _conf(lab, "cinder", "cinder.conf")
+    conf = conf_path(lab, "cinder", "cinder.conf")
     uwsgi(lab, "cinder-api", "cinder-wsgi", lab.layout.port("cinder-api"), {}, pyargv=f"--config-file {conf}")
     for svc in ("cinder-scheduler", "cinder-volume"):
-        lab.start(svc, [_bin(lab, svc), "--config-file", conf], component="cinder")
+        lab.start(svc, [bin_path(lab, svc), "--config-file", conf], component="cinder")
