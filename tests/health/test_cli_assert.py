@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import CEPH, JUJU_STATUS
 
 CLOUDOPS = [sys.executable, "-m", "cloudops"]
@@ -124,6 +126,22 @@ def test_bad_targets_file_is_one_line(tmp_path: Path) -> None:
         out.stderr.strip()
         == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, clouds_yaml, database, hosts, juju, ssh_config, timeout, vault"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ("clouds_yaml: 5", "clouds_yaml: expected a string, got 5"),
+        ("ssh_config: [a, b]", "ssh_config: expected a string, got ['a', 'b']"),
+        ("hosts: kvm-01", "hosts: expected a list of hostnames, got 'kvm-01'"),
+        ("timeout: soon", "timeout: expected a number of seconds > 0, got 'soon'"),
+    ],
+)
+def test_a_wrongly_typed_targets_value_is_one_line(tmp_path: Path, line: str, said: str) -> None:
+    bad = tmp_path / "targets.yaml"
+    bad.write_text(f"cloud: x\n{line}\n")
+    out = run("assert", "--targets", str(bad), "--ceph-status", str(CEPH / "status_ok.json"), cwd=tmp_path)
+    assert (out.returncode, out.stderr) == (2, f"cloudops: error: {bad}: {said}\n")
 
 
 def test_a_targets_clouds_yaml_is_where_the_cloud_is_read(tmp_path: Path) -> None:

@@ -84,14 +84,20 @@ def load(path: Path) -> Targets:
     unknown = sorted(set(doc) - known)
     if unknown:
         raise InputError(f"unknown keys {', '.join(unknown)}; known: {', '.join(sorted(known))}", where=name)
-    timeout = float(doc.get("timeout", 5.0))
+    timeout = doc.get("timeout", 5.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise InputError(f"expected a number of seconds > 0, got {timeout!r}", where=name, field="timeout")
+    timeout = float(timeout)
+    hosts = doc.get("hosts")
+    if hosts is not None and not (isinstance(hosts, list) and all(isinstance(h, str) for h in hosts)):
+        raise InputError(f"expected a list of hostnames, got {hosts!r}", where=name, field="hosts")
     juju = doc.get("juju")
     return Targets(
-        cloud=doc.get("cloud"),
-        clouds_yaml=Path(doc["clouds_yaml"]).expanduser() if doc.get("clouds_yaml") else None,
-        ssh_config=Path(doc["ssh_config"]).expanduser() if doc.get("ssh_config") else None,
-        ssh=bool(doc.get("ssh_config") or doc.get("hosts")),
-        hosts=tuple(doc["hosts"]) if doc.get("hosts") else None,
+        cloud=_text(doc, "cloud", name),
+        clouds_yaml=_path(doc, "clouds_yaml", name),
+        ssh_config=_path(doc, "ssh_config", name),
+        ssh=bool(doc.get("ssh_config") or hosts),
+        hosts=tuple(hosts) if hosts else None,
         juju=juju is not None,
         juju_model=(juju or {}).get("model") if isinstance(juju, dict) else None,
         database=_database(doc.get("database"), name, timeout),
@@ -103,6 +109,18 @@ def load(path: Path) -> Targets:
         timeout=timeout,
         source=name,
     )
+
+
+def _text(doc: dict[str, Any], key: str, where: str) -> str | None:
+    value = doc.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"expected a string, got {value!r}", where=where, field=key)
+    return value or None
+
+
+def _path(doc: dict[str, Any], key: str, where: str) -> Path | None:
+    value = _text(doc, key, where)
+    return Path(value).expanduser() if value else None
 
 
 def _only(node: Any, keys: set[str], where: str, what: str) -> dict[str, Any]:
