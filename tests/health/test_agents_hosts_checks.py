@@ -11,6 +11,7 @@ from cloudops.checks.hosts import ExpectedAddress, check_host
 from cloudops.findings import Verdict
 from cloudops.probes.openstack import Listing, parse_version_doc
 from cloudops.probes.ssh import HostFacts, count_cpus, parse_facts, script
+from tests.conftest import skip_or_fail
 
 from .conftest import RECORDED
 
@@ -171,7 +172,7 @@ def test_script_needs_only_df_ip_and_timedatectl(tmp_path: Path, shell: str) -> 
             (tmp_path / program).symlink_to(found)
     sh = shutil.which(shell)
     if sh is None:
-        pytest.skip(f"no {shell} here")
+        skip_or_fail(f"no {shell} here (Debian packages bash, dash)")
     out = subprocess.run([sh, "-c", script()], capture_output=True, text=True, env={"PATH": str(tmp_path)},
                          timeout=30, check=True)  # fmt: skip
     assert "not found" not in out.stderr, out.stderr

@@ -8,8 +8,6 @@ The first run on a machine migrates (minutes); later runs restore or keep the da
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,15 +44,16 @@ def test_the_registry_maps_onto_netbox_objects_as_ops_repo_md_describes() -> Non
     assert len(addresses) == len(set(addresses))
 
 
-def test_without_python_3_12_netbox_is_skipped_with_one_plain_line(tmp_path: Path) -> None:
-    code = "from cloudops.lab.netbox import netbox_unavailable as u; print(u())"
-    env = {"PATH": str(tmp_path), "PYENV_ROOT": str(tmp_path / "none"), "HOME": str(tmp_path)}
-    system = subprocess.run(["/usr/bin/python3", "-c", "import sys; print(sys.version_info >= (3, 12))"],
-                            capture_output=True, text=True, check=False)  # fmt: skip
-    if system.stdout.strip() != "False":
-        pytest.skip("this machine's /usr/bin/python3 is >= 3.12 itself")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == (
+def test_without_python_3_12_netbox_is_skipped_with_one_plain_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudops.lab import netbox
+
+    # A machine with none: no pyenv versions, nothing on PATH, a system Python that is not there.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "none"))
+    monkeypatch.setattr(netbox, "SYSTEM_PYTHON", tmp_path / "usr-bin-python3")
+    assert netbox.netbox_unavailable() == (
         f"NetBox {NETBOX_VERSION} needs Python >= 3.12 and none was found (pyenv versions, python3.12/3.13 on "
         "PATH, /usr/bin/python3): the lab runs without NetBox"
     )

@@ -74,6 +74,10 @@ def _python_version(exe: Path) -> tuple[int, int] | None:
         return None
 
 
+#: The distribution's own Python, the last place looked.
+SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
 def python_candidates() -> list[Path]:
     """Where a Python >= 3.12 may be: pyenv versions (newest first), then PATH, then the system one."""
     found: list[Path] = []
@@ -85,7 +89,7 @@ def python_candidates() -> list[Path]:
         exe = shutil.which(name)
         if exe:
             found.append(Path(exe))
-    found.append(Path("/usr/bin/python3"))
+    found.append(SYSTEM_PYTHON)
     unique: list[Path] = []
     for p in found:
         if p.exists() and p not in unique:
