@@ -10,7 +10,6 @@ forwarder). Then the faults are checked through the real APIs: ``cut`` takes the
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from cloudops.lab import netns
+from cloudops.lab import hostcompute, netns
 from cloudops.lab.faults import Faults, ServiceHooks
 from cloudops.lab.hostcompute import LabServices
 from cloudops.lab.netns import HostSpec
@@ -34,8 +33,6 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 # hosts the lab itself runs.
 HOSTS = ("lht-01", "lht-02")
 PLANE = IPv4Network("198.19.254.0/24")
-FORWARDED = ("rabbitmq", "keystone", "placement", "glance", "nova-api", "neutron", "cinder-api")
-BRIDGE = "brphys"  # the host's own physnet1 bridge, inside its namespace
 
 
 def _wait(what: str, check: Callable[[], bool], timeout: float = 120) -> float:
@@ -49,7 +46,6 @@ def _wait(what: str, check: Callable[[], bool], timeout: float = 120) -> float:
 
 @pytest.fixture(scope="module")
 def compute_hosts(lab_up: Any, cloud: Any) -> Iterator[tuple[Any, Any, HostLab]]:
-    from cloudops.lab import services
 
     reason = netns.namespaces_unavailable()
     if reason:
@@ -63,37 +59,7 @@ def compute_hosts(lab_up: Any, cloud: Any) -> Iterator[tuple[Any, Any, HostLab]]
     ]
     plan = hosts.up(specs=specs, sshd=False)
     hostdir = hosts.labdir
-    netns.ensure_forwarder(hostdir, [lab.layout.port(name) for name in FORWARDED])
-    launcher = str(lab.layout.etc_dir / "run_privsep_without_sudo.py")
-    agent, (target, ini) = "neutron-linuxbridge-agent", services.NEUTRON_AGENTS["neutron-linuxbridge-agent"]
-    names = []
-    for h in plan.hosts:
-        if netns.exec_in_host(hostdir, h.hostname, ["ip", "link", "show", BRIDGE]).returncode != 0:
-            for cmd in (["ip", "link", "add", BRIDGE, "type", "bridge"], ["ip", "link", "set", BRIDGE, "up"]):
-                assert netns.exec_in_host(hostdir, h.hostname, cmd).returncode == 0
-        services.write_host_configs(lab, h.hostname, local_ip=str(h.address), bridge=BRIDGE)
-        (lab.layout.data_dir / "nova" / f"compute-{h.hostname}" / "instances").mkdir(
-            parents=True, exist_ok=True
-        )
-        prefix = netns.host_argv(hostdir, h.hostname)
-        conf = services.conf_path  # the lab core's config paths
-        lab.start(
-            f"nova-compute-{h.hostname}",
-            [*prefix, services.bin_path(lab, "nova-compute"), "--config-file",
-             conf(lab, "nova", f"nova-compute-{h.hostname}.conf")],
-            component="nova-compute",
-        )  # fmt: skip
-        lab.start(
-            f"{agent}-{h.hostname}",
-            [*prefix, services.bin_path(lab, "python3"), launcher, agent, "neutron.cmd.eventlet", target,
-             "--config-file", conf(lab, "neutron", "neutron.conf"),
-             "--config-file", conf(lab, "neutron", f"agent-{h.hostname}.conf"),
-             "--config-file", conf(lab, "neutron", ini.format(host=h.hostname)),
-             "--config-file", conf(lab, "neutron", "ml2_conf.ini")],
-            component="neutron-agents",
-            env={"PATH": f"{lab.layout.services_venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}"},
-        )  # fmt: skip
-        names += [f"nova-compute-{h.hostname}", f"{agent}-{h.hostname}"]
+    names = hostcompute.start_compute_hosts(lab, plan, root=hostdir)  # as `lab up --hosts`, apart
     try:
         yield lab, cloud, hosts
     finally:
@@ -231,15 +197,8 @@ def test_kill_nova_compute_on_a_host_and_heal_restarts_it(compute_hosts: tuple[A
         return [record.pid, *netns.descendants(record.pid)]
 
     def start(service: str, host: str | None) -> None:
-        from cloudops.lab import services
-
         assert service == "nova-compute" and host is not None
-        lab.start(
-            f"nova-compute-{host}",
-            [*netns.host_argv(hosts.labdir, host), services.bin_path(lab, "nova-compute"), "--config-file",
-             services.conf_path(lab, "nova", f"nova-compute-{host}.conf")],
-            component="nova-compute",
-        )  # fmt: skip
+        hostcompute.start_nova_compute(lab, host, root=hosts.labdir)
 
     faults = Faults(hosts.labdir, ServiceHooks(pids, start))
     before = pids("nova-compute", "lht-02")

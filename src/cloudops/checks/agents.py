@@ -164,13 +164,13 @@ def check_registered(expected: Mapping[str, Sequence[str]], listings: Sequence[L
     whose nova-compute never started has no row to be 'down' in: without this it would pass unseen.
     Only listings that answered are judged (a failed listing is reported by its own check)."""
     answered = [lst for lst in listings if lst.error is None]
+    if not answered:
+        return []
     have = {(str(r.get("binary")), _host(r)) for lst in answered for r in lst.rows}
     sources = ", ".join(lst.source for lst in answered)
     out = []
     for host in sorted(expected):
         for binary in expected[host]:
-            if not answered:
-                continue
             if (binary, host) in have:
                 verdict, msg = Verdict.PASS, f"{binary} on {host}: registered, as the registry expects"
             else:

@@ -396,6 +396,7 @@ def run(inp: Inputs, *, progress: Progress | None = None) -> tuple[report.Report
 def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget, ...]:
     """The registry's hosts (or the named ones), each with the addresses it must hold on its interfaces."""
     out = []
+    roles = {r.name: r for r in registry.roles}
     for host in registry.hosts:
         if names is not None and host.hostname not in names:
             continue
@@ -403,7 +404,6 @@ def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget
             host_checks.ExpectedAddress(i.name, str(i.address), i.plane)
             for i in sorted(host.interfaces, key=lambda i: i.plane)
         )
-        roles = {r.name: r for r in registry.roles}
         services = tuple(dict.fromkeys(s for r in host.roles if r in roles for s in roles[r].services))
         out.append(HostTarget(host.hostname, expected, kvm="kvm" in host.roles, services=services))
     missing = sorted(set(names or ()) - {h.name for h in out})

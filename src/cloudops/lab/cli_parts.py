@@ -40,8 +40,9 @@ def hosts_up(
     else:
         lab = HostLab(labdir)
         lab.up(n)
-    for note in lab.notes:
-        (say or (lambda _: None))(note)
+    if say is not None:
+        for note in lab.notes:
+            say(note)
     return hosts_status(labdir), []
 
 

@@ -32,22 +32,23 @@ def record_names(hostname: str) -> list[str]:
     return [f"nova-compute-{hostname}", f"{AGENT}-{hostname}"]
 
 
-def start_nova_compute(lab: Lab, hostname: str) -> None:
+def start_nova_compute(lab: Lab, hostname: str, *, root: Path | None = None) -> None:
+    """The host's nova-compute; ``root``: the hosts' directory when not the lab's own (tests)."""
     lab.start(
         f"nova-compute-{hostname}",
-        [*netns.host_argv(hosts_root(lab), hostname), services.bin_path(lab, "nova-compute"),
+        [*netns.host_argv(root or hosts_root(lab), hostname), services.bin_path(lab, "nova-compute"),
          "--config-file", services.conf_path(lab, "nova", f"nova-compute-{hostname}.conf")],
         component="nova-compute",
     )  # fmt: skip
 
 
-def start_agent(lab: Lab, hostname: str) -> None:
+def start_agent(lab: Lab, hostname: str, *, root: Path | None = None) -> None:
     target, ini = services.NEUTRON_AGENTS[AGENT]
     launcher = str(lab.layout.etc_dir / "run_privsep_without_sudo.py")
     conf = services.conf_path
     lab.start(
         f"{AGENT}-{hostname}",
-        [*netns.host_argv(hosts_root(lab), hostname), services.bin_path(lab, "python3"), launcher, AGENT,
+        [*netns.host_argv(root or hosts_root(lab), hostname), services.bin_path(lab, "python3"), launcher, AGENT,
          "neutron.cmd.eventlet", target,
          "--config-file", conf(lab, "neutron", "neutron.conf"),
          "--config-file", conf(lab, "neutron", f"agent-{hostname}.conf"),
@@ -58,9 +59,10 @@ def start_agent(lab: Lab, hostname: str) -> None:
     )  # fmt: skip
 
 
-def start_compute_hosts(lab: Lab, plan: netns.HostPlan) -> list[str]:
-    """Start nova-compute and the linuxbridge agent in every planned host (idempotent)."""
-    root = hosts_root(lab)
+def start_compute_hosts(lab: Lab, plan: netns.HostPlan, *, root: Path | None = None) -> list[str]:
+    """Start nova-compute and the linuxbridge agent in every planned host (idempotent); ``root``: the
+    hosts' directory when not the lab's own (tests keep theirs apart)."""
+    root = root or hosts_root(lab)
     netns.ensure_forwarder(root, [lab.layout.port(name) for name in FORWARDED])
     names: list[str] = []
     for host in plan.hosts:
@@ -75,8 +77,8 @@ def start_compute_hosts(lab: Lab, plan: netns.HostPlan) -> list[str]:
         (lab.layout.data_dir / "nova" / f"compute-{host.hostname}" / "instances").mkdir(
             parents=True, exist_ok=True
         )
-        start_nova_compute(lab, host.hostname)
-        start_agent(lab, host.hostname)
+        start_nova_compute(lab, host.hostname, root=root)
+        start_agent(lab, host.hostname, root=root)
         names += record_names(host.hostname)
     return names
 

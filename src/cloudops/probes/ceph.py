@@ -4,12 +4,14 @@ recorded, and a small I/O probe with a timeout — HEALTH_OK alone can lag a dea
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +148,6 @@ def ceph_argv(conf: str | None, user: str | None) -> list[str]:
 # Ceph's own Python binding (Debian's python3-rados) answers in milliseconds where each `ceph` CLI call is
 # a Python process of 0.2 s; the CLI stays the path where the binding is missing (or CLOUDOPS_CEPH=cli).
 DIST_PACKAGES = (Path("/usr/lib/python3/dist-packages"), Path("/usr/lib/python3/site-packages"))
-_RADOS: list[Any] = []  # the module once found (or None), cached for the process
 # Loading the extension and creating/connecting handles from several threads at once crashed the process
 # (SIGSEGV, seen here): the three Ceph probes of a sweep run concurrently, so both go through this lock.
 _RADOS_LOCK = threading.Lock()
@@ -161,9 +162,8 @@ def rados_module() -> Any | None:
         return _load_rados()
 
 
+@functools.cache
 def _load_rados() -> Any | None:
-    if _RADOS:
-        return _RADOS[0]
     found: Any = None
     try:
         import rados
@@ -182,11 +182,11 @@ def _load_rados() -> Any | None:
                 continue
             sys.modules["rados"] = found = module
             break
-    _RADOS.append(found)
     return found
 
 
-def _cluster(rados: Any, conf: str | None, user: str | None, timeout: float) -> Any:
+@contextlib.contextmanager
+def _connected(rados: Any, conf: str | None, user: str | None, timeout: float) -> Iterator[Any]:
     """A connected cluster handle whose every operation gives up after ``timeout`` (never hangs)."""
     with _RADOS_LOCK:
         cluster = rados.Rados(rados_id=user or "admin")
@@ -198,7 +198,10 @@ def _cluster(rados: Any, conf: str | None, user: str | None, timeout: float) -> 
         except BaseException:
             cluster.shutdown()
             raise
-    return cluster
+    try:
+        yield cluster
+    finally:
+        cluster.shutdown()
 
 
 def _mon_command(
@@ -212,19 +215,15 @@ def _mon_command(
         return command.run(cli, timeout=timeout + 2)
     source = " ".join([*base, *words, "-f", "json"]) + " (librados)"
     start = time.monotonic()
-    cluster = None
     try:
-        cluster = _cluster(rados, conf, user, timeout)
-        ret, out, err = cluster.mon_command(
-            json.dumps({**cmd, "format": "json"}), b"", timeout=max(1, int(timeout))
-        )
+        with _connected(rados, conf, user, timeout) as cluster:
+            ret, out, err = cluster.mon_command(
+                json.dumps({**cmd, "format": "json"}), b"", timeout=max(1, int(timeout))
+            )
     except rados.TimedOut:
         return CommandResult(source, 124, "", f"timed out after {timeout:g}s", time.monotonic() - start, True)
     except rados.Error as exc:
         return CommandResult(source, 1, "", _rados_words(exc), time.monotonic() - start)
-    finally:
-        if cluster is not None:
-            cluster.shutdown()
     text = out.decode(errors="replace") if isinstance(out, bytes) else str(out)
     return CommandResult(source, -ret if ret < 0 else ret, text, str(err or ""), time.monotonic() - start)
 
@@ -275,28 +274,24 @@ def probe_io(pool: str, conf: str | None = None, user: str | None = None, *, tim
         " ".join([*argv, "stat", IO_PROBE_OBJECTS[0]]) + f" … (librados, {len(IO_PROBE_OBJECTS)} objects)"
     )
     start = time.monotonic()
-    cluster = None
     try:
-        cluster = _cluster(rados, conf, user, timeout)
-        try:
-            ioctx = cluster.open_ioctx(pool)
-        except rados.ObjectNotFound:
-            return CephIO(source, False, time.monotonic() - start, f"pool {pool} does not exist")
-        try:
-            for name in IO_PROBE_OBJECTS:
-                with contextlib.suppress(rados.ObjectNotFound):  # "not found" is the OSD's answer
-                    ioctx.stat(name)
-        finally:
-            ioctx.close()
+        with _connected(rados, conf, user, timeout) as cluster:
+            try:
+                ioctx = cluster.open_ioctx(pool)
+            except rados.ObjectNotFound:
+                return CephIO(source, False, time.monotonic() - start, f"pool {pool} does not exist")
+            try:
+                for name in IO_PROBE_OBJECTS:
+                    with contextlib.suppress(rados.ObjectNotFound):  # "not found" is the OSD's answer
+                        ioctx.stat(name)
+            finally:
+                ioctx.close()
     except rados.TimedOut:
         return CephIO(
             source, False, time.monotonic() - start, f"no answer from pool {pool} within {timeout:g}s"
         )
     except rados.Error as exc:
         return CephIO(source, False, time.monotonic() - start, _rados_words(exc))
-    finally:
-        if cluster is not None:
-            cluster.shutdown()
     return CephIO(source, True, time.monotonic() - start)
 
 
