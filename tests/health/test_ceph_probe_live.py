@@ -51,10 +51,11 @@ def test_a_missing_pool_and_a_dead_monitor_are_errors_within_the_bound(
         monkeypatch.setenv("CLOUDOPS_CEPH", "cli")
     missing = ceph.probe_io("no-such-pool", conf, "admin", timeout=5)
     assert not missing.ok
-    assert missing.error == {
+    said = {
         "librados": "pool no-such-pool does not exist",
         "cli": "error opening pool no-such-pool: (2) No such file or directory",
-    }[path]
+    }
+    assert missing.error == said[path]
 
     # the lab's keys, a monitor address where nothing listens
     dead = tmp_path / "ceph.conf"
