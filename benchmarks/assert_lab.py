@@ -1,6 +1,9 @@
 """`cloudops assert` against the lab (issue #8): wall time against the sequential CLI baseline
-(benchmarks/assert_baseline.sh; budget >= 10x faster), wall time against its slowest probe (budget
-<= 1.5x), and the API requests of one sweep (they must not grow with hosts/agents).
+(benchmarks/assert_baseline.sh; budget >= 10x faster), the sweep's wall time against its slowest probe
+(budget <= 1.5x), and the API requests of one sweep (they must not grow with hosts/agents).
+
+The sweep is timed from its first request; the client libraries are loaded before it (reported apart,
+and inside the process wall that the 10x compares).
 
     .venv/bin/python benchmarks/assert_lab.py --clouds <labdir>/clouds.yaml --cloud lab-admin \
         [--ceph-conf <labdir>/ceph/ceph.conf] [--openstack <venv>/bin/openstack]
@@ -81,7 +84,9 @@ def main() -> None:
 
     # the run with the median sweep/slowest ratio is the one reported in full
     report = sorted(reports, key=ratio)[len(reports) // 2]
-    print(f"sweep/slowest over {len(reports)} runs: " + ", ".join(f"{ratio(r):.2f}" for r in reports))
+    ratios = sorted(ratio(r) for r in reports)
+    print(f"sweep/slowest over {len(reports)} runs: " + ", ".join(f"{ratio(r):.2f}" for r in reports)
+          + f" (median {ratios[len(ratios) // 2]:.2f})")  # fmt: skip
     slowest = max(report["probes"], key=lambda p: p["seconds"])
     start = time.perf_counter()
     base = subprocess.run(
@@ -95,7 +100,8 @@ def main() -> None:
     print(base.stdout, end="")
     print(
         f"cloudops assert: {assert_wall:.2f}s wall (process, median of {args.repeat}), "
-        f"sweep {report['seconds']:.2f}s, verdict {report['verdict']}"
+        f"client libraries loaded in {report['load_seconds']:.2f}s, then the sweep {report['seconds']:.2f}s, "
+        f"verdict {report['verdict']}"
     )
     print(
         f"  slowest probe: {slowest['probe']} {slowest['seconds']:.2f}s; sweep/slowest = {report['seconds'] / slowest['seconds']:.2f} (budget <= 1.5)"

@@ -1,8 +1,7 @@
 """`cloudops assert` on the real lab (marker: live).
 
-The ``lab`` fixture finds a running lab through ``$CLOUDOPS_LAB_DIR`` (its clouds.yaml and Ceph conf) and
-skips without one. When the lab branch lands, wire it to the lab's session fixture (``lab_up``) so the lab
-is brought up for these tests; the fault matrix (``cloudops lab fault``) then extends this module.
+The ``lab`` fixture takes the lab the session brings up (``lab_up``): its clouds.yaml and Ceph conf. The
+fault matrix is in test_live_faults.py.
 """
 
 from __future__ import annotations
@@ -72,9 +71,34 @@ def test_api_requests_do_not_grow_with_agents(lab: LabTargets, tmp_path: Path) -
     _, report = sweep(lab, tmp_path)
     roots = {f["evidence"]["call"] for f in report["findings"] if f["check"] == "apis.endpoint"}
     agents = [f for f in report["findings"] if f["layer"] == "agents"]
-    # one token, one version document per service root, five list calls: however many agents answer
-    assert report["api_requests"] == 1 + len(roots) + 5
+    # keystoneauth's discovery of the /v3 root and the token, one version document per service root, five
+    # list calls: however many agents answer
+    assert report["api_requests"] == 2 + len(roots) + 5
     assert len(agents) > 5
+
+
+def test_the_request_count_is_every_request_that_went_out(
+    lab: LabTargets, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An observer below keystoneauth and requests (urllib3's connection) sees what really went out.
+    import urllib3.connection
+
+    from cloudops.health import assemble
+    from cloudops.health import targets as targets_mod
+
+    sent: list[str] = []
+    original = urllib3.connection.HTTPConnection.request
+
+    def observed(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(f"{method} {self.port} {url}")
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(lab.clouds_yaml))
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "request", observed)
+    report, _ = assemble.run(assemble.Inputs(targets=targets_mod.load(lab.targets(tmp_path))))
+    assert report.verdict.name == "PASS"
+    assert report.api_requests == len(sent)
+    assert sum(s.startswith("POST ") for s in sent) == 1  # one token
 
 
 def test_a_cloud_only_openstacksdk_reads_gives_the_same_sweep(lab: LabTargets, tmp_path: Path) -> None:

@@ -99,3 +99,42 @@ def test_a_crashing_check_is_a_finding() -> None:
 
     (f,) = run_sweep([Probe("p", Layer.DATA, "ceph", lambda _: 1, bad)]).findings
     assert (f.verdict, f.message) == (Verdict.UNKNOWN, "check crashed on p: KeyError: 'state'")
+
+
+def test_libraries_load_once_before_the_clock_and_a_failing_loader_is_the_reads_to_report() -> None:
+    events: list[str] = []
+
+    def load_slow() -> None:
+        events.append("load")
+        time.sleep(0.3)  # an import that costs more than the probe itself
+
+    def load_missing() -> None:
+        events.append("load-missing")
+        raise ModuleNotFoundError("No module named 'pymysql'")
+
+    def read(_: object) -> str:
+        events.append("read")
+        return "fine"
+
+    def read_missing(_: object) -> str:
+        import importlib
+
+        return str(importlib.import_module("cloudops_no_such_client"))
+
+    result = run_sweep(
+        [
+            Probe("a", Layer.DATA, "ceph", read, ok, load=load_slow),
+            Probe("b", Layer.DATA, "ceph", read, ok, load=load_slow),  # the same loader: loaded once
+            Probe("db", Layer.DATA, "database", read_missing, ok, load=load_missing),
+        ]
+    )
+    assert events[:2] == ["load", "load-missing"] and events[2:] == ["read", "read"]
+    assert result.load_seconds >= 0.3
+    # neither the sweep nor a probe is charged with the import
+    assert result.seconds < 0.25
+    assert max(r.seconds for r in result.runs) < 0.25
+    by = {f.subject: f for f in result.findings}
+    assert by["db"].verdict == Verdict.UNKNOWN
+    assert by["db"].message == (
+        "could not check: db failed: ModuleNotFoundError: No module named 'cloudops_no_such_client'"
+    )

@@ -79,6 +79,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     host=h.name,
                     check_id="hosts.reachable",
                     timeout_verdict=Verdict.FAIL,
+                    load=ssh.load,
                 )
             )
     else:
@@ -127,6 +128,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 lambda _: ceph.parse_health(ceph.read_health(c.conf, c.user, timeout=timeout)),
                 partial(data_checks.check_ceph, ctx=inp.context),
                 timeout=timeout + 5,
+                load=ceph.load,
             )
         )
         if c.pool:
@@ -141,6 +143,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     timeout=timeout + 5,
                     check_id="data.ceph-io",
                     timeout_verdict=Verdict.FAIL,
+                    load=ceph.load,
                 )
             )
         probes.append(
@@ -151,6 +154,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 lambda _: ceph.parse_versions(ceph.read_versions(c.conf, c.user, timeout=timeout)),
                 lambda _obs: [],
                 timeout=timeout + 5,
+                load=ceph.load,
             )
         )
     if t.database:
@@ -167,6 +171,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 timeout=timeout * 3,
                 check_id="data.database",
                 timeout_verdict=Verdict.FAIL,
+                load=database.load,
             )
         )
     if t.amqp:
@@ -183,6 +188,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 timeout=timeout * 3,
                 check_id="data.amqp",
                 timeout_verdict=Verdict.FAIL,
+                load=amqp.load,
             )
         )
         if mq.status_command:
@@ -283,6 +289,7 @@ def _openstack_probes(
             timeout=timeout * 2,
             check_id="apis.keystone-token",
             timeout_verdict=Verdict.FAIL,
+            load=lambda: os_probe.load(cloud, clouds_yaml),
         )
     ]
 
@@ -388,6 +395,7 @@ def run(inp: Inputs, *, progress: Progress | None = None) -> tuple[report.Report
         [*result.findings, *inp.smoke_findings],
         notes,
         runs=result.runs,
+        load_seconds=result.load_seconds,
         api_requests=requests,
     )
     return rep, result.observations

@@ -38,6 +38,7 @@ class Report:
     localisation: Localisation
     runs: tuple[ProbeRun, ...] = ()
     api_requests: int | None = None
+    load_seconds: float = 0.0  # the probes' client libraries, loaded before the sweep's clock started
 
     @property
     def verdict(self) -> Verdict:
@@ -57,6 +58,7 @@ class Report:
             "site": self.site,
             "started": self.started,
             "seconds": round(self.seconds, 3),
+            "load_seconds": round(self.load_seconds, 3),
             "verdict": self.verdict.name,
             "exit_code": self.exit_code,
             "localisation": self.localisation.as_dict(),
@@ -88,6 +90,7 @@ def build(
     *,
     runs: Sequence[ProbeRun] = (),
     api_requests: int | None = None,
+    load_seconds: float = 0.0,
 ) -> Report:
     """Order findings bottom-up (worst first inside a layer) and judge each layer."""
     ordered = tuple(
@@ -113,5 +116,13 @@ def build(
         verdict = worst(mine) if mine else None
         states.append(LayerState(layer, verdict, notes.get(layer), counts))
     return Report(
-        site, started, seconds, ordered, tuple(states), localise(ordered), tuple(runs), api_requests
+        site,
+        started,
+        seconds,
+        ordered,
+        tuple(states),
+        localise(ordered),
+        tuple(runs),
+        api_requests,
+        load_seconds,
     )

@@ -5,6 +5,10 @@ by a semaphore, each under its own timeout, and never waits for a probe longer t
 read runs in a daemon thread that is abandoned when its time is up. A probe may need others' observations
 (every OpenStack call needs the Keystone session): it starts when they are in. A crashing probe or check
 becomes an UNKNOWN finding and the sweep goes on (hotsos's habit).
+
+The client libraries the probes use are loaded before the clock starts (``Probe.load``): importing
+keystoneauth1 or asyncssh costs more CPU than a local API call, and inside a probe it would be reported as
+the service's latency and serialise, under the GIL, with every other probe's start.
 """
 
 from __future__ import annotations
@@ -47,6 +51,9 @@ class Probe:
     needs: tuple[str, ...] = ()
     host: str | None = None
     check_id: str | None = None  # the id of its UNKNOWN finding when it cannot run (default layer.name)
+    # Imports the libraries ``read`` uses (no network); run once per sweep before the clock starts. A
+    # loader that fails is not reported itself: the read meets the same error and becomes the finding.
+    load: Callable[[], object] | None = None
     # What silence means. For a service whose answering IS the check (an API, a host, a database) no
     # answer within the bound is a FAIL; for a read that only feeds a judgement it is UNKNOWN.
     timeout_verdict: Verdict = Verdict.UNKNOWN
@@ -66,6 +73,7 @@ class SweepResult:
     runs: list[ProbeRun] = field(default_factory=list)
     observations: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    load_seconds: float = 0.0  # loading the probes' client libraries, before the sweep's clock
 
 
 Progress = Callable[[ProbeRun], None]
@@ -75,7 +83,19 @@ def run_sweep(
     probes: Sequence[Probe], *, concurrency: int = 32, progress: Progress | None = None
 ) -> SweepResult:
     """Run every probe and check; return all findings (never raises for a probe's sake)."""
-    return asyncio.run(_sweep(probes, concurrency, progress))
+    load_seconds = load_libraries(probes)
+    result = asyncio.run(_sweep(probes, concurrency, progress))
+    result.load_seconds = load_seconds
+    return result
+
+
+def load_libraries(probes: Sequence[Probe]) -> float:
+    """Run each distinct loader once, in order; return the seconds it took."""
+    start = time.monotonic()
+    for load in dict.fromkeys(p.load for p in probes if p.load is not None):
+        with contextlib.suppress(Exception):  # the probe's read reports it
+            load()
+    return time.monotonic() - start
 
 
 async def _sweep(probes: Sequence[Probe], concurrency: int, progress: Progress | None) -> SweepResult:

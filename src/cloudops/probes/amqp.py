@@ -33,6 +33,11 @@ class AmqpStatus:
     error: str | None = None
 
 
+def load() -> None:
+    """The sweep's loader (``Probe.load``)."""
+    import amqp  # noqa: F401
+
+
 def probe(target: AmqpTarget) -> AmqpStatus:
     """Open a connection and a channel, read the broker's own identity, close."""
     import amqp

@@ -162,6 +162,11 @@ def rados_module() -> Any | None:
         return _load_rados()
 
 
+def load() -> None:
+    """The sweep's loader (``Probe.load``): the binding, where there is one."""
+    rados_module()
+
+
 @functools.cache
 def _load_rados() -> Any | None:
     found: Any = None

@@ -24,6 +24,11 @@ class DatabaseStatus:
     error: str | None = None
 
 
+def load() -> None:
+    """The sweep's loader (``Probe.load``)."""
+    import pymysql  # noqa: F401
+
+
 def probe(target: DatabaseTarget) -> DatabaseStatus:
     """Connect, run ``SELECT VERSION()`` and, where present, read the group replication members."""
     import pymysql

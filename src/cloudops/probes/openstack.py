@@ -1,6 +1,7 @@
 """OpenStack APIs: one Keystone session (openstacksdk reads clouds.yaml), then plain GETs — a token, each
 catalog endpoint's version document, and ONE list call per service type for the agents (never one per
-host). Every request is counted, so a sweep can show its API cost does not grow with the cloud.
+host). Every request that gets an answer is counted where it leaves (keystoneauth's own discovery
+included), so a sweep can show its API cost does not grow with the cloud.
 
 The parsers (``parse_*``) are pure: an API's JSON body → frozen rows.
 """
@@ -48,6 +49,11 @@ class RequestCounter:
     def add(self) -> None:
         with self.lock:
             self.count += 1
+
+    def on_response(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """A requests response hook: one more request made (a redirect's each count)."""
+        self.add()
+        return response
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,21 @@ def _version_key(text: str) -> tuple[int, ...]:
 # -- live reads ---------------------------------------------------------------------------------------
 
 
+def load(cloud: str | None, clouds_yaml: Path | None = None) -> None:
+    """The sweep's loader (``Probe.load``): keystoneauth1 always, openstacksdk only for a cloud the plain
+    reading leaves to it (reads clouds.yaml, no network)."""
+    import keystoneauth1.exceptions
+    import keystoneauth1.identity.generic
+    import keystoneauth1.identity.v3
+    import keystoneauth1.session  # noqa: F401
+
+    from cloudops.probes import clouds
+
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds_yaml)} if clouds_yaml else None
+    if clouds.find_cloud(cloud, env) is None:
+        import openstack  # noqa: F401
+
+
 def connect(cloud: str | None, *, timeout: float = 10.0, clouds_yaml: Path | None = None) -> Session:
     """Open the session and issue a token (Keystone's own verdict), reading clouds.yaml the SDK's way.
 
@@ -185,7 +206,8 @@ def connect(cloud: str | None, *, timeout: float = 10.0, clouds_yaml: Path | Non
                 sess = openstack.connection.Connection(config=chosen).session
             except openstack.exceptions.SDKException as exc:
                 return Session(source, False, time.monotonic() - start, _words(exc), counter=counter)
-        counter.add()
+        # Counted where requests go out, so keystoneauth's own (version discovery before the token) count.
+        sess.session.hooks["response"].append(counter.on_response)
         sess.get_token()
         access = sess.auth.get_access(sess)
         catalog = parse_catalog(list(access.service_catalog.catalog))
@@ -204,7 +226,6 @@ def get_version_doc(session: Session, url: str, *, timeout: float = 10.0) -> Ver
     if not session.ok:
         raise NotChecked("no Keystone token")
     start = time.monotonic()
-    session.counter.add()
     try:
         resp = session.handle.get(url, authenticated=False, raise_exc=False, timeout=timeout)
     except (ksa.ClientException, OSError) as exc:
@@ -239,7 +260,6 @@ def list_call(session: Session, what: str, *, timeout: float = 10.0) -> Listing:
     catalog_types = {e.service_type for e in session.catalog}
     if service not in catalog_types:
         raise NotChecked(f"no {service} endpoint in the catalog")
-    session.counter.add()
     filt = {"service_type": "block-storage" if service == "volume" else service, "interface": "public"}
     if session.region:
         filt["region_name"] = session.region

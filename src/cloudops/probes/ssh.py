@@ -204,6 +204,11 @@ class Connector:
         return kw
 
 
+def load() -> None:
+    """The sweep's loader (``Probe.load``): asyncssh and the crypto it pulls in, before the clock."""
+    import asyncssh  # noqa: F401
+
+
 async def probe(
     host: str,
     *,

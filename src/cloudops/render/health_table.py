@@ -58,5 +58,8 @@ def render(rep: Report, *, verbose: bool = False) -> str:
     if rep.runs:
         slowest = max(rep.runs, key=lambda r: r.seconds)
         requests += f", slowest probe {slowest.name} {slowest.seconds:.2f}s"
-    lines.append(f"Verdict: {rep.verdict.name} (exit {rep.exit_code}) in {rep.seconds:.2f}s{requests}")
+    loaded = f" (+{rep.load_seconds:.2f}s loading clients)" if rep.load_seconds >= 0.005 else ""
+    lines.append(
+        f"Verdict: {rep.verdict.name} (exit {rep.exit_code}) in {rep.seconds:.2f}s{loaded}{requests}"
+    )
     return "\n".join(lines) + "\n"
