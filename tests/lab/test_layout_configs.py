@@ -129,6 +129,24 @@ def test_cinder_rbd_on_the_lab_ceph_and_short_report_interval(tmp_path: Path) ->
     assert int(cinder.get("DEFAULT", "periodic_interval")) <= 10
 
 
+def test_only_the_wsgi_services_beat_their_amqp_heart_in_a_native_thread(tmp_path: Path) -> None:
+    files = configs.config_files(settings(tmp_path))
+    for overlay in ("nova/nova-api.conf", "cinder/cinder-api.conf"):
+        assert (
+            parse(files[tmp_path / "etc" / overlay]).get("oslo_messaging_rabbit", "heartbeat_in_pthread")
+            == "true"
+        )
+    for shared in (
+        "nova/nova.conf",
+        "cinder/cinder.conf",
+        "neutron/neutron.conf",
+        "nova/nova-compute-lab-ctl.conf",
+    ):
+        assert not parse(files[tmp_path / "etc" / shared]).has_option(
+            "oslo_messaging_rabbit", "heartbeat_in_pthread"
+        )
+
+
 def test_keystone_uses_cheap_hashing(tmp_path: Path) -> None:
     ks = parse(configs.config_files(settings(tmp_path))[tmp_path / "etc/keystone/keystone.conf"])
     assert (ks.get("identity", "password_hash_algorithm"), ks.get("identity", "password_hash_rounds")) == (

@@ -350,6 +350,17 @@ def host_config_files(
     }
 
 
+def wsgi_overlay() -> Sections:
+    """Read after the service's own file by the API services uWSGI serves (nova-api, cinder-api).
+
+    Between requests a uWSGI worker sits in uWSGI's C loop, so oslo.messaging's heartbeat never runs in
+    a green thread: RabbitMQ closes the connection after 60 s ("missed heartbeats from client"), the
+    reply queue goes with it, and the next RPC call waits out rpc_response_timeout (seen here:
+    ``openstack hypervisor list --long`` failing after 60 s with MessagingTimeout). oslo.messaging says to
+    set this for WSGI services only; the eventlet services keep the shared file's default."""
+    return {"oslo_messaging_rabbit": {"heartbeat_in_pthread": "true"}}
+
+
 def config_files(s: Settings) -> dict[Path, str]:
     """Every configuration file of the lab's services (and of its own compute host): path -> text."""
     files: dict[Path, Sections] = {
@@ -357,11 +368,13 @@ def config_files(s: Settings) -> dict[Path, str]:
         s.etc("placement") / "placement.conf": placement(s),
         s.etc("glance") / "glance-api.conf": glance(s),
         s.etc("nova") / "nova.conf": nova(s),
+        s.etc("nova") / "nova-api.conf": wsgi_overlay(),
         s.etc("neutron") / "neutron.conf": neutron(s),
         s.etc("neutron") / "ml2_conf.ini": ml2(s),
         s.etc("neutron") / "l3_agent.ini": l3_agent(s),
         s.etc("neutron") / "dhcp_agent.ini": dhcp_agent(s),
         s.etc("cinder") / "cinder.conf": cinder(s),
+        s.etc("cinder") / "cinder-api.conf": wsgi_overlay(),
     }
     out = {path: render_ini(sections) for path, sections in files.items()}
     out.update(host_config_files(s, s.host))

@@ -304,7 +304,11 @@ def glance(lab: Lab) -> None:
 
 def nova_api(lab: Lab) -> None:
     port = lab.layout.port("nova-api")
-    uwsgi(lab, "nova-api", "nova-api-wsgi", port, {"OS_NOVA_CONFIG_DIR": str(lab.layout.etc_dir / "nova")})
+    env = {
+        "OS_NOVA_CONFIG_DIR": str(lab.layout.etc_dir / "nova"),
+        "OS_NOVA_CONFIG_FILES": "api-paste.ini;nova.conf;nova-api.conf",  # the last one wins
+    }
+    uwsgi(lab, "nova-api", "nova-api-wsgi", port, env)
 
 
 def nova_services(lab: Lab) -> None:
@@ -421,6 +425,14 @@ def neutron_agents(
 
 def cinder(lab: Lab) -> None:
     conf = conf_path(lab, "cinder", "cinder.conf")
-    uwsgi(lab, "cinder-api", "cinder-wsgi", lab.layout.port("cinder-api"), {}, pyargv=f"--config-file {conf}")
+    api_conf = conf_path(lab, "cinder", "cinder-api.conf")
+    uwsgi(
+        lab,
+        "cinder-api",
+        "cinder-wsgi",
+        lab.layout.port("cinder-api"),
+        {},
+        pyargv=f"--config-file {conf} --config-file {api_conf}",
+    )
     for svc in ("cinder-scheduler", "cinder-volume"):
         lab.start(svc, [bin_path(lab, svc), "--config-file", conf], component="cinder")
