@@ -3,10 +3,11 @@ and faults. The CLI calls these; each returns rows or one-line notes, and never 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from cloudops.lab import cli_parts, hostcompute
+from cloudops.lab import cli_parts, hostcompute, readiness
 from cloudops.lab.context import Lab
 
 
@@ -37,9 +38,19 @@ def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "
         plan = netns.load_plan(root)
         if plan is not None and not why:
             names = hostcompute.start_compute_hosts(lab, plan)
+            hostnames = [h.hostname for h in plan.hosts]
+            # A host a fault holds down (a cut link, a killed agent) cannot register: not waited for.
+            faulted = {t for f in cli_parts.faults_status(root) for t in str(f["target"]).split()}
+            t0 = time.monotonic()
+            readiness.hosts_ready(lab, [h for h in hostnames if h not in faulted])
             notes.append(
-                f"hosts: {', '.join(h.hostname for h in plan.hosts)} up ({len(names)} compute services)"
+                f"hosts: {', '.join(hostnames)} up ({len(names)} compute services, registered in "
+                f"{time.monotonic() - t0:.0f} s)"
             )
+            if faulted & set(hostnames):
+                notes.append(
+                    f"hosts: not waited for (a fault in force): {', '.join(sorted(faulted & set(hostnames)))}"
+                )
             notes.append(f"ssh:   ssh -F {HostLab(root).env().get('CLOUDOPS_LAB_SSH_CONFIG', '?')} kvm-01")
     if netbox:
         timings, why = cli_parts.netbox_up(lab.layout.root, base_port=_netbox_port(lab))

@@ -196,3 +196,36 @@ def image(lab: Lab) -> None:
             "read the log",
         )
     lab.mark("image")
+
+
+def hosts_ready(lab: Lab, hostnames: Sequence[str], *, timeout: float = 180.0) -> None:
+    """Wait until every namespace host is a working compute node as the cloud sees it: its nova-compute
+    up and mapped to cell1 (a hypervisor), its Linux bridge agent alive. `lab up` returns only then, so an
+    `assert` right after it judges the hosts, not their start-up."""
+    if not hostnames:
+        return
+    c = conn(lab)
+    missing: list[str] = list(hostnames)
+
+    def ready() -> bool:
+        up = {s.host for s in c.compute.services(binary="nova-compute") if s.state == "up"}
+        mapped = {h.name for h in c.compute.hypervisors()}
+        alive = {a.host for a in c.network.agents(agent_type="Linux bridge agent") if a.is_alive}
+        missing[:] = [h for h in hostnames if not (h in up and h in mapped and h in alive)]
+        return not missing
+
+    watch = [name for h in hostnames for name in (f"nova-compute-{h}", f"neutron-linuxbridge-agent-{h}")]
+    try:
+        poll("lab hosts", str(lab.layout.log(f"nova-compute-{hostnames[0]}")), "compute hosts registered",
+             ready, timeout, "read the hosts' nova-compute and agent logs", lab=lab, watch=watch)  # fmt: skip
+    except LabFailure as exc:
+        if not missing:
+            raise
+        first = missing[0]
+        raise LabFailure(
+            "lab hosts",
+            f"{', '.join(missing)}: nova-compute not up and mapped, or its Linux bridge agent not alive, "
+            f"within {timeout:.0f} s",
+            log=lab.layout.log(f"nova-compute-{first}"),
+            fix=f"read the logs of nova-compute-{first} and neutron-linuxbridge-agent-{first}",
+        ) from exc
