@@ -13,6 +13,7 @@ import pytest
 
 from cloudops.lab import readiness
 from cloudops.lab.context import Lab
+from cloudops.lab.identity import find
 
 pytestmark = pytest.mark.live
 
@@ -85,7 +86,7 @@ def test_ceph_status(lab_up: Lab) -> None:
 
 def test_network_subnet_router_with_external_gateway(cloud: Any) -> None:
     name = f"smoke-{uuid.uuid4().hex[:8]}"
-    ext = cloud.network.find_network(readiness.EXTERNAL_NETWORK)
+    ext = find(cloud.network.find_network, readiness.EXTERNAL_NETWORK)
     assert ext is not None and ext.is_router_external
     net = cloud.network.create_network(name=name)
     try:
@@ -106,7 +107,7 @@ def test_network_subnet_router_with_external_gateway(cloud: Any) -> None:
             cloud.network.delete_router(router)
     finally:
         cloud.network.delete_network(net)
-    assert cloud.network.find_network(name) is None
+    assert find(cloud.network.find_network, name) is None
 
 
 def test_server_on_neutron_net_and_rbd_volume_attach(cloud: Any, lab_up: Lab) -> None:
@@ -115,8 +116,8 @@ def test_server_on_neutron_net_and_rbd_volume_attach(cloud: Any, lab_up: Lab) ->
     server = volume = None
     try:
         cloud.network.create_subnet(network_id=net.id, ip_version=4, cidr="198.19.20.0/24", name=name)
-        image = cloud.image.find_image(readiness.IMAGE_NAME)
-        flavor = cloud.compute.find_flavor(readiness.FLAVOR_NAME)
+        image = find(cloud.image.find_image, readiness.IMAGE_NAME)
+        flavor = find(cloud.compute.find_flavor, readiness.FLAVOR_NAME)
         server = cloud.compute.create_server(
             name=name, image_id=image.id, flavor_id=flavor.id, networks=[{"uuid": net.id}]
         )
@@ -141,7 +142,7 @@ def test_server_on_neutron_net_and_rbd_volume_attach(cloud: Any, lab_up: Lab) ->
             "volume available again", lambda: cloud.block_storage.get_volume(volume.id).status == "available"
         )
         cloud.block_storage.delete_volume(volume)
-        wait_for("volume deleted", lambda: cloud.block_storage.find_volume(volume.id) is None)
+        wait_for("volume deleted", lambda: find(cloud.block_storage.find_volume, volume.id) is None)
         assert f"volume-{volume.id}" not in rbd_images(lab_up, "volumes")
         volume = None
 

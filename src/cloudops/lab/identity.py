@@ -6,6 +6,7 @@ Done in-process with openstacksdk (a CLI call costs over a second of Python star
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from cloudops.lab import configs
@@ -68,6 +69,17 @@ def connect(lab: Lab, cloud: str = ADMIN_CLOUD) -> Any:
     )
 
 
+def find(finder: Callable[..., Any], name_or_id: str, **kwargs: Any) -> Any | None:
+    """``proxy.find_*(name)``, or None when nothing matches. Asked with ``ignore_missing=False``:
+    openstacksdk deprecates the default (True) and turns it to False in 6.0."""
+    from openstack import exceptions
+
+    try:
+        return finder(name_or_id, ignore_missing=False, **kwargs)
+    except exceptions.NotFoundException:
+        return None
+
+
 def setup(lab: Lab) -> None:
     """Service project, users and catalog; a member project and user (idempotent, a one-time step)."""
     write_clouds_yaml(lab)
@@ -75,14 +87,14 @@ def setup(lab: Lab) -> None:
         return
     conn = connect(lab)
     idn = conn.identity
-    service_project = idn.find_project(configs.SERVICE_PROJECT) or idn.create_project(
+    service_project = find(idn.find_project, configs.SERVICE_PROJECT) or idn.create_project(
         name=configs.SERVICE_PROJECT, domain_id="default", description="OpenStack service users"
     )
-    admin_role = idn.find_role("admin")
-    service_role = idn.find_role("service") or idn.create_role(name="service")
-    member_role = idn.find_role("member") or idn.create_role(name="member")
+    admin_role = idn.find_role("admin", ignore_missing=False)  # Keystone bootstrap made it
+    service_role = find(idn.find_role, "service") or idn.create_role(name="service")
+    member_role = find(idn.find_role, "member") or idn.create_role(name="member")
     for name in configs.SERVICE_USERS:
-        user = idn.find_user(name, domain_id="default")
+        user = find(idn.find_user, name, domain_id="default")
         if user is None:
             user = idn.create_user(name=name, password=lab.secrets["service"], domain_id="default")
         else:
@@ -105,8 +117,10 @@ def setup(lab: Lab) -> None:
                     idn.create_endpoint(
                         service_id=svc.id, interface=interface, url=url, region_id=configs.REGION
                     )
-    project = idn.find_project(MEMBER_PROJECT) or idn.create_project(name=MEMBER_PROJECT, domain_id="default")
-    member = idn.find_user(MEMBER_USER, domain_id="default") or idn.create_user(
+    project = find(idn.find_project, MEMBER_PROJECT) or idn.create_project(
+        name=MEMBER_PROJECT, domain_id="default"
+    )
+    member = find(idn.find_user, MEMBER_USER, domain_id="default") or idn.create_user(
         name=MEMBER_USER, password=lab.secrets["member"], domain_id="default", default_project_id=project.id
     )
     idn.assign_project_role_to_user(project, member, member_role)

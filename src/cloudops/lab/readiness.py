@@ -10,6 +10,7 @@ from typing import Any
 
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure, tail
+from cloudops.lab.identity import find
 from cloudops.lab.procs import pid_alive
 from cloudops.lab.services import NEUTRON_AGENTS
 
@@ -102,7 +103,7 @@ def compute_ready(lab: Lab) -> None:
         watch=["nova-scheduler"],
     )
     if not lab.done("flavor"):
-        if c.compute.find_flavor(FLAVOR_NAME) is None:
+        if find(c.compute.find_flavor, FLAVOR_NAME) is None:
             c.compute.create_flavor(name=FLAVOR_NAME, ram=256, vcpus=1, disk=1, is_public=True)
         lab.mark("flavor")
 
@@ -127,7 +128,7 @@ def network_ready(lab: Lab) -> None:
         watch=["neutron-server", *(f"{a}-{host}" for a in NEUTRON_AGENTS)],
     )
     if not lab.done("external-network"):
-        net = c.network.find_network(EXTERNAL_NETWORK)
+        net = find(c.network.find_network, EXTERNAL_NETWORK)
         if net is None:
             net = c.network.create_network(
                 name=EXTERNAL_NETWORK,
@@ -153,7 +154,7 @@ def volume_ready(lab: Lab) -> None:
     c = conn(lab)
     log = str(lab.layout.log("cinder-volume"))
     if not lab.done("volume-type"):
-        vt = c.block_storage.find_type(VOLUME_TYPE)
+        vt = find(c.block_storage.find_type, VOLUME_TYPE)
         if vt is None:
             c.block_storage.create_type(name=VOLUME_TYPE, extra_specs={"volume_backend_name": "ceph"})
         lab.mark("volume-type")
@@ -177,7 +178,7 @@ def image(lab: Lab) -> None:
     if lab.done("image"):
         return
     c = conn(lab)
-    if c.image.find_image(IMAGE_NAME) is None:
+    if find(c.image.find_image, IMAGE_NAME) is None:
         data = b"\0" * (1024 * 1024)
         img = c.image.create_image(
             name=IMAGE_NAME,
