@@ -30,3 +30,22 @@ def test_registered_hosts_return_at_once(lab_up: Lab) -> None:
     start = time.monotonic()
     readiness.hosts_ready(lab_up, [lab_up.layout.host], timeout=30)
     assert time.monotonic() - start < 5
+
+
+def test_a_host_whose_compute_exits_is_named_with_its_log_at_once(lab_up: Lab) -> None:
+    # A real process under the lab's supervisor, recorded as kvm-98's nova-compute, that exits at once.
+    name = "nova-compute-kvm-98"
+    lab_up.start(
+        name, ["sh", "-c", "echo 'nova-compute: cannot start (test)'; sleep 1; exit 3"], component="nova-compute"
+    )
+    try:
+        start = time.monotonic()
+        with pytest.raises(LabFailure) as info:
+            readiness.hosts_ready(lab_up, ["kvm-98"], timeout=60)
+        assert time.monotonic() - start < 10  # not the 60 s bound: the exit is seen at once
+        assert str(info.value).startswith(
+            f"lab: nova-compute: {name} exited before compute hosts registered: nova-compute: cannot start (test)"
+        )
+    finally:
+        lab_up.sup.forget(name)
+        lab_up.layout.log(name).unlink(missing_ok=True)
