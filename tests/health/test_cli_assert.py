@@ -74,6 +74,8 @@ def test_osd_down_exit_2_localised_to_ceph(tmp_path: Path) -> None:
         in text
     )
     assert 'cloudops_assert_exit_code{site="unknown"} 2' in text
+    # a recording needs no client library: nothing is loaded before the sweep
+    assert 'cloudops_assert_load_seconds{site="unknown"} 0.000' in text
     # every sample line is name{labels} value, as node_exporter's textfile collector reads it
     for line in text.splitlines():
         assert line.startswith("# ") or re.fullmatch(r'[a-z_]+\{([a-z_]+="[^"]*",?)*\} -?[0-9.]+', line), line

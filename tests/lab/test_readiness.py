@@ -36,7 +36,9 @@ def test_a_host_whose_compute_exits_is_named_with_its_log_at_once(lab_up: Lab) -
     # A real process under the lab's supervisor, recorded as kvm-98's nova-compute, that exits at once.
     name = "nova-compute-kvm-98"
     lab_up.start(
-        name, ["sh", "-c", "echo 'nova-compute: cannot start (test)'; sleep 1; exit 3"], component="nova-compute"
+        name,
+        ["sh", "-c", "echo 'nova-compute: cannot start (test)'; sleep 1; exit 3"],
+        component="nova-compute",
     )
     try:
         start = time.monotonic()

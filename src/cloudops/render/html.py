@@ -135,13 +135,14 @@ def render(rep: Report) -> str:
     # The stack: the top layer first, the hosts at the bottom, as one draws it.
     layers = "".join(_layer(rep, s, cause_layer, consequences) for s in reversed(rep.layers))
     requests = f" · {rep.api_requests} API requests" if rep.api_requests is not None else ""
+    loaded = f" (+{rep.load_seconds:.2f}s loading clients)" if rep.load_seconds >= 0.005 else ""
     return (
         "<!doctype html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>cloudops assert — {escape(rep.site)}: '
         f"{rep.verdict.name}</title><style>{CSS}</style></head>"
         f'<body data-verdict="{rep.verdict.name}" data-exit="{rep.exit_code}">'
         f"<header><h1>{escape(rep.site)}: {_badge(rep.verdict.name)}</h1>"
-        f"<p>Swept {escape(rep.started)} in {rep.seconds:.2f}s{requests} · exit {rep.exit_code} · "
+        f"<p>Swept {escape(rep.started)} in {rep.seconds:.2f}s{loaded}{requests} · exit {rep.exit_code} · "
         f'<span id="counts"></span></p></header>'
         f"{cause_html}{others_html}"
         f'<h2>Layers</h2><ol class="stack" id="stack">{layers}</ol>'

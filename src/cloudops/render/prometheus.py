@@ -56,9 +56,12 @@ def render(rep: Report) -> str:
         "# HELP cloudops_assert_exit_code The sweep's exit code (Nagios).",
         "# TYPE cloudops_assert_exit_code gauge",
         f"cloudops_assert_exit_code{_labels(site=rep.site)} {rep.exit_code}",
-        "# HELP cloudops_assert_duration_seconds Wall time of the sweep.",
+        "# HELP cloudops_assert_duration_seconds Wall time of the sweep (its client libraries loaded before).",
         "# TYPE cloudops_assert_duration_seconds gauge",
         f"cloudops_assert_duration_seconds{_labels(site=rep.site)} {rep.seconds:.3f}",
+        "# HELP cloudops_assert_load_seconds Loading the probes' client libraries, before the sweep.",
+        "# TYPE cloudops_assert_load_seconds gauge",
+        f"cloudops_assert_load_seconds{_labels(site=rep.site)} {rep.load_seconds:.3f}",
     ]
     if rep.api_requests is not None:
         lines += [
