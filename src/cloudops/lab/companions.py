@@ -41,16 +41,15 @@ def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "
             hostnames = [h.hostname for h in plan.hosts]
             # A host a fault holds down (a cut link, a killed agent) cannot register: not waited for.
             faulted = {t for f in cli_parts.faults_status(root) for t in str(f["target"]).split()}
+            held = sorted(faulted & set(hostnames))
             t0 = time.monotonic()
-            readiness.hosts_ready(lab, [h for h in hostnames if h not in faulted])
+            readiness.hosts_ready(lab, [h for h in hostnames if h not in held])
             notes.append(
                 f"hosts: {', '.join(hostnames)} up ({len(names)} compute services, registered in "
                 f"{time.monotonic() - t0:.0f} s)"
             )
-            if faulted & set(hostnames):
-                notes.append(
-                    f"hosts: not waited for (a fault in force): {', '.join(sorted(faulted & set(hostnames)))}"
-                )
+            if held:
+                notes.append(f"hosts: not waited for (a fault in force): {', '.join(held)}")
             notes.append(f"ssh:   ssh -F {HostLab(root).env().get('CLOUDOPS_LAB_SSH_CONFIG', '?')} kvm-01")
     if netbox:
         timings, why = cli_parts.netbox_up(lab.layout.root, base_port=_netbox_port(lab))

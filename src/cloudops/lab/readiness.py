@@ -23,6 +23,10 @@ VOLUME_TYPE = "lab-rbd"
 _conn_lock: dict[str, Any] = {}
 
 
+class NotWithin(LabFailure):
+    """``poll`` gave up at its bound (as opposed to a watched process that exited)."""
+
+
 def conn(lab: Lab) -> Any:
     from cloudops.lab.identity import connect
 
@@ -58,7 +62,7 @@ def poll(
         except Exception as exc:  # the SDK's errors while a service warms up; the last one is reported
             last_error = f" (last error: {type(exc).__name__}: {str(exc)[:150]})"
         time.sleep(1.0)
-    raise LabFailure(component, f"{what} not within {timeout:.0f} s{last_error}", log=log, fix=fix)
+    raise NotWithin(component, f"{what} not within {timeout:.0f} s{last_error}", log=log, fix=fix)
 
 
 def apis_answer(lab: Lab) -> None:
@@ -219,9 +223,9 @@ def hosts_ready(lab: Lab, hostnames: Sequence[str], *, timeout: float = 180.0) -
     try:
         poll("lab hosts", str(lab.layout.log(f"nova-compute-{hostnames[0]}")), "compute hosts registered",
              ready, timeout, "read the hosts' nova-compute and agent logs", lab=lab, watch=watch)  # fmt: skip
-    except LabFailure as exc:
-        if not missing or not exc.what.startswith("compute hosts registered not within"):
-            raise  # a host's process exited: that message says which, and its log
+    except NotWithin as exc:  # (a host's process that exited is reported by poll: which one, its log)
+        if not missing:
+            raise
         first = missing[0]
         raise LabFailure(
             "lab hosts",

@@ -164,11 +164,17 @@ def load(cloud: str | None, clouds_yaml: Path | None = None) -> None:
     import keystoneauth1.identity.v3
     import keystoneauth1.session  # noqa: F401
 
+    if _plain_cloud(cloud, clouds_yaml) is None:
+        import openstack  # noqa: F401
+
+
+def _plain_cloud(cloud: str | None, clouds_yaml: Path | None) -> Any:
+    """``probes.clouds``' reading of the cloud (``clouds_yaml`` in ``OS_CLIENT_CONFIG_FILE``'s place);
+    None: openstacksdk reads it."""
     from cloudops.probes import clouds
 
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds_yaml)} if clouds_yaml else None
-    if clouds.find_cloud(cloud, env) is None:
-        import openstack  # noqa: F401
+    return clouds.find_cloud(cloud, env)
 
 
 def connect(cloud: str | None, *, timeout: float = 10.0, clouds_yaml: Path | None = None) -> Session:
@@ -191,8 +197,7 @@ def connect(cloud: str | None, *, timeout: float = 10.0, clouds_yaml: Path | Non
     source = f"keystone token issue (cloud {cloud or '$OS_CLOUD'})"
     start = time.monotonic()
     counter = RequestCounter()
-    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds_yaml)} if clouds_yaml else None
-    plain = clouds.find_cloud(cloud, env)
+    plain = _plain_cloud(cloud, clouds_yaml)
     try:
         if plain is not None:
             sess = clouds.session(plain, timeout=timeout)

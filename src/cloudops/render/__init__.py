@@ -22,6 +22,11 @@ def render(data: Any, fmt: str, *, columns: Sequence[str] | None = None, title: 
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def loading_note(load_seconds: float) -> str:
+    """`` (+0.08s loading clients)`` after a sweep's time, when the loading took any."""
+    return f" (+{load_seconds:.2f}s loading clients)" if load_seconds >= 0.005 else ""
+
+
 def to_yaml(data: Any) -> str:
     from ruamel.yaml import YAML
 

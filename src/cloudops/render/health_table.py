@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cloudops.health.layers import Layer
 from cloudops.health.report import Report
-from cloudops.render import table
+from cloudops.render import loading_note, table
 
 
 def render(rep: Report, *, verbose: bool = False) -> str:
@@ -58,7 +58,7 @@ def render(rep: Report, *, verbose: bool = False) -> str:
     if rep.runs:
         slowest = max(rep.runs, key=lambda r: r.seconds)
         requests += f", slowest probe {slowest.name} {slowest.seconds:.2f}s"
-    loaded = f" (+{rep.load_seconds:.2f}s loading clients)" if rep.load_seconds >= 0.005 else ""
+    loaded = loading_note(rep.load_seconds)
     lines.append(
         f"Verdict: {rep.verdict.name} (exit {rep.exit_code}) in {rep.seconds:.2f}s{loaded}{requests}"
     )

@@ -10,6 +10,7 @@ from html import escape
 from cloudops.findings import Finding
 from cloudops.health.localise import Cause
 from cloudops.health.report import LayerState, Report
+from cloudops.render import loading_note
 
 CSS = """
 :root { --pass:#2e7d32; --warn:#ef6c00; --fail:#c62828; --unknown:#6a1b9a; --na:#9e9e9e; }
@@ -135,7 +136,7 @@ def render(rep: Report) -> str:
     # The stack: the top layer first, the hosts at the bottom, as one draws it.
     layers = "".join(_layer(rep, s, cause_layer, consequences) for s in reversed(rep.layers))
     requests = f" · {rep.api_requests} API requests" if rep.api_requests is not None else ""
-    loaded = f" (+{rep.load_seconds:.2f}s loading clients)" if rep.load_seconds >= 0.005 else ""
+    loaded = loading_note(rep.load_seconds)
     return (
         "<!doctype html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>cloudops assert — {escape(rep.site)}: '
