@@ -39,9 +39,26 @@ def commit(repo: Path, message: str = "change") -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
+def copy_example(site: str, dest: Path) -> Path:
+    """examples/<site> as the project has it, without what the project's git ignores (a developer's
+    `make demo` leaves its bills of materials in examples/lab/asbuilt/: not part of the example)."""
+    ignored = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--others", "--ignored", "--exclude-standard",
+         "--", f"examples/{site}"],
+        capture_output=True, text=True, check=False,
+    ).stdout  # fmt: skip
+    skip = {ROOT / rel for rel in ignored.split("\0") if rel}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return {n for n in names if Path(folder, n) in skip}
+
+    shutil.copytree(EXAMPLES / site, dest, symlinks=True, ignore=ignore)
+    return dest
+
+
 def make_repo(dest: Path, site: str = "testcloud") -> Path:
     """A copy of examples/<site> as the root of a fresh git repository with one commit."""
-    shutil.copytree(EXAMPLES / site, dest, symlinks=True)
+    copy_example(site, dest)
     git(dest, "init", "-q", "-b", "main")
     commit(dest, f"{site}: initial import")
     return dest

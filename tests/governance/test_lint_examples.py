@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cloudops.governance.lint import all_rules, run_lint
-from tests.governance.conftest import EXAMPLES, cloudops
+from tests.governance.conftest import EXAMPLES, cloudops, copy_example
 
 
 @pytest.mark.parametrize("site", ["testcloud", "roosevelt", "lab"])
@@ -72,7 +72,6 @@ def test_cli_list_rules() -> None:
 
 
 def test_lint_outside_git_still_runs(tmp_path: Path) -> None:
-    import shutil
 
-    shutil.copytree(EXAMPLES / "testcloud", tmp_path / "plain")
+    copy_example("testcloud", tmp_path / "plain")
     assert run_lint(tmp_path / "plain").lines() == []

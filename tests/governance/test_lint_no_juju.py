@@ -3,11 +3,10 @@ versions.yaml; a site with Juju (the default) still must have both."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from cloudops.governance.lint import run_lint
-from tests.governance.conftest import EXAMPLES, cloudops, commit, edit, make_repo
+from tests.governance.conftest import EXAMPLES, cloudops, commit, copy_example, edit, make_repo
 
 
 def test_the_lab_lints_clean_through_the_cli() -> None:
@@ -42,7 +41,7 @@ def test_without_juju_a_bundle_that_is_there_is_still_linted(tmp_path: Path) -> 
 
 def test_unknown_deployment_is_one_line_naming_the_field(tmp_path: Path) -> None:
     lab = tmp_path / "lab"
-    shutil.copytree(EXAMPLES / "lab", lab)
+    copy_example("lab", lab)
     edit(lab / "cloudops.yaml", "  deployment: none", "  deployment: kubernetes")
     out = cloudops("--repo", str(lab), "lint")
     assert out.returncode == 2
