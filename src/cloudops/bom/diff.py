@@ -31,8 +31,15 @@ class Change:
 def diff(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Change]:
     out: list[Change] = []
     for section in SECTIONS:
-        _walk(section, a.get(section), b.get(section), out)
+        _walk(section, _digest(section, a.get(section)), _digest(section, b.get(section)), out)
     return out
+
+
+def _digest(section: str, value: Any) -> Any:
+    """A BOM written before the registry hash took its ``sha256:`` form compares equal to one after."""
+    if section == "registry_sha256" and isinstance(value, str) and len(value) == 64 and ":" not in value:
+        return f"sha256:{value}"
+    return value
 
 
 def _walk(path: str, a: Any, b: Any, out: list[Change]) -> None:
