@@ -33,10 +33,12 @@ def test_help_has_an_example() -> None:
 
 
 def test_env_prints_the_exports(empty_lab: dict[str, str]) -> None:
-    res = cloudops("lab", "env", env=empty_lab)
     root = empty_lab["CLOUDOPS_LAB_DIR"]
+    # PATH gains the lab's clients once, in front, however often the exports are evaluated.
+    res = cloudops("lab", "env", env={**empty_lab, "PATH": f"/usr/bin:{root}/bin:/bin"})
     assert res.returncode == 0
     assert res.stdout.splitlines() == [
+        f"export PATH={root}/bin:/usr/bin:/bin",
         f"export OS_CLIENT_CONFIG_FILE={root}/clouds.yaml",
         "export OS_CLOUD=lab-admin",
         f"export CEPH_CONF={root}/ceph/ceph.conf",

@@ -42,13 +42,16 @@ def test_bad_port_base_is_an_input_error(monkeypatch: pytest.MonkeyPatch, raw: s
         layout.LabLayout.from_env(root=Path("/tmp/x"))
 
 
-def test_services_venv_is_keyed_by_the_vendored_constraints(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_services_venv_is_keyed_by_the_vendored_constraints_and_packages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("CLOUDOPS_LAB_VENV", raising=False)
     text = layout.constraints_text()
     assert text.startswith(b"# OpenStack upper-constraints for 2024.1")
     assert b"\noslo.messaging===14.7.2\n" in text and b"\nSQLAlchemy===1.4.51\n" in text
-    digest = hashlib.sha256(text).hexdigest()[:12]
+    digest = hashlib.sha256(text + "\n".join(layout.SERVICE_PACKAGES).encode()).hexdigest()[:12]
     assert layout.services_venv_path().name == f"services-{digest}"
+    assert "python-openstackclient" in layout.SERVICE_PACKAGES and "osc-placement" in layout.SERVICE_PACKAGES
 
 
 def settings(tmp_path: Path) -> configs.Settings:

@@ -108,12 +108,15 @@ def keystone(s: Settings) -> Sections:
         "database": {"connection": s.db["keystone"]},
         "token": {"provider": "fernet", "expiration": "86400"},
         "fernet_tokens": {"key_repository": str(s.state("keystone") / "fernet-keys")},
+        # Receipts (multi-factor auth) are signed with the same keys; the default is /etc/keystone/fernet-keys/.
+        "fernet_receipts": {"key_repository": str(s.state("keystone") / "fernet-keys")},
         "credential": {"key_repository": str(s.state("keystone") / "credential-keys")},
         # The lab's passwords are throwaway: bcrypt at its cheapest keeps user creation and auth fast.
         "identity": {"password_hash_algorithm": "bcrypt", "password_hash_rounds": "4"},
         # One keystone process: an in-process cache is coherent and saves database round trips.
         "cache": {"enabled": "true", "backend": "oslo_cache.dict", "expiration_time": "600"},
         "oslo_policy": {"enforce_new_defaults": "true", "enforce_scope": "false"},
+        "oslo_concurrency": {"lock_path": str(s.state("keystone") / "lock")},
     }
 
 
@@ -123,6 +126,7 @@ def placement(s: Settings) -> Sections:
         "placement_database": {"connection": s.db["placement"]},
         "api": {"auth_strategy": "keystone"},
         "keystone_authtoken": s.authtoken("placement"),
+        "oslo_concurrency": {"lock_path": str(s.state("placement") / "lock")},
     }
 
 

@@ -8,11 +8,14 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 
 from cloudops.lab.failure import LabFailure, tail
 from cloudops.lab.layout import LabLayout
-from cloudops.lab.procs import Supervisor, http_answers, pid_alive, port_in_use, run_bounded
+from cloudops.lab.procs import Supervisor, http_answers, pid_alive, port_in_use, run_bounded, run_streaming
+
+ISOLATE_SCRIPT = "isolate.py"
 
 SECRET_NAMES = ("db", "rabbit", "admin", "member", "service")
 
@@ -45,6 +48,38 @@ class Lab:
         self.layout.state_dir.mkdir(parents=True, exist_ok=True)
         (self.layout.state_dir / step).write_text(f"{time.time():.0f}\n")
 
+    # -- isolation from the host -----------------------------------------------------------------------
+    def isolated(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` with every program of the services venv run through the isolation launcher.
+
+        The launcher goes right before the first argv element that lives in the services venv, so it
+        also applies inside wrapper chains (a lab host's nsenter/unshare/sh prefix). Every OpenStack
+        program the lab runs is in that venv; so this is where "the lab reads nothing of the host" holds
+        (data/lab/isolate.py says what is hidden). Programs of Debian packages run as they are.
+        """
+        venv = str(self.layout.services_venv) + "/"
+        for i, arg in enumerate(argv):
+            if str(arg).startswith(venv):
+                iso = self.layout.isolation_dir
+                return [
+                    *map(str, argv[:i]),
+                    "/usr/bin/python3", "-I", "-S", str(self._isolate_script()),
+                    str(iso / "stage"), str(iso / "home"), "--",
+                    *map(str, argv[i:]),
+                ]  # fmt: skip
+        return [str(a) for a in argv]
+
+    def _isolate_script(self) -> Path:
+        iso = self.layout.isolation_dir
+        script = iso / ISOLATE_SCRIPT
+        text = (resources.files("cloudops") / "data" / "lab" / ISOLATE_SCRIPT).read_bytes()
+        if not script.exists() or script.read_bytes() != text:
+            (iso / "stage").mkdir(parents=True, exist_ok=True)
+            tmp = script.with_suffix(".tmp")
+            tmp.write_bytes(text)
+            tmp.replace(script)
+        return script
+
     # -- processes -------------------------------------------------------------------------------------
     def start(
         self,
@@ -70,7 +105,7 @@ class Lab:
                 "with CLOUDOPS_LAB_PORT_BASE",
             )
         self.sup.forget(name)
-        self.sup.spawn(name, component, argv, log, env=env, cwd=cwd, port=port)
+        self.sup.spawn(name, component, self.isolated(argv), log, env=env, cwd=cwd, port=port)
         return True
 
     def wait(
@@ -120,12 +155,17 @@ class Lab:
         log_name: str | None = None,
         log_output: bool = True,
         mask: Sequence[str] = (),
+        on_line: Callable[[str], None] | None = None,
     ) -> str:
-        """Run a one-shot command (db sync, bootstrap, ...), output appended to the component's log."""
+        """Run a one-shot command (db sync, bootstrap, ...), output appended to the component's log;
+        ``on_line`` hears each line of its output as it comes (progress of long work)."""
         log = self.layout.log(log_name or component)
         log.parent.mkdir(parents=True, exist_ok=True)
         full_env = self.sup.member_env(env)
-        res = run_bounded(argv, timeout=timeout, env=full_env, input_text=input_text)
+        if on_line is not None:
+            res = run_streaming(self.isolated(argv), timeout=timeout, env=full_env, on_line=on_line)
+        else:
+            res = run_bounded(self.isolated(argv), timeout=timeout, env=full_env, input_text=input_text)
         shown = " ".join("***" if str(a) in mask else str(a) for a in argv)
         output = f"{res.stdout}{res.stderr}" if log_output else f"(output not logged){res.stderr}"
         with log.open("a") as fh:

@@ -50,6 +50,9 @@ SERVICE_PACKAGES: tuple[str, ...] = (
     "cinder==24.5.0",
     "PyMySQL",
     "uwsgi",
+    # The client a new user types after `eval "$(cloudops lab env)"` (lab env puts it on PATH).
+    "python-openstackclient",
+    "osc-placement",
 )
 
 
@@ -63,8 +66,11 @@ def constraints_text() -> bytes:
 
 
 def constraints_hash() -> str:
-    """The first 12 hex digits of the vendored constraints file's SHA-256 (the services venv's key)."""
-    return hashlib.sha256(constraints_text()).hexdigest()[:12]
+    """The services venv's key: the first 12 hex digits of the SHA-256 of the vendored constraints file
+    and the package list (a package added means a new venv, not a stale one reused)."""
+    digest = hashlib.sha256(constraints_text())
+    digest.update("\n".join(SERVICE_PACKAGES).encode())
+    return digest.hexdigest()[:12]
 
 
 def services_venv_path() -> Path:
@@ -135,6 +141,16 @@ class LabLayout:
     @property
     def data_dir(self) -> Path:
         return self.root / "data"
+
+    @property
+    def clients_bin(self) -> Path:
+        """The clients a user runs against the lab (``openstack``), put on PATH by ``lab env``."""
+        return self.root / "bin"
+
+    @property
+    def isolation_dir(self) -> Path:
+        """The isolation launcher, its (always empty) stage mount point and the services' own HOME."""
+        return self.root / "isolation"
 
     @property
     def ceph_dir(self) -> Path:

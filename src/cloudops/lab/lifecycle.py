@@ -8,6 +8,7 @@ one ``LabFailure``. ``down`` stops only recorded PIDs, their descendants and the
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import subprocess
 import threading
@@ -208,9 +209,11 @@ def check_port_base(lab: Lab) -> None:
 
 
 def services_venv_built(lab: Lab) -> bool:
-    from cloudops.lab.venv import ensure_venv
+    from cloudops.lab.venv import ensure_venv, link_clients
 
-    return ensure_venv(lab)
+    built = ensure_venv(lab)
+    link_clients(lab)
+    return built
 
 
 def rollback(lab: Lab, keep: set[int] | None = None) -> int:
@@ -391,8 +394,14 @@ def status_rows(lab: Lab) -> list[dict[str, object]]:
     return rows
 
 
-def env_lines(lab: Lab, cloud: str = "lab-admin") -> Mapping[str, str]:
+def env_lines(lab: Lab, cloud: str = "lab-admin", path: str | None = None) -> Mapping[str, str]:
+    """The exports that point clients at the lab; PATH gains the lab's clients (``openstack``) once, in
+    front of ``path`` (default: this process's PATH)."""
+    current = os.environ.get("PATH", "/usr/bin:/bin") if path is None else path
+    bin_dir = str(lab.layout.clients_bin)
+    parts = [p for p in current.split(":") if p and p != bin_dir]
     return {
+        "PATH": ":".join([bin_dir, *parts]),
         "OS_CLIENT_CONFIG_FILE": str(lab.layout.clouds_yaml),
         "OS_CLOUD": cloud,
         "CEPH_CONF": str(lab.layout.ceph_conf),

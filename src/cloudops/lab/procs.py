@@ -333,6 +333,50 @@ def run_bounded(
     return subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
 
 
+def run_streaming(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    on_line: Callable[[str], None],
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Like ``run_bounded`` for long commands: stdout and stderr merged, each line handed to ``on_line``
+    as it comes (progress), the whole output returned as stdout."""
+    import threading
+
+    proc = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(env) if env is not None else None,
+        start_new_session=True,
+    )
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            on_line(line.rstrip("\n"))
+        proc.wait()
+    finally:
+        timer.cancel()
+    out = "".join(lines)
+    if expired.is_set():
+        return subprocess.CompletedProcess(list(argv), 124, out, f"(timed out after {timeout:.0f} s)")
+    return subprocess.CompletedProcess(list(argv), proc.returncode, out, "")
+
+
 def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.25) -> bool:
     """Poll ``check`` (itself bounded) until it is true or ``timeout`` passes."""
     deadline = time.monotonic() + timeout

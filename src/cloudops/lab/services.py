@@ -216,7 +216,7 @@ def nova_db(lab: Lab) -> None:
     _sync(lab, "nova-api-db", "nova", [*nm, "api_db", "sync"])
     _sync(lab, "nova-cell0", "nova", [*nm, "cell_v2", "map_cell0"])
     if not lab.done("nova-cell1"):
-        out = run_bounded([*nm, "cell_v2", "list_cells"], timeout=120).stdout
+        out = run_bounded(lab.isolated([*nm, "cell_v2", "list_cells"]), timeout=120).stdout
         if " cell1 " not in out:
             lab.run(
                 "nova",

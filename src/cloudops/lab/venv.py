@@ -1,23 +1,84 @@
 """The services' venv: Debian's Python (so rados/rbd import), system site packages, pinned by the
-vendored 2024.1 upper-constraints. Built once, reused by every lab with the same constraints file."""
+vendored 2024.1 upper-constraints. Built once, reused by every lab with the same constraints file and
+package list. The build takes minutes the first time, so it reports its progress from pip's own output."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
-from cloudops.lab.layout import SERVICE_PACKAGES, constraints_hash, constraints_text
+from cloudops.lab.layout import SERVICE_PACKAGES, cache_home, constraints_hash, constraints_text
 
 STAMP = ".cloudops-complete"
 DEBIAN_PYTHON = Path("/usr/bin/python3")
+# How many distributions pip resolves for SERVICE_PACKAGES (measured on a build, 2026-12-04): the
+# denominator of "collected n of ~N". An estimate only; a different count is not an error.
+EXPECTED_PACKAGES = 199
+
+_COLLECTING = re.compile(r"^Collecting (\S+)")
+_SATISFIED = re.compile(r"^Requirement already satisfied: (\S+)")
+_BUILDING = re.compile(r"^\s*Building wheel for (\S+)")
+_INSTALLING = re.compile(r"^Installing collected packages: (.*)$")
+
+
+class PipProgress:
+    """Turns pip's output lines into a few progress messages: at each phase change (resolving, building
+    a wheel, installing) and, while resolving, at most every ``every`` seconds. Pure but for the clock."""
+
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        *,
+        expected: int = EXPECTED_PACKAGES,
+        every: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.say, self.expected, self.every, self.clock = say, expected, every, clock
+        self.t0 = clock()
+        self.collected = 0
+        self.phase = ""
+        self.last_said = self.t0
+
+    def _tell(self, msg: str) -> None:
+        now = self.clock()
+        self.last_said = now
+        self.say(f"venv: {msg} ({now - self.t0:.0f} s)")
+
+    def feed(self, line: str) -> None:
+        if m := _COLLECTING.match(line) or _SATISFIED.match(line):
+            self.collected += 1
+            name = m.group(1)
+            if self.phase != "resolving":
+                self.phase = "resolving"
+                self._tell(f"resolving and downloading: {name}")
+            elif self.clock() - self.last_said >= self.every:
+                self._tell(
+                    f"resolving and downloading: {self.collected} of ~{self.expected} packages, now {name}"
+                )
+        elif m := _BUILDING.match(line):
+            self.phase = "building"
+            self._tell(f"building wheel {m.group(1)} (uWSGI compiles C: about a minute)")
+        elif m := _INSTALLING.match(line):
+            self.phase = "installing"
+            count = len([p for p in m.group(1).split(",") if p.strip()])
+            self._tell(f"installing {count} packages")
 
 
 def venv_ready(path: Path) -> bool:
     stamp = path / STAMP
     return stamp.exists() and stamp.read_text().strip() == constraints_hash()
+
+
+def pip_cache_dir() -> str:
+    """pip's own cache, named explicitly: the build runs isolated, with a HOME of the lab's own."""
+    return os.environ.get("PIP_CACHE_DIR") or str(cache_home() / "pip")
 
 
 def ensure_venv(lab: Lab) -> bool:
@@ -34,7 +95,7 @@ def ensure_venv(lab: Lab) -> bool:
             "uWSGI builds from source and needs the Python headers and gcc",
             fix="apt-get install -y --no-install-recommends python3-dev gcc",
         )
-    lab.say(f"building the services venv at {venv} (a few minutes, once)")
+    lab.say(f"venv: building the services venv at {venv} (a few minutes, once; log: {log})")
     if venv.exists():
         shutil.rmtree(venv)
     venv.parent.mkdir(parents=True, exist_ok=True)
@@ -42,19 +103,24 @@ def ensure_venv(lab: Lab) -> bool:
     with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as fh:
         fh.write(constraints_text())
         constraints = fh.name
+    progress = PipProgress(lab.say)
     try:
         lab.run(
             "venv",
             [
                 str(venv / "bin/pip"),
                 "install",
-                "--quiet",
+                "--no-input",
+                "--progress-bar",
+                "off",
                 "--disable-pip-version-check",
                 "-c",
                 constraints,
                 *SERVICE_PACKAGES,
             ],
             timeout=1800,
+            env={"PIP_CACHE_DIR": pip_cache_dir()},
+            on_line=progress.feed,
             fix=f"read {log}; check network access to the package index, then `cloudops lab up` again",
         )
     finally:
@@ -66,3 +132,20 @@ def ensure_venv(lab: Lab) -> bool:
     )
     (venv / STAMP).write_text(constraints_hash() + "\n")
     return True
+
+
+CLIENTS = ("openstack",)
+
+
+def link_clients(lab: Lab) -> Path:
+    """``<lab>/bin`` with the clients a user runs (python-openstackclient with osc-placement, from the
+    services venv): what `cloudops lab env` puts on PATH. Nothing else of the venv goes on PATH."""
+    bin_dir = lab.layout.clients_bin
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    for name in CLIENTS:
+        link, target = bin_dir / name, lab.layout.venv_bin(name)
+        if link.is_symlink() and link.readlink() == target:
+            continue
+        link.unlink(missing_ok=True)
+        link.symlink_to(target)
+    return bin_dir
