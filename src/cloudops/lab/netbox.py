@@ -40,6 +40,7 @@ from typing import Any
 
 from cloudops.errors import Unavailable
 from cloudops.lab import netns
+from cloudops.lab.progress import MigrateProgress, PipProgress
 
 NETBOX_VERSION = "4.7.3"
 MIN_PYTHON = (3, 12)
@@ -48,6 +49,9 @@ MIN_PYTHON = (3, 12)
 NETBOX_PORT_OFFSET = 50
 LAB_PORT_BASE = 16000
 MIGRATE_TIMEOUT = 1200.0
+# The denominators of the first start's progress ("n of ~N"), counted on a NetBox 4.7.3 install.
+NETBOX_EXPECTED_PACKAGES = 60
+NETBOX_EXPECTED_MIGRATIONS = 500
 READY_TIMEOUT = 120.0
 
 Progress = Callable[[str], None]
@@ -212,18 +216,38 @@ def default_base_port() -> int:
 # ------------------------------------------------------------------------------------------ helpers
 
 
-def _run_streamed(argv: list[str], *, what: str, log: Path, timeout: float, **kw: Any) -> None:
-    """Run a long step with its output going straight to ``log`` (so it can be followed while it runs)."""
-    with log.open("ab") as out:
-        out.write(f"$ {' '.join(argv[:6])}\n".encode())
+def _run_streamed(
+    argv: list[str], *, what: str, log: Path, timeout: float, on_line: Progress = _quiet, **kw: Any
+) -> None:
+    """Run a long step with its output going to ``log`` line by line (so it can be followed while it
+    runs), each line also handed to ``on_line`` (progress)."""
+    import threading
+
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(argv[:6])}\n")
         out.flush()
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, **kw)
-        try:
-            code = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw
+        )
+        expired = threading.Event()
+
+        def kill() -> None:
+            expired.set()
             proc.kill()
-            proc.wait()
-            raise Unavailable(f"NetBox lab: {what} took more than {timeout:.0f} s; read {log}") from None
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                out.write(line)
+                out.flush()
+                on_line(line.rstrip("\n"))
+            code = proc.wait()
+        finally:
+            timer.cancel()
+        if expired.is_set():
+            raise Unavailable(f"NetBox lab: {what} took more than {timeout:.0f} s; read {log}")
     if code != 0:
         tail = " ".join(log.read_text(errors="replace").split()[-40:])[-300:]
         raise Unavailable(f"NetBox lab: {what} failed (exit {code}): {tail}; read {log}")
@@ -390,7 +414,7 @@ class NetBoxLab:
         venv = self.paths.venv(pyver)
         if not (venv / ".cloudops-complete").exists():
             progress(f"NetBox {NETBOX_VERSION}: installing into {venv} (about a minute, once)")
-        timings.time("venv", lambda: self._ensure_venv(python, venv))
+        timings.time("venv", lambda: self._ensure_venv(python, venv, progress))
         self._write_config()
         started: list[str] = []
         try:
@@ -407,7 +431,7 @@ class NetBoxLab:
             raise
         return timings
 
-    def _ensure_venv(self, python: Path, venv: Path) -> None:
+    def _ensure_venv(self, python: Path, venv: Path, progress: Progress = _quiet) -> None:
         marker = venv / ".cloudops-complete"
         if marker.exists():
             return
@@ -415,12 +439,14 @@ class NetBoxLab:
         log = venv.parent / f"{venv.name}.pip.log"
         if not (venv / "bin" / "python").exists():
             _run([str(python), "-m", "venv", str(venv)], what="creating NetBox's venv", log=log)
-        _run(
-            [str(venv / "bin" / "pip"), "install", "-q", f"netbox=={NETBOX_VERSION}"],
+        _run_streamed(
+            [str(venv / "bin" / "pip"), "install", "--no-input", "--progress-bar", "off",
+             "--disable-pip-version-check", f"netbox=={NETBOX_VERSION}"],
             what=f"pip install netbox=={NETBOX_VERSION}",
             log=log,
             timeout=900,
-        )
+            on_line=PipProgress(progress, "NetBox venv", NETBOX_EXPECTED_PACKAGES).feed,
+        )  # fmt: skip
         marker.write_text(f"netbox=={NETBOX_VERSION}\n")
 
     def _write_config(self) -> None:
@@ -607,6 +633,7 @@ class NetBoxLab:
                     what="netbox migrate",
                     log=log,
                     timeout=MIGRATE_TIMEOUT,
+                    on_line=MigrateProgress(progress, "NetBox", NETBOX_EXPECTED_MIGRATIONS).feed,
                     env=self._env(),
                     cwd=str(p.base),
                 ),

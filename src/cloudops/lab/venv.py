@@ -5,70 +5,20 @@ package list. The build takes minutes the first time, so it reports its progress
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
 from cloudops.lab.layout import SERVICE_PACKAGES, cache_home, constraints_hash, constraints_text
+from cloudops.lab.progress import PipProgress
 
 STAMP = ".cloudops-complete"
 DEBIAN_PYTHON = Path("/usr/bin/python3")
 # How many distributions pip resolves for SERVICE_PACKAGES (measured on a build, 2026-12-04): the
 # denominator of "collected n of ~N". An estimate only; a different count is not an error.
 EXPECTED_PACKAGES = 199
-
-_COLLECTING = re.compile(r"^Collecting (\S+)")
-_SATISFIED = re.compile(r"^Requirement already satisfied: (\S+)")
-_BUILDING = re.compile(r"^\s*Building wheel for (\S+)")
-_INSTALLING = re.compile(r"^Installing collected packages: (.*)$")
-
-
-class PipProgress:
-    """Turns pip's output lines into a few progress messages: at each phase change (resolving, building
-    a wheel, installing) and, while resolving, at most every ``every`` seconds. Pure but for the clock."""
-
-    def __init__(
-        self,
-        say: Callable[[str], None],
-        *,
-        expected: int = EXPECTED_PACKAGES,
-        every: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.say, self.expected, self.every, self.clock = say, expected, every, clock
-        self.t0 = clock()
-        self.collected = 0
-        self.phase = ""
-        self.last_said = self.t0
-
-    def _tell(self, msg: str) -> None:
-        now = self.clock()
-        self.last_said = now
-        self.say(f"venv: {msg} ({now - self.t0:.0f} s)")
-
-    def feed(self, line: str) -> None:
-        if m := _COLLECTING.match(line) or _SATISFIED.match(line):
-            self.collected += 1
-            name = m.group(1)
-            if self.phase != "resolving":
-                self.phase = "resolving"
-                self._tell(f"resolving and downloading: {name}")
-            elif self.clock() - self.last_said >= self.every:
-                self._tell(
-                    f"resolving and downloading: {self.collected} of ~{self.expected} packages, now {name}"
-                )
-        elif m := _BUILDING.match(line):
-            self.phase = "building"
-            self._tell(f"building wheel {m.group(1)} (uWSGI compiles C: about a minute)")
-        elif m := _INSTALLING.match(line):
-            self.phase = "installing"
-            count = len([p for p in m.group(1).split(",") if p.strip()])
-            self._tell(f"installing {count} packages")
 
 
 def venv_ready(path: Path) -> bool:
@@ -103,7 +53,7 @@ def ensure_venv(lab: Lab) -> bool:
     with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as fh:
         fh.write(constraints_text())
         constraints = fh.name
-    progress = PipProgress(lab.say)
+    progress = PipProgress(lab.say, "venv", EXPECTED_PACKAGES)
     try:
         lab.run(
             "venv",

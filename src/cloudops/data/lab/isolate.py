@@ -99,7 +99,7 @@ def isolate(stage: str) -> None:
         if not Path(base).is_dir():
             continue
         layer = Path(stage, str(i))
-        upper, work, held = (layer / d for d in ("upper", "work", "held"))
+        upper, work, held = layer / "upper", layer / "work", layer / "held"
         for d in (upper, work, held):
             d.mkdir(parents=True)
         for name in names:
@@ -117,8 +117,8 @@ def isolate(stage: str) -> None:
             mount(point, str(spot), None, MS_BIND | MS_REC)
             spots.append((str(spot), point))
         mount("overlay", base, "overlay", 0, f"lowerdir={base},upperdir={upper},workdir={work}")
-        for spot, point in spots:
-            mount(spot, point, None, MS_BIND | MS_REC)
+        for held_at, point in spots:
+            mount(held_at, point, None, MS_BIND | MS_REC)
     # The overlays keep their layers; the stage itself need not stay visible.
     _check(_libc.umount2(stage.encode(), MNT_DETACH), f"umount {stage}")
 
