@@ -37,3 +37,46 @@ def skip_or_fail(reason: str) -> None:
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"cannot run in CI: {reason}")
     pytest.skip(reason)
+
+
+# -- CI proves the fresh-machine path ------------------------------------------------------------------
+# Under CI=true the session's lab is built from nothing: a new lab directory, a new services venv (so its
+# db snapshot too) and a new NetBox cache, all under one directory removed at the end. Only pip's download
+# cache is reused. A developer's run keeps reusing ~/.cache/cloudops (CLOUDOPS_LAB_DIR given also wins).
+FRESH_LAB = {
+    "CLOUDOPS_LAB_DIR": "lab",
+    "CLOUDOPS_LAB_VENV": "services-venv",
+    "CLOUDOPS_NETBOX_CACHE": "netbox-venv",
+}
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import tempfile
+
+    if not in_ci() or any(name in os.environ for name in FRESH_LAB):
+        return
+    root = Path(tempfile.mkdtemp(prefix="cloudops-ci-", dir="/var/tmp"))
+    for name, sub in FRESH_LAB.items():
+        os.environ[name] = str(root / sub)
+    config.stash[_fresh_root] = root
+    print(f"cloudops: CI: a lab from nothing in {root} (pip's download cache reused)")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from cloudops.lab.procs import lab_members
+
+    root = config.stash.get(_fresh_root, None)
+    if root is None:
+        return
+    alive = lab_members(root / FRESH_LAB["CLOUDOPS_LAB_DIR"])
+    if alive:  # never pull a directory from under running processes
+        print(f"cloudops: CI: {root} kept: lab processes still run ({len(alive)})")
+        return
+    shutil.rmtree(root, ignore_errors=True)
+
+
+_fresh_root = pytest.StashKey[Path]()

@@ -51,7 +51,7 @@ LAB_PORT_BASE = 16000
 MIGRATE_TIMEOUT = 1200.0
 # The denominators of the first start's progress ("n of ~N"), counted on a NetBox 4.7.3 install.
 NETBOX_EXPECTED_PACKAGES = 60
-NETBOX_EXPECTED_MIGRATIONS = 500
+NETBOX_EXPECTED_MIGRATIONS = 336
 READY_TIMEOUT = 120.0
 
 Progress = Callable[[str], None]
@@ -119,7 +119,9 @@ NO_PYTHON = (
 
 
 def venv_cache() -> Path:
-    return Path.home() / ".cache" / "cloudops" / "netbox-venv"
+    """NetBox's venvs and ready dumps: ``$CLOUDOPS_NETBOX_CACHE``, else ~/.cache/cloudops/netbox-venv."""
+    override = os.environ.get("CLOUDOPS_NETBOX_CACHE")
+    return Path(override) if override else Path.home() / ".cache" / "cloudops" / "netbox-venv"
 
 
 # --------------------------------------------------------------------------------------------- paths
