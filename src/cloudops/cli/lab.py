@@ -141,7 +141,8 @@ def _summary(lab_obj: Lab, total: float) -> None:
         f"clouds.yaml: {lay.clouds_yaml}  (clouds: {identity.ADMIN_CLOUD}, {identity.MEMBER_CLOUD}; "
         f"users: admin, {identity.MEMBER_USER} in {identity.MEMBER_PROJECT})"
     )
-    console.print('use it:      eval "$(cloudops lab env)"; openstack --os-cloud lab-admin server list')
+    console.print('use it:      eval "$(cloudops lab env)"; openstack server list   (the client comes with the lab)')
+    console.print("assert it:   cloudops --repo examples/lab assert")
 
 
 @lab.command(epilog="Example: cloudops lab status -f json")
@@ -171,7 +172,8 @@ def status(ctx: click.Context, fmt: str) -> None:
 )
 @click.pass_context
 def env(ctx: click.Context, cloud: str) -> None:
-    """Print the exports that point clients at the lab (clouds.yaml, cloud, Ceph conf)."""
+    """Print the exports that point clients at the lab (clouds.yaml, cloud, Ceph conf) and put the lab's
+    `openstack` client on PATH."""
     import shlex
 
     from cloudops.lab import companions, lifecycle
