@@ -141,7 +141,9 @@ def _summary(lab_obj: Lab, total: float) -> None:
         f"clouds.yaml: {lay.clouds_yaml}  (clouds: {identity.ADMIN_CLOUD}, {identity.MEMBER_CLOUD}; "
         f"users: admin, {identity.MEMBER_USER} in {identity.MEMBER_PROJECT})"
     )
-    console.print('use it:      eval "$(cloudops lab env)"; openstack server list   (the client comes with the lab)')
+    console.print(
+        'use it:      eval "$(cloudops lab env)"; openstack server list   (the client comes with the lab)'
+    )
     console.print("assert it:   cloudops --repo examples/lab assert")
 
 
