@@ -702,8 +702,133 @@ _PLAIN_DES = frozenset(
 )  # fmt: skip
 
 
+# Default deny for the read-only utilities: the options each is known to take without writing or running
+# anything (from their man pages). An option not listed makes the command mutating — the gate asks. Short
+# flags may be combined (`ls -la`); `--name=value` counts as `--name`. ``None``: every option is read-only
+# (the tool has no option that writes, executes or changes the system).
+_COMMON_RO = frozenset({"-h", "--help", "--version"})
+_PLAIN_OPTS: dict[str, frozenset[str] | None] = {
+    "cat": None, "head": None, "tail": None, "less": None, "more": None, "wc": None, "cut": None, "tr": None,
+    "diff": None, "cmp": None, "sha256sum": None, "md5sum": None, "stat": None, "file": None, "which": None,
+    "pwd": None, "whoami": None, "id": None, "uname": None, "nproc": None, "lscpu": None, "lspci": None,
+    "lsusb": None, "lsblk": None, "free": None, "uptime": None, "ps": None, "getent": None, "findmnt": None,
+    "echo": None, "true": None, "test": None, "[": None, "printenv": None, "env": None, "arp": None,
+    "ping": None, "dig": None, "host": None, "nslookup": None, "traceroute": None, "tracepath": None,
+    "ss": None, "netstat": None, "vmstat": None, "iostat": None, "mpstat": None, "lsmod": None, "lsof": None,
+    "df": None, "du": None, "top": None, "bridge": None, "grep": None, "egrep": None, "ls": None,
+    "ethtool": None, "sysctl": None, "ovs-vsctl": None, "ovs-ofctl": None, "ovs-appctl": None,
+    "resolvectl": None, "timedatectl": None, "hostnamectl": None, "networkctl": None, "chronyc": None,
+    "blkid": frozenset({"-o", "-s", "-t", "-l", "-L", "-U", "-p", "-i", "-u", "-n", "-c", "-d", "-k"}),
+    "dmesg": frozenset({"-T", "-H", "-k", "-x", "-l", "--level", "-f", "--facility", "-t", "-L", "--color",
+                        "-w", "--follow", "-W", "-r", "--raw", "--time-format", "-e", "-P", "--nopager",
+                        "-S", "--syslog", "--kernel", "--since", "--until", "--json", "-J"}),
+    "sort": frozenset({"-b", "-d", "-f", "-g", "-i", "-M", "-h", "-n", "-R", "-r", "-V", "-c", "-C", "-k",
+                       "-m", "-s", "-t", "-u", "-z", "--key", "--field-separator", "--reverse", "--unique",
+                       "--numeric-sort", "--human-numeric-sort", "--version-sort", "--stable", "--check",
+                       "--ignore-case", "--general-numeric-sort", "--month-sort", "--merge", "--zero-terminated",
+                       "--ignore-leading-blanks", "--dictionary-order", "--random-sort"}),
+    "uniq": frozenset({"-c", "-d", "-D", "-f", "-i", "-s", "-u", "-w", "-z", "--count", "--repeated",
+                       "--unique", "--ignore-case", "--skip-fields", "--skip-chars", "--check-chars"}),
+    "date": frozenset({"-u", "--utc", "--universal", "-d", "--date", "-R", "--rfc-email", "-I",
+                       "--iso-8601", "--rfc-3339", "-r", "--reference"}),
+    "hostname": frozenset({"-f", "--fqdn", "--long", "-s", "--short", "-i", "--ip-address", "-I",
+                           "--all-ip-addresses", "-d", "--domain", "-A", "--all-fqdns", "-a", "--alias"}),
+    "journalctl": frozenset({"-u", "--unit", "-n", "--lines", "-f", "--follow", "-b", "--boot", "-k", "--dmesg",
+                             "-p", "--priority", "-o", "--output", "--since", "--until", "-S", "-U", "--no-pager",
+                             "-x", "--catalog", "-e", "--pager-end", "-r", "--reverse", "--utc", "-t",
+                             "--identifier", "-g", "--grep", "--list-boots", "-a", "--all", "-q", "--quiet",
+                             "--no-hostname", "--disk-usage", "--user-unit", "-l", "--full", "--no-full",
+                             "-m", "--merge", "-D", "--directory", "--file", "-M", "--machine", "--case-sensitive",
+                             "--output-fields", "--system", "--user", "-F", "--field", "-N", "--fields"}),
+    "mount": frozenset({"-l", "--show-labels", "-t", "--types"}),
+    "curl": frozenset({"-s", "--silent", "-S", "--show-error", "-f", "--fail", "-k", "--insecure", "-v",
+                       "--verbose", "-i", "--include", "-I", "--head", "-L", "--location", "-H", "--header",
+                       "-m", "--max-time", "--connect-timeout", "--cacert", "--capath", "-w", "--write-out",
+                       "-g", "--globoff", "--compressed", "-4", "-6", "--retry", "--retry-delay", "-G", "--get",
+                       "-X", "--request", "--noproxy", "--resolve", "-A", "--user-agent", "-sS", "-fsS"}),
+    "jq": frozenset({"-r", "--raw-output", "-c", "--compact-output", "-S", "--sort-keys", "-e", "--exit-status",
+                     "-s", "--slurp", "-n", "--null-input", "-j", "--join-output", "-a", "--ascii-output",
+                     "-M", "--monochrome-output", "-C", "--color-output", "--tab", "--indent", "--arg",
+                     "--argjson", "-R", "--raw-input", "--seq", "--stream"}),
+    "yq": frozenset({"-r", "--raw-output", "-o", "--output-format", "-p", "--input-format", "-e",
+                     "--exit-status", "-c", "--compact-output", "-j", "-P", "--prettyPrint", "-y", "--yaml-output",
+                     "-M", "-C", "-N", "--no-doc", "--arg", "--argjson", "-s", "--slurp", "-n", "--null-input"}),
+    "awk": frozenset({"-F", "--field-separator", "-v", "--assign"}),
+}  # fmt: skip
+# Per tool, the options whose value is the next word (so the value is not taken for a positional).
+_PLAIN_VALUE_OPTS: dict[str, frozenset[str]] = {
+    "blkid": frozenset({"-o", "-s", "-t", "-L", "-U", "-c"}),
+    "dmesg": frozenset({"-l", "--level", "-f", "--facility", "--time-format", "--since", "--until"}),
+    "sort": frozenset({"-k", "--key", "-t", "--field-separator"}),
+    "uniq": frozenset({"-f", "--skip-fields", "-s", "--skip-chars", "-w", "--check-chars"}),
+    "date": frozenset({"-d", "--date", "-r", "--reference"}),
+    "journalctl": frozenset({"-u", "--unit", "-n", "--lines", "-b", "--boot", "-p", "--priority", "-o", "--output",
+                             "--since", "--until", "-S", "-U", "-t", "--identifier", "-g", "--grep", "-D",
+                             "--directory", "--file", "-M", "--machine", "--output-fields", "-F", "--field",
+                             "--user-unit"}),
+    "mount": frozenset({"-t", "--types"}),
+    "curl": frozenset({"-H", "--header", "-m", "--max-time", "--connect-timeout", "--cacert", "--capath", "-w",
+                       "--write-out", "--retry", "--retry-delay", "-X", "--request", "--noproxy", "--resolve",
+                       "-A", "--user-agent"}),
+    "jq": frozenset({"--indent", "--arg", "--argjson"}),
+    "yq": frozenset({"-o", "--output-format", "-p", "--input-format", "--arg", "--argjson"}),
+    "awk": frozenset({"-F", "--field-separator", "-v", "--assign"}),
+}  # fmt: skip
+# awk programs that write or run something: system(), pipes to or from commands, output redirection.
+_AWK_UNSAFE = re.compile(r"system|\||>|getline|close|fflush|printf?\s*\(?[^;}]*>|ENVIRON|PROCINFO")
+
+
+def _unknown_option(tool: str, args: Sequence[str]) -> str | None:
+    """The first option of ``args`` not known to be read-only for ``tool``; None when all are."""
+    allowed = _PLAIN_OPTS.get(tool, frozenset())
+    if allowed is None:
+        return None
+    known = allowed | _COMMON_RO
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            break
+        if not arg.startswith("-") or arg == "-" or re.fullmatch(r"-\d+", arg):
+            continue
+        name = arg.split("=", 1)[0]
+        takes_value = _PLAIN_VALUE_OPTS.get(tool, frozenset())
+        if name in known:
+            skip = "=" not in arg and name in takes_value
+            continue
+        if not arg.startswith("--") and len(arg) > 2:
+            flags = [f"-{ch}" for ch in arg[1:]]
+            if all(f in known for f in flags):
+                continue
+            if f"-{arg[1]}" in known and f"-{arg[1]}" in takes_value:
+                continue  # a value glued to its option: -n5, -F:
+        return arg
+    return None
+
+
 def _plain(tool: str, args: Sequence[str]) -> Classification:
-    words = _positionals(args)
+    unknown = _unknown_option(tool, args)
+    if unknown is not None:
+        return _c(MUT, f"{tool} with an option not known to be read-only: {unknown}")
+    words = _positionals(args, _PLAIN_VALUE_OPTS.get(tool, frozenset()))
+    if tool == "awk":
+        program = words[0] if words else ""
+        if not program or _AWK_UNSAFE.search(program):
+            return _c(MUT, "an awk program that may write or run commands")
+        return _c(RO, "awk program that only reads and prints")
+    if tool == "date" and any(not w.startswith("+") for w in words):
+        return _c(MUT, "date with a value sets the clock")
+    if tool == "hostname" and words:
+        return _c(MUT, "hostname NAME sets the host name")
+    if tool == "uniq" and len(words) > 1:
+        return _c(MUT, "uniq INPUT OUTPUT writes a file")
+    if tool == "curl":
+        method = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-X", "--request")), None)
+        method = method or next((a.split("=", 1)[1] for a in args if a.startswith("--request=")), None)
+        if method is not None and method.upper() not in ("GET", "HEAD"):
+            return _c(MUT, f"curl -X {method} sends a request that may change state")
     if tool in ("env", "printenv"):
         return _c(SEC, f"{tool} prints the environment (credentials)") if not words else _c(MUT, tool)
     if tool == "sysctl" and (any("=" in w for w in words) or "-w" in args or "-p" in args):
@@ -727,8 +852,7 @@ def _plain(tool: str, args: Sequence[str]) -> Classification:
     ):
         return _c(MUT, f"ovs-appctl {words[0]}")
     if tool == "curl" and any(
-        a in ("-X", "--request", "-d", "--data", "-T", "--upload-file", "-F", "--form", "-o", "-O")
-        for a in args
+        a in ("-d", "--data", "-T", "--upload-file", "-F", "--form", "-o", "-O") for a in args
     ):
         return _c(MUT, "curl that sends data or writes a file")
     if (

@@ -1,0 +1,121 @@
+"""Default deny for the read-only utilities: a command is read-only only when every option is one the tool
+is known to take without writing or running anything. The first forms are the bypasses a hostile probe
+of the gate found (issue 16): each ran with no plan and no approval before."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cloudops.change.classify import _PLAIN_OPTS, _PLAIN_VALUE_OPTS, classify_argv, classify_shell
+from cloudops.change.model import ChangeClass
+from tests.change.conftest import GateSite
+
+BYPASSES = [
+    "awk 'BEGIN{system(\"rm -f /tmp/x\")}'",
+    "awk -f prog.awk /etc/hosts",
+    "awk '{ print > \"/tmp/out\" }' /etc/hosts",
+    "sort -o /etc/hosts /etc/hosts",
+    "sort --output=/etc/hosts /etc/hosts",
+    "curl --output /tmp/x http://127.0.0.1/",
+    "curl -o /tmp/x http://127.0.0.1/",
+    "curl -X POST http://127.0.0.1/v3/auth/tokens",
+    "curl --request=DELETE http://127.0.0.1/",
+    "date -s '2020-01-01'",
+    "date 010100002020",
+    "hostname evil",
+    "journalctl --vacuum-size=1M",
+    "journalctl --rotate",
+    "mount -a",
+    "yq -i '.a = 1' site/hosts.yaml",
+    "uniq in.txt out.txt",
+    "dmesg -C",
+]
+
+STILL_READ_ONLY = [
+    "awk '/public-address/ { print $2 }'",
+    "awk -F: '{print $1}' /etc/passwd",
+    "sort -k2 -t, -n data.csv",
+    "sort -rn",
+    "curl -sS http://127.0.0.1:5000/v3",
+    "curl -X GET -H 'Accept: application/json' http://127.0.0.1/",
+    "date +%s",
+    "date -u -d @0 +%F",
+    "hostname -f",
+    "journalctl -u nova-compute -n 50 --no-pager",
+    "journalctl -o json --since '1 hour ago'",
+    "mount",
+    "mount -t ext4",
+    "jq -r '.[] | .name'",
+    "yq -o json '.a' site/hosts.yaml",
+    "uniq -c",
+    "ls -la /etc",
+    "tail -n 20 -f /var/log/syslog",
+    "dmesg -T --level err",
+]
+
+
+@pytest.mark.parametrize("command", BYPASSES)
+def test_a_utility_that_writes_or_runs_something_is_mutating(command: str) -> None:
+    result = classify_argv(shlex.split(command))
+    assert result.change_class == ChangeClass.MUTATING, result.reason
+
+
+@pytest.mark.parametrize("command", STILL_READ_ONLY)
+def test_the_read_only_forms_stay_read_only(command: str) -> None:
+    result = classify_argv(shlex.split(command))
+    assert result.read_only, result.reason
+
+
+def test_a_write_inside_a_pipeline_makes_it_mutating() -> None:
+    assert (
+        classify_shell("openstack server list -f value | sort -o /tmp/servers").change_class
+        == ChangeClass.MUTATING
+    )
+    assert classify_shell("openstack server list -f value | awk '{print $1}' | sort -u").read_only
+
+
+LISTED = sorted(tool for tool, opts in _PLAIN_OPTS.items() if opts is not None)
+
+
+@given(
+    tool=st.sampled_from(LISTED),
+    option=st.from_regex(r"--?[a-zA-Z][a-zA-Z0-9-]{0,12}", fullmatch=True),
+)
+def test_no_unknown_option_is_ever_read_only(tool: str, option: str) -> None:
+    opts = _PLAIN_OPTS[tool]
+    assert opts is not None
+    name = option.split("=", 1)[0]
+    flags = {f"-{c}" for c in name[1:]} if not name.startswith("--") else {name}
+    if name in opts or flags <= opts | {"-h", "--help", "--version"}:
+        return  # a known form (or combined known flags)
+    if not name.startswith("--") and name[:2] in _PLAIN_VALUE_OPTS.get(tool, frozenset()):
+        return  # a known option with its value glued on (-n5, -F:)
+    result = classify_argv([tool, option, "x"])
+    assert not result.read_only, f"{tool} {option}: {result.reason}"
+
+
+def test_exec_of_a_disguised_mutation_writes_a_plan_and_changes_nothing(gate_site: GateSite) -> None:
+    victim = gate_site.world / "victim"
+    victim.write_text("keep me\n")
+    for argv in (["awk", f'BEGIN{{system("rm {victim}")}}'], ["sort", "-o", str(victim), "/dev/null"]):
+        result = gate_site.cli("exec", "--why", "probe", "--revert", "true", "--", *argv)
+        assert result.returncode == 0, result.stderr
+        assert "Plan written: " in result.stdout
+        assert victim.read_text() == "keep me\n"
+    assert gate_site.records() == []
+
+
+def test_a_pre_audit_that_writes_is_refused(gate_site: GateSite, tmp_path: Path) -> None:
+    victim = gate_site.world / "victim"
+    victim.write_text("keep me\n")
+    result = gate_site.cli(
+        "exec", "--why", "probe", "--revert", f"rmdir {gate_site.world / 'd'}",
+        "--pre-audit", f"sort -o {victim} /dev/null", "--", "mkdir", str(gate_site.world / "d"),
+    )  # fmt: skip
+    assert victim.read_text() == "keep me\n"
+    assert result.returncode != 0 or "Plan written" in result.stdout
