@@ -48,17 +48,20 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Keystone Fernet tokens (they start with gAAAAA and are long).
     (re.compile(r"\bgAAAAA[A-Za-z0-9_=-]{60,}"), MASK),
     # user:password@ in URLs.
-    (re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^\s:/@]+):[^\s@/]+@"), rf"\1:{MASK}@"),
+    (
+        re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://[^\s:/@]+):(?![\"']?\ue000)[^\s@/]+@"),
+        rf"\1:{MASK}@",
+    ),
     # Command-line options that carry a secret: --password X, --os-password=X, --secret X, --token X.
     (
         re.compile(
-            r"(?i)(--[a-z0-9-]*(password|passwd|secret|token|api-key|private-key)[a-z0-9-]*)(=|\s+)"
-            r"(?!-)(\"[^\"]*\"|'[^']*'|\S+)"
+            r"(?i)(--[a-z0-9-]*(password|passwd|secret|token|api-key|private-key)[a-z0-9-]*)"
+            r"(?<!-prompt)(?<!-file)(=|\s+)(?!-|[\"']?\ue000)(\"[^\"]*\"|'[^']*'|\S+)"
         ),
         rf"\1\3{MASK}",
     ),
     # mysql -pPASSWORD (no space)
-    (re.compile(r"(?<=\s)-p(?=[^\s-])\S+"), f"-p{MASK}"),
+    (re.compile(r"(?<=\s)-p(?=[^\s-])(?![\"']?\ue000)\S+"), f"-p{MASK}"),
     # "key": "value" (JSON), key: value (YAML), key=value (ini, env, CLI).
     (
         re.compile(
@@ -66,13 +69,18 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
             (?P<k>(?<![a-z0-9_.-])["']?[a-z0-9_.-]*(pass(word|wd|phrase)?|secret|token|api[_-]?key|private[_-]?key|
                auth[_-]?key|unseal[_-]?key|root[_-]?key)[a-z0-9_.-]*["']?)
             (?P<sep>\s*[:=]\s*)
-            (?P<v>"[^"\n]*"|'[^'\n]*'|[^\s,;}"'\]]+)
+            (?!["']?\ue000)(?P<v>"[^"\n]*"|'[^'\n]*'|[^\s,;}"'\]]+)
             """
         ),
         "",  # handled by _key_value
     ),
 )
 
+
+# A reference to a secret given at apply time (change.secret_refs): text, not a secret. While the patterns
+# run it is held as a private-use character that no pattern takes for a value.
+SECRET_REF = re.compile(r"\{\{secret:[A-Z0-9_]+\}\}")
+_HELD = "\ue000"
 
 # Every pattern above needs one of these words or marks; text without any is returned untouched.
 _HINT = re.compile(
@@ -118,13 +126,19 @@ class Redactor:
         return len(self._secrets)
 
     def text(self, text: str) -> str:
-        """``text`` with every known secret and every secret-looking pattern masked."""
+        """``text`` with every known secret and every secret-looking pattern masked. A secret reference
+        (``{{secret:NAME}}``, change.secret_refs) is no secret: it is set aside while the patterns run."""
         if self._literal is not None:
             text = self._literal.sub(MASK, text)
-        if not _HINT.search(text):
-            return text  # the common case: nothing that any pattern below could match
-        for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text) if repl else pattern.sub(_key_value, text)
+        refs = SECRET_REF.findall(text)
+        if refs:
+            text = SECRET_REF.sub(lambda _m: _HELD, text)
+        if _HINT.search(text):
+            for pattern, repl in _PATTERNS:
+                text = pattern.sub(repl, text) if repl else pattern.sub(_key_value, text)
+        if refs:
+            held = iter(refs)
+            text = re.sub(_HELD, lambda _m: next(held), text)
         return text
 
     def data(self, data: Any) -> Any:
@@ -153,7 +167,7 @@ class Redactor:
         out: list[str] = []
         mask_next = False
         for arg in argv:
-            if mask_next and not arg.startswith("-"):
+            if mask_next and not arg.startswith("-") and not SECRET_REF.fullmatch(arg):
                 out.append(MASK)
                 mask_next = False
                 continue

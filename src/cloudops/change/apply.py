@@ -12,6 +12,7 @@ never run again.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 from cloudops.change.adapters import Adapters
 from cloudops.change.approve import APPROVAL_KIND, approval_path, item_record, load_approval
 from cloudops.change.lock import site_lock
-from cloudops.change.model import Approval, Change, Observation, Plan, Verify
+from cloudops.change.model import ApiAction, Approval, Change, Observation, Plan, ShellAction, Verify
 from cloudops.change.plan import PlanFile, check_plan
 from cloudops.errors import Refusal
 from cloudops.journal.chain import Journal, Record, verify
@@ -199,8 +200,11 @@ def apply_plan(
     resume_command: str,
     approval_file: Path | None = None,
     progress: Callable[[str], None] = lambda _line: None,
+    secrets: Callable[[str], str | None] | None = None,
 ) -> ApplyReport:
-    """Apply an approved plan; raises Refusal (nothing changed) or returns a report (ok, or halted)."""
+    """Apply an approved plan; raises Refusal (nothing changed) or returns a report (ok, or halted).
+    ``secrets`` gives the value of a secret reference (default: the environment); every reference is
+    resolved before the first change runs, and the values live in this process only."""
     plan: Plan = plan_file.plan
     report = ApplyReport(plan.sha256)
     checked = verify(journal)
@@ -222,6 +226,8 @@ def apply_plan(
             raise _refuse(
                 journal, session, plan_file.path, f"approval {approval.approval_id} was already used"
             )
+        # Every secret reference resolved before anything is journaled or run: a missing one refuses.
+        runnable = _with_secrets([c for c in plan.changes if c.id not in state.done], secrets)
         journal.append(
             "apply-start",
             {"plan_sha256": plan.sha256, "plan": str(plan_file.path), "approval_id": approval.approval_id},
@@ -248,7 +254,7 @@ def apply_plan(
             }
             journal.append(STARTED, base, session=session)
             progress(f"{change.id}: running {redact(change.action.display())}")
-            result = adapters.run_mutating(change.action)
+            result = adapters.run_mutating(runnable[change.id])
             failure = None
             if change.verify.action is None:
                 bad = change.verify.expect.judge(result)
@@ -276,6 +282,30 @@ def apply_plan(
             COMPLETE, {"plan_sha256": plan.sha256, "approval_id": approval.approval_id}, session=session
         )
     return report
+
+
+def _with_secrets(
+    changes: list[Change], source: Callable[[str], str | None] | None
+) -> dict[str, ShellAction | ApiAction]:
+    """Each change's action with its secret references filled in. The values go into this process's
+    environment under their reference names, so that redaction masks them in every output and record."""
+    from cloudops.change import secret_refs
+
+    lookup = source or os.environ.get
+    out: dict[str, ShellAction | ApiAction] = {}
+    for change in changes:
+        action = change.action
+        if (
+            isinstance(action, ShellAction)
+            and action.argv is not None
+            and secret_refs.references(action.argv)
+        ):
+            argv, values = secret_refs.resolve(action.argv, lookup, what=f"change {change.id} ")
+            for name, value in zip(dict.fromkeys(secret_refs.references(action.argv)), values, strict=True):
+                os.environ[name] = value
+            action = action.model_copy(update={"argv": argv})
+        out[change.id] = action
+    return out
 
 
 def _halt(

@@ -157,15 +157,22 @@ def command_plan(
     verify: ShellAction | None = None,
     target: str | None = None,
 ) -> Plan:
-    """A one-change plan for one command (``cloudops exec``), classed by the classifier."""
+    """A one-change plan for one command (``cloudops exec``), classed by the classifier. A secret on the
+    command line (or the revert's) is replaced by a reference, given again at apply (secret_refs)."""
+    from cloudops.change import secret_refs
     from cloudops.change.model import Revert, Verify
 
     verdict = classify_action(action)
+    action, found = secret_refs.extract_action(action)
+    for label, check in (("--pre-audit", pre_audit), ("--verify", verify)):
+        if check is not None and secret_refs.extract_action(check)[1].names:
+            raise InputError(f"{label} holds a secret: a read-only check runs without one", field=label)
     shown = redact(action.display())
     revert_model = None
     if verdict.change_class != ChangeClass.READ_ONLY:
         if revert:
-            revert_model = Revert(action=as_action(revert))
+            revert_action, _ = secret_refs.extract_action(as_action(revert), first=len(found.names) + 1)
+            revert_model = Revert(action=revert_action)
         else:
             revert_model = Revert(
                 procedure="none given: the approver decides whether this change may go without one"

@@ -54,6 +54,7 @@ def apply(
         resume_command=resume,
         approval_file=approval_file,
         progress=(lambda line: click.echo(line, err=True)) if fmt == "table" else (lambda _line: None),
+        secrets=_secret_source,
     )
     if fmt != "table":
         emit(report.as_dict(), fmt)
@@ -68,3 +69,17 @@ def apply(
     click.echo(f"  remaining: {', '.join(report.remaining)}")
     click.echo(f"  resume:    {report.resume}")
     return 1
+
+
+def _secret_source(name: str) -> str | None:
+    """A secret reference's value: the environment, else asked at the terminal (not echoed)."""
+    import getpass
+    import os
+    import sys
+
+    value = os.environ.get(name)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        return None
+    return getpass.getpass(f"{name} (not echoed, never written): ")

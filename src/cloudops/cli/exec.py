@@ -43,6 +43,7 @@ def exec_(
     """Classify CMD. Read-only: run it now and journal it as an audit. Anything else (mutating,
     destructive, secret-handling, unknown): write a one-change plan and print how to approve and apply it.
     """
+    from cloudops.change import secret_refs
     from cloudops.change.adapters import Adapters, classify_action
     from cloudops.change.model import ShellAction
     from cloudops.change.plan import as_action, command_plan, observe, write_plan
@@ -92,11 +93,18 @@ def exec_(
         for noop in plan.noops:
             click.echo(f"{redact(action.display())}: not needed, {noop.reason}; not run.")
         return 0
+    planned = plan.changes[0].action  # the command with its secrets replaced by references
     if out is None:
         stamp = plan.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-        out = site_dir(sc.site) / "plans" / f"{stamp}-{slug(action.display())[:30]}.json"
+        out = site_dir(sc.site) / "plans" / f"{stamp}-{slug(redact(planned.display()))[:30]}.json"
     write_plan(plan, out)
-    click.echo(f"{redact(action.display())}: {verdict.change_class} ({verdict.reason}); not run.")
+    click.echo(f"{redact(planned.display())}: {verdict.change_class} ({verdict.reason}); not run.")
+    refs = secret_refs.references(planned.argv or ()) if isinstance(planned, ShellAction) else []
+    if refs:
+        click.echo(
+            f"Secrets not written: {', '.join(refs)} — give them at apply time in the environment, "
+            "or at the terminal when apply asks."
+        )
     click.echo(f"Plan written: {out} (sha256 {plan.sha256[:16]}…)")
     click.echo(f"Approve it (a person, at a terminal): {sc.command('approve', str(out))}")
     click.echo(f"Then apply it:                      {sc.command('apply', str(out))}")
