@@ -36,7 +36,7 @@ def test_the_services_venv_build_says_what_it_does_and_how_far_along() -> None:
     # at most one message a minute while resolving, for a log of several hundred lines
     assert 1 <= len(middle) <= len(lines) // 60
     # the estimate is what a build resolves: every requirement line counted once
-    assert progress.collected == EXPECTED_PACKAGES
+    assert progress.count == EXPECTED_PACKAGES
 
 
 def test_a_wheel_build_is_its_own_phase() -> None:
@@ -65,4 +65,4 @@ def test_migrations_are_counted_as_django_prints_them() -> None:
         "NetBox: 11 of ~500 migrations applied, now dcim.0011_step (11 s)",
         "NetBox: 21 of ~500 migrations applied, now dcim.0021_step (21 s)",
     ]
-    assert progress.applied == 30
+    assert progress.count == 30

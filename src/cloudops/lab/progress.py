@@ -16,17 +16,21 @@ _APPLYING = re.compile(r"^\s*Applying (\S+)\.\.\.")
 
 
 class _Reader:
+    """``expected``: the denominator of "n of ~N" (an estimate; another count is no error)."""
+
     def __init__(
         self,
         say: Callable[[str], None],
         prefix: str,
+        expected: int,
         *,
         every: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.say, self.prefix, self.every, self.clock = say, prefix, every, clock
+        self.say, self.prefix, self.expected, self.every, self.clock = say, prefix, expected, every, clock
         self.t0 = self.last_said = clock()
         self.phase = ""
+        self.count = 0
 
     def tell(self, msg: str) -> None:
         now = self.clock()
@@ -40,28 +44,15 @@ class _Reader:
 class PipProgress(_Reader):
     """pip install's phases: resolving and downloading (n of ~expected), building a wheel, installing."""
 
-    def __init__(
-        self,
-        say: Callable[[str], None],
-        prefix: str,
-        expected: int,
-        *,
-        every: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(say, prefix, every=every, clock=clock)
-        self.expected = expected
-        self.collected = 0
-
     def feed(self, line: str) -> None:
         if m := _COLLECTING.match(line) or _SATISFIED.match(line):
-            self.collected += 1
+            self.count += 1
             if self.phase != "resolving":
                 self.phase = "resolving"
                 self.tell(f"resolving and downloading: {m.group(1)}")
             elif self.due():
                 self.tell(
-                    f"resolving and downloading: {self.collected} of ~{self.expected} packages, now {m.group(1)}"
+                    f"resolving and downloading: {self.count} of ~{self.expected} packages, now {m.group(1)}"
                 )
         elif m := _BUILDING.match(line):
             self.phase = "building"
@@ -74,21 +65,8 @@ class PipProgress(_Reader):
 class MigrateProgress(_Reader):
     """Django's ``migrate``: n of ~expected migrations applied, the one now applying."""
 
-    def __init__(
-        self,
-        say: Callable[[str], None],
-        prefix: str,
-        expected: int,
-        *,
-        every: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        super().__init__(say, prefix, every=every, clock=clock)
-        self.expected = expected
-        self.applied = 0
-
     def feed(self, line: str) -> None:
         if m := _APPLYING.match(line):
-            self.applied += 1
-            if self.applied == 1 or self.due():
-                self.tell(f"{self.applied} of ~{self.expected} migrations applied, now {m.group(1)}")
+            self.count += 1
+            if self.count == 1 or self.due():
+                self.tell(f"{self.count} of ~{self.expected} migrations applied, now {m.group(1)}")
