@@ -121,6 +121,13 @@ def test_each_host_runs_its_own_compute_service_and_agent(compute_hosts: tuple[A
     record = json.loads((lab.layout.run_dir / "nova-compute-lht-01.json").read_text())
     uts = Path(f"/proc/{record['pid']}/ns/uts").readlink()
     assert uts != Path("/proc/self/ns/uts").readlink()
+    # A host's OpenStack services are isolated from the machine too (lab.context.Lab.isolated): its own
+    # /etc/hosts (bound by the host's wrapper) is on top of the overlay that hides /etc/nova.
+    for name in ("nova-compute-lht-01", "neutron-linuxbridge-agent-lht-01"):
+        pid = json.loads((lab.layout.run_dir / f"{name}.json").read_text())["pid"]
+        mounts = Path(f"/proc/{pid}/mountinfo").read_text()
+        assert " /etc rw" in mounts and "overlay" in mounts, name
+        assert "lht-01" in Path(f"/proc/{pid}/root/etc/hosts").read_text(), name
 
 
 def test_a_server_scheduled_to_a_host_gets_its_port_bound_there(
