@@ -76,7 +76,7 @@ def up(ctx: click.Context, n_hosts: int, extras: tuple[str, ...]) -> None:
     with console.status("lab: starting ...") as status:
 
         def say(msg: str) -> None:
-            console.print(f"  {msg}")
+            console.print(f"  {msg}", soft_wrap=True)  # a progress line stays one line in a log
 
         lab_obj = _lab(ctx, say)
         if lifecycle.is_up(lab_obj):
