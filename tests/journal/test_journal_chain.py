@@ -184,3 +184,43 @@ def test_100_kill_9_during_writes_never_lose_an_acknowledged_record(tmp_path: Pa
     assert len(acknowledged) >= 50  # writes were really under way when the kills came
     final = verify(journal)
     assert final.ok
+
+
+def test_a_deleted_journal_whose_head_remains_is_tampering(tmp_path: Path) -> None:
+    journal = _journal(tmp_path)
+    journal.path.unlink()
+    report = verify(journal)
+    assert report.status == "broken"
+    assert [str(p) for p in report.problems] == [
+        "line 0: the journal is missing but its head names seq 4 (deleted or moved)"
+    ]
+
+
+def test_a_new_journal_with_only_its_genesis_head_is_clean(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.jsonl")
+    journal.head_path.write_text(json.dumps({"seq": -1, "digest": "0" * 64}))
+    report = verify(journal)
+    assert (report.status, report.notes) == ("clean", ["no journal yet"])
+
+
+def test_a_head_forged_back_to_the_start_is_detected(tmp_path: Path) -> None:
+    """A head of seq -1 would accept any rewritten chain: more than one append behind is a problem."""
+    journal = _journal(tmp_path)
+    lines = _lines(journal)
+    journal.path.write_text("".join(lines[:2]))  # the last three records dropped ...
+    journal.head_path.write_text(json.dumps({"seq": -1, "digest": "0" * 64}))  # ... and the head forged
+    report = verify(journal)
+    assert report.status == "broken"
+    assert [str(p) for p in report.problems] == [
+        "line 2: the head names seq -1 but the journal goes on to seq 1: more than one interrupted write "
+        "leaves (a forged head, or records added around cloudops)"
+    ]
+
+
+def test_a_head_one_append_behind_is_what_a_crash_leaves(tmp_path: Path) -> None:
+    journal = _journal(tmp_path)
+    records = list(journal.records())
+    journal.head_path.write_text(json.dumps({"seq": 3, "digest": records[3].digest}))
+    report = verify(journal)
+    assert (report.status, report.problems) == ("clean", [])
+    assert report.notes == ["the head lags 1 record(s) (writes interrupted before the head update)"]

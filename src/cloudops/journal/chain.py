@@ -231,7 +231,14 @@ def verify(journal: Journal) -> VerifyReport:
     """Walk the chain from the first line; report every break and whether the tail is torn."""
     report = VerifyReport(journal.path)
     if not journal.path.exists():
-        report.notes.append("no journal yet")
+        head = journal.head()
+        if head is not None and head[0] >= 0:
+            report.status = "broken"
+            report.problems.append(
+                Problem(0, f"the journal is missing but its head names seq {head[0]} (deleted or moved)")
+            )
+        else:
+            report.notes.append("no journal yet")
         return report
     data = journal.path.read_bytes()
     lines = data.split(b"\n")
@@ -240,6 +247,7 @@ def verify(journal: Journal) -> VerifyReport:
     expected_seq = 0
     pending_torn: tuple[int, bytes] | None = None  # a bad line that a torn-tail record may account for
     by_seq: dict[int, str] = {-1: GENESIS}
+    kinds: dict[int, str] = {}
     for lineno, raw in enumerate(lines, 1):
         record = _parse(raw, lineno)
         if record is None:
@@ -278,6 +286,7 @@ def verify(journal: Journal) -> VerifyReport:
                 Problem(lineno, f"the previous record (seq {record.seq - 1}) was edited: its hash changed")
             )
         by_seq[record.seq] = record.digest
+        kinds[record.seq] = record.kind
         prev_digest = record.digest
         expected_seq = record.seq + 1
         report.records += 1
@@ -295,10 +304,20 @@ def verify(journal: Journal) -> VerifyReport:
             report.problems.append(
                 Problem(len(lines), f"record seq {head_seq} was edited: the head disagrees")
             )
+        elif last_seq - head_seq > (2 if kinds.get(head_seq + 1) == TORN_KIND else 1):
+            # More than one append's worth: not what a crash leaves. Records were added around cloudops,
+            # or the head was forged back (a head of seq -1 would let every record be rewritten).
+            report.problems.append(
+                Problem(
+                    len(lines),
+                    f"the head names seq {head_seq} but the journal goes on to seq {last_seq}: more than one "
+                    "interrupted write leaves (a forged head, or records added around cloudops)",
+                )
+            )
         elif last_seq > head_seq:
-            # Each append writes its record(s), fsyncs, then moves the head: a writer killed between
-            # the two leaves the head behind. The records after the head still chain from it; only
-            # the very last one is then unguarded against an edit, as in a journal without a head.
+            # Each append writes its record (with a seal of a torn line before it, at most), fsyncs, then
+            # moves the head: a writer killed between the two leaves the head one append behind. The
+            # records after it still chain from it; only that last append is unguarded against an edit.
             report.notes.append(
                 f"the head lags {last_seq - head_seq} record(s) (writes interrupted before the head update)"
             )
