@@ -75,3 +75,12 @@ def test_lint_outside_git_still_runs(tmp_path: Path) -> None:
 
     copy_example("testcloud", tmp_path / "plain")
     assert run_lint(tmp_path / "plain").lines() == []
+
+
+def test_an_unknown_rule_is_an_error_not_a_clean_run() -> None:
+    res = cloudops("--repo", str(EXAMPLES / "testcloud"), "lint", "--rule", "nosuchrule")
+    assert res.returncode == 2
+    assert res.stderr.startswith("cloudops: error: --rule: no lint rule 'nosuchrule' (known: registry, ")
+    assert res.stdout == ""
+    ok = cloudops("--repo", str(EXAMPLES / "testcloud"), "lint", "--rule", "bundle")  # a prefix of bundle.*
+    assert ok.returncode == 0, ok.stderr

@@ -32,3 +32,22 @@ def test_base_minisite_is_valid(minisite: Path) -> None:
     loaded = load_registry(minisite)
     assert loaded.ok, [f.line() for f in loaded.findings]
     assert loaded.findings == []
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text(""), "holds nothing (empty, or only comments): a registry file registers something"),
+        (lambda p: p.write_text("# hosts come later\n"), "holds nothing (empty, or only comments): a registry file registers something"),
+        (lambda p: p.mkdir(), "a directory, not a registry file"),
+        (lambda p: p.symlink_to(p.parent / "gone.yaml"), "a broken symbolic link, not a registry file"),
+    ],
+)  # fmt: skip
+def test_a_registry_file_that_registers_nothing_is_an_error(minisite: Path, make: Any, message: str) -> None:
+    """Not "registry valid — 0 hosts": an emptied, replaced or dangling file is a mistake to name."""
+    hosts = minisite / "site" / "hosts.yaml"
+    hosts.unlink()
+    make(hosts)
+    load = load_registry(minisite)
+    assert load.registry is None
+    assert [(f.check, f.subject, f.message) for f in load.findings] == [("yaml", "site/hosts.yaml", message)]

@@ -58,7 +58,8 @@ class RegistryLoad:
 
 def registry_files(root: Path) -> list[Path]:
     site = root / SITE_DIR
-    return sorted(p for p in site.rglob("*.yaml") if p.is_file()) if site.is_dir() else []
+    # Every entry named *.yaml, whatever its kind: a directory or a broken link there is reported, not skipped.
+    return sorted(site.rglob("*.yaml")) if site.is_dir() else []
 
 
 def load_registry(root: Path) -> RegistryLoad:
@@ -85,13 +86,31 @@ def load_registry(root: Path) -> RegistryLoad:
     for path in files:
         display = str(path.relative_to(root))
         shown.append(display)
+        if not path.is_file():
+            kind = (
+                "a broken symbolic link" if path.is_symlink() and not path.exists()
+                else "a directory" if path.is_dir() else "not a regular file"
+            )  # fmt: skip
+            findings.append(
+                Finding(
+                    "yaml", Verdict.FAIL, display, f"{kind}, not a registry file", where=Location(display)
+                )
+            )
+            continue
         try:
             node = yamlfile.load(path, display=display)
         except InputError as exc:
             findings.append(Finding("yaml", Verdict.FAIL, display, exc.reason, where=_loc(exc, display)))
             continue
         if node is None:
-            continue  # an empty file is valid: nothing registered yet
+            findings.append(
+                Finding(
+                    "yaml", Verdict.FAIL, display,
+                    "holds nothing (empty, or only comments): a registry file registers something",
+                    where=Location(display),
+                )
+            )  # fmt: skip
+            continue
         if not isinstance(node, dict):
             findings.append(
                 Finding(

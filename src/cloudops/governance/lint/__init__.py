@@ -79,6 +79,12 @@ def run_lint(root: Path, *, only: list[str] | None = None) -> LintReport:
     """Run every rule (or those whose id starts with one of ``only``) over the repository at ``root``."""
     rules = all_rules()
     if only:
+        known = [r.id for r in rules]
+        for o in only:
+            if not any(k == o or k.startswith(o + ".") for k in known):
+                from cloudops.errors import InputError
+
+                raise InputError(f"no lint rule {o!r} (known: {', '.join(known)})", field="--rule")
         rules = [r for r in rules if any(r.id == o or r.id.startswith(o + ".") for o in only)]
     ctx = LintContext(root)
     findings: list[Finding] = []
