@@ -72,10 +72,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     root = config.stash.get(_fresh_root, None)
     if root is None:
         return
-    alive = lab_members(root / FRESH_LAB["CLOUDOPS_LAB_DIR"])
+    labdir = root / FRESH_LAB["CLOUDOPS_LAB_DIR"]
+    alive = lab_members(labdir)
     if alive:  # never pull a directory from under running processes
         print(f"cloudops: CI: {root} kept: lab processes still run ({len(alive)})")
         return
+    # The lab's NetBox keeps its PostgreSQL cluster outside the lab dir (/var/tmp/cloudops-<prefix>-netbox).
+    try:
+        from cloudops.lab.netbox import NetBoxLab
+
+        NetBoxLab(labdir).destroy()
+    except Exception as exc:  # a cleanup problem must not fail a green run; say it
+        print(f"cloudops: CI: the lab's NetBox state was not removed: {exc}")
     shutil.rmtree(root, ignore_errors=True)
 
 
