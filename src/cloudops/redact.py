@@ -235,6 +235,20 @@ def default() -> Redactor:
     return Redactor([*secrets_from_environment(), *secrets_from_clouds_yaml()])
 
 
+def refuse_secret(value: str, field: str) -> None:
+    """An InputError when ``value`` — text an operator gives for a record written to the ops repository
+    (ledger, decisions, changelog) — holds what looks like a secret. It is refused, not masked: a record
+    describes an exposure, it never carries one. The message names the field, never the value."""
+    if value and default().contains_secret(value):
+        from cloudops.errors import InputError
+
+        raise InputError(
+            "holds what looks like a secret (a password, token or key): describe it, never paste it; "
+            "nothing was written",
+            field=field,
+        )
+
+
 def redact(text: str) -> str:
     """Shorthand for ``default().text(text)``."""
     return default().text(text)

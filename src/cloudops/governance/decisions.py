@@ -220,10 +220,12 @@ def append_new(root: Path, title: str, today: date | None = None) -> str:
     """Write a PROPOSED record with the next never-used number; returns its id."""
     from cloudops.errors import InputError
     from cloudops.governance.atomic import write_text
+    from cloudops.redact import refuse_secret
 
     title = " ".join(title.split())
     if not title:
         raise InputError("a decision needs a title", field="TITLE")
+    refuse_secret(title, "TITLE")
     path = root / DECISIONS_FILE
     ident = next_id(root)
     existing = path.read_text(encoding="utf-8") if path.is_file() else "# Design decisions\n"

@@ -181,8 +181,15 @@ def plan(
     today: str | None = None,
     run_lint_gate: bool = True,
 ) -> Delivery:
-    """Check every gate and draft the entry; writes nothing. Raises Refusal when a gate says no."""
+    """Check every gate and draft the entry; writes nothing. Raises Refusal when a gate says no, and an
+    InputError when the evidence or title given looks like a secret (it would go into the changelog)."""
     from cloudops.governance.lint import run_lint
+    from cloudops.redact import refuse_secret
+
+    refuse_secret(title or "", "--title")
+    refuse_secret(default_why or "", "--why")
+    for path, text in (why or {}).items():
+        refuse_secret(text, f"--why-for {path}")
 
     why = why or {}
     changes = [c for c in changed_files(root, since) if c.path != changelog.CHANGELOG_FILE]

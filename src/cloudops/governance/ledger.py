@@ -126,8 +126,17 @@ def add(
     remedy: str = "",
     today: date | None = None,
 ) -> str:
-    """Append a row (atomically); returns its id."""
+    """Append a row (atomically); returns its id. A value that looks like a secret is refused."""
     from cloudops.governance.atomic import write_text
+    from cloudops.redact import refuse_secret
+
+    for name, value in (
+        ("--exposed", exposed),
+        ("--where", where),
+        ("--evidence", evidence),
+        ("--remedy", remedy),
+    ):
+        refuse_secret(value, name)
 
     text = read(root)
     rows, header = parse(text)
@@ -158,6 +167,9 @@ def close(root: Path, ident: str, remedy: str, *, status: str = "closed") -> Row
 
     if not remedy.strip():
         raise InputError("closing a ledger row needs its remedy", field="--remedy")
+    from cloudops.redact import refuse_secret
+
+    refuse_secret(remedy, "--remedy")
     text = read(root)
     rows, _ = parse(text)
     row = next((r for r in rows if r.id == ident.upper()), None)
