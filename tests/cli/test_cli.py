@@ -294,3 +294,14 @@ def test_error_messages_are_redacted(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "hunter2-canary" not in out.stderr
     assert "<redacted>" in out.stderr
+
+
+def test_a_usage_error_quoting_a_secret_is_redacted() -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "cloudops", "ledger", "add", "--exposed", "x", "--where", "y",
+         "--severity", "password=Canary4usage", "--evidence", "e"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert res.returncode == 2
+    assert "Canary4usage" not in res.stderr
+    assert "Error: Invalid value for '--severity': 'password=<redacted>' is not one of" in res.stderr

@@ -111,7 +111,13 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        import io
+
+        from cloudops.redact import redact
+
+        shown = io.StringIO()  # click quotes the bad value; a usage error is a sink like the rest
+        exc.show(file=shown)
+        sys.stderr.write(redact(shown.getvalue()))
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("cloudops: aborted", err=True)
