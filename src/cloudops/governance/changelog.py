@@ -91,8 +91,11 @@ def render_entry(title: str, items: list[DraftItem]) -> str:
 
 def appended(root: Path, entry: str) -> str:
     """The changelog's text with ``entry`` appended (nothing written)."""
+    from cloudops.repo import textfile
+
     path = root / CHANGELOG_FILE
-    text = path.read_text(encoding="utf-8") if path.is_file() else HEADER_TEXT
+
+    text = textfile.read(path, display=path.name, missing=HEADER_TEXT)
     if not text.endswith("\n"):
         text += "\n"
     return text + "\n" + entry

@@ -133,8 +133,11 @@ def parse(text: str) -> list[Decision]:
 
 
 def load(root: Path) -> list[Decision]:
+    from cloudops.repo import textfile
+
     path = root / DECISIONS_FILE
-    return parse(path.read_text(encoding="utf-8")) if path.is_file() else []
+    text = textfile.read(path, display=DECISIONS_FILE, missing="")
+    return parse(text) if text else []
 
 
 def numbers_ever_used(root: Path, current: list[Decision] | None = None) -> set[int]:
@@ -228,7 +231,9 @@ def append_new(root: Path, title: str, today: date | None = None) -> str:
     refuse_secret(title, "TITLE")
     path = root / DECISIONS_FILE
     ident = next_id(root)
-    existing = path.read_text(encoding="utf-8") if path.is_file() else "# Design decisions\n"
+    from cloudops.repo import textfile
+
+    existing = textfile.read(path, display=DECISIONS_FILE, missing="# Design decisions\n")
     sep = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
     write_text(path, existing + sep + render_new(ident, title, today))
     return ident

@@ -112,7 +112,9 @@ def next_id(rows: list[Row]) -> str:
 
 def read(root: Path) -> str:
     path = root / LEDGER_FILE
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
+    from cloudops.repo import textfile
+
+    return textfile.read(path, display=LEDGER_FILE, missing="")
 
 
 def add(

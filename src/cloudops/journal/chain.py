@@ -107,6 +107,11 @@ class Journal:
             prev, seq, torn = self._tail(fd)
             if seq == 0 and not self.head_path.exists():
                 self._write_head(-1, GENESIS)  # the head exists before the first record does
+            head = self.head()
+            if head is not None and seq > 0 and head[0] < seq - 1:
+                # A writer killed between its record and its head left the head behind: catch it up to
+                # the last whole record first, so crash after crash never leaves it more than one behind.
+                self._write_head(seq - 1, prev)
             out = b""
             if torn is not None:
                 seal = {

@@ -11,23 +11,29 @@ from typing import Any
 
 from cloudops.errors import InputError, Location
 
+MAX_DEPTH = 64  # no registry, bundle or lock nests this deep; deeper is a mistake (or an attack)
+
 
 def load(path: Path, *, display: str | None = None) -> Any:
     """Parse one YAML file (round-trip: comments kept, positions known). An empty file is ``None``."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from cloudops.repo import textfile
+
     name = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", where=name) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", where=name) from None
+    text = textfile.read(path, display=name)
+    if _flow_depth(text) > MAX_DEPTH:
+        raise InputError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", where=name)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        return yaml.load(text)
+        node = yaml.load(text)
+    except RecursionError:
+        raise InputError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", where=name) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits (Python's conversion limit)
+        what = "a number too long to read" if "digits" in str(exc) else " ".join(str(exc).split())[:200]
+        raise InputError(f"invalid YAML: {what}", where=name) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
@@ -35,6 +41,35 @@ def load(path: Path, *, display: str | None = None) -> Any:
         raise InputError(f"invalid YAML: {' '.join(str(problem).split())}", where=where) from None
     except YAMLError as exc:
         raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", where=name) from None
+    if _depth(node) > MAX_DEPTH:
+        raise InputError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", where=name)
+    return node
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of flow brackets (``[[[...``), before the parser recurses into it."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _depth(node: Any) -> int:
+    """How deep a parsed document nests (iteratively: a deep one must not overflow the stack here)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_DEPTH:
+                stack.extend(
+                    (child, level + 1) for child in (item.values() if isinstance(item, dict) else item)
+                )
+    return deepest
 
 
 def _position(node: Any, key: Any, want: str) -> tuple[int, int] | None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cloudops.errors import InputError, Location
 from cloudops.findings import Finding, Verdict
 from cloudops.governance.lint.base import RULES, LintContext, Rule
 
@@ -82,8 +83,6 @@ def run_lint(root: Path, *, only: list[str] | None = None) -> LintReport:
         known = [r.id for r in rules]
         for o in only:
             if not any(k == o or k.startswith(o + ".") for k in known):
-                from cloudops.errors import InputError
-
                 raise InputError(f"no lint rule {o!r} (known: {', '.join(known)})", field="--rule")
         rules = [r for r in rules if any(r.id == o or r.id.startswith(o + ".") for o in only)]
     ctx = LintContext(root)
@@ -91,6 +90,13 @@ def run_lint(root: Path, *, only: list[str] | None = None) -> LintReport:
     for r in rules:
         try:
             findings.extend(r.func(ctx))
+        except InputError as exc:  # a file the rule reads is unreadable: that is the finding
+            where = (
+                exc.where
+                if isinstance(exc.where, Location) or exc.where is None
+                else Location(str(exc.where))
+            )
+            findings.append(Finding(r.id, Verdict.FAIL, str(exc.where or r.id), exc.reason, where=where))
         except Exception as exc:  # a crashing rule is a finding; the other rules still run
             findings.append(Finding(r.id, Verdict.FAIL, r.id, f"rule crashed: {type(exc).__name__}: {exc}"))
     findings = [f for f in findings if not _allowed(ctx, f)]
