@@ -68,3 +68,35 @@ def test_log_start_records_asciicast_v2_and_journals_the_session(tmp_path: Path)
     import hashlib
 
     assert ours[2]["data"]["cast_sha256"] == hashlib.sha256(cast.read_bytes()).hexdigest()
+
+
+def _recorded(tmp_path: Path, script: str) -> str:
+    """The recording of ``sh -c script`` made by the real recorder under a real pty (stdin: /dev/null)."""
+    import subprocess
+
+    cast = tmp_path / "s.cast"
+    code = (
+        "import sys; from pathlib import Path; from cloudops.journal.asciicast import record; "
+        "from cloudops.redact import Redactor; "
+        f"record(Path({str(cast)!r}), ['sh', '-c', sys.argv[1]], title='t', env={{'PATH': '/usr/bin:/bin'}}, "
+        "redactor=Redactor([]))"
+    )
+    subprocess.run([sys.executable, "-c", code, script], stdin=subprocess.DEVNULL, capture_output=True,
+                   timeout=60, check=True)  # fmt: skip
+    return cast.read_text()
+
+
+def test_a_secret_printed_after_a_pause_is_redacted_in_the_recording(tmp_path: Path) -> None:
+    text = _recorded(tmp_path, "printf 'admin password: '; sleep 1; printf 'Canary5slow\\n'")
+    assert "Canary5slow" not in text
+    assert "admin password: <redacted>" in text
+
+
+def test_a_command_echoed_in_pieces_is_redacted_in_the_recording(tmp_path: Path) -> None:
+    """What a terminal echoes while someone types slowly: the line arrives in pieces, with pauses."""
+    text = _recorded(
+        tmp_path,
+        "printf 'mysql -u root -p'; sleep 0.6; printf 'Canary6'; sleep 0.6; printf 'typed -e status\\n'",
+    )
+    assert "Canary6" not in text and "typed -e" not in text.split("<redacted>")[0]
+    assert "-p<redacted>" in text

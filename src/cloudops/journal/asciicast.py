@@ -1,8 +1,10 @@
 """Record a shell under a pty as asciicast v2 (playable with ``asciinema play``), redacted.
 
-The operator sees the raw terminal; the file gets the output stream through the redactor, a line at a
-time (a partial line — a prompt — is flushed after a short pause), so a secret echoed to the screen is
-masked in the recording. Keystrokes are not recorded (typed passwords never reach the file).
+The operator sees the raw terminal; the file gets the output stream through the redactor a whole line at
+a time, so a secret echoed to the screen is masked in the recording however slowly it came: a secret
+printed after a pause, or a command line typed one key at a time (its echo), is redacted as the line it
+ends up in. A partial line (a prompt) is therefore written when its line ends, at the time it began.
+Keystrokes are not recorded (typed passwords never reach the file).
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ from typing import IO, Any
 
 from cloudops.redact import Redactor
 
-FLUSH_AFTER = 0.3  # seconds a partial line waits before it is written as it is
-FLUSH_SIZE = 8192
+POLL = 0.3  # seconds between checks of the pty (and of a window resize)
+FLUSH_SIZE = 65536  # a line longer than this (a full-screen program's redraw) is written as it is
 
 
 @dataclass
@@ -79,10 +81,6 @@ class CastWriter:
             self._pending = self._pending[cut + 1 :]
             self._pending_since = now
         if len(self._pending) >= FLUSH_SIZE:
-            self.flush(now)
-
-    def tick(self, now: float) -> None:
-        if self._pending and now - self._pending_since >= FLUSH_AFTER:
             self.flush(now)
 
     def flush(self, now: float) -> None:
@@ -170,7 +168,7 @@ def _pump(master: int, writer: CastWriter, *, stdin_open: bool) -> None:
     while True:
         fds = [master, 0] if stdin_open else [master]
         try:
-            ready, _, _ = select.select(fds, [], [], FLUSH_AFTER)
+            ready, _, _ = select.select(fds, [], [], POLL)
         except InterruptedError:
             continue
         now = time.time()
@@ -189,4 +187,3 @@ def _pump(master: int, writer: CastWriter, *, stdin_open: bool) -> None:
                 stdin_open = False
             else:
                 os.write(master, data)
-        writer.tick(now)
