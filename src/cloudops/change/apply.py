@@ -24,6 +24,7 @@ from cloudops.change.approve import APPROVAL_KIND, approval_path, item_record, l
 from cloudops.change.lock import site_lock
 from cloudops.change.model import ApiAction, Approval, Change, Observation, Plan, ShellAction, Verify
 from cloudops.change.plan import PlanFile, check_plan
+from cloudops.change.signing import SignPolicy, check_signatures
 from cloudops.errors import Refusal
 from cloudops.journal.chain import Journal, Record, verify
 from cloudops.redact import redact
@@ -201,6 +202,7 @@ def apply_plan(
     approval_file: Path | None = None,
     progress: Callable[[str], None] = lambda _line: None,
     secrets: Callable[[str], str | None] | None = None,
+    sign_policy: SignPolicy | None = None,
 ) -> ApplyReport:
     """Apply an approved plan; raises Refusal (nothing changed) or returns a report (ok, or halted).
     ``secrets`` gives the value of a secret reference (default: the environment); every reference is
@@ -215,6 +217,8 @@ def apply_plan(
     approval = load_approval(approval_file or approval_path(plan_file.path))
     state = gate_state(list(journal.records()), plan.sha256)
     reason = check_gate(plan_file, approval, state)
+    if reason is None and sign_policy is not None and approval is not None:
+        reason = check_signatures(plan, approval, plan_file.path, sign_policy)
     if reason is not None:
         raise _refuse(journal, session, plan_file.path, reason)
     assert approval is not None

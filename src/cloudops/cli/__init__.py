@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export."),
     "plan": ("cloudops.cli.plan:plan", "Plan files: show, check, observe their pre-audits."),
     "approve": ("cloudops.cli.approve:approve", "A person approves a plan at a terminal, bound to its hash."),
+    "sign": ("cloudops.cli.sign:sign", "An approver signs a plan's approval with their SSH key."),
     "apply": ("cloudops.cli.apply:apply", "Apply an approved plan: re-audit, run, verify, journal."),
     "exec": ("cloudops.cli.exec:exec_", "Run a read-only command now; plan anything else for approval."),
     "journal": ("cloudops.cli.journal:journal", "The site's hash-chained journal: verify, show, path."),

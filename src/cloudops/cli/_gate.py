@@ -5,13 +5,14 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cloudops.cli._common import open_repo
 
 if TYPE_CHECKING:
+    from cloudops.change.signing import SignPolicy
     from cloudops.journal.chain import Journal
 
 
@@ -23,6 +24,7 @@ class SiteContext:
     lock_path: Path
     session: str
     default_cloud: str | None
+    sign_policy: SignPolicy | None = None  # when the repository requires signed approvals
 
     def journal(self) -> Journal:
         from cloudops.journal.chain import Journal
@@ -45,4 +47,13 @@ def site_context(ctx: click.Context) -> SiteContext:
         lock_path=location.lock_path(repo.name),
         session=location.current_session(),
         default_cloud=repo.config.defaults.cloud,
+        sign_policy=_sign_policy(repo.root, repo.config.approvals),
     )
+
+
+def _sign_policy(root: Path, approvals: Any) -> SignPolicy | None:
+    from cloudops.change.signing import SignPolicy
+
+    if not approvals.signed:
+        return None
+    return SignPolicy(root / approvals.allowed_signers, dict(approvals.signers))

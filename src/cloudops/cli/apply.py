@@ -55,6 +55,7 @@ def apply(
         approval_file=approval_file,
         progress=(lambda line: click.echo(line, err=True)) if fmt == "table" else (lambda _line: None),
         secrets=_secret_source,
+        sign_policy=sc.sign_policy,
     )
     if fmt != "table":
         emit(report.as_dict(), fmt)

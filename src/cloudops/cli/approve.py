@@ -41,5 +41,11 @@ def approve(ctx: click.Context, plan_path: Path) -> int:
     approval = approve_interactively(plan_file, sc.journal(), session=sc.session, say=click.echo, ask=ask)
     if approval is None:
         return 1
+    if sc.sign_policy is not None:
+        need = sc.sign_policy.required(plan_file.plan)
+        click.echo(
+            f"This repository requires signed approvals ({need} distinct signer(s) for this plan): each "
+            f"approver runs {sc.command('sign', str(plan_path), '--key', 'KEY')}"
+        )
     click.echo(f"Apply it with: {sc.command('apply', str(plan_path))}")
     return 0

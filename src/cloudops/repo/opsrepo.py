@@ -44,10 +44,19 @@ class Defaults(_Strict):
     netbox_url: str | None = None
 
 
+class Approvals(_Strict):
+    """How apply judges approvals (change.signing): a terminal's yes, or that and signatures."""
+
+    signed: bool = False
+    allowed_signers: str = "approvers/allowed_signers"  # in the repository, ssh-keygen's format
+    signers: dict[Literal["mutating", "secret-handling", "destructive"], int] = Field(default_factory=dict)
+
+
 class RepoConfig(_Strict):
     format: int = Field(ge=1)
     site: SiteInfo
     defaults: Defaults = Defaults()
+    approvals: Approvals = Approvals()
 
 
 @dataclass(frozen=True)
