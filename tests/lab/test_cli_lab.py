@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,19 @@ def test_bad_port_base_is_one_line_exit_2(empty_lab: dict[str, str]) -> None:
     assert res.returncode == 2
     assert res.stderr == "cloudops: error: CLOUDOPS_LAB_PORT_BASE: not a port number: 'nope'\n"
     assert "Traceback" not in res.stderr
+
+
+def test_down_purge_also_removes_netbox_state_kept_outside_the_lab_dir(empty_lab: dict[str, str]) -> None:
+    from cloudops.lab.netbox import NetBoxLab
+
+    labdir = Path(empty_lab["CLOUDOPS_LAB_DIR"])
+    paths = NetBoxLab(labdir, base_port=int(empty_lab["CLOUDOPS_LAB_PORT_BASE"]) + 50).paths
+    paths.pg_home.mkdir(parents=True)  # as a NetBox start leaves it: /var/tmp/cloudops-<prefix>-netbox
+    (paths.pg_home / "PG_VERSION").write_text("15\n")
+    try:
+        res = cloudops("lab", "down", "--purge", env=empty_lab)
+        assert res.returncode == 0, res.stderr
+        assert not paths.pg_home.exists()
+        assert not labdir.exists()
+    finally:
+        shutil.rmtree(paths.pg_home, ignore_errors=True)

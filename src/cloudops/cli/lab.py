@@ -202,7 +202,7 @@ def down(ctx: click.Context, purge: bool, hosts_only: bool) -> None:
         gone = companions.hosts_down(lab_obj, decommission=True)
         click.echo(f"lab at {lab_obj.layout.root}: namespace hosts down ({len(gone)} removed)")
         return
-    companions.down(lab_obj)
+    companions.down(lab_obj, purge=purge)
     pids = lifecycle.down(lab_obj, purge=purge)
     click.echo(f"lab at {lab_obj.layout.root}: stopped {len(pids)} processes" + (", purged" if purge else ""))
 

@@ -96,9 +96,16 @@ def hosts_down(lab: Lab, decommission: bool = False) -> list[str]:
     return gone
 
 
-def down(lab: Lab) -> None:
+def down(lab: Lab, purge: bool = False) -> None:
+    """The hosts and NetBox down; with ``purge`` NetBox's state goes too — its PostgreSQL cluster lives
+    outside the lab dir (/var/tmp/cloudops-<prefix>-netbox), so deleting the lab dir alone would leave it."""
     hosts_down(lab)
-    cli_parts.netbox_down(lab.layout.root, _netbox_port(lab))
+    if purge:
+        from cloudops.lab.netbox import NetBoxLab
+
+        NetBoxLab(lab.layout.root, base_port=_netbox_port(lab)).destroy()
+    else:
+        cli_parts.netbox_down(lab.layout.root, _netbox_port(lab))
 
 
 def fault(lab: Lab, kind: str, target: Sequence[str]) -> dict[str, Any]:
