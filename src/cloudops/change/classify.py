@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from cloudops.change.model import ChangeClass
@@ -36,24 +36,25 @@ def _c(cls: ChangeClass, reason: str) -> Classification:
     return Classification(cls, reason)
 
 
-def _positionals(args: Sequence[str], value_opts: frozenset[str] = frozenset()) -> list[str]:
-    """Words that are not options, skipping the value of options known to take one."""
-    out: list[str] = []
+def _words(args: Sequence[str], value_opts: frozenset[str] = frozenset()) -> Iterator[tuple[bool, str]]:
+    """(is an option, word) up to ``--``, skipping the value of options known to take one."""
     skip = False
     for arg in args:
         if skip:
             skip = False
             continue
         if arg == "--":
-            break
+            return
         if arg.startswith("-"):
-            if "=" not in arg and (
+            skip = "=" not in arg and (
                 arg in value_opts or any(arg.startswith(p[:-1]) for p in value_opts if p.endswith("*"))
-            ):
-                skip = True
-            continue
-        out.append(arg)
-    return out
+            )
+        yield arg.startswith("-"), arg
+
+
+def _positionals(args: Sequence[str], value_opts: frozenset[str] = frozenset()) -> list[str]:
+    """Words that are not options, skipping the value of options known to take one."""
+    return [arg for is_option, arg in _words(args, value_opts) if not is_option]
 
 
 # -- openstack ---------------------------------------------------------------------------------------
@@ -784,19 +785,9 @@ def _unknown_option(tool: str, args: Sequence[str]) -> str | None:
     if allowed is None:
         return None
     known = allowed | _COMMON_RO
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        if arg == "--":
-            break
-        if not arg.startswith("-") or arg == "-" or re.fullmatch(r"-\d+", arg):
-            continue
-        name = arg.split("=", 1)[0]
-        takes_value = _PLAIN_VALUE_OPTS.get(tool, frozenset())
-        if name in known:
-            skip = "=" not in arg and name in takes_value
+    takes_value = _PLAIN_VALUE_OPTS.get(tool, frozenset())
+    for is_option, arg in _words(args, takes_value):
+        if not is_option or arg == "-" or re.fullmatch(r"-\d+", arg) or arg.split("=", 1)[0] in known:
             continue
         if not arg.startswith("--") and len(arg) > 2:
             flags = [f"-{ch}" for ch in arg[1:]]
