@@ -14,10 +14,6 @@ import pytest
 from tests.change.conftest import CLOUDOPS, GateSite
 from tests.conftest import skip_or_fail
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("ssh-keygen") is None, reason="needs ssh-keygen (openssh-client)"
-)
-
 
 def keypair(tmp: Path, name: str) -> Path:
     key = tmp / name
