@@ -94,7 +94,6 @@ def appended(root: Path, entry: str) -> str:
     from cloudops.repo import textfile
 
     path = root / CHANGELOG_FILE
-
     text = textfile.read(path, display=path.name, missing=HEADER_TEXT)
     if not text.endswith("\n"):
         text += "\n"

@@ -224,6 +224,7 @@ def append_new(root: Path, title: str, today: date | None = None) -> str:
     from cloudops.errors import InputError
     from cloudops.governance.atomic import write_text
     from cloudops.redact import refuse_secret
+    from cloudops.repo import textfile
 
     title = " ".join(title.split())
     if not title:
@@ -231,8 +232,6 @@ def append_new(root: Path, title: str, today: date | None = None) -> str:
     refuse_secret(title, "TITLE")
     path = root / DECISIONS_FILE
     ident = next_id(root)
-    from cloudops.repo import textfile
-
     existing = textfile.read(path, display=DECISIONS_FILE, missing="# Design decisions\n")
     sep = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
     write_text(path, existing + sep + render_new(ident, title, today))

@@ -111,10 +111,9 @@ def next_id(rows: list[Row]) -> str:
 
 
 def read(root: Path) -> str:
-    path = root / LEDGER_FILE
     from cloudops.repo import textfile
 
-    return textfile.read(path, display=LEDGER_FILE, missing="")
+    return textfile.read(root / LEDGER_FILE, display=LEDGER_FILE, missing="")
 
 
 def add(
@@ -166,11 +165,10 @@ def add(
 def close(root: Path, ident: str, remedy: str, *, status: str = "closed") -> Row:
     """Set a row's status (closed or mitigated) and remedy, in place (atomically)."""
     from cloudops.governance.atomic import write_text
+    from cloudops.redact import refuse_secret
 
     if not remedy.strip():
         raise InputError("closing a ledger row needs its remedy", field="--remedy")
-    from cloudops.redact import refuse_secret
-
     refuse_secret(remedy, "--remedy")
     text = read(root)
     rows, _ = parse(text)

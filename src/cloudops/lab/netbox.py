@@ -219,37 +219,32 @@ def default_base_port() -> int:
 
 
 def _run_streamed(
-    argv: list[str], *, what: str, log: Path, timeout: float, on_line: Progress = _quiet, **kw: Any
+    argv: list[str],
+    *,
+    what: str,
+    log: Path,
+    timeout: float,
+    on_line: Progress = _quiet,
+    env: dict[str, str] | None = None,
+    cwd: str | None = None,
 ) -> None:
     """Run a long step with its output going to ``log`` line by line (so it can be followed while it
     runs), each line also handed to ``on_line`` (progress)."""
-    import threading
+    from cloudops.lab.procs import run_streaming
 
     with log.open("a") as out:
         out.write(f"$ {' '.join(argv[:6])}\n")
         out.flush()
-        proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw
-        )
-        expired = threading.Event()
 
-        def kill() -> None:
-            expired.set()
-            proc.kill()
+        def tee(line: str) -> None:
+            out.write(line + "\n")
+            out.flush()
+            on_line(line)
 
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                out.write(line)
-                out.flush()
-                on_line(line.rstrip("\n"))
-            code = proc.wait()
-        finally:
-            timer.cancel()
-        if expired.is_set():
-            raise Unavailable(f"NetBox lab: {what} took more than {timeout:.0f} s; read {log}")
+        res = run_streaming(argv, timeout=timeout, on_line=tee, env=env, cwd=cwd)
+    if res.returncode == 124 and res.stderr.startswith("(timed out"):
+        raise Unavailable(f"NetBox lab: {what} took more than {timeout:.0f} s; read {log}")
+    code = res.returncode
     if code != 0:
         tail = " ".join(log.read_text(errors="replace").split()[-40:])[-300:]
         raise Unavailable(f"NetBox lab: {what} failed (exit {code}): {tail}; read {log}")

@@ -339,9 +339,11 @@ def run_streaming(
     timeout: float,
     on_line: Callable[[str], None],
     env: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Like ``run_bounded`` for long commands: stdout and stderr merged, each line handed to ``on_line``
-    as it comes (progress), the whole output returned as stdout."""
+    as it comes (progress), the whole output returned as stdout. On timeout the process group is killed
+    and the result is exit 124 with ``(timed out after N s)`` as its stderr."""
     import threading
 
     proc = subprocess.Popen(
@@ -351,6 +353,7 @@ def run_streaming(
         stderr=subprocess.STDOUT,
         text=True,
         env=dict(env) if env is not None else None,
+        cwd=cwd,
         start_new_session=True,
     )
     expired = threading.Event()
