@@ -165,4 +165,4 @@ def test_a_targets_clouds_yaml_is_where_the_cloud_is_read(tmp_path: Path) -> Non
 def test_help_has_an_example(tmp_path: Path) -> None:
     out = run("assert", "--help", cwd=tmp_path)
     assert out.returncode == 0
-    assert "cloudops assert --juju-status status.json" in out.stdout
+    assert "cloudops assert --from status.txt --from ceph.json" in out.stdout

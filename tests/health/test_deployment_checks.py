@@ -63,7 +63,9 @@ def test_empty_document_without_error_is_still_unknown() -> None:
     assert finding.verdict == Verdict.UNKNOWN
 
 
-def test_lost_unit_and_down_machine_fail() -> None:
+def test_down_machine_of_a_replica_is_degraded_and_a_lone_blocked_unit_fails() -> None:
+    """Machine 1 holds mysql/1 only: the other two of the three cluster units still serve, so the
+    machine being down degrades the cloud (WARN). The one rabbitmq-server unit blocked is a failure."""
     doc = json.loads(JUJU_STATUS.read_text())
     doc["machines"]["1"]["juju-status"] = {
         "current": "down",
@@ -76,8 +78,9 @@ def test_lost_unit_and_down_machine_fail() -> None:
         (
             "deployment.machine",
             "machine 1",
-            Verdict.FAIL,
-            "machine 1 agent down: agent is not communicating with the server",
+            Verdict.WARN,
+            "machine 1 down: agent is not communicating with the server (instance: Running); it hosts "
+            "mysql/1, each still served by its other units",
         ),
         (
             "deployment.unit",

@@ -4,6 +4,7 @@ agent set admin-down, is reported, not failed."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,14 +37,36 @@ def _host(row: dict[str, Any]) -> str:
     return str(row.get("host", "")).split("@")[0]
 
 
-def _service_rows(check: str, listing: Listing) -> list[Finding]:
-    """Nova's and Cinder's ``os-services`` rows: binary, host, status, state, disabled_reason."""
+STALE_HOURS = 6.0  # the packaged judgement policy's stale_registration_hours
+
+
+def _when(value: object) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _age(hours: float) -> str:
+    return f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.0f} h"
+
+
+def _service_rows(check: str, listing: Listing, stale_hours: float = STALE_HOURS) -> list[Finding]:
+    """Nova's and Cinder's ``os-services`` rows: binary, host, status, state, disabled_reason. A row down
+    whose last heartbeat is ``stale_hours`` older than the listing's newest is named a stale registration:
+    WARN while another row of its binary is up, FAIL when none is."""
     failed = _failed(check, listing)
     if failed is not None:
         return failed
+    beats = {id(r): _when(r.get("updated_at")) for r in listing.rows}
+    newest = max((b for b in beats.values() if b), default=None)
+    serving = {
+        str(r.get("binary")) for r in listing.rows if r.get("state") == "up" and r.get("status") != "disabled"
+    }
     out = []
     for row in sorted(listing.rows, key=lambda r: (str(r.get("binary")), str(r.get("host")))):
-        binary, host = str(row.get("binary")), str(row.get("host"))
+        binary, host = str(row.get("binary") or "compute service"), str(row.get("host"))
         status, state = row.get("status"), row.get("state")
         reason = row.get("disabled_reason") or "no reason given"
         ev: dict[str, Any] = {"call": listing.source, "status": status, "state": state}
@@ -63,18 +86,32 @@ def _service_rows(check: str, listing: Listing) -> list[Finding]:
             verdict, msg = Verdict.PASS, f"{binary} on {host}: enabled, up"
         else:
             verdict, msg = Verdict.FAIL, f"{binary} on {host}: enabled but state {state}"
+            beat = beats[id(row)]
+            if (
+                beat is not None
+                and newest is not None
+                and (newest - beat).total_seconds() >= stale_hours * 3600
+            ):
+                ev["context"] = "stale-registration"
+                ago = _age((newest - beat).total_seconds() / 3600)
+                msg += (
+                    f"; stale registration: last heartbeat {row.get('updated_at')}, {ago} before the newest in "
+                    "this listing (if the host or backend is gone, delete the service)"
+                )
+                if binary in serving:
+                    verdict = Verdict.WARN
         out.append(
             make(check, verdict, L, binary, msg, subject=f"{binary}@{host}", host=_host(row), evidence=ev)
         )
     return out
 
 
-def check_compute_services(listing: Listing) -> list[Finding]:
-    return _service_rows("agents.nova-service", listing)
+def check_compute_services(listing: Listing, stale_hours: float = STALE_HOURS) -> list[Finding]:
+    return _service_rows("agents.nova-service", listing, stale_hours)
 
 
-def check_volume_services(listing: Listing) -> list[Finding]:
-    return _service_rows("agents.cinder-service", listing)
+def check_volume_services(listing: Listing, stale_hours: float = STALE_HOURS) -> list[Finding]:
+    return _service_rows("agents.cinder-service", listing, stale_hours)
 
 
 def check_hypervisors(listing: Listing) -> list[Finding]:
@@ -105,6 +142,7 @@ def check_network_agents(listing: Listing) -> list[Finding]:
     failed = _failed("agents.neutron-agent", listing)
     if failed is not None:
         return failed
+    ovn = any(bool(r.get("alive")) and _is_ovn(r) for r in listing.rows)
     out = []
     for row in sorted(listing.rows, key=lambda r: (str(r.get("binary")), str(r.get("host")))):
         binary, host = str(row.get("binary")), str(row.get("host"))
@@ -116,6 +154,13 @@ def check_network_agents(listing: Listing) -> list[Finding]:
             msg = f"{binary} on {host}: set admin-down by an operator; {'alive' if alive else 'not alive'}"
         elif alive:
             verdict, msg = Verdict.PASS, f"{binary} on {host}: alive"
+        elif ovn and binary in OVN_REPLACES:
+            ev["context"] = "stale-registration"
+            verdict = Verdict.WARN
+            msg = (
+                f"{binary} on {host}: not alive; stale registration: OVN serves this cloud and replaces this "
+                "agent (a migration's leftover: `openstack network agent delete`)"
+            )
         else:
             verdict, msg = Verdict.FAIL, f"{binary} on {host}: not alive (no heartbeat)"
         out.append(
@@ -131,6 +176,23 @@ def check_network_agents(listing: Listing) -> list[Finding]:
             )
         )
     return out
+
+
+# ML2/OVS and ML2/LinuxBridge agents whose work OVN does itself: dead ones beside live OVN agents are
+# leftovers of a migration, not failures.
+OVN_REPLACES = (
+    "neutron-l3-agent",
+    "neutron-dhcp-agent",
+    "neutron-metadata-agent",
+    "neutron-linuxbridge-agent",
+    "neutron-openvswitch-agent",
+)
+
+
+def _is_ovn(row: Mapping[str, Any]) -> bool:
+    return str(row.get("binary", "")).startswith(("ovn-", "neutron-ovn")) or str(
+        row.get("agent_type", "")
+    ).startswith("OVN")
 
 
 def check_placement(providers: Listing, hypervisors: Listing) -> list[Finding]:

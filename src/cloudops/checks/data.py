@@ -6,8 +6,9 @@ from cloudops.checks import Context, make
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
 from cloudops.probes.amqp import AmqpCluster, AmqpStatus
-from cloudops.probes.ceph import CephHealth, CephIO
+from cloudops.probes.ceph import CephHealth, CephIO, CephVersions
 from cloudops.probes.database import DatabaseStatus
+from cloudops.probes.innodb import InnodbCluster
 from cloudops.probes.juju import JujuStatus
 from cloudops.probes.vault import STATUS as VAULT_STATUS
 from cloudops.probes.vault import VaultHealth
@@ -76,6 +77,32 @@ def _only_maintenance_flags(summary: str) -> bool:
     return bool(flags) and all(f.strip() in MAINTENANCE_FLAGS for f in flags.split(","))
 
 
+def check_ceph_versions(v: CephVersions) -> list[Finding]:
+    """Every daemon on one version; more than one is an upgrade left half done (WARN), in Ceph's words."""
+    ev = {"call": v.source}
+    if v.error:
+        return [
+            make("data.ceph-versions", Verdict.UNKNOWN, L, "ceph", f"could not read: {v.error}", evidence=ev)
+        ]
+    by_version: dict[str, list[str]] = {}
+    for daemon, version, count in v.versions:
+        by_version.setdefault(version, []).append(f"{daemon} {count}")
+    if len(by_version) <= 1:
+        only = next(iter(by_version), "none")
+        return [make("data.ceph-versions", Verdict.PASS, L, "ceph", f"every daemon on {only}", evidence=ev)]
+    words = "; ".join(f"{ver}: {', '.join(d)}" for ver, d in sorted(by_version.items()))
+    return [
+        make(
+            "data.ceph-versions",
+            Verdict.WARN,
+            L,
+            "ceph",
+            f"daemon versions are not aligned (an upgrade not finished?): {words}",
+            evidence={**ev, "versions": sorted(by_version)},
+        )
+    ]
+
+
 def check_ceph_io(io: CephIO) -> list[Finding]:
     ev = {"call": io.source, "seconds": round(io.seconds, 3)}
     if io.ok:
@@ -138,7 +165,9 @@ def check_amqp_cluster(c: AmqpCluster) -> list[Finding]:
             f"{len(c.running_nodes)} of {len(c.members)} cluster nodes running; not running: "
             f"{', '.join(c.missing)}"
         )
-        out.append(make(check, Verdict.FAIL, L, "amqp", words, subject="members", evidence=ev))
+        # a majority still running serves every queue that has a replica there: degraded, not down
+        verdict = Verdict.WARN if len(c.running_nodes) * 2 > len(c.members) else Verdict.FAIL
+        out.append(make(check, verdict, L, "amqp", words, subject="members", evidence=ev))
     for alarm in c.alarms:
         words = f"{alarm.words}: publishers are blocked until it clears"
         subject = f"alarm:{alarm.resource}@{alarm.node}"
@@ -152,6 +181,53 @@ def check_amqp_cluster(c: AmqpCluster) -> list[Finding]:
     return out
 
 
+# MySQL Shell's cluster status words (dba.getCluster().status()): serving and fault tolerant, serving
+# without tolerance for one more failure, or not serving.
+INNODB_STATUS = {
+    "OK": Verdict.PASS,
+    "OK_PARTIAL": Verdict.WARN,
+    "OK_NO_TOLERANCE": Verdict.WARN,
+    "OK_NO_TOLERANCE_PARTIAL": Verdict.WARN,
+    "NO_QUORUM": Verdict.FAIL,
+    "OFFLINE": Verdict.FAIL,
+    "ERROR": Verdict.FAIL,
+    "UNREACHABLE": Verdict.FAIL,
+    "UNAVAILABLE": Verdict.FAIL,
+}
+
+
+def check_innodb_cluster(c: InnodbCluster) -> list[Finding]:
+    """The cluster's own status and statusText, then each member not ONLINE by its address: degraded
+    (WARN) while the cluster still has quorum, FAIL when it has none."""
+    ev: dict[str, object] = {"call": c.source}
+    check = "data.database-cluster"
+    if c.error:
+        return [
+            make(
+                check,
+                Verdict.UNKNOWN,
+                L,
+                "database",
+                f"could not read cluster status: {c.error}",
+                evidence=ev,
+            )
+        ]
+    verdict = INNODB_STATUS.get(c.status or "", Verdict.UNKNOWN)
+    name = f"cluster {c.name}" if c.name else "InnoDB cluster"
+    ev["members"] = {m.address: m.status for m in c.members}
+    out = [
+        make(check, verdict, L, "database", f"{name} {c.status}: {c.status_text}".rstrip(": "), evidence=ev)
+    ]
+    member_verdict = Verdict.FAIL if verdict == Verdict.FAIL else Verdict.WARN
+    for m in c.members:
+        if m.status == "ONLINE":
+            continue
+        words = f"member {m.address} {m.status}" + (f": {m.error}" if m.error else "")
+        v = Verdict.WARN if m.status == "RECOVERING" else member_verdict
+        out.append(make(check, v, L, "database", words, subject=f"member:{m.address}", evidence=ev))
+    return out
+
+
 # Charms whose units speak for a data service's cluster, and the component they speak for.
 CLUSTER_CHARMS = {
     "mysql-innodb-cluster": "database",
@@ -162,8 +238,10 @@ CLUSTER_CHARMS = {
 
 
 def check_clusters_from_juju(status: JujuStatus) -> list[Finding]:
-    """The clusters' own status messages as their charms report them (the InnoDB cluster's "Cluster is
-    ONLINE and can tolerate up to ONE failure.", Vault's "Unit is sealed")."""
+    """The clusters' own words as their charms report them (the InnoDB cluster's "Cluster is ONLINE and
+    can tolerate up to ONE failure.", Vault's "Unit is sealed"). A unit whose agent is lost or whose hook
+    failed says nothing of its cluster: the deployment layer judges it. A member that is blocked while a
+    majority of its cluster is active leaves the cluster degraded (WARN), not down."""
     if status.error:
         return []
     out = []
@@ -171,11 +249,18 @@ def check_clusters_from_juju(status: JujuStatus) -> list[Finding]:
         component = CLUSTER_CHARMS.get(app.charm)
         if component is None:
             continue
-        for unit in app.units:
+        speaking = [
+            u
+            for u in app.units
+            if u.agent not in ("lost", "failed") and u.workload not in ("error", "unknown")
+        ]
+        active = sum(1 for u in app.units if u.workload == "active")
+        for unit in speaking:
             msg = unit.workload_message
-            if unit.workload == "active" and "sealed" not in msg.lower():
-                verdict = Verdict.PASS
-            elif unit.workload in ("maintenance", "waiting"):
+            lowered = msg.lower()
+            if unit.workload == "active" and "sealed" not in lowered:
+                verdict = Verdict.WARN if "not tolerant" in lowered else Verdict.PASS
+            elif unit.workload in ("maintenance", "waiting") or active * 2 > len(app.units):
                 verdict = Verdict.WARN
             else:
                 verdict = Verdict.FAIL
@@ -187,7 +272,7 @@ def check_clusters_from_juju(status: JujuStatus) -> list[Finding]:
                     component,
                     f"{unit.name} {unit.workload}: {msg}",
                     subject=unit.name,
-                    evidence={"call": status.source, "charm": app.charm},
+                    evidence={"call": status.source, "charm": app.charm, "machine": unit.machine},
                 )
             )
     return out

@@ -4,36 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cloudops.checks import make
+from cloudops.checks import judgement, make
+from cloudops.checks.judgement import Policy
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
-from cloudops.probes.juju import JujuApp, JujuStatus, JujuUnit
+from cloudops.probes.juju import JujuApp, JujuMachine, JujuStatus, JujuUnit, charm_name
 
 L = Layer.DEPLOYMENT
 
-# Juju's workload states, as the charms use them, and what they mean for health.
-WORKLOAD = {
-    "active": Verdict.PASS,
-    "maintenance": Verdict.WARN,
-    "waiting": Verdict.WARN,
-    "blocked": Verdict.FAIL,
-    "error": Verdict.FAIL,
-    "terminated": Verdict.FAIL,
-    "unknown": Verdict.UNKNOWN,
-}
-AGENT = {
-    "idle": Verdict.PASS,
-    "executing": Verdict.PASS,
-    "allocating": Verdict.WARN,
-    "rebooting": Verdict.WARN,
-    "lost": Verdict.FAIL,
-    "failed": Verdict.FAIL,
-    "error": Verdict.FAIL,
-}
 
-
-def check_status(status: JujuStatus) -> list[Finding]:
-    """Machines and units. ``{}`` with an error on stderr is UNKNOWN, never healthy."""
+def check_status(status: JujuStatus, policy: Policy | None = None) -> list[Finding]:
+    """Machines and units, each unit judged by the policy for its charm's class. ``{}`` with an error on
+    stderr is UNKNOWN, never healthy."""
+    policy = policy or judgement.default()
     evidence = {"call": status.source}
     if status.error:
         return [
@@ -56,39 +39,109 @@ def check_status(status: JujuStatus) -> list[Finding]:
             evidence={**evidence, "juju_version": status.juju_version},
         )
     ]
+    units = {
+        unit.name: (app, unit, *policy.unit(app.charm, unit.workload, unit.workload_message, unit.agent))
+        for app in status.apps
+        for unit in app.units
+    }
+    units = _redundancy(status, units, policy)
     for m in status.machines:
-        if m.agent == "started":
-            verdict, msg = Verdict.PASS, f"machine {m.id} started ({m.instance_message or m.instance})"
-        elif m.agent == "pending":
-            verdict, msg = Verdict.WARN, f"machine {m.id} pending: {m.instance_message or m.instance}"
-        else:
-            verdict = Verdict.FAIL
-            msg = f"machine {m.id} agent {m.agent}: {m.agent_message or m.instance_message or m.instance}"
-        out.append(
-            make(
-                "deployment.machine",
-                verdict,
-                L,
-                f"machine/{m.id}",
-                msg,
-                subject=f"machine {m.id}",
-                host=m.hostname,
-                evidence={**evidence, "machine_status": m.instance, "juju_status": m.agent},
-            )
-        )
-    for app in status.apps:
-        for unit in app.units:
-            out.append(_unit_finding(status, app, unit, evidence))
+        out.append(_machine_finding(status, m, units, evidence, policy))
+    for app, unit, verdict, why in units.values():
+        out.append(_unit_finding(status, app, unit, verdict, why, evidence, policy))
     return out
 
 
-def _unit_finding(status: JujuStatus, app: JujuApp, unit: JujuUnit, evidence: Mapping[str, str]) -> Finding:
-    wl = WORKLOAD.get(unit.workload, Verdict.UNKNOWN)
-    ag = AGENT.get(unit.agent, Verdict.UNKNOWN)
-    verdict = max(wl, ag)
+Judged = dict[str, tuple[JujuApp, JujuUnit, Verdict, str | None]]
+
+
+def _redundancy(status: JujuStatus, units: Judged, policy: Policy) -> Judged:
+    """A failed unit of a replicated application whose other units hold a majority is degraded (WARN),
+    not failed: the application still serves (a lost rabbitmq-server or mysql-innodb-cluster unit of
+    three). Per-host applications (nova-compute, ceph-osd …) are not replicas: each unit is its host's."""
+    out = dict(units)
+    for app in status.apps:
+        if policy.per_host(app.charm) or len(app.units) < 2:
+            continue
+        healthy = sum(1 for u in app.units if units[u.name][2] == Verdict.PASS)
+        if healthy * 2 <= len(app.units):
+            continue
+        for u in app.units:
+            verdict = units[u.name][2]
+            if verdict == Verdict.FAIL:
+                out[u.name] = (
+                    app,
+                    u,
+                    Verdict.WARN,
+                    f"degraded: {healthy} of {len(app.units)} {app.name} units healthy, the application "
+                    "still serves",
+                )
+    return out
+
+
+def _machine_finding(
+    status: JujuStatus, m: JujuMachine, units: Judged, evidence: Mapping[str, str], policy: Policy
+) -> Finding:
+    """A machine that is down fails, unless everything on it is a replica that others still serve."""
+    ev = {**evidence, "machine": m.id, "machine_status": m.instance, "juju_status": m.agent}
+    if m.agent == "started":
+        verdict, msg = Verdict.PASS, f"machine {m.id} started ({m.instance_message or m.instance})"
+    elif m.agent == "pending":
+        verdict, msg = Verdict.WARN, f"machine {m.id} pending: {m.instance_message or m.instance}"
+    else:
+        verdict = Verdict.FAIL
+        msg = f"machine {m.id} {m.agent}" + (f": {m.agent_message}" if m.agent_message else "")
+        if m.instance_message or m.instance:
+            msg += f" (instance: {m.instance_message or m.instance})"
+        hosted = [u for _, u, _, _ in units.values() if u.principal is None and _on(m.id, u.machine)]
+        if hosted and all(_served_elsewhere(status, m.id, u, units, policy) for u in hosted):
+            verdict = Verdict.WARN
+            ev["judged"] = "everything on it is a replica that its other units still serve"
+            msg += f"; it hosts {', '.join(u.name for u in hosted)}, each still served by its other units"
+    return make(
+        "deployment.machine",
+        verdict,
+        L,
+        f"machine/{m.id}",
+        msg,
+        subject=f"machine {m.id}",
+        host=m.hostname,
+        evidence=ev,
+    )
+
+
+def _on(machine: str, where: str | None) -> bool:
+    return bool(where) and (where == machine or str(where).startswith(machine + "/"))
+
+
+def _served_elsewhere(
+    status: JujuStatus, machine: str, unit: JujuUnit, units: Judged, policy: Policy
+) -> bool:
+    """Whether a majority of the unit's application is healthy on other machines."""
+    app = units[unit.name][0]
+    if policy.per_host(app.charm) or len(app.units) < 2:
+        return False
+    healthy = sum(1 for u in app.units if not _on(machine, u.machine) and units[u.name][2] == Verdict.PASS)
+    return healthy * 2 > len(app.units)
+
+
+def _unit_finding(
+    status: JujuStatus,
+    app: JujuApp,
+    unit: JujuUnit,
+    verdict: Verdict,
+    why: str | None,
+    evidence: Mapping[str, str],
+    policy: Policy,
+) -> Finding:
     words = f"{unit.workload}: {unit.workload_message}" if unit.workload_message else unit.workload
-    if ag > Verdict.PASS:
+    if unit.agent not in ("idle", "executing"):
         words += f"; agent {unit.agent}" + (f": {unit.agent_message}" if unit.agent_message else "")
+    ev = {**evidence, "charm": app.charm, "class": policy.class_of(app.charm), "machine": unit.machine}
+    if unit.principal:
+        ev["principal"] = unit.principal
+    if why:
+        ev["judged"] = why
     machine = status.machine(unit.machine)
     return make(
         "deployment.unit",
@@ -98,27 +151,60 @@ def _unit_finding(status: JujuStatus, app: JujuApp, unit: JujuUnit, evidence: Ma
         f"{unit.name} {words}",
         subject=unit.name,
         host=machine.hostname if machine else None,
-        evidence={**evidence, "charm": app.charm, "machine": unit.machine, "principal": unit.principal},
+        evidence=ev,
     )
 
 
-def check_scale(status: JujuStatus, bundle_units: Mapping[str, int]) -> list[Finding]:
-    """Application scale against the bundle's ``num_units`` (subordinates have none)."""
+def check_scale(
+    status: JujuStatus, bundle_units: Mapping[str, int], bundle_charms: Mapping[str, str] | None = None
+) -> list[Finding]:
+    """Application scale against the bundle's ``num_units`` (subordinates have none). A bundle
+    application is found in the model by name with the same charm, else by its charm alone (a model that
+    calls mysql-innodb-cluster ``mysql``). A model that holds too few of the bundle's charms is not this
+    repository's deployment: one finding says so, instead of one "not deployed" per application."""
+    charms = {name: charm_name(charm) for name, charm in (bundle_charms or {}).items()}
+    matched: dict[str, JujuApp] = {}
+    used: set[str] = set()
+    for name in sorted(bundle_units):
+        app = status.app(name)
+        if app is not None and app.charm == charms.get(name, app.charm):
+            matched[name] = app
+            used.add(app.name)
+    for name in sorted(set(bundle_units) - set(matched)):
+        want_charm = charms.get(name, name)
+        candidates = [a for a in status.apps if a.name not in used and a.charm == want_charm]
+        if len(candidates) == 1:
+            matched[name] = candidates[0]
+            used.add(candidates[0].name)
+    ev = {"call": status.source}
+    if len(bundle_units) >= 4 and len(matched) * 2 < len(bundle_units):
+        present = ", ".join(sorted(matched)) or "none"
+        return [
+            make(
+                "deployment.bundle",
+                Verdict.WARN,
+                L,
+                "juju",
+                f"model {status.model} is not this repository's bundle: {len(matched)} of "
+                f"{len(bundle_units)} bundle applications found by charm ({present}); scale not compared",
+                subject="bundle",
+                evidence={**ev, "bundle_applications": len(bundle_units), "found": sorted(matched)},
+            )
+        ]
     out = []
     for name, want in sorted(bundle_units.items()):
-        app = status.app(name)
+        app = matched.get(name)
         have = len(app.units) if app else 0
+        label = name if app is None or app.name == name else f"{name} (deployed as {app.name})"
         if app is None:
             verdict, msg = Verdict.FAIL, f"{name}: in the bundle ({want} units) but not deployed"
         elif have < want:
-            verdict, msg = Verdict.FAIL, f"{name}: {have} units, the bundle wants {want}"
+            verdict, msg = Verdict.FAIL, f"{label}: {have} units, the bundle wants {want}"
         elif have > want:
-            verdict, msg = Verdict.WARN, f"{name}: {have} units, more than the bundle's {want}"
+            verdict, msg = Verdict.WARN, f"{label}: {have} units, more than the bundle's {want}"
         else:
-            verdict, msg = Verdict.PASS, f"{name}: {have} units as the bundle says"
-        out.append(
-            make("deployment.scale", verdict, L, name, msg, evidence={"call": status.source, "bundle": want})
-        )
+            verdict, msg = Verdict.PASS, f"{label}: {have} units as the bundle says"
+        out.append(make("deployment.scale", verdict, L, name, msg, evidence={**ev, "bundle": want}))
     return out
 
 

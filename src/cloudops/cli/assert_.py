@@ -12,11 +12,13 @@ import click
 EPILOG = """\b
 Examples:
   cloudops assert                                   # live, from ~/.config/cloudops/targets.yaml
-  cloudops assert --juju-status status.json --ceph-status ceph.json --html report.html
+  cloudops assert --from status.txt --from ceph.json --html report.html   # recordings, no cloud needed
+  cloudops assert --from evidence-20261204.tar.gz      # a `cloudops collect` bundle, or a sosreport dir
   cloudops assert -f json --prometheus /var/lib/node_exporter/cloudops.prom
   cloudops assert --capture                          # and write the bill of materials to asbuilt/
   cloudops assert --smoke --smoke-cloud demo-tenant  # write the tenant smoke test as a plan for the gate
-Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 2 also for a usage or input error.
+Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also: recordings that cannot be read);
+2 also for a usage or input error.
 """
 
 
@@ -32,14 +34,25 @@ Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; 2 also for a usage 
     "`cloudops lab env` exports the lab's).",
 )
 @click.option(
+    "--from",
+    "from_paths",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="Judge recordings instead of live services (repeatable): an evidence bundle from `cloudops "
+    "collect` (directory or .tar.gz), a sosreport directory, or single files whose format is found from "
+    "their content — juju status (JSON, YAML or table), ceph status / health detail JSON, rabbitmqctl "
+    "cluster_status (text, JSON, Erlang), the InnoDB cluster-status action, openstack service, agent and "
+    "hypervisor listings (table or JSON).",
+)
+@click.option(
     "--juju-status",
     type=click.Path(path_type=Path, exists=True),
-    help="A recorded `juju status --format=json`.",
+    help="A recorded juju status (the same as --from).",
 )
 @click.option(
     "--ceph-status",
     type=click.Path(path_type=Path, exists=True),
-    help="A recorded `ceph status -f json` or `ceph health detail -f json`.",
+    help="A recorded ceph status or health detail (the same as --from).",
 )
 @click.option(
     "--hosts",
@@ -104,6 +117,7 @@ def assert_(
     ctx: click.Context,
     fmt: str,
     targets: Path | None,
+    from_paths: tuple[Path, ...],
     juju_status: Path | None,
     ceph_status: Path | None,
     host_names: str | None,
@@ -153,13 +167,20 @@ def assert_(
     from cloudops.health import smoke_results
 
     smoked = smoke_results.read(site, now=now, max_age=smoke_max_age)
+    recordings = [*from_paths, *(p for p in (juju_status, ceph_status) if p is not None)]
+    evidence = None
+    if recordings:
+        from cloudops.evidence import read as evidence_read
+
+        evidence = evidence_read.read(recordings)
     inputs = assemble.Inputs(
         site=site,
         targets=tgt,
-        juju_status_file=juju_status,
-        ceph_status_file=ceph_status,
+        evidence=evidence,
         hosts=hosts,
         bundle_units=repo_inputs.bundle_units(repo.root) if repo else {},
+        bundle_charms=repo_inputs.bundle_charms(repo.root) if repo else {},
+        policy=repo_inputs.policy(repo.root if repo else None),
         lock=repo_inputs.version_lock(repo.root) if repo else {},
         context=Context(maintenance=window),
         smoke=smoke,

@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cloudops.checks import Context
+from cloudops.checks import Context, cross
 from cloudops.checks import agents as agent_checks
 from cloudops.checks import apis as api_checks
 from cloudops.checks import data as data_checks
 from cloudops.checks import deployment as deploy_checks
 from cloudops.checks import hosts as host_checks
+from cloudops.checks.judgement import Policy
 from cloudops.findings import Finding, Verdict
 from cloudops.health import report
 from cloudops.health.layers import Layer
 from cloudops.health.sweep import Probe, Progress, run_sweep
 from cloudops.health.targets import Targets
 from cloudops.probes import ceph, juju
+
+if TYPE_CHECKING:
+    from cloudops.evidence.read import Evidence
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,12 @@ class HostTarget:
 class Inputs:
     site: str = "unknown"
     targets: Targets = field(default_factory=Targets)
-    juju_status_file: Path | None = None
-    ceph_status_file: Path | None = None
+    # recordings to judge instead of (or beside) live services: `assert --from`
+    evidence: Evidence | None = None
     hosts: tuple[HostTarget, ...] = ()
     bundle_units: Mapping[str, int] = field(default_factory=dict)
+    bundle_charms: Mapping[str, str] = field(default_factory=dict)
+    policy: Policy | None = None  # how Juju's unit states are judged (default: the package's)
     lock: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     context: Context = field(default_factory=Context)
     smoke: bool = False
@@ -87,16 +93,17 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
     # -- deployment ----------------------------------------------------------------------------------
     juju_read: Any = None
-    if inp.juju_status_file:
-        path = inp.juju_status_file
-        juju_read = lambda _: juju.parse_status(juju.read_recorded(path))  # noqa: E731
-        notes[Layer.DEPLOYMENT] = f"recorded: {path}"
+    ev = inp.evidence
+    recorded_juju = ev.latest("juju-status") if ev else None
+    if ev is not None and recorded_juju is not None:
+        juju_read = _recorded(recorded_juju.observation)
+        notes[Layer.DEPLOYMENT] = _recorded_note(ev, "juju-status")
     elif t.juju:
         model = t.juju_model
         # command.run says "juju: command not found" (rc 127) itself: UNKNOWN, never healthy
         juju_read = lambda _: juju.parse_status(juju.read_live(model, timeout=timeout * 4))  # noqa: E731
     else:
-        notes[Layer.DEPLOYMENT] = "does not apply: a site without Juju (no juju in targets, no --juju-status)"
+        notes[Layer.DEPLOYMENT] = "does not apply: a site without Juju (no juju in targets, no recording)"
     if juju_read is not None:
         probes.append(
             Probe(
@@ -106,18 +113,18 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
     # -- data services -------------------------------------------------------------------------------
     data_notes = []
-    if inp.ceph_status_file:
-        cpath = inp.ceph_status_file
+    recorded_ceph = _ceph_recording(ev) if ev else None
+    if ev is not None and recorded_ceph is not None:
         probes.append(
             Probe(
                 "ceph",
                 Layer.DATA,
                 "ceph",
-                lambda _: ceph.parse_health(ceph.read_recorded(cpath)),
+                _recorded(recorded_ceph),
                 partial(data_checks.check_ceph, ctx=inp.context),
             )
         )
-        data_notes.append(f"ceph recorded: {cpath} (no I/O probe on a recording)")
+        data_notes.append(f"ceph {_recorded_note(ev, 'ceph-health')} (no I/O probe on a recording)")
     elif t.ceph:
         c = t.ceph
         probes.append(
@@ -152,7 +159,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 Layer.DATA,
                 "ceph",
                 lambda _: ceph.parse_versions(ceph.read_versions(c.conf, c.user, timeout=timeout)),
-                lambda _obs: [],
+                data_checks.check_ceph_versions,
                 timeout=timeout + 5,
                 load=ceph.load,
             )
@@ -231,12 +238,27 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 timeout_verdict=Verdict.FAIL,
             )
         )
+    if ev is not None:
+        recorded: tuple[tuple[str, str, Any], ...] = (
+            ("amqp-cluster", "amqp", data_checks.check_amqp_cluster),
+            ("innodb-cluster", "database", data_checks.check_innodb_cluster),
+            ("ceph-versions", "ceph", data_checks.check_ceph_versions),
+        )
+        for kind, component, check in recorded:
+            item = ev.latest(kind)
+            if item is not None and not any(p.name == kind for p in probes):
+                probes.append(Probe(kind, Layer.DATA, component, _recorded(item.observation), check))
+                data_notes.append(f"{component} {_recorded_note(ev, kind)}")
     if data_notes:
         notes[Layer.DATA] = "; ".join(data_notes)
     if not any(p.layer == Layer.DATA for p in probes) and juju_read is None:
-        notes[Layer.DATA] = "not configured: no database, amqp or ceph in targets, no --ceph-status"
+        notes[Layer.DATA] = "not configured: no database, amqp or ceph in targets, and no recording of them"
 
     # -- APIs and agents -----------------------------------------------------------------------------
+    if ev is not None and not t.cloud:
+        probes.extend(_recorded_listings(ev, notes, inp.policy))
+    if ev is not None:
+        probes.append(_cross_check_probe(probes))
     if t.cloud:
         probes.extend(
             _openstack_probes(
@@ -244,8 +266,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
             )
         )
     else:
-        notes[Layer.APIS] = "not configured: no cloud in targets (clouds.yaml name)"
-        notes[Layer.AGENTS] = "not configured: no cloud in targets (clouds.yaml name)"
+        notes.setdefault(Layer.APIS, "not configured: no cloud in targets (clouds.yaml name)")
+        notes.setdefault(Layer.AGENTS, "not configured: no cloud in targets (clouds.yaml name)")
 
     # -- smoke ---------------------------------------------------------------------------------------
     if inp.smoke:
@@ -257,11 +279,87 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     return probes, notes
 
 
+def _recorded(observation: Any) -> Any:
+    return lambda _inputs: observation
+
+
+def _recorded_note(ev: Evidence, kind: str) -> str:
+    items = ev.of(kind)
+    latest = ev.latest(kind)
+    assert latest is not None
+    if len(items) == 1:
+        return f"recorded: {latest.path}"
+    return f"recorded: {latest.path} (the latest of {len(items)} recordings)"
+
+
+def _ceph_recording(ev: Evidence) -> ceph.CephHealth | None:
+    """The newest Ceph health; ``ceph status`` and ``ceph health detail`` of one moment complete each
+    other (the counts of OSDs from the one, each check's detail lines from the other)."""
+    latest = ev.latest("ceph-health")
+    if latest is None:
+        return None
+    health: ceph.CephHealth = latest.observation
+    for item in ev.of("ceph-health"):
+        other: ceph.CephHealth = item.observation
+        if other is health or other.status != health.status:
+            continue
+        if health.num_osds is None and other.num_osds is not None:
+            health = replace(
+                health,
+                num_osds=other.num_osds,
+                num_up_osds=other.num_up_osds,
+                num_in_osds=other.num_in_osds,
+                quorum=health.quorum or other.quorum,
+            )
+        details = {c.code: c for c in other.checks if c.details}
+        if details and any(not c.details and c.code in details for c in health.checks):
+            health = replace(
+                health,
+                checks=tuple(details.get(c.code, c) if not c.details else c for c in health.checks),
+            )
+    return health
+
+
+def _recorded_listings(ev: Evidence, notes: dict[Layer, str], policy: Policy | None) -> list[Probe]:
+    stale = policy.stale_registration_hours if policy else agent_checks.STALE_HOURS
+    checks: dict[str, tuple[Any, str]] = {
+        "compute-services": (partial(agent_checks.check_compute_services, stale_hours=stale), "compute"),
+        "hypervisors": (agent_checks.check_hypervisors, "compute"),
+        "network-agents": (agent_checks.check_network_agents, "network"),
+        "volume-services": (partial(agent_checks.check_volume_services, stale_hours=stale), "volume"),
+    }
+    probes, said = [], []
+    for kind, (check, component) in checks.items():
+        item = ev.latest(kind)
+        if item is not None:
+            probes.append(Probe(kind, Layer.AGENTS, component, _recorded(item.observation), check))
+            said.append(f"{kind} {_recorded_note(ev, kind)}")
+    if said:
+        notes[Layer.AGENTS] = "; ".join(said)
+        notes[Layer.APIS] = "not checked: recorded listings say nothing of the APIs' own answers"
+    return probes
+
+
+def _cross_check_probe(probes: list[Probe]) -> Probe:
+    """Where two sources speak of one thing, the service's own verdict wins and the disagreement is a
+    finding of its own (Juju's "Unit is ready and clustered" beside a partitioned RabbitMQ)."""
+    present = tuple(p.name for p in probes if p.name in cross.SOURCES)
+    return Probe(
+        "cross-checks",
+        Layer.DATA,
+        "cross-check",
+        lambda inputs: {name: inputs[name] for name in present},
+        cross.check,
+        needs=present,
+        check_id="cross-check",
+    )
+
+
 def _juju_checks(inp: Inputs, status: juju.JujuStatus) -> list[Finding]:
-    out = deploy_checks.check_status(status)
+    out = deploy_checks.check_status(status, inp.policy)
     if not status.error:
         if inp.bundle_units:
-            out += deploy_checks.check_scale(status, inp.bundle_units)
+            out += deploy_checks.check_scale(status, inp.bundle_units, inp.bundle_charms)
         if inp.lock:
             out += deploy_checks.check_versions(status, inp.lock)
         out += data_checks.check_clusters_from_juju(status)
@@ -388,11 +486,15 @@ def run(inp: Inputs, *, progress: Progress | None = None) -> tuple[report.Report
     result = run_sweep(probes, concurrency=inp.concurrency, progress=progress)
     session = result.observations.get("keystone")
     requests = session.counter.count if session is not None and hasattr(session, "counter") else None
+    unreadable = [
+        Finding("evidence.unreadable", Verdict.UNKNOWN, where, f"{where}: {why}", evidence={"file": where})
+        for where, why in (inp.evidence.unreadable if inp.evidence else ())
+    ]
     rep = report.build(
         inp.site,
         started,
         result.seconds,
-        [*result.findings, *inp.smoke_findings],
+        [*result.findings, *unreadable, *inp.smoke_findings],
         notes,
         runs=result.runs,
         load_seconds=result.load_seconds,

@@ -119,6 +119,21 @@ def _needs(cause: Finding, effect: Finding) -> str | None:
     return None
 
 
+def _on_machine(machine: str, other: str) -> bool:
+    return other == machine or other.startswith(machine + "/")
+
+
+def _machine(cause: Finding, effect: Finding) -> str | None:
+    """A unit (or a container) on a machine that is down is that machine's consequence, not a cause."""
+    if cause.check != "deployment.machine":
+        return None
+    machine = str(cause.evidence.get("machine") or "")
+    where = str(effect.evidence.get("machine") or "")
+    if machine and where and _on_machine(machine, where) and effect.subject != cause.subject:
+        return f"it is on machine {machine}, which is down: {cause.message}"
+    return None
+
+
 def _same_component(cause: Finding, effect: Finding) -> str | None:
     if (cause.layer, cause.component, cause.host) == (
         effect.layer,
@@ -213,6 +228,7 @@ def _smoke(cause: Finding, effect: Finding) -> str | None:
 # In order of strength: a consequence goes to the cause with the strongest explanation.
 EXPLAINS: tuple[Callable[[Finding, Finding], str | None], ...] = (
     _needs,
+    _machine,
     _same_component,
     _same_host,
     _database,
@@ -244,9 +260,10 @@ class _Group:
     members: list[Consequence] = field(default_factory=list)
 
 
-def _order(f: Finding) -> tuple[int, int, int, str, str]:
+def _order(f: Finding) -> tuple[int, int, int, int, str, str]:
     return (
         layer_of(f),
+        f.check != "deployment.machine",  # machines before what runs on them
         -int(f.verdict),
         COMPONENT_RANK.get(f.component or "", 9),
         f.component or "",

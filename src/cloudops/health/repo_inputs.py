@@ -58,6 +58,18 @@ def bundle_units(root: Path) -> dict[str, int]:
     return out
 
 
+def bundle_charms(root: Path) -> dict[str, str]:
+    """Each bundle application's charm (``ch:keystone`` → ``keystone``)."""
+    from cloudops.repo.bundle import BUNDLE_FILE, load_bundle
+
+    if not (root / BUNDLE_FILE).is_file():
+        return {}
+    loaded, findings = load_bundle(root)
+    if loaded is None:
+        raise _invalid(findings, root / BUNDLE_FILE)
+    return {name: app.charm_name for name, app in loaded.bundle.applications.items()}
+
+
 def version_lock(root: Path) -> dict[str, dict[str, Any]]:
     """The version lock's charm pins (``versions.yaml`` ``charms:``), keyed by CHARM name: charm →
     {channel, revision?}. Empty when the repository has no lock."""
@@ -92,3 +104,14 @@ def _invalid(findings: list[Any], path: Path) -> InputError:
     if first is None:
         return InputError("invalid", where=str(path))
     return InputError(f"{first.message} (run `cloudops lint`)", where=first.where or str(path))
+
+
+def policy(root: Path | None) -> Any:
+    """The judgement policy: the defaults, with the site's ``assert-policy.yaml`` overrides applied."""
+    from cloudops.checks import judgement
+
+    base = judgement.default()
+    path = root / judgement.POLICY_FILE if root is not None else None
+    if path is None or not path.is_file():
+        return base
+    return judgement.apply_overrides(base, _load(path), str(path))

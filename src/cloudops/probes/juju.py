@@ -67,6 +67,10 @@ class JujuStatus:
     def machine(self, machine_id: str | None) -> JujuMachine | None:
         return next((m for m in self.machines if m.id == machine_id), None)
 
+    def host_machine(self, machine_id: str | None) -> JujuMachine | None:
+        """The physical (or VM) machine under a container: ``0`` for ``0/lxd/3``."""
+        return self.machine(machine_id.split("/")[0]) if machine_id else None
+
 
 def parse_status(result: CommandResult) -> JujuStatus:
     """Pure: what ``juju status --format=json`` printed → JujuStatus.
@@ -80,20 +84,37 @@ def parse_status(result: CommandResult) -> JujuStatus:
     try:
         doc = json.loads(result.stdout or "{}")
     except json.JSONDecodeError as exc:
-        return JujuStatus(result.source, error=f"not JSON: {exc.msg} at line {exc.lineno}")
+        return JujuStatus(
+            result.source,
+            error=f"not JSON: {exc.msg} at line {exc.lineno} (record it with `juju status --format=json`, "
+            "or give the file to `assert --from`, which also reads YAML and the table)",
+        )
     if not isinstance(doc, dict) or not doc:
         reason = _first_line(stderr) or "juju status printed an empty document"
         return JujuStatus(result.source, error=reason)
+    return parse_document(result.source, doc)
+
+
+def parse_document(source: str, doc: dict[str, Any]) -> JujuStatus:
+    """Pure: a status document (JSON and YAML share its keys; the table reader builds the same) →
+    JujuStatus."""
     model = doc.get("model") or {}
-    machines = tuple(_machine(mid, m) for mid, m in sorted((doc.get("machines") or {}).items()))
-    apps = _apps(doc.get("applications") or {})
+    if not isinstance(model, dict):
+        model = {}
+    machines = tuple(sorted(_machines(_mapping(doc.get("machines"))), key=lambda m: _machine_key(m.id)))
+    apps = _apps({k: v for k, v in _mapping(doc.get("applications")).items() if isinstance(v, dict)})
+    version = model.get("version")
     return JujuStatus(
-        result.source,
-        model=model.get("name"),
-        juju_version=model.get("version"),
+        source,
+        model=str(model["name"]) if model.get("name") is not None else None,
+        juju_version=str(version) if version is not None else None,
         machines=machines,
         apps=apps,
     )
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def _first_line(text: str) -> str:
@@ -111,6 +132,28 @@ def _base(node: dict[str, Any]) -> str | None:
         return f"{base['name']}@{base.get('channel', '')}"
     series = node.get("series")
     return str(series) if series else None
+
+
+def _machines(nodes: dict[str, Any]) -> list[JujuMachine]:
+    """Machines and, flattened beside them, their containers (``0/lxd/3`` lives on machine ``0``)."""
+    out = []
+    for mid, node in nodes.items():
+        if isinstance(node, dict):
+            out.append(_machine(mid, node))
+            out += _machines(_mapping(node.get("containers")))
+    return out
+
+
+def _machine_key(mid: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(p), "") if p.isdigit() else (-1, p) for p in mid.split("/"))
+
+
+def charm_name(charm: str) -> str:
+    """The charm's name from any spelling Juju uses: ``keystone``, ``cs:~openstack-charmers/keystone-323``,
+    ``ch:amd64/focal/keystone-561``, ``local:jammy/my-charm-0``."""
+    name = charm.split(":", 1)[-1].rsplit("/", 1)[-1]
+    head, sep, rev = name.rpartition("-")
+    return head if sep and rev.isdigit() else name
 
 
 def _machine(mid: str, node: dict[str, Any]) -> JujuMachine:
@@ -152,7 +195,7 @@ def _apps(doc: dict[str, Any]) -> tuple[JujuApp, ...]:
         out.append(
             JujuApp(
                 name=name,
-                charm=str(node.get("charm-name") or node.get("charm") or name),
+                charm=charm_name(str(node.get("charm-name") or node.get("charm") or name)),
                 channel=node.get("charm-channel"),
                 revision=int(rev) if isinstance(rev, int) else None,
                 workload_version=node.get("version") or None,

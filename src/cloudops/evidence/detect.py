@@ -1,0 +1,116 @@
+"""Which recording is this? A command's output → (kind, observation), the format found from the content
+itself (a file's name is a hint an operator may have chosen badly). Pure.
+
+A candidate that is one of the formats but cannot be parsed says why; anything else is
+``NOT_RECOGNISED``, which names every format tried.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from cloudops.evidence import juju_table, listings, rabbitmq_text
+from cloudops.probes import amqp, ceph, innodb, juju
+from cloudops.probes.command import CommandResult
+
+NOT_RECOGNISED = (
+    "not a recording cloudops reads (tried: juju status JSON/YAML/table, ceph status or health detail "
+    "JSON, rabbitmqctl cluster_status text/JSON/Erlang, InnoDB cluster status, openstack service, agent "
+    "and hypervisor listings as table or JSON)"
+)
+Found = list[tuple[str, Any]]
+_JSON_START = re.compile(r"^[ \t]*[\[{]", re.M)
+
+
+def parse(text: str, source: str) -> Found | str:
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        return "an empty file"
+    if innodb.looks_like(text):
+        cluster = innodb.parse(text, source)
+        return (
+            [("innodb-cluster", cluster)]
+            if cluster.error is None
+            else f"InnoDB cluster status: {cluster.error}"
+        )
+    doc = _json(text)
+    if doc is not None:
+        return _from_json(doc, text, source)
+    if juju_table.looks_like(text):
+        try:
+            return [("juju-status", juju.parse_document(source, juju_table.parse(text)))]
+        except juju_table.NotATable as exc:
+            return f"juju status table: {exc}"
+    if rabbitmq_text.looks_like(text):
+        return [("amqp-cluster", rabbitmq_text.parse(text, source))]
+    head = text[:4000]
+    if "rabbit" in head and (
+        "Error: unable to perform an operation on node" in head or head.lstrip().startswith("Error:")
+    ):
+        return [("amqp-cluster", amqp.parse_cluster_status(CommandResult(source, 69, "", text)))]
+    if listings.looks_like_table(text):
+        listing = listings.parse(text, source)
+        return [(listings.kind_of(listing), listing)] if listing else NOT_RECOGNISED
+    yaml_doc = _yaml(text)
+    if isinstance(yaml_doc, dict) and ("applications" in yaml_doc or "machines" in yaml_doc):
+        return [("juju-status", juju.parse_document(source, yaml_doc))]
+    return NOT_RECOGNISED
+
+
+def _json(text: str) -> Any:
+    """The JSON document in the text, after any lines a CLI printed before it (a blank line, a warning)."""
+    m = _JSON_START.search(text)
+    if m is None or text[: m.start()].count("\n") > 20:
+        return None
+    try:
+        return json.loads(text[m.start() :])
+    except (json.JSONDecodeError, RecursionError):
+        return None
+
+
+def _from_json(doc: Any, text: str, source: str) -> Found | str:
+    if isinstance(doc, list):
+        rows = [r for r in doc if isinstance(r, dict)]
+        listing = listings.from_rows(rows, source) if rows else None
+        return [(listings.kind_of(listing), listing)] if listing else NOT_RECOGNISED
+    if not isinstance(doc, dict):
+        return NOT_RECOGNISED
+    if not doc:  # what `juju status --format=json` prints when it cannot reach its controller
+        return [("juju-status", juju.parse_status(CommandResult(source, 0, "{}")))]
+    if "applications" in doc or ("machines" in doc and "model" in doc):
+        return [("juju-status", juju.parse_document(source, doc))]
+    if "running_nodes" in doc:
+        return [("amqp-cluster", amqp.parse_cluster_status(CommandResult(source, 0, text)))]
+    health = doc.get("health")
+    if (
+        isinstance(health, dict)
+        or str(doc.get("status", "")).startswith("HEALTH_")
+        or "overall_status" in doc
+    ):
+        start = _JSON_START.search(text)
+        body = text[start.start() :] if start else text
+        parsed = ceph.parse_health(CommandResult(source, 0, body))
+        return [("ceph-health", parsed)] if parsed.error is None else f"ceph status: {parsed.error}"
+    for key in ("services", "agents", "hypervisors"):  # an API response body
+        api_rows = doc.get(key)
+        if isinstance(api_rows, list) and api_rows and all(isinstance(r, dict) for r in api_rows):
+            listing = listings.from_rows(api_rows, source)
+            if listing:
+                return [(listings.kind_of(listing), listing)]
+    if {"mon", "osd"} <= doc.keys() or "overall" in doc:
+        return [("ceph-versions", ceph.parse_versions(CommandResult(source, 0, json.dumps(doc))))]
+    return NOT_RECOGNISED
+
+
+def _yaml(text: str) -> Any:
+    if not re.search(r"^(applications|machines|model):", text, re.M):
+        return None
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe", pure=True).load(text)
+    except (YAMLError, ValueError, RecursionError):
+        return None
