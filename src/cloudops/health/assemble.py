@@ -25,7 +25,7 @@ from cloudops.health.targets import Targets
 from cloudops.probes import ceph, juju
 
 if TYPE_CHECKING:
-    from cloudops.evidence.read import Evidence
+    from cloudops.evidence.read import Evidence, Item
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,25 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     # -- deployment ----------------------------------------------------------------------------------
     juju_read: Any = None
     ev = inp.evidence
-    recorded_juju = ev.latest("juju-status") if ev else None
-    if ev is not None and recorded_juju is not None:
-        juju_read = _recorded(recorded_juju.observation)
-        notes[Layer.DEPLOYMENT] = _recorded_note(ev, "juju-status")
+    models = _juju_models(ev) if ev is not None else []
+    if ev is not None and models:
+        # the model with the most applications is the cloud's; others (a controller model) are judged too
+        juju_read = _recorded(models[0].observation)
+        for other in models[1:]:
+            probes.append(
+                Probe(
+                    f"juju:{other.observation.model or other.path}",
+                    Layer.DEPLOYMENT,
+                    "juju",
+                    _recorded(other.observation),
+                    partial(deploy_checks.check_status, policy=inp.policy),
+                )
+            )
+        notes[Layer.DEPLOYMENT] = _recorded_note(ev, "juju-status", models[0])
+        if len(models) > 1:
+            notes[Layer.DEPLOYMENT] += f"; {len(models)} models: " + ", ".join(
+                str(m.observation.model) for m in models
+            )
     elif t.juju:
         model = t.juju_model
         # command.run says "juju: command not found" (rc 127) itself: UNKNOWN, never healthy
@@ -283,13 +298,26 @@ def _recorded(observation: Any) -> Any:
     return lambda _inputs: observation
 
 
-def _recorded_note(ev: Evidence, kind: str) -> str:
-    items = ev.of(kind)
-    latest = ev.latest(kind)
-    assert latest is not None
+def _recorded_note(ev: Evidence, kind: str, item: Item | None = None) -> str:
+    chosen = item or ev.latest(kind)
+    assert chosen is not None
+    items = [
+        i for i in ev.of(kind) if kind != "juju-status" or i.observation.model == chosen.observation.model
+    ]
     if len(items) == 1:
-        return f"recorded: {latest.path}"
-    return f"recorded: {latest.path} (the latest of {len(items)} recordings)"
+        return f"recorded: {chosen.path}"
+    return f"recorded: {chosen.path} (the latest of {len(items)} recordings)"
+
+
+def _juju_models(ev: Evidence) -> list[Item]:
+    """The newest recording of each model, the cloud's (most applications) first. Recordings that could
+    not be read (``{}`` and an error) count only when nothing else was recorded."""
+    good = [i for i in ev.of("juju-status") if not i.observation.error]
+    items = good or ev.of("juju-status")
+    newest: dict[str, Item] = {}
+    for item in sorted(items, key=lambda i: (i.at or "", i.path)):
+        newest[str(item.observation.model or item.path)] = item
+    return sorted(newest.values(), key=lambda i: (-len(i.observation.apps), str(i.observation.model)))
 
 
 def _ceph_recording(ev: Evidence) -> ceph.CephHealth | None:

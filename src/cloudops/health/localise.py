@@ -125,7 +125,7 @@ def _on_machine(machine: str, other: str) -> bool:
 
 def _machine(cause: Finding, effect: Finding) -> str | None:
     """A unit (or a container) on a machine that is down is that machine's consequence, not a cause."""
-    if cause.check != "deployment.machine":
+    if cause.check != "deployment.machine" or cause.verdict < effect.verdict:
         return None
     machine = str(cause.evidence.get("machine") or "")
     where = str(effect.evidence.get("machine") or "")
@@ -209,7 +209,8 @@ def _api(cause: Finding, effect: Finding) -> str | None:
 
 
 def _juju_unit(cause: Finding, effect: Finding) -> str | None:
-    if cause.check != "deployment.unit":
+    # a degraded replica (WARN) is not why its cluster fails: a lost unit does not split a cluster
+    if cause.check != "deployment.unit" or cause.verdict < effect.verdict:
         return None
     provides = CHARM_COMPONENT.get(str(cause.evidence.get("charm", "")), cause.component)
     if layer_of(effect) > Layer.DEPLOYMENT and (
