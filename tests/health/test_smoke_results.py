@@ -156,6 +156,7 @@ def assert_cli(site: GateSite, *args: str) -> tuple[int, dict[str, Any]]:
         "assert", "--targets", str(site.root / "targets.yaml"), "--ceph-status", *args, "-f", "json"
     )
     assert "Traceback" not in out.stderr, out.stderr
+    assert out.stdout, out.stderr
     doc: dict[str, Any] = json.loads(out.stdout)
     return out.returncode, doc
 

@@ -144,6 +144,12 @@ def assert_(
     from cloudops.health import targets as targets_mod
 
     repo = _repo(ctx)
+    recordings = [*from_paths, *(p for p in (juju_status, ceph_status) if p is not None)]
+    evidence = None
+    if recordings:
+        from cloudops.evidence import read as evidence_read
+
+        evidence = evidence_read.read(recordings)
     tpath = targets or targets_mod.DEFAULT_TARGETS.expanduser()
     tgt = targets_mod.load(tpath) if (targets or tpath.is_file()) else targets_mod.Targets()
     if timeout is not None:
@@ -152,7 +158,10 @@ def assert_(
     window = maintenance or (repo_inputs.maintenance(repo.root, now) if repo else None)
     names = [n for n in host_names.split(",") if n] if host_names else None
     hosts: tuple[assemble.HostTarget, ...] = ()
-    if names is not None or tgt.ssh:
+    if evidence is not None:  # what the registry expects of the hosts whose facts were recorded
+        if repo is not None and evidence.of("host-facts"):
+            hosts = assemble.host_targets(repo.registry, names)
+    elif names is not None or tgt.ssh:
         wanted = names if names is not None else (list(tgt.hosts) if tgt.hosts else None)
         if repo is not None:
             hosts = assemble.host_targets(repo.registry, wanted)
@@ -167,15 +176,10 @@ def assert_(
     from cloudops.health import smoke_results
 
     smoked = smoke_results.read(site, now=now, max_age=smoke_max_age)
-    recordings = [*from_paths, *(p for p in (juju_status, ceph_status) if p is not None)]
-    evidence = None
-    if recordings:
-        from cloudops.evidence import read as evidence_read
-
-        evidence = evidence_read.read(recordings)
     inputs = assemble.Inputs(
         site=site,
-        targets=tgt,
+        # recordings are judged instead of the live services: the targets are not asked
+        targets=targets_mod.Targets(timeout=tgt.timeout) if recordings else tgt,
         evidence=evidence,
         hosts=hosts,
         bundle_units=repo_inputs.bundle_units(repo.root) if repo else {},

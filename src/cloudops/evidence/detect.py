@@ -77,6 +77,13 @@ def _from_json(doc: Any, text: str, source: str) -> Found | str:
         return [(listings.kind_of(listing), listing)] if listing else NOT_RECOGNISED
     if not isinstance(doc, dict):
         return NOT_RECOGNISED
+    kind = str(doc.get("kind", ""))
+    if kind.startswith("cloudops-host-facts"):
+        return _host_facts(doc, source)
+    if kind.startswith("cloudops-openstack-token"):
+        return _token(doc, source)
+    if kind.startswith("cloudops-openstack-versions"):
+        return _versions(doc, source)
     if not doc:  # what `juju status --format=json` prints when it cannot reach its controller
         return [("juju-status", juju.parse_status(CommandResult(source, 0, "{}")))]
     if "applications" in doc or ("machines" in doc and "model" in doc):
@@ -102,6 +109,59 @@ def _from_json(doc: Any, text: str, source: str) -> Found | str:
     if {"mon", "osd"} <= doc.keys() or "overall" in doc:
         return [("ceph-versions", ceph.parse_versions(CommandResult(source, 0, json.dumps(doc))))]
     return NOT_RECOGNISED
+
+
+def _host_facts(doc: dict[str, Any], source: str) -> Found | str:
+    """A host's facts as ``cloudops collect`` wrote them (the host probe's own observation)."""
+    import dataclasses
+
+    from cloudops.probes.ssh import HostFacts
+
+    names = {f.name for f in dataclasses.fields(HostFacts)}
+    fields = {k: v for k, v in doc.items() if k in names}
+    if "addresses" in fields:
+        fields["addresses"] = tuple(tuple(a) for a in fields["addresses"] or ())
+    try:
+        return [("host-facts", HostFacts(**{**fields, "source": source}))]
+    except TypeError as exc:
+        return f"host facts: {exc}"
+
+
+def _token(doc: dict[str, Any], source: str) -> Found | str:
+    """Keystone's answer as ``cloudops collect`` recorded it: the token's outcome and the catalog."""
+    from cloudops.probes.openstack import Endpoint, Session
+
+    try:
+        catalog = tuple(Endpoint(**e) for e in doc.get("catalog") or ())
+        session = Session(
+            source,
+            bool(doc.get("ok")),
+            float(doc.get("seconds") or 0),
+            doc.get("error"),
+            catalog,
+            region=doc.get("region"),
+        )
+    except (TypeError, ValueError) as exc:
+        return f"keystone token record: {exc}"
+    return [("keystone", session)]
+
+
+def _versions(doc: dict[str, Any], source: str) -> Found | str:
+    """Each catalog root's version document as ``cloudops collect`` recorded it."""
+    import dataclasses
+
+    from cloudops.probes.openstack import VersionDoc
+
+    names = {f.name for f in dataclasses.fields(VersionDoc)}
+    rows = []
+    try:
+        for e in doc.get("endpoints") or ():
+            fields = {k: v for k, v in e.items() if k in names}
+            fields["versions"] = tuple(fields.get("versions") or ())
+            rows.append((str(e["service_type"]), str(e["interface"]), VersionDoc(**fields)))
+    except (TypeError, KeyError, ValueError) as exc:
+        return f"version documents record: {exc}"
+    return [("endpoints", rows)]
 
 
 def _yaml(text: str) -> Any:

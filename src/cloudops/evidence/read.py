@@ -46,7 +46,15 @@ _MARKERS = (
     "agent_type",
     "Hypervisor Hostname",
     "hypervisor_hostname",
+    "cloudops-host-facts",
+    "cloudops-openstack-",
 )
+
+
+# bundle folders whose files are judged (a failed one is UNKNOWN, as the live probe would be), and the
+# files in them that are kept for people only
+JUDGED = ("juju", "ceph", "rabbitmq", "mysql", "openstack", "hosts")
+NOT_JUDGED = ("juju/status-log/", "ceph/osd-tree")
 
 
 class UnreadableEvidence(InputError):
@@ -170,10 +178,24 @@ def _read_bundle(root: Path, ev: Evidence) -> None:
             ev.unreadable.append((str(rel), "a manifest entry outside the bundle"))
             continue
         path = root / rel
+        if entry.get("rc", 0) != 0 and rel.parts[0] in JUDGED and not str(rel).startswith(NOT_JUDGED):
+            # what live `assert` would call UNKNOWN: the command ran and could not say
+            ev.unreadable.append(
+                (str(rel), f"not collected: {entry.get('error') or 'exit status ' + str(entry.get('rc'))}")
+            )
+            continue
         if not path.is_file():
             continue
         data = _read_bytes(path)
         _add(ev, str(path), data, explicit=False, command=entry.get("command"), at=entry.get("at"))
+
+
+def _failed(entry: dict[str, Any]) -> str | None:
+    """A manifest entry of a judged file whose command failed: what live `assert` would call UNKNOWN."""
+    rel = str(entry.get("file", ""))
+    if entry.get("rc", 0) == 0 or rel.split("/", 1)[0] not in JUDGED or rel.startswith(NOT_JUDGED):
+        return None
+    return f"not collected: {entry.get('error') or 'exit status ' + str(entry.get('rc'))}"
 
 
 def _read_archive(path: Path, ev: Evidence) -> None:
@@ -191,8 +213,11 @@ def _read_archive(path: Path, ev: Evidence) -> None:
                     for e in doc.get("files") or ():
                         if isinstance(e, dict) and isinstance(e.get("file"), str):
                             meta[prefix + e["file"]] = e
+                            failed = _failed(e)
+                            if failed:
+                                ev.unreadable.append((e["file"], failed))
             for name, member in sorted(files.items()):
-                if name == manifest:
+                if name == manifest or name.endswith(".stderr") or _failed(meta.get(name, {})):
                     continue
                 fh = tar.extractfile(member)
                 if fh is None:

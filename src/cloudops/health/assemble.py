@@ -63,7 +63,24 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     timeout = t.timeout
 
     # -- hosts ---------------------------------------------------------------------------------------
-    if inp.hosts:
+    recorded_hosts = _recorded_hosts(inp.evidence) if inp.evidence else {}
+    if recorded_hosts:
+        wanted = {h.name: h for h in inp.hosts}
+        for name, item in sorted(recorded_hosts.items()):
+            h = wanted.get(name, HostTarget(name))
+            probes.append(
+                Probe(
+                    f"host:{name}",
+                    Layer.HOSTS,
+                    f"host:{name}",
+                    _recorded(item.observation),
+                    partial(host_checks.check_host, expected=h.expected, kvm=h.kvm),
+                    host=name,
+                    check_id="hosts.reachable",
+                )
+            )
+        notes[Layer.HOSTS] = f"recorded: {len(recorded_hosts)} hosts' facts"
+    elif inp.hosts and inp.evidence is None:
         from cloudops.probes import ssh
 
         connector = ssh.Connector(t.ssh_config)  # the client config read once for every host
@@ -88,6 +105,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     load=ssh.load,
                 )
             )
+    elif inp.evidence is not None:
+        notes[Layer.HOSTS] = "not recorded: no host facts in the evidence"
     else:
         notes[Layer.HOSTS] = "not configured: no hosts to reach (targets: ssh_config/hosts)"
 
@@ -260,10 +279,10 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
             ("ceph-versions", "ceph", data_checks.check_ceph_versions),
         )
         for kind, component, check in recorded:
-            item = ev.latest(kind)
-            if item is not None and not any(p.name == kind for p in probes):
-                probes.append(Probe(kind, Layer.DATA, component, _recorded(item.observation), check))
-                data_notes.append(f"{component} {_recorded_note(ev, kind)}")
+            newest = ev.latest(kind)
+            if newest is not None and not any(p.name == kind for p in probes):
+                probes.append(Probe(kind, Layer.DATA, component, _recorded(newest.observation), check))
+                data_notes.append(f"{kind} {_recorded_note(ev, kind)}")
     if data_notes:
         notes[Layer.DATA] = "; ".join(data_notes)
     if not any(p.layer == Layer.DATA for p in probes) and juju_read is None:
@@ -271,6 +290,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
     # -- APIs and agents -----------------------------------------------------------------------------
     if ev is not None and not t.cloud:
+        probes.extend(_recorded_apis(ev, notes))
         probes.extend(_recorded_listings(ev, notes, inp.policy))
     if ev is not None:
         probes.append(_cross_check_probe(probes))
@@ -307,6 +327,13 @@ def _recorded_note(ev: Evidence, kind: str, item: Item | None = None) -> str:
     if len(items) == 1:
         return f"recorded: {chosen.path}"
     return f"recorded: {chosen.path} (the latest of {len(items)} recordings)"
+
+
+def _recorded_hosts(ev: Evidence) -> dict[str, Item]:
+    newest: dict[str, Item] = {}
+    for item in sorted(ev.of("host-facts"), key=lambda i: (i.at or "", i.path)):
+        newest[item.observation.host] = item
+    return newest
 
 
 def _juju_models(ev: Evidence) -> list[Item]:
@@ -348,6 +375,32 @@ def _ceph_recording(ev: Evidence) -> ceph.CephHealth | None:
     return health
 
 
+def _check_versions(rows: list[tuple[str, str, Any]]) -> list[Finding]:
+    out: list[Finding] = []
+    for service_type, interface, doc in rows:
+        out += api_checks.check_endpoint(service_type, interface, doc)
+    return out
+
+
+def _recorded_apis(ev: Evidence, notes: dict[Layer, str]) -> list[Probe]:
+    """Keystone's token and the catalog's version documents, as `cloudops collect` recorded them."""
+    probes = []
+    token, versions = ev.latest("keystone"), ev.latest("endpoints")
+    if token is not None:
+        probes.append(
+            Probe("keystone", Layer.APIS, "identity", _recorded(token.observation), api_checks.check_token)
+        )
+    if versions is not None:
+        probes.append(
+            Probe("endpoints", Layer.APIS, "catalog", _recorded(versions.observation), _check_versions)
+        )
+    if probes:
+        notes[Layer.APIS] = "; ".join(
+            _recorded_note(ev, k) for k in ("keystone", "endpoints") if ev.latest(k)
+        )
+    return probes
+
+
 def _recorded_listings(ev: Evidence, notes: dict[Layer, str], policy: Policy | None) -> list[Probe]:
     stale = policy.stale_registration_hours if policy else agent_checks.STALE_HOURS
     checks: dict[str, tuple[Any, str]] = {
@@ -364,7 +417,7 @@ def _recorded_listings(ev: Evidence, notes: dict[Layer, str], policy: Policy | N
             said.append(f"{kind} {_recorded_note(ev, kind)}")
     if said:
         notes[Layer.AGENTS] = "; ".join(said)
-        notes[Layer.APIS] = "not checked: recorded listings say nothing of the APIs' own answers"
+        notes.setdefault(Layer.APIS, "not checked: recorded listings say nothing of the APIs' own answers")
     return probes
 
 
@@ -437,19 +490,13 @@ def _openstack_probes(
             )
         return [(seen[d.url][0], seen[d.url][1], d) for d in docs]
 
-    def check_versions(rows: list[tuple[str, str, os_probe.VersionDoc]]) -> list[Finding]:
-        out: list[Finding] = []
-        for service_type, interface, doc in rows:
-            out += api_checks.check_endpoint(service_type, interface, doc)
-        return out
-
     probes.append(
         Probe(
             "endpoints",
             Layer.APIS,
             "catalog",
             read_versions,
-            check_versions,
+            _check_versions,
             timeout=timeout * 2,
             needs=("keystone",),
         )
