@@ -37,6 +37,7 @@ class Policy:
     stale_registration_hours: float = 24.0
     per_host_charms: frozenset[str] = frozenset()  # each unit is its host's, not a replica
     overridden: tuple[str, ...] = ()  # what the site changed, for the report
+    reasons: Mapping[str, str] = field(default_factory=dict)  # charm:NAME, workload:CLASS:STATUS … → why
 
     def per_host(self, charm: str) -> bool:
         return charm in self.per_host_charms
@@ -55,6 +56,13 @@ class Policy:
                 break
         ag = self.agent.get(cls, {}).get(agent, Verdict.UNKNOWN)
         verdict = max(wl, ag)
+        site = [
+            self.reasons[k]
+            for k in (f"workload:{cls}:{workload}", f"agent:{cls}:{agent}", f"charm:{charm}")
+            if k in self.reasons
+        ]
+        if site:
+            return verdict, f"site policy: {site[0]}"
         if (
             why is None
             and cls != "core"
@@ -137,7 +145,8 @@ def apply_overrides(base: Policy, doc: Any, where: str) -> Policy:
     classes = dict(base.classes)
     workload = {k: dict(v) for k, v in base.workload.items()}
     agent = {k: dict(v) for k, v in base.agent.items()}
-    said = []
+    said: list[str] = []
+    reasons = dict(base.reasons)
     for i, o in enumerate(doc.get("overrides") or ()):
         at = f"{where}: overrides[{i}]"
         if not isinstance(o, dict):
@@ -150,10 +159,14 @@ def apply_overrides(base: Policy, doc: Any, where: str) -> Policy:
         if "charm" in o:
             classes[str(o["charm"])] = cls
             said.append(f"{o['charm']} is {cls} ({o['reason']})")
+            reasons[f"charm:{o['charm']}"] = said[-1]
         elif "status" in o or "agent" in o:
             table, key = (workload, "status") if "status" in o else (agent, "agent")
             table.setdefault(cls, {})[str(o[key])] = _verdict(o.get("verdict"), at)
             said.append(f"{cls} {o[key]} is {str(o.get('verdict')).upper()} ({o['reason']})")
+            reasons[f"{'workload' if key == 'status' else 'agent'}:{cls}:{o[key]}"] = said[-1]
         else:
             raise InputError("name a charm (to move it to a class), or a status or agent state", where=at)
-    return replace(base, classes=classes, workload=workload, agent=agent, overridden=tuple(said))
+    return replace(
+        base, classes=classes, workload=workload, agent=agent, overridden=tuple(said), reasons=reasons
+    )

@@ -228,3 +228,38 @@ def bundle_relation(ctx: LintContext) -> Iterator[Finding]:
                 f"relation {' <-> '.join(pair)} is declared twice (first at line {seen[key]})",
             )
         seen.setdefault(key, line or 0)
+
+
+@rule("policy.assert", "assert-policy.yaml overrides name a charm or status, a class, and a reason each")
+def policy_assert(ctx: LintContext) -> Iterator[Finding]:
+    """A site may judge differently from the defaults (cloudops/data/judgement.yaml), but never silently:
+    every override says why, where a reviewer reads it."""
+    from cloudops.checks import judgement
+    from cloudops.errors import InputError
+    from cloudops.repo import yamlfile
+
+    path = ctx.root / judgement.POLICY_FILE
+    if not path.is_file():
+        return
+    rel = judgement.POLICY_FILE
+    try:
+        doc = yamlfile.load(path, display=rel)
+    except InputError as exc:
+        yield fail("policy.assert", rel, None, exc.reason)
+        return
+    entries = doc.get("overrides") if isinstance(doc, dict) else None
+    if not isinstance(entries, list):
+        yield fail("policy.assert", rel, None, "expected `overrides:` with a list")
+        return
+    base = judgement.default()
+    for i, entry in enumerate(entries):
+        pos = yamlfile.node_position(entry)
+        line = pos[0] if pos else None
+        if isinstance(entry, dict) and not str(entry.get("reason") or "").strip():
+            what = entry.get("charm") or entry.get("status") or entry.get("agent") or f"overrides[{i}]"
+            yield fail("policy.assert", rel, line, f"override of {what}: every override needs a reason")
+            entry = {**entry, "reason": "-"}  # judged for the rest all the same
+        try:
+            judgement.apply_overrides(base, {"overrides": [entry]}, rel)
+        except InputError as exc:
+            yield fail("policy.assert", rel, line, exc.reason)
