@@ -166,3 +166,27 @@ def test_cli_several_recordings_and_their_disagreement(tmp_path: Path) -> None:
         "a network partition (node rabbit@juju-4d3a31-0-lxd-5 cannot communicate with "
         "rabbit@juju-4d3a31-1-lxd-5): the charm's status hides it"
     )
+
+
+def test_a_machine_down_folds_its_unit_and_its_cluster_member() -> None:
+    """The charm guide's mysql8 page: machine 5 is down (juju status) and the cluster misses 172.20.0.36
+    (the cluster-status action of the same moment). One cause, the machine; the unit, the member and the
+    cluster's degraded words are its consequences. Degraded, not failed: two of three members serve."""
+    rep = _judge(
+        [
+            RECORDED / "juju/charm-guide__ops-remove-mysql8-node_lost_2.9.37.txt",
+            RECORDED / "innodb/charm-guide__ops-remove-mysql8-node_cluster-status-action.yaml",
+        ]
+    )
+    assert rep.verdict == Verdict.WARN
+    loc = rep.localisation
+    assert loc.other_causes == ()
+    assert loc.probable_cause is not None and loc.probable_cause.finding.subject == "machine 5"
+    folded = {(q.finding.check, q.finding.subject): q.why for q in loc.probable_cause.consequences}
+    assert folded[("deployment.unit", "mysql-innodb-cluster/2")].startswith(
+        "it is on machine 5, which is down"
+    )
+    assert (
+        folded[("data.database-cluster", "member:172.20.0.36:3306")]
+        == "the member runs on machine 5, which is down"
+    )

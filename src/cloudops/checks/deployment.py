@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from cloudops.checks import judgement, make
 from cloudops.checks.judgement import Policy
@@ -83,7 +84,13 @@ def _machine_finding(
     status: JujuStatus, m: JujuMachine, units: Judged, evidence: Mapping[str, str], policy: Policy
 ) -> Finding:
     """A machine that is down fails, unless everything on it is a replica that others still serve."""
-    ev = {**evidence, "machine": m.id, "machine_status": m.instance, "juju_status": m.agent}
+    ev: dict[str, Any] = {**evidence, "machine": m.id, "machine_status": m.instance, "juju_status": m.agent}
+    # how the clusters on it name their members: by host name (RabbitMQ's rabbit@host) or address (InnoDB)
+    on_it = [x for x in status.machines if _on(m.id, x.id)]
+    ev["hostnames"] = sorted({x.hostname for x in on_it if x.hostname})
+    ev["addresses"] = sorted(
+        {u.address for _, u, _, _ in units.values() if u.address and _on(m.id, u.machine)}
+    )
     if m.agent == "started":
         verdict, msg = Verdict.PASS, f"machine {m.id} started ({m.instance_message or m.instance})"
     elif m.agent == "pending":

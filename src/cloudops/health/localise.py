@@ -134,6 +134,29 @@ def _machine(cause: Finding, effect: Finding) -> str | None:
     return None
 
 
+def _members(cause: Finding, effect: Finding) -> str | None:
+    """A cluster member missing because the machine it lives on is down: RabbitMQ names its nodes
+    rabbit@<host name>, InnoDB its members <address>:<port>."""
+    if cause.check != "deployment.machine" or cause.verdict < effect.verdict:
+        return None
+    hosts = {str(h).split(".")[0] for h in cause.evidence.get("hostnames") or ()}
+    addresses = set(cause.evidence.get("addresses") or ())
+    if effect.check == "data.amqp-cluster" and effect.subject == "members":
+        running = set(effect.evidence.get("running_nodes") or ())
+        members = set(effect.evidence.get("disk_nodes") or ()) | set(effect.evidence.get("ram_nodes") or ())
+        gone = {n.split("@", 1)[-1].split(".")[0] for n in members - running}
+        if gone and gone <= hosts:
+            return f"the missing nodes run on machine {cause.evidence.get('machine')}, which is down"
+    member = effect.subject.removeprefix("member:").rsplit(":", 1)[0]
+    if (
+        effect.check == "data.database-cluster"
+        and effect.subject.startswith("member:")
+        and member in addresses
+    ):
+        return f"the member runs on machine {cause.evidence.get('machine')}, which is down"
+    return None
+
+
 def _same_component(cause: Finding, effect: Finding) -> str | None:
     if (cause.layer, cause.component, cause.host) == (
         effect.layer,
@@ -230,6 +253,7 @@ def _smoke(cause: Finding, effect: Finding) -> str | None:
 EXPLAINS: tuple[Callable[[Finding, Finding], str | None], ...] = (
     _needs,
     _machine,
+    _members,
     _same_component,
     _same_host,
     _database,
