@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloudops.change.classify import _PLAIN_OPTS, _PLAIN_VALUE_OPTS, classify_argv, classify_shell
+from cloudops.change.classify import _PLAIN_OPTS, _PLAIN_VALUE_OPTS, _TOOL_OPTS, classify_argv, classify_shell
 from cloudops.change.model import ChangeClass
 from tests.change.conftest import GateSite
 
@@ -119,3 +119,50 @@ def test_a_pre_audit_that_writes_is_refused(gate_site: GateSite, tmp_path: Path)
     )  # fmt: skip
     assert victim.read_text() == "keep me\n"
     assert result.returncode != 0 or "Plan written" in result.stdout
+
+
+# The tools' own tables: a read-only form (a listing, a status) with an option that writes a file or
+# reaches further is mutating. Each of these writes or runs something the listing alone would not.
+TOOL_BYPASSES = [
+    "juju status -o /etc/hosts",
+    "juju status --output=/root/.ssh/authorized_keys",
+    "ceph osd tree -o /etc/passwd",
+    "ceph status --out-file /tmp/x",
+    "ceph --admin-daemon /var/run/ceph/ceph-osd.0.asok status",
+    "openstack server list --log-file /etc/cron.d/x",
+    "openstack --debug token revoke",
+    "rabbitmqctl list_queues --erlang-cookie-file /tmp/x --eval 'os:cmd(\"id\")'",
+    "kubectl get pods --server https://203.0.113.1",
+    "systemctl status nova-compute --root /tmp/other",
+]
+
+
+@pytest.mark.parametrize("command", TOOL_BYPASSES)
+def test_a_tool_listing_with_a_writing_option_is_not_read_only(command: str) -> None:
+    result = classify_argv(shlex.split(command))
+    assert not result.read_only, result.reason
+
+
+def _read_only_rows() -> list[list[str]]:
+    rows = []
+    for f in sorted((Path(__file__).parents[1] / "data" / "commands").glob("*.tsv")):
+        for line in f.read_text().splitlines():
+            if line.startswith("read-only\t") and not line.split("\t", 1)[1].startswith("sh:"):
+                argv = shlex.split(line.split("\t", 1)[1])
+                if argv[0] in _TOOL_OPTS:
+                    rows.append(argv)
+    return rows
+
+
+READ_ONLY_ROWS = _read_only_rows()
+
+
+@given(row=st.sampled_from(READ_ONLY_ROWS), option=st.from_regex(r"--[a-z][a-z0-9-]{2,14}", fullmatch=True))
+def test_no_real_read_only_form_stays_read_only_with_an_unknown_option(row: list[str], option: str) -> None:
+    """Every read-only row of the real command tables, with one option the tool's table does not know
+    appended, is no longer read-only (property test, hypothesis)."""
+    known = _TOOL_OPTS[row[0]] | {"--help", "--version", "--verbose", "--quiet"}
+    if option in known or any(option.startswith(k[:-1]) for k in known if k.endswith("*")):
+        return
+    result = classify_argv([*row, option])
+    assert not result.read_only, f"{' '.join(row)} {option}: {result.reason}"

@@ -898,6 +898,116 @@ _TOOLS: dict[str, Callable[[Sequence[str]], Classification]] = {
 }
 
 
+# Options known to shape only what a read-only form reads or prints, per tool; a read-only form with any
+# other option is mutating (default deny: `-o FILE`, `--log-file`, `--out-file`, `--admin-daemon` …
+# write or reach further). A trailing `*` is a prefix. The option's value, where it takes one, is skipped.
+_OUTPUT_OPTS = frozenset({"-h", "--help", "--version", "-v", "--verbose", "-q", "--quiet"})
+_TOOL_OPTS: dict[str, frozenset[str]] = {
+    "openstack": frozenset({
+        "--absolute", "--agent-type", "--aggregate", "--all", "--all-projects", "--any-tags",
+        "--availability-zone", "--binary", "--changes-before", "--changes-since", "--children", "--cluster",
+        "--column", "--community", "--compute", "--default", "--deleted", "--description", "--detail",
+        "--device-id", "--device-owner", "--disabled", "--domain", "--effective", "--egress", "--enabled",
+        "--endpoint", "--ethertype", "--events", "--external", "--fields", "--fit-width", "--fixed-ip",
+        "--flavor", "--floating-ip-address", "--format", "--group", "--group-domain", "--hidden", "--host",
+        "--hypervisor", "--id", "--image", "--in-tree", "--ingress", "--inherited", "--instance",
+        "--interface", "--internal", "--ip-address", "--ip-version", "--limit", "--long", "--mac-address",
+        "--marker", "--matching", "--max-width", "--member-of", "--mine", "--name", "--names", "--nested",
+        "--network", "--network-agents", "--no-share", "--noindent", "--not-any-tags", "--not-tags",
+        "--os-*", "--owner", "--parent", "--parents", "--port", "--prefix", "--print-empty", "--private",
+        "--project", "--project-domain", "--property", "--protocol", "--provider-network-type",
+        "--provider-physical-network", "--provider-segment", "--public", "--quote", "--region",
+        "--remote-group", "--remote-ip", "--required", "--reserved", "--resource", "--resource-class",
+        "--role", "--router", "--security-group", "--server", "--service", "--share", "--shared",
+        "--snapshot", "--sort", "--sort-ascending", "--sort-column", "--sort-descending", "--sort-dir",
+        "--sort-key", "--status", "--subnet", "--tags", "--tenant", "--type", "--user", "--user-domain",
+        "--uuid", "--visibility", "--volume", "--volumes", "--zone", "-c", "-f"
+    }),
+    "juju": frozenset({
+        "--all", "--application", "--base", "--channel", "--color", "--controller", "--days",
+        "--exact-time", "--exclude", "--exclude-module", "--format", "--format=*", "--include",
+        "--include-module", "--integrations", "--level", "--limit", "--lines", "--log", "--machine",
+        "--model", "--no-color", "--no-tail", "--query", "--relations", "--replay", "--revision",
+        "--revisions", "--schema", "--series", "--show-log", "--status", "--storage", "--tail", "--timeout",
+        "--type", "--unit", "--utc", "--uuid", "--watch", "-c", "-m", "-n"
+    }),
+    "ceph": frozenset({
+        "--cluster", "--conf", "--connect-timeout", "--detail", "--format", "--id", "--keyring", "--name",
+        "--status", "--user", "--watch", "--watch-channel", "--watch-debug", "--watch-error",
+        "--watch-info", "--watch-sec", "--watch-warn", "-c", "-f", "-k", "-n", "-s", "-w"
+    }),
+    "rbd": frozenset({
+        "--cluster", "--conf", "--format", "--id", "--keyring", "--long", "--namespace", "--pool",
+        "--pretty-format", "-c", "-k", "-l", "-p"
+    }),
+    "rabbitmqctl": frozenset({
+        "--erlang-cookie*", "--formatter", "--longnames", "--no-table-headers", "--node", "--silent",
+        "--timeout", "--vhost", "-l", "-n", "-p", "-q", "-s", "-t"
+    }),
+    "systemctl": frozenset({
+        "--after", "--all", "--before", "--failed", "--full", "--host", "--lines", "--machine",
+        "--no-legend", "--no-pager", "--output", "--plain", "--property", "--recursive", "--reverse",
+        "--show-types", "--state", "--system", "--type", "--user", "--value", "--with-dependencies", "-H",
+        "-M", "-a", "-l", "-n", "-o", "-p", "-t"
+    }),
+    "virsh": frozenset({
+        "--all", "--autostart", "--config", "--connect", "--details", "--domain", "--full", "--inactive",
+        "--interface", "--live", "--name", "--no-autostart", "--persistent", "--pretty", "--readonly",
+        "--security-info", "--source", "--state-running", "--state-shutoff", "--table", "--title",
+        "--transient", "--uuid", "-c", "-r"
+    }),
+    "ip": frozenset({
+        "-4", "-6", "-N", "-a", "-all", "-br", "-brief", "-c", "-color", "-d", "-details", "-f", "-family",
+        "-h", "-human", "-j", "-json", "-n", "-netns", "-o", "-oneline", "-p", "-pretty", "-s", "-stats"
+    }),
+    "kubectl": frozenset({
+        "--all-containers", "--all-namespaces", "--chunk-size", "--cluster", "--container", "--context",
+        "--field-selector", "--follow", "--kubeconfig", "--label-columns", "--namespace", "--no-headers",
+        "--output", "--previous", "--raw", "--request-timeout", "--selector", "--show-kind",
+        "--show-labels", "--show-managed-fields", "--since", "--since-time", "--sort-by", "--tail",
+        "--template", "--timestamps", "--watch", "-A", "-L", "-c", "-f", "-l", "-n", "-o", "-p", "-w"
+    }),
+    "clusterctl": frozenset({
+        "--addon", "--bootstrap", "--config", "--control-plane", "--core", "--disable-grouping",
+        "--dry-run", "--echo", "--grouping", "--infrastructure", "--ipam", "--kubeconfig",
+        "--kubeconfig-context", "--namespace", "--show-conditions", "--show-machinesets",
+        "--show-resourcesets", "--show-templates", "--to-kubeconfig", "--to-kubeconfig-context", "-n", "-v"
+    }),
+    "vault": frozenset({
+        "--format", "-address", "-ca-cert", "-ca-path", "-detailed", "-field", "-format", "-namespace",
+        "-no-color", "-non-interactive", "-tls-skip-verify"
+    }),
+    "mysql": frozenset({
+        "--batch", "--database", "--defaults-extra-file", "--defaults-file", "--execute", "--host",
+        "--html", "--port", "--protocol", "--raw", "--silent", "--skip-column-names", "--socket", "--table",
+        "--user", "--vertical", "--xml", "-B", "-D", "-E", "-H", "-N", "-P", "-S", "-X", "-e", "-h", "-r",
+        "-s", "-t", "-u"
+    }),
+}  # fmt: skip
+_TOOL_OPTS["mariadb"] = _TOOL_OPTS["mysql"]
+
+
+def _unknown_tool_option(tool: str, args: Sequence[str]) -> str | None:
+    """The first option of a read-only form not known to be safe for ``tool``; None when all are."""
+    known = _TOOL_OPTS.get(tool)
+    if known is None:
+        return None
+    known = known | _OUTPUT_OPTS
+    prefixes = tuple(k[:-1] for k in known if k.endswith("*"))
+    for is_option, arg in _words(args):  # a value that looks like an option is refused: the safe side
+        if not is_option or arg in ("-", "--"):
+            continue
+        name = arg.split("=", 1)[0]
+        if name in known or (prefixes and arg.startswith(prefixes)) or re.fullmatch(r"-\d+", arg):
+            continue
+        if not arg.startswith("--") and len(arg) > 2 and (
+            all(f"-{ch}" in known for ch in arg[1:]) or arg[:2] in known
+        ):
+            continue  # bundled short flags (-Ao), or a known short option with its value glued on (-fvalue)
+        return arg
+    return None
+
+
 def _worst(results: Sequence[Classification]) -> Classification:
     return max(results, key=lambda r: r.change_class.rank)
 
@@ -944,7 +1054,11 @@ def classify_argv(argv: Sequence[str]) -> Classification:
     tool = args[0].rsplit("/", 1)[-1]
     handler = _TOOLS.get(tool)
     if handler is not None:
-        return handler(args[1:])
+        result = handler(args[1:])
+        unknown = _unknown_tool_option(tool, args[1:]) if result.read_only else None
+        if unknown is not None:
+            return _c(MUT, f"{result.reason}, with an option not known to be read-only: {unknown}")
+        return result
     if tool in _PLAIN_RO:
         return _plain(tool, args[1:])
     if tool in _PLAIN_DES or tool.startswith("mkfs"):
