@@ -1000,8 +1000,10 @@ def _unknown_tool_option(tool: str, args: Sequence[str]) -> str | None:
         name = arg.split("=", 1)[0]
         if name in known or (prefixes and arg.startswith(prefixes)) or re.fullmatch(r"-\d+", arg):
             continue
-        if not arg.startswith("--") and len(arg) > 2 and (
-            all(f"-{ch}" in known for ch in arg[1:]) or arg[:2] in known
+        if (
+            not arg.startswith("--")
+            and len(arg) > 2
+            and (all(f"-{ch}" in known for ch in arg[1:]) or arg[:2] in known)
         ):
             continue  # bundled short flags (-Ao), or a known short option with its value glued on (-fvalue)
         return arg
