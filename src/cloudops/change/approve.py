@@ -143,12 +143,16 @@ def load_approval(path: Path) -> Approval | None:
     """The approval file, or None when there is none; a damaged one is an InputError."""
     from pydantic import ValidationError
 
+    from cloudops.repo.textfile import loads_json
+
     try:
-        raw = json.loads(path.read_text())
+        raw = loads_json(path.read_text(), where=str(path))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
         raise InputError(f"not an approval file: {exc}", where=str(path)) from None
+    except InputError as exc:
+        raise InputError(f"not an approval file: {exc.reason}", where=str(path)) from None
     try:
         return Approval.model_validate(raw)
     except ValidationError as exc:

@@ -36,12 +36,16 @@ def load_plan(path: Path) -> PlanFile:
     """Read and validate a plan file; every problem is an InputError naming the file and the field."""
     from pydantic import ValidationError
 
+    from cloudops.repo.textfile import loads_json
+
     try:
-        raw = json.loads(path.read_text())
+        raw = loads_json(path.read_text(), where=str(path))
     except FileNotFoundError:
         raise InputError("no such plan file", where=str(path)) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"not a JSON plan file: {redact(str(exc))}", where=str(path)) from None
+    except InputError as exc:
+        raise InputError(f"not a JSON plan file: {redact(exc.reason)}", where=str(path)) from None
     if not isinstance(raw, dict):
         raise InputError("a plan file holds one JSON object", where=str(path))
     stored = raw.pop("sha256", None)

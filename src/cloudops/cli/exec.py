@@ -53,6 +53,8 @@ def exec_(
 
     if bool(shell) == bool(argv):
         raise InputError("give a command after -- or one --shell STRING (not both)")
+    if (argv and not argv[0].strip()) or (shell is not None and not shell.strip()):
+        raise InputError("the command is empty: give a program after -- (or a --shell STRING)")
     action = ShellAction(shell=shell) if shell else ShellAction(argv=argv)
     sc = site_context(ctx)
     verdict = classify_action(action)

@@ -86,7 +86,7 @@ def juju_followups(status_json: str, model: str | None) -> list[Step]:
 
     try:
         doc = json.loads(status_json)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return []
     if not isinstance(doc, dict):
         return []

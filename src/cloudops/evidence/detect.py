@@ -66,7 +66,7 @@ def _json(text: str) -> Any:
         return None
     try:
         return json.loads(text[m.start() :])
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         return None
 
 

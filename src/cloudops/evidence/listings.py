@@ -42,7 +42,7 @@ def parse(text: str, source: str) -> Listing | None:
     if stripped.startswith("["):
         try:
             doc = json.loads(stripped)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             return None
         rows = [r for r in doc if isinstance(r, dict)] if isinstance(doc, list) else None
     else:

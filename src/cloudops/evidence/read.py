@@ -163,7 +163,7 @@ def _read_bundle(root: Path, ev: Evidence) -> None:
     """A ``cloudops collect`` bundle: the manifest says what each file is and when it was taken."""
     try:
         manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(f"unreadable bundle manifest: {exc}", where=str(root / "manifest.json")) from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
         raise InputError(
@@ -242,7 +242,7 @@ def _json_member(tar: tarfile.TarFile, member: tarfile.TarInfo) -> Any:
     fh = tar.extractfile(member)
     try:
         return json.loads(fh.read().decode("utf-8")) if fh else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):
         return None
 
 

@@ -70,8 +70,11 @@ class Record:
 
 
 def _parse(raw: bytes, lineno: int) -> Record | None:
+    from cloudops.errors import InputError
+    from cloudops.repo.textfile import loads_json
+
     try:
-        obj = json.loads(raw)
+        obj: Any = loads_json(raw, where=f"journal line {lineno}")
         return Record(
             seq=int(obj["seq"]),
             ts=str(obj["ts"]),
@@ -82,7 +85,7 @@ def _parse(raw: bytes, lineno: int) -> Record | None:
             digest=digest(raw),
             line=lineno,
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, InputError):
         return None
 
 
@@ -192,10 +195,13 @@ class Journal:
                     yield record
 
     def head(self) -> tuple[int, str] | None:
+        from cloudops.errors import InputError
+        from cloudops.repo.textfile import loads_json
+
         try:
-            obj = json.loads(self.head_path.read_bytes())
+            obj: Any = loads_json(self.head_path.read_bytes(), where=str(self.head_path))
             return int(obj["seq"]), str(obj["digest"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, InputError):
             return None
 
 

@@ -126,8 +126,8 @@ def parse_cluster_status(result: CommandResult) -> AmqpCluster:
         return AmqpCluster(src, secs, error=_cli_error(result.stderr) or f"exit status {result.rc}")
     try:
         doc = json.loads(result.stdout)
-    except json.JSONDecodeError as exc:
-        return AmqpCluster(src, secs, error=f"not JSON: {exc.msg} at line {exc.lineno}")
+    except (ValueError, RecursionError) as exc:
+        return AmqpCluster(src, secs, error=f"not JSON: {command.json_error(exc)}")
     if not isinstance(doc, dict) or not isinstance(doc.get("running_nodes"), list):
         return AmqpCluster(src, secs, error="no running_nodes in the document: not a cluster status")
     partitions: dict[str, Any] = doc.get("partitions") or {}

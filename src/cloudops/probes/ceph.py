@@ -67,8 +67,8 @@ def parse_health(result: CommandResult) -> CephHealth:
         return CephHealth(result.source, error=_line(result.stderr) or f"exit status {result.rc}")
     try:
         doc = json.loads(result.stdout)
-    except json.JSONDecodeError as exc:
-        return CephHealth(result.source, error=f"not JSON: {exc.msg} at line {exc.lineno}")
+    except (ValueError, RecursionError) as exc:
+        return CephHealth(result.source, error=f"not JSON: {command.json_error(exc)}")
     if not isinstance(doc, dict):
         return CephHealth(result.source, error="not a JSON object")
     health: dict[str, Any] = doc["health"] if isinstance(doc.get("health"), dict) else doc
@@ -111,8 +111,8 @@ def parse_versions(result: CommandResult) -> CephVersions:
         return CephVersions(result.source, error=_line(result.stderr) or f"exit status {result.rc}")
     try:
         doc = json.loads(result.stdout)
-    except json.JSONDecodeError as exc:
-        return CephVersions(result.source, error=f"not JSON: {exc.msg}")
+    except (ValueError, RecursionError) as exc:
+        return CephVersions(result.source, error=f"not JSON: {command.json_error(exc)}")
     rows = []
     for daemon, versions in sorted(doc.items()):
         if daemon == "overall" or not isinstance(versions, dict):

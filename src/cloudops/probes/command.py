@@ -48,3 +48,12 @@ def recorded(path: Path) -> CommandResult:
     except OSError as exc:
         raise InputError(f"cannot read recorded output: {exc.strerror}", where=str(path)) from None
     return CommandResult(f"recorded:{path}", 0, text)
+
+
+def json_error(exc: ValueError | RecursionError) -> str:
+    """Why a command's output is not JSON, in one line (a syntax error with its line, an integer too long,
+    nesting too deep for the parser)."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    msg, line = getattr(exc, "msg", None), getattr(exc, "lineno", None)
+    return f"{msg} at line {line}" if msg and line else str(exc)[:120]

@@ -77,7 +77,7 @@ def _find_status(text: str) -> dict[str, Any] | None:
                 break
             try:
                 doc, _ = decoder.raw_decode(candidate, m.start())
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 continue
             found = _walk(doc)
             if found is not None:
@@ -100,7 +100,7 @@ def _from_yaml(text: str) -> dict[str, Any] | None:
         if "defaultReplicaSet" in value:
             try:
                 found = _walk(json.loads(value))
-            except (json.JSONDecodeError, RecursionError):
+            except (ValueError, RecursionError):
                 continue
             if found is not None:
                 return found

@@ -83,10 +83,10 @@ def parse_status(result: CommandResult) -> JujuStatus:
         return JujuStatus(result.source, error=_first_line(stderr) or f"exit status {result.rc}")
     try:
         doc = json.loads(result.stdout or "{}")
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:
         return JujuStatus(
             result.source,
-            error=f"not JSON: {exc.msg} at line {exc.lineno} (record it with `juju status --format=json`, "
+            error=f"not JSON: {command.json_error(exc)} (record it with `juju status --format=json`, "
             "or give the file to `assert --from`, which also reads YAML and the table)",
         )
     if not isinstance(doc, dict) or not doc:

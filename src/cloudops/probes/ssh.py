@@ -86,7 +86,7 @@ def parse_ip_addr(text: str) -> tuple[tuple[str, str], ...]:
     """Pure: ``ip -j addr`` → sorted (interface, IPv4 address) pairs."""
     try:
         doc: list[dict[str, Any]] = json.loads(text) if text.strip() else []
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return ()
     pairs = set()
     for link in doc:

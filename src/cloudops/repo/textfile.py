@@ -6,6 +6,7 @@ link, binary data or a file that is not UTF-8 is an InputError naming the file â
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from cloudops.errors import InputError
@@ -41,3 +42,26 @@ def read(path: Path, *, display: str | None = None, missing: str | None = None) 
     if "\0" in text:
         raise InputError(f"binary data, not text (a NUL byte at offset {text.index(chr(0))})", where=name)
     return text
+
+
+MAX_JSON_DEPTH = 64  # no plan, approval, journal record or manifest nests deeper
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def loads_json(text: str | bytes, *, where: str) -> object:
+    """JSON from a file cloudops wrote (a plan, an approval, a journal record), or one line why not:
+    nesting deeper than ``MAX_JSON_DEPTH`` (which would exhaust the parser's recursion), an integer of
+    thousands of digits, or not JSON at all."""
+    import json
+
+    body = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    depth = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", body)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise InputError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", where=where)
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, and an integer too long to convert
+        raise InputError(f"not JSON: {str(exc)[:200]}", where=where) from None

@@ -99,7 +99,7 @@ def shellcheck(ctx: LintContext) -> Iterator[Finding]:
         out = subprocess.run(args, cwd=ctx.root, capture_output=True, text=True, check=False, timeout=120)
     try:
         comments = json.loads(out.stdout or "{}").get("comments", [])
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         yield fail("shellcheck", ".", None, f"shellcheck failed: {(out.stderr or out.stdout).strip()[:200]}")
         return
     for c in comments:
