@@ -132,6 +132,10 @@ def test_yaml_output_parses() -> None:
             "cloudops: error: count: plane oam has only 176 free address(es), 500 asked",
         ),
         (["hosts", "list", "--dc", "DC7"], "cloudops: error: dc: unknown datacenter 'DC7' (known: DC0)"),
+        (
+            ["hosts", "list", "--role", "gpu"],
+            "cloudops: error: role: unknown role 'gpu' (known: compute, controller, kvm, storage)",
+        ),
     ],
 )
 def test_errors_are_one_line_exit_2(args: list[str], message: str) -> None:

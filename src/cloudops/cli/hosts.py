@@ -24,6 +24,8 @@ def list_(ctx: click.Context, role: str | None, dc: str | None, fmt: str) -> Non
     reg = open_repo(ctx).registry
     if dc:
         reg.datacenter(dc)
+    if role:
+        reg.role(role)
     rows = [host_row(reg, h) for h in reg.hosts_where(role=role, dc=dc)]
     if fmt == "table":
         oam = next((p.name for p in reg.planes if p.purpose == "oam"), None)

@@ -47,6 +47,13 @@ class Registry:
         known = ", ".join(d.name for d in self.datacenters) or "none"
         raise InputError(f"unknown datacenter {name!r} (known: {known})", field="dc")
 
+    def role(self, name: str) -> Role:
+        for role in self.roles:
+            if role.name == name:
+                return role
+        known = ", ".join(sorted(r.name for r in self.roles)) or "none"
+        raise InputError(f"unknown role {name!r} (known: {known})", field="role")
+
     def resolve_plane(self, name: str, dc: str | None) -> Plane | None:
         """The plane ``name`` as seen from ``dc``: that DC's own plane, else the site-wide one."""
         site_wide = None
