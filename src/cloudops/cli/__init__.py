@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cloudops.cli.assert_:assert_",
         "Is the cloud healthy? Each layer's own verdict; the failing layer named.",
     ),
+    "triage": (
+        "cloudops.cli.triage:triage",
+        "A verbatim error or evidence → its known issue, confirmed read-only, its fix as a plan.",
+    ),
     "collect": (
         "cloudops.cli.collect:collect",
         "Capture the site's evidence (read-only) as a bundle for `assert --from`.",

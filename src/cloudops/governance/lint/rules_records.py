@@ -221,3 +221,16 @@ def links(ctx: LintContext) -> Iterator[Finding]:
                 )
                 if not resolved.exists():
                     yield fail("links", rel, n, f"link {target} does not resolve")
+
+
+@rule("appendix.entry", "each known issue of runbooks/appendix-A parses, and its own examples match it")
+def appendix_entry(ctx: LintContext) -> Iterator[Finding]:
+    """An entry whose verbatim message, replay or near miss its pattern does not match (or whose
+    unrelated example it does) would mislead triage: that is a broken record, like a malformed one."""
+    from cloudops.triage import known
+
+    issues, problems = known.load(ctx.root)
+    yield from problems
+    for issue in issues:
+        for problem in known.self_test(issue):
+            yield fail("appendix.entry", issue.file, None, f"{issue.id}: {problem}")
