@@ -88,3 +88,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _fresh_root = pytest.StashKey[Path]()
+
+
+def _tree_digest(root: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def examples_stay_untouched() -> object:
+    """The example ops repositories are read by many tests and written by none: a test that writes must
+    work on a copy (a fuzz of `decisions new` once wrote into examples/testcloud)."""
+    before = _tree_digest(EXAMPLES)
+    yield
+    assert _tree_digest(EXAMPLES) == before, "a test wrote into examples/: give it a copy (tests/conftest.py)"

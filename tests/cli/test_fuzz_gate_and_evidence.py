@@ -80,11 +80,22 @@ WORDS = st.one_of(
 )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def scratch_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of examples/testcloud: `decisions new`, `ledger add` and `deliver` write into the
+    repository they are given, and the examples are not theirs to change."""
+    import shutil
+
+    repo = tmp_path_factory.mktemp("fuzz-gate") / "testcloud"
+    shutil.copytree(EXAMPLES / "testcloud", repo)
+    return repo
+
+
 @pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(args=st.lists(WORDS, max_size=5))
 def test_no_arguments_make_a_changing_command_raise(
-    command: list[str], args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    command: list[str], args: list[str], tmp_path: Path, scratch_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No terminal on stdin (nothing is approved), the state in a scratch directory; a password given
     as `--password VALUE` never reaches a file."""
@@ -96,7 +107,7 @@ def test_no_arguments_make_a_changing_command_raise(
         contextlib.redirect_stderr(err),
         pytest.raises(SystemExit) as done,
     ):
-        main(["--repo", str(EXAMPLES / "testcloud"), *command, *args])
+        main(["--repo", str(scratch_repo), *command, *args])
     # exec passes a read-only command's own exit status through (127: not installed here)
     allowed = range(256) if command[0] == "exec" else (0, 1, 2, 3)
     assert done.value.code in allowed, (command, args, done.value.code, err.getvalue())

@@ -500,3 +500,19 @@ def test_an_accepted_successor_must_be_named_by_its_predecessor(repo: Path) -> N
         "Status: SUPERSEDED by D-007\nDate: 2026-01-12\nGoverns: bundle.yaml",
     )
     assert run_lint(repo).lines() == []
+
+
+def test_a_commit_id_named_as_such_is_no_secret_but_the_same_hex_as_a_token_is(repo: Path) -> None:
+    """The source of an appendix-A entry names a git commit: detect-secrets sees high-entropy hex, lint
+    knows a key that says `commit` holds no secret. The same hex under another key is still reported."""
+    hexa = "995c6ed96c56794cf996c15269045b1e3e9c3331"
+    entry = repo / "runbooks/appendix-A/99-example.yaml"
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_text(f"source:\n  repo: openstack/charm-guide\n  commit: {hexa}\n")
+    assert run_lint(repo, only=["secrets"]).lines() == []
+    entry.write_text(f"auth:\n  api_key_hex: {hexa}\n")
+    lines = run_lint(repo, only=["secrets"]).lines()
+    assert any(
+        ln.startswith("runbooks/appendix-A/99-example.yaml:2: secrets: Hex High Entropy String")
+        for ln in lines
+    ), lines

@@ -92,7 +92,10 @@ def _offline(check: Check, match: Match, files: Sequence[tuple[str, str]]) -> Ch
     if not check.bundle:
         return CheckResult(check.name, command, None, "no evidence file named for this check: run it live")
     glob = check.bundle
-    candidates = [(w, t) for w, t in files if fnmatch.fnmatch(w.split("!")[-1], f"*{glob}")]
+    kinds = KINDS.get(glob.split("/", 1)[0], ())
+    candidates = [
+        (w, t) for w, t in files if fnmatch.fnmatch(w.split("!")[-1], f"*{glob}") or _kind(t, w) in kinds
+    ]
     if not candidates:
         return CheckResult(check.name, command, None, f"no {glob} in the evidence")
     for where, text in candidates:
@@ -100,6 +103,24 @@ def _offline(check: Check, match: Match, files: Sequence[tuple[str, str]]) -> Ch
         if line is not None:
             return CheckResult(check.name, command, True, f"{where}: {line}")
     return CheckResult(check.name, command, False, f"{glob} does not show /{check.expect.pattern}/")
+
+
+# A bundle folder a check names → the recordings of that kind, wherever and however they were saved (a
+# pasted table in a ticket is a juju status as much as juju/status.json is).
+KINDS = {
+    "juju": ("juju-status",),
+    "rabbitmq": ("amqp-cluster",),
+    "mysql": ("innodb-cluster",),
+    "ceph": ("ceph-health", "ceph-versions"),
+    "openstack": ("compute-services", "hypervisors", "network-agents", "volume-services"),
+}
+
+
+def _kind(text: str, where: str) -> str | None:
+    from cloudops.evidence import detect
+
+    found = detect.parse(text, where)
+    return found[0][0] if isinstance(found, list) and found else None
 
 
 def fix_plan(site: str, issue: KnownIssue, match: Match) -> Plan | None:
