@@ -182,9 +182,9 @@ def load(root: Path) -> tuple[list[KnownIssue], list[Finding]]:
     return issues, problems
 
 
-def self_test(issue: KnownIssue) -> list[str]:
-    """What is wrong with an entry's own examples: its verbatim messages and replay must match it, its
-    near miss too (by pattern), its unrelated example must not."""
+def self_test(issue: KnownIssue) -> list[tuple[str, str]]:
+    """What is wrong with an entry's own examples, as (key, problem): its verbatim messages and replay
+    must match it, its near miss too (by pattern), its unrelated example must not."""
     from cloudops.triage.match import match_text
 
     problems = []
@@ -198,5 +198,7 @@ def self_test(issue: KnownIssue) -> list[str]:
             continue
         got = any(m.issue.id == issue.id for m in match_text(text, [issue]).matches)
         if got != want:
-            problems.append(f"{label} {'does not match' if want else 'matches'} the entry: {text[:80]!r}")
+            problems.append(
+                (label, f"{label} {'does not match' if want else 'matches'} the entry: {text[:80]!r}")
+            )
     return problems

@@ -227,10 +227,20 @@ def links(ctx: LintContext) -> Iterator[Finding]:
 def appendix_entry(ctx: LintContext) -> Iterator[Finding]:
     """An entry whose verbatim message, replay or near miss its pattern does not match (or whose
     unrelated example it does) would mislead triage: that is a broken record, like a malformed one."""
+    from cloudops.errors import InputError
+    from cloudops.repo import yamlfile
     from cloudops.triage import known
 
     issues, problems = known.load(ctx.root)
     yield from problems
     for issue in issues:
-        for problem in known.self_test(issue):
-            yield fail("appendix.entry", issue.file, None, f"{issue.id}: {problem}")
+        failed = known.self_test(issue)
+        if not failed:
+            continue
+        try:
+            doc = yamlfile.load(ctx.root / issue.file, display=issue.file)
+        except InputError:
+            doc = None
+        for key, problem in failed:
+            pos = yamlfile.key_position(doc, key) if isinstance(doc, dict) else None
+            yield fail("appendix.entry", issue.file, pos[0] if pos else None, f"{issue.id}: {problem}")
