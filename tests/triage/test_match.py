@@ -69,3 +69,15 @@ def test_the_scan_finds_entries_in_a_real_sosreport(tmp_path: Path) -> None:
     hits = [m for m in found2 if m.where == str(log)]
     assert hits and hits[0].issue.id == issue.id and hits[0].lineno == 3
     assert len(found2) == len(found) + len(hits)
+
+
+@pytest.mark.parametrize("issue", ISSUES, ids=[i.id for i in ISSUES])
+def test_the_scan_finds_every_entry_where_its_text_is(issue: known.KnownIssue, tmp_path: Path) -> None:
+    """The scan skips a file (or a line) lacking the words an entry's pattern requires: that must never
+    skip the entry's own replay or near miss, written in a log among other lines."""
+    for i, text in enumerate((issue.replay, issue.near_miss)):
+        log = tmp_path / f"{i}.log"
+        log.write_text(f"2026-12-04 10:00:00 INFO starting\n{text}\n2026-12-04 10:00:02 INFO done\n")
+        found, _ = scan.scan([log], ISSUES)
+        last = 1 + len((text or "").splitlines())
+        assert issue.id in {m.issue.id for m in found if 2 <= m.lineno <= last}, (issue.id, text, scan.keywords(issue))

@@ -98,6 +98,30 @@ def find(text: str, issue: KnownIssue, where: str = "input") -> list[Match]:
     return out
 
 
+def find_in_lines(text: str, issue: KnownIssue, starts: list[int], where: str = "input") -> list[Match]:
+    """``find`` restricted to the lines beginning at ``starts`` (those holding a word the entry needs)
+    and the two after each (a message a log wraps over lines): a large file costs the lines that can
+    match, not one regex pass per entry."""
+    out: list[Match] = []
+    seen: set[int] = set()
+    for start in sorted(set(starts)):
+        end = start
+        for _ in range(SPAN_LINES):
+            nxt = text.find("\n", end)
+            end = len(text) if nxt < 0 else nxt + 1
+        segment = text[start:end]
+        for m in find(segment, issue, where):
+            offset = start + sum(len(ln) + 1 for ln in segment.split("\n")[: m.lineno - 1])
+            lineno, full, context = _line_at(text, offset)
+            if lineno not in seen:
+                seen.add(lineno)
+                out.append(Match(m.issue, m.how, full, lineno, m.groups, context, where))
+    return out
+
+
+SPAN_LINES = 3
+
+
 def _groups(issue: KnownIssue, line: str) -> dict[str, str]:
     if issue.pattern is None:
         return {}

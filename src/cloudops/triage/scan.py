@@ -13,34 +13,84 @@ import re
 import tarfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from cloudops.errors import InputError
 from cloudops.triage.known import KnownIssue
-from cloudops.triage.match import Match, find, rank
+from cloudops.triage.match import Match, find, find_in_lines, rank
 
 MAX_FILE = 64 * 1024 * 1024
 _WORD = re.compile(r"[A-Za-z][A-Za-z_-]{4,}")
 
 
-def keywords(issue: KnownIssue) -> frozenset[str]:
-    """Words every appearance of the entry must contain: in each of its verbatim messages, and written
-    literally in its pattern (a variant the pattern allows never lacks them). Empty: always searched."""
-    sets = [set(_WORD.findall(m.text)) for m in issue.messages]
-    common = set.intersection(*sets) if sets else set()
+def keywords(issue: KnownIssue) -> tuple[frozenset[str], ...]:
+    """Words an appearance of the entry must contain, so a file (or a line) without them need not be
+    searched: alternatives, one set per branch of a pattern whose branches share no word; a match holds
+    every word of at least one set. Empty: the entry is searched everywhere."""
     if issue.pattern is not None:
-        source = issue.pattern.pattern
-        if "|" in source:  # an alternation may do without any one word
-            return frozenset()
-        common = {w for w in common if w in source and not _optional(source, w)}
-    return frozenset(sorted(common, key=len, reverse=True)[:2])
+        if issue.pattern.flags & re.IGNORECASE:
+            return ()  # the file's words would be compared in another case
+        alternatives = required_alternatives(issue.pattern.pattern)
+    else:
+        sets = [set(_WORD.findall(m.text)) for m in issue.messages]
+        alternatives = [set.intersection(*sets)] if sets else []
+    if not alternatives or any(not a for a in alternatives):
+        return ()
+    return tuple(frozenset(sorted(a, key=len, reverse=True)[:2]) for a in alternatives)
 
 
-def _optional(source: str, word: str) -> bool:
-    """Whether a word of a regex may be absent from a match (inside a class, or quantified after it)."""
-    i = source.find(word)
-    before = re.sub(r"\\.", "", source[:i])  # escaped characters are literal
-    grouped = before.count("(") > before.count(")") or before.count("[") > before.count("]")
-    return grouped or source[i + len(word) : i + len(word) + 1] in ("?", "*", "{")
+def required_alternatives(pattern: str) -> list[set[str]]:
+    """What a regex requires, as alternatives: a match holds every word (five letters or more) of at
+    least one of the sets. Read from the regex's parse tree: literal runs outside optional parts, each
+    alternation's branches as alternatives (a few at most; more, and the words all branches share)."""
+    try:
+        from re import _constants, _parser  # type: ignore[attr-defined]
+
+        tree = _parser.parse(pattern)
+    except Exception:  # an unparsable pattern is reported by the loader; here it is simply searched
+        return []
+    return _alternatives(list(tree), _constants)
+
+
+MAX_ALTERNATIVES = 8
+
+
+def _alternatives(items: list[tuple[Any, Any]], c: Any) -> list[set[str]]:
+    combos: list[set[str]] = [set()]
+    run: list[str] = []
+
+    def add(options: list[set[str]]) -> None:
+        nonlocal combos
+        product = [x | y for x in combos for y in options]
+        if len(product) > MAX_ALTERNATIVES:  # too many: keep what every one of them requires
+            product = [set.intersection(*product)]
+        combos = product
+
+    def flush() -> None:
+        words = set(_WORD.findall("".join(run)))
+        run.clear()
+        if words:
+            add([words])
+
+    for op, arg in items:
+        if op is c.LITERAL:
+            run.append(chr(arg))
+            continue
+        flush()
+        if op is c.SUBPATTERN:
+            add(_alternatives(list(arg[-1]), c))
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and arg[0] >= 1:
+            add(_alternatives(list(arg[2]), c))
+        elif op is c.BRANCH:
+            add([alt for branch in arg[1] for alt in _alternatives(list(branch), c)])
+    flush()
+    return combos
+
+
+def required_words(pattern: str) -> set[str]:
+    """The words a regex requires in every match (those all its alternatives share)."""
+    alternatives = required_alternatives(pattern)
+    return set.intersection(*alternatives) if alternatives else set()
 
 
 def texts(paths: Sequence[Path]) -> Iterator[tuple[str, str]]:
@@ -90,7 +140,24 @@ def scan(paths: Sequence[Path], issues: Sequence[KnownIssue]) -> tuple[tuple[Mat
     for where, text in texts(paths):
         files += 1
         vocabulary = set(_WORD.findall(text))
-        for issue, keys in keyed:
-            if keys <= vocabulary:
+        for issue, alternatives in keyed:
+            if not alternatives:
                 found += find(text, issue, where)
+                continue
+            present = [a for a in alternatives if a <= vocabulary]
+            if present:
+                found += find_in_lines(text, issue, _lines_with(text, [max(a, key=len) for a in present]), where)
     return rank(found), files
+
+
+def _lines_with(text: str, words: list[str]) -> list[int]:
+    """Where each line holding one of the words begins."""
+    starts = []
+    for word in words:
+        i = text.find(word)
+        while i >= 0:
+            start = text.rfind("\n", 0, i) + 1
+            starts.append(start)
+            nxt = text.find("\n", i)
+            i = text.find(word, nxt) if nxt >= 0 else -1
+    return starts
