@@ -80,4 +80,8 @@ def test_the_scan_finds_every_entry_where_its_text_is(issue: known.KnownIssue, t
         log.write_text(f"2026-12-04 10:00:00 INFO starting\n{text}\n2026-12-04 10:00:02 INFO done\n")
         found, _ = scan.scan([log], ISSUES)
         last = 1 + len((text or "").splitlines())
-        assert issue.id in {m.issue.id for m in found if 2 <= m.lineno <= last}, (issue.id, text, scan.keywords(issue))
+        assert issue.id in {m.issue.id for m in found if 2 <= m.lineno <= last}, (
+            issue.id,
+            text,
+            scan.keywords(issue),
+        )

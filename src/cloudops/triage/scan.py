@@ -146,7 +146,9 @@ def scan(paths: Sequence[Path], issues: Sequence[KnownIssue]) -> tuple[tuple[Mat
                 continue
             present = [a for a in alternatives if a <= vocabulary]
             if present:
-                found += find_in_lines(text, issue, _lines_with(text, [max(a, key=len) for a in present]), where)
+                found += find_in_lines(
+                    text, issue, _lines_with(text, [max(a, key=len) for a in present]), where
+                )
     return rank(found), files
 
 
