@@ -10,7 +10,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cloudops.change.approve import load_approval
@@ -76,7 +76,8 @@ WORDS = st.one_of(
     st.sampled_from(["rm", "-rf", "/", "awk", "BEGIN{system(\"id\")}", "sort", "-o", "--output", "juju",
                      "status", "ceph", "openstack", "server", "delete", "--password", "hunter2", "--", "",
                      "é", "../../etc/passwd", "a" * 300, "-f", "json", "--nope", "plan.json"]),
-    st.text(st.characters(blacklist_characters="\x00"), max_size=20),  # no argv can carry a NUL byte
+    # no argv carries a NUL byte, nor a lone surrogate other than Python's escapes of undecodable bytes
+    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=20),
 )  # fmt: skip
 
 
@@ -99,6 +100,9 @@ def test_no_arguments_make_a_changing_command_raise(
 ) -> None:
     """No terminal on stdin (nothing is approved), the state in a scratch directory; a password given
     as `--password VALUE` never reaches a file."""
+    # `assert --from /` reads the whole root file system (one file system, regular files only): it ends,
+    # but in tens of seconds — not an example to repeat here
+    assume(not (command[0] == "assert" and "/" in args))
     monkeypatch.setenv("CLOUDOPS_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.chdir(tmp_path)
     out, err = io.StringIO(), io.StringIO()

@@ -123,7 +123,7 @@ def test_bad_targets_file_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "targets.yaml"
     bad.write_text("cloud: x\ndatabse: {}\n")
     out = run("assert", "--targets", str(bad), "--ceph-status", str(CEPH / "status_ok.json"), cwd=tmp_path)
-    assert out.returncode == 2
+    assert out.returncode == 3  # bad input to a Nagios plugin: UNKNOWN
     assert (
         out.stderr.strip()
         == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, clouds_yaml, database, hosts, juju, ssh_config, timeout, vault"
@@ -143,7 +143,7 @@ def test_a_wrongly_typed_targets_value_is_one_line(tmp_path: Path, line: str, sa
     bad = tmp_path / "targets.yaml"
     bad.write_text(f"cloud: x\n{line}\n")
     out = run("assert", "--targets", str(bad), "--ceph-status", str(CEPH / "status_ok.json"), cwd=tmp_path)
-    assert (out.returncode, out.stderr) == (2, f"cloudops: error: {bad}: {said}\n")
+    assert (out.returncode, out.stderr) == (3, f"cloudops: error: {bad}: {said}\n")
 
 
 def test_a_targets_clouds_yaml_is_where_the_cloud_is_read(tmp_path: Path) -> None:

@@ -190,3 +190,19 @@ def test_a_machine_down_folds_its_unit_and_its_cluster_member() -> None:
         folded[("data.database-cluster", "member:172.20.0.36:3306")]
         == "the member runs on machine 5, which is down"
     )
+
+
+def test_a_directory_with_a_fifo_and_a_link_out_is_read_without_blocking(tmp_path: Path) -> None:
+    """A sosreport-like tree holding a named pipe (reading it would block for ever) and a symbolic link
+    to a file outside: both are passed over, the recording beside them is judged."""
+    import os
+
+    tree = tmp_path / "sos"
+    (tree / "sos_commands" / "ceph_mon").mkdir(parents=True)
+    (tree / "sos_commands" / "ceph_mon" / "ceph_status").write_text(
+        (RECORDED / "ceph" / "hotsos__scenario_ceph-health-bad_status.json").read_text()
+    )
+    os.mkfifo(tree / "sos_commands" / "pipe")
+    (tree / "sos_commands" / "elsewhere").symlink_to("/etc/hostname")
+    rep = _judge([tree])
+    assert rep.verdict == Verdict.WARN

@@ -185,7 +185,7 @@ def test_assert_smoke_takes_the_tenant_cloud_and_cidr_and_refuses_a_bad_cidr(tmp
         [*base, "--smoke-cloud", "tenant", "--smoke-cidr", "198.18.250.1/24"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    assert bad.returncode == 2 and "is not an IPv4 network" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 3 and "is not an IPv4 network" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "state").exists()
     ok = subprocess.run(
         [*base, "--smoke-cloud", "tenant", "--smoke-cidr", "198.18.252.0/24"],
@@ -200,4 +200,4 @@ def test_assert_smoke_takes_the_tenant_cloud_and_cidr_and_refuses_a_bad_cidr(tmp
         [*base[:-3], "--smoke-max-age", "yesterday"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    assert age.returncode == 2 and "give a number and a unit" in age.stderr
+    assert age.returncode == 3 and "give a number and a unit" in age.stderr

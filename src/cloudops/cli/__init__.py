@@ -105,6 +105,17 @@ def cli(ctx: click.Context, repo: str | None) -> None:
     ctx.obj = {"repo": repo}
 
 
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand an argument vector names, past the group's own options."""
+    words = iter(argv)
+    for word in words:
+        if word == "--repo":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every cloudops error into one line and its exit code."""
     from cloudops.errors import CloudopsError
@@ -127,7 +138,8 @@ def main(argv: list[str] | None = None) -> None:
         shown = io.StringIO()  # click quotes the bad value; a usage error is a sink like the rest
         exc.show(file=shown)
         sys.stderr.write(redact(shown.getvalue()))
-        sys.exit(2)
+        # assert is a Nagios plugin: one it cannot run is UNKNOWN (3), never CRITICAL (2)
+        sys.exit(3 if _command_of(sys.argv[1:] if argv is None else argv) == "assert" else 2)
     except click.exceptions.Abort:
         click.echo("cloudops: aborted", err=True)
         sys.exit(130)

@@ -12,11 +12,41 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = ("table", "json", "yaml")
+FORMATS = ("table", "json", "yaml", "value", "csv")
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    def store(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+        ctx.meta[f"cloudops.{key}"] = value
+        if key == "fit_width" and value:
+            import cloudops.render as render
+
+            render.FIT_WIDTH = True
+        return value
+
+    return store
 
 
 def format_option(func: F) -> F:
-    """``-f table|json|yaml`` — the python-openstackclient convention."""
+    """``-f table|json|yaml|value|csv``, ``-c COLUMN`` (repeatable) and ``--fit-width`` — the
+    python-openstackclient conventions. The columns are kept in the context for ``emit``."""
+    func = click.option(
+        "--fit-width",
+        is_flag=True,
+        expose_value=False,
+        callback=_remember("fit_width"),
+        help="Fit the table to the terminal's width, even below 80 columns.",
+    )(func)
+    func = click.option(
+        "-c",
+        "--column",
+        "columns",
+        multiple=True,
+        metavar="COLUMN",
+        expose_value=False,
+        callback=_remember("columns"),
+        help="Only this column (repeatable, in the order given), as python-openstackclient's -c.",
+    )(func)
     return click.option(
         "-f",
         "--format",
@@ -24,8 +54,14 @@ def format_option(func: F) -> F:
         type=click.Choice(FORMATS),
         default="table",
         show_default=True,
-        help="Output format; json and yaml are stable for scripts.",
+        help="Output format: table, json, yaml (stable for scripts), value (cells separated by spaces, "
+        "no header), csv.",
     )(func)
+
+
+def selected_columns() -> tuple[str, ...]:
+    ctx = click.get_current_context(silent=True)
+    return tuple(ctx.meta.get("cloudops.columns") or ()) if ctx is not None else ()
 
 
 def open_repo(ctx: click.Context) -> OpsRepo:
@@ -46,4 +82,4 @@ def emit(
     """Print ``data`` (a list of row dicts, or one dict) as a table, JSON or YAML."""
     from cloudops.render import render
 
-    click.echo(render(data, fmt, columns=columns, title=title), nl=False)
+    click.echo(render(data, fmt, columns=columns, title=title, select=selected_columns()), nl=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,38 @@ Examples:
   cloudops assert -f json --prometheus /var/lib/node_exporter/cloudops.prom
   cloudops assert --capture                          # and write the bill of materials to asbuilt/
   cloudops assert --smoke --smoke-cloud demo-tenant  # write the tenant smoke test as a plan for the gate
-Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also: recordings that cannot be read);
-2 also for a usage or input error.
+  cloudops assert -f nagios                          # a Nagios/Icinga plugin: STATUS - summary | perfdata
+  cloudops assert -f value -c verdict -c message     # one line per finding, for scripts
+Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also for bad input of any kind (an unknown
+cloud, an unreadable recording, a bad option): a plugin that cannot judge is UNKNOWN.
 """
 
 
 @click.command("assert", epilog=EPILOG)
 @click.option(
-    "-f", "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "yaml", "value", "csv", "nagios")),
+    default="table",
+    show_default=True,
+    help="table; json or yaml (the whole report); value or csv (one row per finding, -c to choose "
+    "columns); nagios (a plugin's line: STATUS - summary | perfdata, then the failures).",
+)
+@click.option(
+    "-c",
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="COLUMN",
+    help="With -f value or csv: only this column of the findings (repeatable): layer, verdict, "
+    "component, subject, host, check, message.",
+)
+@click.option(
+    "--os-cloud",
+    metavar="CLOUD",
+    help="The clouds.yaml cloud to check the APIs and agents as (else the targets file's `cloud:`, "
+    "else $OS_CLOUD).",
 )
 @click.option(
     "--targets",
@@ -116,6 +141,8 @@ Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also: recordings th
 def assert_(
     ctx: click.Context,
     fmt: str,
+    columns: tuple[str, ...],
+    os_cloud: str | None,
     targets: Path | None,
     from_paths: tuple[Path, ...],
     juju_status: Path | None,
@@ -136,6 +163,40 @@ def assert_(
 ) -> int:
     """Sweep the cloud layer by layer (hosts, deployment, data services, APIs, agents, smoke), take each
     service's own verdict, and name the lowest failing layer as the probable cause."""
+    from cloudops.errors import CloudopsError
+
+    try:
+        return _assert(ctx, fmt, columns, os_cloud, targets, juju_status, ceph_status, from_paths, host_names,
+                       maintenance, smoke, smoke_cloud, smoke_cidr, smoke_max_age, smoke_server, timeout,
+                       concurrency, prometheus, html_path, capture, verbose)  # fmt: skip
+    except CloudopsError as exc:
+        exc.exit_code = 3  # a plugin that cannot judge is UNKNOWN to Nagios, whatever went wrong
+        raise
+
+
+def _assert(
+    ctx: click.Context,
+    fmt: str,
+    columns: tuple[str, ...],
+    os_cloud: str | None,
+    targets: Path | None,
+    juju_status: Path | None,
+    ceph_status: Path | None,
+    from_paths: tuple[Path, ...],
+    host_names: str | None,
+    maintenance: str | None,
+    smoke: bool,
+    smoke_cloud: str | None,
+    smoke_cidr: str,
+    smoke_max_age: dt.timedelta,
+    smoke_server: tuple[str, str] | None,
+    timeout: float | None,
+    concurrency: int,
+    prometheus: Path | None,
+    html_path: Path | None,
+    capture: bool,
+    verbose: bool,
+) -> int:
     import dataclasses
 
     from cloudops.checks import Context
@@ -154,6 +215,11 @@ def assert_(
     tgt = targets_mod.load(tpath) if (targets or tpath.is_file()) else targets_mod.Targets()
     if timeout is not None:
         tgt = dataclasses.replace(tgt, timeout=timeout)
+    cloud = os_cloud or tgt.cloud or os.environ.get("OS_CLOUD") or None
+    if cloud and cloud != tgt.cloud:
+        tgt = dataclasses.replace(tgt, cloud=cloud)
+    if cloud:
+        _known_cloud(cloud, tgt.clouds_yaml)
     now = dt.datetime.now(dt.UTC)
     window = maintenance or (repo_inputs.maintenance(repo.root, now) if repo else None)
     names = [n for n in host_names.split(",") if n] if host_names else None
@@ -194,10 +260,31 @@ def assert_(
         concurrency=concurrency,
     )
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
-    if fmt == "json":
-        import json
+    if fmt in ("json", "yaml"):
+        from cloudops.render import render
 
-        click.echo(json.dumps(rep.as_dict(), indent=2, default=str))
+        click.echo(render(rep.as_dict(), fmt), nl=False)
+    elif fmt in ("value", "csv"):
+        from cloudops.render import render
+
+        rows = [
+            {
+                "layer": f.layer,
+                "verdict": f.verdict.name,
+                "component": f.component,
+                "subject": f.subject,
+                "host": f.host,
+                "check": f.check,
+                "message": f.message,
+            }
+            for f in rep.findings
+        ]
+        cols = ["layer", "verdict", "component", "subject", "host", "check", "message"]
+        click.echo(render(rows, fmt, columns=cols, select=columns), nl=False)
+    elif fmt == "nagios":
+        from cloudops.render import nagios
+
+        click.echo(nagios.render(rep), nl=False)
     else:
         from cloudops.render import health_table
 
@@ -221,6 +308,16 @@ def assert_(
         click.echo(f"bill of materials: {path}", err=True)
     code: int = rep.exit_code
     return code
+
+
+def _known_cloud(cloud: str, clouds_yaml: Path | None) -> None:
+    """A cloud name that is not in the clouds file is bad input, said before any probe runs."""
+    from cloudops.errors import InputError
+    from cloudops.probes.clouds import known_clouds
+
+    path, names = known_clouds(clouds_yaml=clouds_yaml)
+    if path is not None and names and cloud not in names:
+        raise InputError(f"cloud {cloud!r} is not in {path} (clouds: {', '.join(names)})", field="--os-cloud")
 
 
 def _smoke_plan(site: str, cloud: str | None, cidr: str, server: tuple[str, str] | None) -> str:

@@ -27,7 +27,7 @@ def list_(ctx: click.Context, role: str | None, dc: str | None, fmt: str) -> Non
     if role:
         reg.role(role)
     rows = [host_row(reg, h) for h in reg.hosts_where(role=role, dc=dc)]
-    if fmt == "table":
+    if fmt in ("table", "value", "csv"):  # flat rows; json and yaml keep every address
         oam = next((p.name for p in reg.planes if p.purpose == "oam"), None)
         rows = [
             {

@@ -29,16 +29,24 @@ def start(ctx: click.Context, label: str, argv: tuple[str, ...]) -> int:
     """
     import hashlib
     import os
+    import shutil
     import time
 
+    from cloudops.errors import InputError
     from cloudops.journal import location
     from cloudops.journal.asciicast import record
     from cloudops.redact import default
 
+    if argv[:1] == ("--",):  # `log start LABEL -- CMD …`: the conventional separator, not a program
+        argv = argv[1:]
+    shell = list(argv) or [os.environ.get("SHELL") or "/bin/sh"]
+    if shutil.which(shell[0]) is None:
+        raise InputError(
+            f"no such program: {shell[0]!r} (give a shell or a command after LABEL)", field="argv"
+        )
     sc = site_context(ctx)
     session = location.new_session_id(label)
     cast = location.sessions_dir(sc.site) / f"{session}.cast"
-    shell = list(argv) or [os.environ.get("SHELL") or "/bin/sh"]
     env = {**os.environ, "CLOUDOPS_SESSION": session, "CLOUDOPS_CAST": str(cast)}
     terminal = os.ttyname(0) if os.isatty(0) else None
     journal = sc.journal()
@@ -63,7 +71,7 @@ def start(ctx: click.Context, label: str, argv: tuple[str, ...]) -> int:
         session=session,
     )
     click.echo(f"Session {session} ended (exit {stats.exit_status}); recording: {cast}", err=True)
-    return 0
+    return 0  # the session's own exit status is in the journal; a shell's last command is no verdict
 
 
 @log.command("list", epilog="Example: cloudops log list -f json")

@@ -150,13 +150,52 @@ def _read_dir(root: Path, ev: Evidence) -> None:
         _add(ev, str(path), data, explicit=False)
 
 
-def _walk(base: Path) -> Iterator[Path]:
+MAX_FILES = 500_000  # a sosreport holds tens of thousands; more is not evidence but a file system
+
+
+def walk_files(base: Path) -> Iterator[Path]:
+    """The regular files under ``base``, as ``find -xdev -type f`` finds them: never into another file
+    system (``--from /`` must not read /proc or /sys, whose files block or never end), never through a
+    symbolic link, and no more than ``MAX_FILES``."""
+    import stat
+
+    try:
+        device = base.stat().st_dev
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", where=str(base)) from None
+    count = 0
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and _same_device(Path(dirpath, d), device)
+        )
         for name in sorted(filenames):
             p = Path(dirpath, name)
-            if not p.is_symlink():
-                yield p
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode) or st.st_dev != device:
+                continue
+            count += 1
+            if count > MAX_FILES:
+                raise InputError(
+                    f"more than {MAX_FILES} files: not an evidence bundle or a sosreport", where=str(base)
+                )
+            yield p
+
+
+def _same_device(path: Path, device: int) -> bool:
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    import stat
+
+    return stat.S_ISDIR(st.st_mode) and st.st_dev == device
+
+
+def _walk(base: Path) -> Iterator[Path]:
+    yield from walk_files(base)
 
 
 def _read_bundle(root: Path, ev: Evidence) -> None:

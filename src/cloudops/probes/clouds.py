@@ -113,6 +113,23 @@ def find_cloud(name: str | None, env: Mapping[str, str] | None = None) -> Cloud 
     return plain_cloud(name, clouds[name], str(path))
 
 
+def known_clouds(
+    env: Mapping[str, str] | None = None, clouds_yaml: Path | None = None
+) -> tuple[str | None, tuple[str, ...]]:
+    """(the clouds file read, the cloud names it holds) — for telling an operator that a name is not
+    there; (None, ()) when there is no clouds file at all (environment-only credentials)."""
+    env = os.environ if env is None else env
+    path = clouds_yaml if clouds_yaml is not None else _first("clouds", env.get("OS_CLIENT_CONFIG_FILE"))
+    if path is None or not Path(path).is_file():
+        return None, ()
+    try:
+        doc = _load(Path(path))
+    except (OSError, ValueError, ImportError):
+        return str(path), ()
+    clouds = doc.get("clouds")
+    return str(path), tuple(sorted(str(k) for k in clouds)) if isinstance(clouds, Mapping) else ()
+
+
 def session(cloud: Cloud, *, timeout: float) -> Any:
     """A keystoneauth1 session for the cloud (no request is made yet)."""
     from keystoneauth1 import session as ksa_session

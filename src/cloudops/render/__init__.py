@@ -8,11 +8,26 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def render(data: Any, fmt: str, *, columns: Sequence[str] | None = None, title: str | None = None) -> str:
+def render(
+    data: Any,
+    fmt: str,
+    *,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    select: Sequence[str] = (),
+) -> str:
+    """``select``: the columns asked for with ``-c`` (python-openstackclient's semantics: in that order;
+    for one record, its fields)."""
+    if select:
+        data, columns = pick(data, select, columns)
     if fmt == "json":
         return json.dumps(data, indent=2, sort_keys=False, default=str) + "\n"
     if fmt == "yaml":
         return to_yaml(data)
+    if fmt == "value":
+        return value(data, columns)
+    if fmt == "csv":
+        return csv_text(data, columns)
     if fmt == "table":
         if isinstance(data, Mapping):
             return table(
@@ -20,6 +35,58 @@ def render(data: Any, fmt: str, *, columns: Sequence[str] | None = None, title: 
             )
         return table(data, columns, title)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def _key(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def pick(data: Any, select: Sequence[str], columns: Sequence[str] | None = None) -> tuple[Any, list[str]]:
+    """Only the columns (or a record's fields) named, in the order given; a name matches whatever its
+    case or its spaces, underscores and dashes. An unknown name is an error naming the known ones."""
+    from cloudops.errors import InputError
+
+    if isinstance(data, Mapping):
+        known = list(data.keys())
+    else:
+        known = list(columns) if columns else (list(data[0].keys()) if data else [])
+    by_key = {_key(k): k for k in known}
+    chosen = []
+    for name in select:
+        if _key(name) not in by_key:
+            raise InputError(f"no column {name!r} (columns: {', '.join(known) or 'none'})", field="-c")
+        chosen.append(by_key[_key(name)])
+    if isinstance(data, Mapping):
+        return {k: data[k] for k in chosen}, chosen
+    return [{k: row.get(k) for k in chosen} for row in data], chosen
+
+
+def value(data: Any, columns: Sequence[str] | None = None) -> str:
+    """python-openstackclient's ``-f value``: one line per row, its cells separated by spaces, no header;
+    for one record, one value per line."""
+    if isinstance(data, Mapping):
+        return "".join(f"{_cell(v)}\n" for v in data.values())
+    cols = list(columns) if columns else (list(data[0].keys()) if data else [])
+    return "".join(" ".join(_cell(row.get(c)) for c in cols) + "\n" for row in data)
+
+
+def csv_text(data: Any, columns: Sequence[str] | None = None) -> str:
+    """``-f csv``: a header and every cell quoted (as python-openstackclient writes it); one record is
+    Field,Value rows."""
+    import csv
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    if isinstance(data, Mapping):
+        writer.writerow(["Field", "Value"])
+        for k, v in data.items():
+            writer.writerow([k, _cell(v)])
+        return buf.getvalue()
+    cols = list(columns) if columns else (list(data[0].keys()) if data else [])
+    writer.writerow(cols)
+    for row in data:
+        writer.writerow([_cell(row.get(c)) for c in cols])
+    return buf.getvalue()
 
 
 def loading_note(load_seconds: float) -> str:
@@ -68,7 +135,11 @@ def table(
     return buf.getvalue()
 
 
+FIT_WIDTH = False  # `--fit-width`: the terminal's width even below 80 columns (set by the CLI)
+
+
 def _width() -> int:
     import shutil
 
-    return max(80, shutil.get_terminal_size((120, 24)).columns)
+    columns = shutil.get_terminal_size((120, 24)).columns
+    return columns if FIT_WIDTH else max(80, columns)

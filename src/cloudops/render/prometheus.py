@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cloudops.findings import Verdict
 from cloudops.health.report import Report
 
 
@@ -63,6 +64,7 @@ def render(rep: Report) -> str:
         "# TYPE cloudops_assert_load_seconds gauge",
         f"cloudops_assert_load_seconds{_labels(site=rep.site)} {rep.load_seconds:.3f}",
     ]
+    lines += _severity(rep)
     if rep.api_requests is not None:
         lines += [
             "# HELP cloudops_assert_api_requests OpenStack API requests the sweep made.",
@@ -70,6 +72,37 @@ def render(rep: Report) -> str:
             f"cloudops_assert_api_requests{_labels(site=rep.site)} {rep.api_requests}",
         ]
     return "\n".join(lines) + "\n"
+
+
+# Severity in the order alert rules need (max() is the worst): the Nagios codes put UNKNOWN (3) above
+# CRITICAL (2). "Could not check" is a series of its own, alerted on apart.
+SEVERITY = {Verdict.PASS: 0, Verdict.WARN: 1, Verdict.FAIL: 2}
+
+
+def _severity(rep: Report) -> list[str]:
+    lines = [
+        "# HELP cloudops_assert_severity Severity of one check: 0 PASS, 1 WARN, 2 FAIL (absent when it could "
+        "not be checked: see cloudops_assert_unknown). max() is the worst.",
+        "# TYPE cloudops_assert_severity gauge",
+    ]
+    unknown = [
+        "# HELP cloudops_assert_unknown A check that could not be judged (1): no answer, no token, unreadable.",
+        "# TYPE cloudops_assert_unknown gauge",
+    ]
+    seen: dict[str, int] = {}
+    for f in rep.findings:
+        labels = _labels(
+            site=rep.site, layer=f.layer, component=f.component, host=f.host, check=f.check, subject=f.subject
+        )
+        n = seen.get(labels, 0)
+        seen[labels] = n + 1
+        if n:
+            labels = labels[:-1] + f',n="{n}"' + "}"
+        if f.verdict == Verdict.UNKNOWN:
+            unknown.append(f"cloudops_assert_unknown{labels} 1")
+        else:
+            lines.append(f"cloudops_assert_severity{labels} {SEVERITY[f.verdict]}")
+    return lines + unknown
 
 
 def write(rep: Report, path: Path) -> None:

@@ -8,7 +8,6 @@ the few entries it can hold, not one pass per entry.
 
 from __future__ import annotations
 
-import os
 import re
 import tarfile
 from collections.abc import Iterator, Sequence
@@ -97,15 +96,16 @@ def texts(paths: Sequence[Path]) -> Iterator[tuple[str, str]]:
     """(where, text) of every readable text file under the paths; binaries and huge files are skipped."""
     for path in paths:
         if path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    p = Path(dirpath, name)
-                    if p.is_symlink() or not p.is_file():
-                        continue
-                    text = _text(p.read_bytes() if p.stat().st_size <= MAX_FILE else b"")
-                    if text is not None:
-                        yield str(p), text
+            from cloudops.evidence.read import walk_files
+
+            for p in walk_files(path):
+                try:
+                    data = p.read_bytes() if p.stat().st_size <= MAX_FILE else b""
+                except OSError:
+                    continue
+                text = _text(data)
+                if text is not None:
+                    yield str(p), text
         elif path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar", ".tar.xz")):
             try:
                 with tarfile.open(path, "r:*") as tar:
