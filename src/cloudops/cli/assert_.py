@@ -138,37 +138,13 @@ cloud, an unreadable recording, a bad option): a plugin that cannot judge is UNK
 )
 @click.option("-v", "--verbose", is_flag=True, help="Show passing checks in the table too.")
 @click.pass_context
-def assert_(
-    ctx: click.Context,
-    fmt: str,
-    columns: tuple[str, ...],
-    os_cloud: str | None,
-    targets: Path | None,
-    from_paths: tuple[Path, ...],
-    juju_status: Path | None,
-    ceph_status: Path | None,
-    host_names: str | None,
-    maintenance: str | None,
-    smoke: bool,
-    smoke_cloud: str | None,
-    smoke_cidr: str,
-    smoke_max_age: dt.timedelta,
-    smoke_server: tuple[str, str] | None,
-    timeout: float | None,
-    concurrency: int,
-    prometheus: Path | None,
-    html_path: Path | None,
-    capture: bool,
-    verbose: bool,
-) -> int:
+def assert_(ctx: click.Context, /, **params: Any) -> int:
     """Sweep the cloud layer by layer (hosts, deployment, data services, APIs, agents, smoke), take each
     service's own verdict, and name the lowest failing layer as the probable cause."""
     from cloudops.errors import CloudopsError
 
     try:
-        return _assert(ctx, fmt, columns, os_cloud, targets, juju_status, ceph_status, from_paths, host_names,
-                       maintenance, smoke, smoke_cloud, smoke_cidr, smoke_max_age, smoke_server, timeout,
-                       concurrency, prometheus, html_path, capture, verbose)  # fmt: skip
+        return _assert(ctx, **params)
     except CloudopsError as exc:
         exc.exit_code = 3  # a plugin that cannot judge is UNKNOWN to Nagios, whatever went wrong
         raise

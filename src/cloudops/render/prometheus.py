@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cloudops.findings import Verdict
+from cloudops.findings import Finding, Verdict
 from cloudops.health.report import Report
 
 
@@ -19,11 +19,9 @@ def _labels(**labels: object) -> str:
     return "{" + ",".join(f'{k}="{_label(v)}"' for k, v in labels.items()) + "}"
 
 
-def render(rep: Report) -> str:
-    lines = [
-        "# HELP cloudops_assert_check Verdict of one check as a Nagios code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
-        "# TYPE cloudops_assert_check gauge",
-    ]
+def _series(rep: Report) -> list[tuple[str, Finding]]:
+    """Each finding with its labels; the same check twice on one subject gets ``n`` to stay unique."""
+    out = []
     seen: dict[str, int] = {}
     for f in rep.findings:
         labels = _labels(
@@ -31,8 +29,18 @@ def render(rep: Report) -> str:
         )
         n = seen.get(labels, 0)
         seen[labels] = n + 1
-        if n:  # the same check twice on one subject: keep series unique
+        if n:
             labels = labels[:-1] + f',n="{n}"' + "}"
+        out.append((labels, f))
+    return out
+
+
+def render(rep: Report) -> str:
+    lines = [
+        "# HELP cloudops_assert_check Verdict of one check as a Nagios code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+        "# TYPE cloudops_assert_check gauge",
+    ]
+    for labels, f in _series(rep):
         lines.append(f"cloudops_assert_check{labels} {f.verdict.nagios_exit}")
     lines += [
         "# HELP cloudops_assert_layer Worst verdict of a layer (Nagios code); absent when the layer does not apply.",
@@ -89,15 +97,7 @@ def _severity(rep: Report) -> list[str]:
         "# HELP cloudops_assert_unknown A check that could not be judged (1): no answer, no token, unreadable.",
         "# TYPE cloudops_assert_unknown gauge",
     ]
-    seen: dict[str, int] = {}
-    for f in rep.findings:
-        labels = _labels(
-            site=rep.site, layer=f.layer, component=f.component, host=f.host, check=f.check, subject=f.subject
-        )
-        n = seen.get(labels, 0)
-        seen[labels] = n + 1
-        if n:
-            labels = labels[:-1] + f',n="{n}"' + "}"
+    for labels, f in _series(rep):
         if f.verdict == Verdict.UNKNOWN:
             unknown.append(f"cloudops_assert_unknown{labels} 1")
         else:
