@@ -136,7 +136,7 @@ def _read_dir(root: Path, ev: Evidence) -> None:
         _read_bundle(root, ev)
         return
     base = root / "sos_commands" if (root / "sos_commands").is_dir() else root
-    for path in _walk(base):
+    for path in walk_files(base):
         try:
             if path.stat().st_size > MAX_FILE:
                 continue
@@ -192,10 +192,6 @@ def _same_device(path: Path, device: int) -> bool:
     import stat
 
     return stat.S_ISDIR(st.st_mode) and st.st_dev == device
-
-
-def _walk(base: Path) -> Iterator[Path]:
-    yield from walk_files(base)
 
 
 def _read_bundle(root: Path, ev: Evidence) -> None:

@@ -43,13 +43,9 @@ def _when(value: Any) -> dt.datetime:
 
 def bundle_units(root: Path) -> dict[str, int]:
     """``num_units`` (or ``scale``) per application of ``bundle.yaml``; subordinates have none."""
-    from cloudops.repo.bundle import BUNDLE_FILE, load_bundle
-
-    if not (root / BUNDLE_FILE).is_file():
-        return {}
-    loaded, findings = load_bundle(root)
+    loaded = _bundle(root)
     if loaded is None:
-        raise _invalid(findings, root / BUNDLE_FILE)
+        return {}
     out = {}
     for name, app in loaded.bundle.applications.items():
         units = app.num_units if app.num_units is not None else app.scale
@@ -60,13 +56,9 @@ def bundle_units(root: Path) -> dict[str, int]:
 
 def bundle_charms(root: Path) -> dict[str, str]:
     """Each bundle application's charm (``ch:keystone`` → ``keystone``)."""
-    from cloudops.repo.bundle import BUNDLE_FILE, load_bundle
-
-    if not (root / BUNDLE_FILE).is_file():
-        return {}
-    loaded, findings = load_bundle(root)
+    loaded = _bundle(root)
     if loaded is None:
-        raise _invalid(findings, root / BUNDLE_FILE)
+        return {}
     return {name: app.charm_name for name, app in loaded.bundle.applications.items()}
 
 
@@ -86,6 +78,18 @@ def locked_release(root: Path) -> str | None:
     """The OpenStack release codename the lock names (``caracal``), if any."""
     lock = _lock(root)
     return (lock.openstack.codename or None) if lock else None
+
+
+def _bundle(root: Path) -> Any:
+    """The loaded bundle, None when the repository has none; an invalid one is an InputError."""
+    from cloudops.repo.bundle import BUNDLE_FILE, load_bundle
+
+    if not (root / BUNDLE_FILE).is_file():
+        return None
+    loaded, findings = load_bundle(root)
+    if loaded is None:
+        raise _invalid(findings, root / BUNDLE_FILE)
+    return loaded
 
 
 def _lock(root: Path) -> Any:
