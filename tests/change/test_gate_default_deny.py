@@ -166,3 +166,27 @@ def test_no_real_read_only_form_stays_read_only_with_an_unknown_option(row: list
         return
     result = classify_argv([*row, option])
     assert not result.read_only, f"{' '.join(row)} {option}: {result.reason}"
+
+
+# cloudops's own audits may be a known issue's check: assert that only reads is read-only; every form that
+# writes (a plan, the bill of materials, a maintenance window, a report file) is not.
+@pytest.mark.parametrize(
+    ("command", "read_only"),
+    [
+        ("cloudops assert -f value -c layer -c verdict", True),
+        ("cloudops --repo ops assert --targets t.yaml --os-cloud lab -f json", True),
+        ("cloudops assert --from evidence.tar.gz --from status.txt", True),
+        ("cloudops lint --rule bundle -f json", True),
+        ("cloudops assert --smoke", False),
+        ("cloudops assert --capture", False),
+        ("cloudops assert --maintenance 'kernel upgrade'", False),
+        ("cloudops assert --html /etc/motd", False),
+        ("cloudops assert --prometheus /var/lib/node_exporter/x.prom", False),
+        ("cloudops apply plans/x.json", False),
+        ("cloudops triage 'No valid host was found.'", False),  # it writes a plan and a journal record
+        ("cloudops lab fault kill nova-compute", False),
+    ],
+)
+def test_cloudops_own_audits_are_read_only_and_nothing_else(command: str, read_only: bool) -> None:
+    result = classify_argv(shlex.split(command))
+    assert result.read_only is read_only, result.reason

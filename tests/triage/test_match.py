@@ -85,3 +85,20 @@ def test_the_scan_finds_every_entry_where_its_text_is(issue: known.KnownIssue, t
             text,
             scan.keywords(issue),
         )
+
+
+def test_the_volume_status_in_novas_message_decides_the_cause() -> None:
+    """One nova message, three causes: `creating` (no cinder-volume took it), `downloading` (the image copy
+    is slower than nova waits), `error` (neither: no claim)."""
+    text = (
+        "Build of instance 0c4f8a2e-1d3b-4e5f-9a6b-7c8d9e0f1a2b aborted: Volume "
+        "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9 did not finish being created even after we waited "
+        "11 seconds or 11 attempts. And its status is {}."
+    )
+    creating = match.match_text(text.format("creating"), ISSUES).best
+    assert creating is not None and creating.issue.id == "33-nova-boot-from-volume-volume-stuck-creating"
+    assert creating.groups["volume"] == "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
+    downloading = match.match_text(text.format("downloading"), ISSUES).best
+    assert downloading is not None
+    assert downloading.issue.id == "34-nova-boot-from-volume-image-download-slower-than-nova-waits"
+    assert match.match_text(text.format("error"), ISSUES).best is None

@@ -880,6 +880,27 @@ def _plain(tool: str, args: Sequence[str]) -> Classification:
 
 # -- entry points ------------------------------------------------------------------------------------
 
+# -- cloudops itself ----------------------------------------------------------------------------------
+
+# Its audits, so that a known issue's check or a runbook's `audit` step may ask cloudops's own verdict. Only
+# the forms that read: `assert` without --smoke/--capture/--maintenance/--html/--prometheus (all outside
+# the option table below, so default deny makes them mutating), `lint`, `status`.
+_CLOUDOPS_RO = frozenset({"assert", "lint", "status"})
+_CLOUDOPS_VALUE_OPTS = frozenset(
+    {"--repo", "-f", "--format", "-c", "--column", "--os-cloud", "--targets", "--from", "--juju-status",
+     "--ceph-status", "--hosts", "--timeout", "--concurrency", "--rule"}
+)  # fmt: skip
+
+
+def _cloudops(args: Sequence[str]) -> Classification:
+    words = _positionals(args, _CLOUDOPS_VALUE_OPTS)
+    if not words or "--help" in args or "-h" in args or "--version" in args:
+        return _c(RO, "cloudops help/version")
+    if words[0] in _CLOUDOPS_RO:
+        return _c(RO, f"cloudops {words[0]} reads")
+    return _c(MUT, f"cloudops {words[0]}: treated as mutating (only assert, lint and status are audits)")
+
+
 _TOOLS: dict[str, Callable[[Sequence[str]], Classification]] = {
     "openstack": _openstack,
     "juju": _juju,
@@ -895,6 +916,7 @@ _TOOLS: dict[str, Callable[[Sequence[str]], Classification]] = {
     "kubectl": _kubectl,
     "clusterctl": _clusterctl,
     "vault": _vault,
+    "cloudops": _cloudops,
 }
 
 
@@ -985,6 +1007,7 @@ _TOOL_OPTS: dict[str, frozenset[str]] = {
     }),
 }  # fmt: skip
 _TOOL_OPTS["mariadb"] = _TOOL_OPTS["mysql"]
+_TOOL_OPTS["cloudops"] = _CLOUDOPS_VALUE_OPTS | {"--fit-width", "--list-rules"}
 
 
 def _unknown_tool_option(tool: str, args: Sequence[str]) -> str | None:

@@ -209,6 +209,10 @@ def nova_compute(s: Settings, host: str) -> Sections:
             "compute_driver": "fake.FakeDriverWithoutFakeNodes",
             "state_path": str(s.state("nova") / f"compute-{host}"),
             "instances_path": str(s.state("nova") / f"compute-{host}" / "instances"),
+            # A boot from a volume Cinder never creates gives up in ~10 s, not the default 3 min: the lab
+            # rehearses that failure (nova's VolumeNotCreated) in a test's time.
+            "block_device_allocate_retries": "10",
+            "block_device_allocate_retries_interval": "1",
         }
     )
     cfg["compute"] = {"resource_provider_association_refresh": "0"}

@@ -6,8 +6,10 @@ adapter, which refuses anything the classifier does not call read-only), or offl
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import string
+import sysconfig
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +57,7 @@ def live(match: Match, adapters: object | None = None) -> list[CheckResult]:
     from cloudops.change.adapters import Adapters
     from cloudops.change.plan import as_action
 
-    run = adapters if isinstance(adapters, Adapters) else Adapters()
+    run = adapters if isinstance(adapters, Adapters) else Adapters(env=own_scripts_first(os.environ))
     out = []
     for check in match.issue.checks:
         command = render(check.command, match.groups)
@@ -77,6 +79,15 @@ def live(match: Match, adapters: object | None = None) -> list[CheckResult]:
                 CheckResult(check.name, command, False, f"its output does not show /{check.expect.pattern}/")
             )
     return out
+
+
+def own_scripts_first(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment with this installation's scripts directory first on PATH: a check that asks
+    `cloudops assert` asks this cloudops, also when it was started as `python -m cloudops` from a venv
+    that is not on PATH."""
+    scripts = sysconfig.get_path("scripts")
+    path = env.get("PATH", os.defpath)
+    return {**env, "PATH": f"{scripts}{os.pathsep}{path}" if scripts else path}
 
 
 def offline(match: Match, files: Sequence[tuple[str, str]]) -> list[CheckResult]:
