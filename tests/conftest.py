@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 # The real lab, one per test session, for every live test (tests/lab_fixture.py).
-pytest_plugins = ["tests.lab_fixture"]
+pytest_plugins = ["tests.lab_fixture", "tests.netbox_fixture"]
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -1,21 +1,15 @@
 """A real NetBox (PyPI 4.x, private PostgreSQL + Redis, gunicorn) loaded from the registry through pynetbox.
-
-The live tests use a stable lab dir (``$CLOUDOPS_TEST_NETBOX_DIR`` or ``~/.cache/cloudops/test-netbox``) on
-its own ports (28500-28502), so the migrated database is reused between runs, apart from a developer's lab.
-The first run on a machine migrates (minutes); later runs restore or keep the database (seconds).
-"""
+The NetBox is the session's (tests/netbox_fixture.py)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cloudops.lab.netbox import NETBOX_VERSION, NetBoxLab, netbox_objects, netbox_unavailable
+from cloudops.ipam.desired import netbox_objects
+from cloudops.lab.netbox import NETBOX_VERSION, NetBoxLab
 from cloudops.site.load import load_registry
-from tests.conftest import skip_or_fail
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -57,23 +51,6 @@ def test_without_python_3_12_netbox_is_skipped_with_one_plain_line(
         f"NetBox {NETBOX_VERSION} needs Python >= 3.12 and none was found (pyenv versions, python3.12/3.13 on "
         "PATH, /usr/bin/python3): the lab runs without NetBox"
     )
-
-
-@pytest.fixture(scope="module")
-def netbox() -> Iterator[NetBoxLab]:
-    reason = netbox_unavailable()
-    if reason:
-        skip_or_fail(reason)
-    labdir = Path(
-        os.environ.get("CLOUDOPS_TEST_NETBOX_DIR", Path.home() / ".cache" / "cloudops" / "test-netbox")
-    )
-    lab = NetBoxLab(labdir, base_port=28500)
-    lab.up()
-    try:
-        yield lab
-    finally:
-        lab.down()
-        assert lab.pids() == {}
 
 
 @pytest.mark.live

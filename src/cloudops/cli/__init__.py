@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cloudops.cli.collect:collect",
         "Capture the site's evidence (read-only) as a bundle for `assert --from`.",
     ),
+    "netbox": (
+        "cloudops.cli.netbox:netbox",
+        "NetBox, the IPAM apex: the registry compared with what it holds.",
+    ),
     "bom": ("cloudops.cli.bom:bom", "Bills of materials: compare two, or one with the version lock."),
     "lab": ("cloudops.cli.lab:lab", "A real, small OpenStack 2024.1 on this machine: up, status, env, down."),
     "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),

@@ -1,0 +1,46 @@
+"""The registry of an ops repository compared with a live NetBox: load, read, diff — the one entry that
+``cloudops netbox diff`` and preflight's IPAM gate share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cloudops.ipam.diff import Difference, diff
+from cloudops.ipam.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Comparison:
+    url: str
+    registry: Snapshot
+    differences: list[Difference]
+
+    def summary(self) -> str:
+        r = self.registry
+        ips = sum(len(v) for v in r.ips.values())
+        counted = f"{len(r.devices)} devices, {len(r.prefixes)} prefixes, {ips} addresses compared"
+        if not self.differences:
+            return f"NetBox ({self.url}) matches the registry: {counted}."
+        return (
+            f"{len(self.differences)} difference(s) between the registry and NetBox ({self.url}): {counted}."
+        )
+
+
+def desired(repo_root: Path, site: str) -> Snapshot:
+    from cloudops.ipam.desired import netbox_objects
+    from cloudops.ipam.snapshot import from_desired
+    from cloudops.site.load import load_registry
+
+    return from_desired(netbox_objects(load_registry(repo_root).require_valid(), site))
+
+
+def compare(
+    repo_root: Path, site: str, *, url: str | None = None, token_file: Path | None = None
+) -> Comparison:
+    from cloudops.ipam import read
+
+    want = desired(repo_root, site)
+    where = read.target(url, token_file)
+    have = read.fetch(read.api(where), list(want.devices), [str(c) for c in want.prefixes])
+    return Comparison(where.url, want, diff(want, have))
