@@ -46,8 +46,8 @@ def test_an_extra_ip_in_a_prefix_or_on_a_registry_host_is_reported() -> None:
     have.add_ip(Ip(IPv4Interface("192.0.2.8/24"), "some-switch", "mgmt0", None))  # not this cloud's
     got = [(d.object, d.key, d.kind, d.netbox) for d in diff(WANT, have)]
     assert got == [
-        ("ip", "10.10.0.99/24", EXTRA, "unassigned, in prefix 10.10.0.0/24"),
-        ("ip", "192.0.2.7/24", EXTRA, "kvm-02 eth9, on a registry host"),
+        ("ip", "10.10.0.99", EXTRA, "10.10.0.99/24 unassigned, in prefix 10.10.0.0/24"),
+        ("ip", "192.0.2.7", EXTRA, "192.0.2.7/24 kvm-02 eth9, on a registry host"),
     ]
 
 
@@ -64,7 +64,7 @@ def test_a_vlan_changed_a_prefix_gone_and_an_ip_gone_are_each_named() -> None:
     assert got == {
         ("prefix", "10.10.0.0/24", DIFFERENT, "VLAN", "100", "101"),
         ("prefix", str(other), MISSING, "", f"{want_other.role}, VLAN {want_other.vlan or 'none'}", ""),
-        ("ip", "10.10.1.22/24", MISSING, "", "kvm-02 br-internal", ""),
+        ("ip", "10.10.1.22", MISSING, "", "10.10.1.22/24 kvm-02 br-internal", ""),
     }
 
 

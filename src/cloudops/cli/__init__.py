@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cloudops.cli.collect:collect",
         "Capture the site's evidence (read-only) as a bundle for `assert --from`.",
     ),
+    "preflight": (
+        "cloudops.cli.preflight:preflight",
+        "The one pre-deploy gate: every sub-gate, PASS or what blocks.",
+    ),
     "netbox": (
         "cloudops.cli.netbox:netbox",
         "NetBox, the IPAM apex: the registry compared with what it holds.",

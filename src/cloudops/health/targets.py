@@ -56,6 +56,19 @@ class Targets:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def resolve(path: Path | None = None) -> Targets:
+    """The targets file given, else $CLOUDOPS_TARGETS, else ~/.config/cloudops/targets.yaml when it exists;
+    else no targets (every live check then says it is not configured)."""
+    import os
+
+    if path is None and os.environ.get("CLOUDOPS_TARGETS"):
+        path = Path(os.environ["CLOUDOPS_TARGETS"])
+    if path is not None:
+        return load(path)
+    default = DEFAULT_TARGETS.expanduser()
+    return load(default) if default.is_file() else Targets()
+
+
 def load(path: Path) -> Targets:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError

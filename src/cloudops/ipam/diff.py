@@ -112,7 +112,7 @@ def _ips(registry: Snapshot, netbox: Snapshot) -> list[Difference]:
         want = wants[0]
         haves = netbox.ips.get(address, [])
         if not haves:
-            out.append(Difference("ip", str(want.address), MISSING, "", _where(want), ""))
+            out.append(Difference("ip", str(address), MISSING, "", f"{want.address} {_where(want)}", ""))
             continue
         if len(haves) > 1:
             shown = "; ".join(f"{h.address} {_where(h)}" for h in haves)
@@ -146,5 +146,7 @@ def _extra_ips(registry: Snapshot, netbox: Snapshot) -> list[Difference]:
         on_ours = have.device in registry.devices
         if inside or on_ours:
             where = f"in prefix {inside}" if inside else "on a registry host"
-            out.append(Difference("ip", str(have.address), EXTRA, "", "", f"{_where(have)}, {where}"))
+            out.append(
+                Difference("ip", str(address), EXTRA, "", "", f"{have.address} {_where(have)}, {where}")
+            )
     return out

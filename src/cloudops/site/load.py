@@ -62,11 +62,38 @@ def registry_files(root: Path) -> list[Path]:
     return sorted(site.rglob("*.yaml")) if site.is_dir() else []
 
 
+# The last loads, keyed by the registry files' identity (path, size, mtime): one command that consults the
+# registry from several places (preflight's gates, lint's rules) reads and validates it once.
+_LOADED: dict[tuple[Any, ...], RegistryLoad] = {}
+_LOADED_MAX = 4
+
+
+def _signature(root: Path, files: list[Path]) -> tuple[Any, ...] | None:
+    try:
+        stats = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    except OSError:
+        return None
+    return (str(root.resolve()), *stats)
+
+
 def load_registry(root: Path) -> RegistryLoad:
-    """Read every registry file under ``root/site``; validate each, then the whole."""
+    """Read every registry file under ``root/site``; validate each, then the whole. A registry whose files
+    have not changed since the last load (same size and mtime) is not read again."""
+    files = registry_files(root)
+    key = _signature(root, files) if files else None
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    loaded = _load_registry(root, files)
+    if key is not None:
+        if len(_LOADED) >= _LOADED_MAX:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = loaded
+    return loaded
+
+
+def _load_registry(root: Path, files: list[Path]) -> RegistryLoad:
     from cloudops.site.validate import validate
 
-    files = registry_files(root)
     if not files:
         return RegistryLoad(
             None,
