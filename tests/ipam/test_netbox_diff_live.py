@@ -78,3 +78,68 @@ def test_netbox_diff_with_a_wrong_token_is_one_line_and_exit_2(netbox: Any, tmp_
     (line,) = out.stderr.splitlines()
     assert line.startswith(f"cloudops: error: NetBox at {netbox.url}/api refused a read: ")
     assert "0" * 40 not in line
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_the_read_is_a_bounded_number_of_list_calls(netbox: Any) -> None:
+    """One list call per kind (devices, interfaces, prefixes, IPs in the prefixes, IPs on the hosts) for a
+    site of this size, never one per object."""
+    from cloudops.ipam import compare, read
+
+    netbox.load(load_registry(TESTCLOUD).require_valid(), "testcloud")
+    want = compare.desired(TESTCLOUD, "testcloud")
+    nb = read.api(read.NetBoxTarget(netbox.url, netbox.token))
+    calls: list[str] = []
+    send = nb.http_session.request
+
+    def counted(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(f"{method} {url.split('/api/', 1)[1].split('?', 1)[0]}")
+        return send(method, url, *args, **kwargs)
+
+    nb.http_session.request = counted
+    have = read.fetch(nb, list(want.devices), [str(c) for c in want.prefixes])
+    assert sorted(calls) == [
+        "GET dcim/devices/", "GET dcim/interfaces/", "GET ipam/ip-addresses/", "GET ipam/ip-addresses/",
+        "GET ipam/prefixes/",
+    ]  # fmt: skip
+    assert set(have.devices) == set(want.devices) and set(have.ips) == set(want.ips)
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_preflights_ipam_gate_passes_on_an_agreeing_netbox_and_fails_on_a_defect(
+    netbox: Any, tmp_path: Path
+) -> None:
+    import shutil
+
+    repo = tmp_path / "ops"
+    shutil.copytree(TESTCLOUD, repo)
+    netbox.load(load_registry(TESTCLOUD).require_valid(), "testcloud")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_", "NETBOX_"))},
+        "CLOUDOPS_NETBOX_URL": netbox.url,
+        "CLOUDOPS_NETBOX_TOKEN_FILE": str(netbox.paths.token_file),
+        "CLOUDOPS_STATE_DIR": str(tmp_path / "state"),
+    }
+
+    def ipam_gate() -> dict[str, Any]:
+        out = subprocess.run(
+            [sys.executable, "-m", "cloudops", "--repo", str(repo), "preflight", "-f", "json"],
+            capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        assert out.returncode == 1, out.stderr  # not a git repo, no SSH: never PASS here
+        return next(g for g in json.loads(out.stdout)["gates"] if g["gate"] == "ipam")
+
+    gate = ipam_gate()
+    assert gate["status"] == "PASS", gate
+    netbox.api().ipam.ip_addresses.create(address="10.10.1.250/24", description="a stray")
+    gate = ipam_gate()
+    assert gate["status"] == "FAIL"
+    assert [(c["check"], c["subject"], c["message"]) for c in gate["checks"]] == [
+        (
+            "ipam.ip",
+            "10.10.1.250",
+            "ip 10.10.1.250: in NetBox (10.10.1.250/24 unassigned, in prefix 10.10.1.0/24), not in the registry",
+        ),
+    ]
