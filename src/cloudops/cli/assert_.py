@@ -262,9 +262,10 @@ def _assert(
 
         click.echo(nagios.render(rep), nl=False)
     else:
-        from cloudops.render import health_table
+        from cloudops.render import health_table, wants_colour
 
-        click.echo(health_table.render(rep, verbose=verbose), nl=False)
+        colour = wants_colour(sys.stdout.isatty(), os.environ)
+        click.echo(health_table.render(rep, verbose=verbose, colour=colour), nl=False, color=colour)
     if prometheus:
         from cloudops.render import prometheus as prom
 

@@ -115,10 +115,41 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# A verdict's colour in a terminal: what fails is red, what warns yellow, what could not be judged magenta.
+VERDICT_STYLES: Mapping[str, str] = {"FAIL": "bold red", "WARN": "yellow", "UNKNOWN": "bold magenta"}
+
+
+def wants_colour(isatty: bool, env: Mapping[str, str]) -> bool:
+    """Colour only on a terminal. ``NO_COLOR`` (any value, no-color.org) turns it off everywhere;
+    ``FORCE_COLOR`` or ``CLICOLOR_FORCE`` (any value but empty or 0) turns it on in a pipe too."""
+    if env.get("NO_COLOR"):
+        return False
+    if any(env.get(name, "") not in ("", "0") for name in ("FORCE_COLOR", "CLICOLOR_FORCE")):
+        return True
+    return isatty
+
+
+def paint(text: str, style: str | None) -> str:
+    """``text`` in a style (rich's names) as ANSI codes; as it is without a style."""
+    if not style:
+        return text
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, color_system="standard", width=10_000)
+    console.print(text, style=style, markup=False, highlight=False, end="")
+    return buf.getvalue()
+
+
 def table(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, title: str | None = None
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    *,
+    styles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """A rich table rendered to text; plain when not on a terminal (no colour codes in pipes)."""
+    """A rich table rendered to text, plain unless ``styles`` is given: ``{column: {cell text: style}}``
+    colours those cells (the caller decides whether the terminal wants colour: see ``wants_colour``)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -127,11 +158,16 @@ def table(
     tbl = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
     for col in cols:
         tbl.add_column(col.replace("_", " "), overflow="fold")
+    styles = styles or {}
     for row in rows:
         # Text, not markup: a cell like "[decisions](decisions.md)" must show as written.
-        tbl.add_row(*(Text(_cell(row.get(c))) for c in cols))
+        cells = [_cell(row.get(c)) for c in cols]
+        tbl.add_row(*(Text(t, style=styles.get(c, {}).get(t, "")) for c, t in zip(cols, cells, strict=True)))
     buf = io.StringIO()
-    Console(file=buf, width=_width(), force_terminal=False, color_system=None).print(tbl)
+    if styles:
+        Console(file=buf, width=_width(), force_terminal=True, color_system="standard").print(tbl)
+    else:
+        Console(file=buf, width=_width(), force_terminal=False, color_system=None).print(tbl)
     return buf.getvalue()
 
 

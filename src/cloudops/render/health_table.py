@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from cloudops.health.layers import Layer
 from cloudops.health.report import Report
-from cloudops.render import loading_note, table
+from cloudops.render import VERDICT_STYLES, loading_note, paint, table
 
 
-def render(rep: Report, *, verbose: bool = False) -> str:
+def render(rep: Report, *, verbose: bool = False, colour: bool = False) -> str:
+    """``colour``: the verdicts in colour (ANSI), for a terminal that wants it."""
     rows = []
     for state in rep.layers:
         mine = rep.by_layer(state.layer)
@@ -32,7 +33,10 @@ def render(rep: Report, *, verbose: bool = False) -> str:
                 }
             )
     text = table(
-        rows, ["layer", "verdict", "component", "subject", "message"], title=f"cloudops assert: {rep.site}"
+        rows,
+        ["layer", "verdict", "component", "subject", "message"],
+        title=f"cloudops assert: {rep.site}",
+        styles={"verdict": VERDICT_STYLES} if colour else None,
     )
     lines = [text.rstrip("\n")]
     cause = rep.localisation.probable_cause
@@ -59,7 +63,6 @@ def render(rep: Report, *, verbose: bool = False) -> str:
         slowest = max(rep.runs, key=lambda r: r.seconds)
         requests += f", slowest probe {slowest.name} {slowest.seconds:.2f}s"
     loaded = loading_note(rep.load_seconds)
-    lines.append(
-        f"Verdict: {rep.verdict.name} (exit {rep.exit_code}) in {rep.seconds:.2f}s{loaded}{requests}"
-    )
+    verdict = paint(rep.verdict.name, VERDICT_STYLES.get(rep.verdict.name)) if colour else rep.verdict.name
+    lines.append(f"Verdict: {verdict} (exit {rep.exit_code}) in {rep.seconds:.2f}s{loaded}{requests}")
     return "\n".join(lines) + "\n"
