@@ -89,6 +89,16 @@ def csv_text(data: Any, columns: Sequence[str] | None = None) -> str:
     return buf.getvalue()
 
 
+def beside_subject(subject: str, message: str) -> str:
+    """A finding's message as shown next to its subject: a service's words often start with the subject
+    itself ("glance/0 active: ..."), which would read "glance/0: glance/0 active: ..." — so a leading
+    subject followed by ": " or a space is left out. The message in JSON, YAML, value and csv is whole."""
+    for sep in (": ", " "):
+        if subject and message.startswith(subject + sep) and message[len(subject) + len(sep) :].strip():
+            return message[len(subject) + len(sep) :]
+    return message
+
+
 def loading_note(load_seconds: float) -> str:
     """`` (+0.08s loading clients)`` after a sweep's time, when the loading took any."""
     return f" (+{load_seconds:.2f}s loading clients)" if load_seconds >= 0.005 else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cloudops.health.layers import Layer
 from cloudops.health.report import Report
-from cloudops.render import VERDICT_STYLES, loading_note, paint, table
+from cloudops.render import VERDICT_STYLES, beside_subject, loading_note, paint, table
 
 
 def render(rep: Report, *, verbose: bool = False, colour: bool = False) -> str:
@@ -29,7 +29,7 @@ def render(rep: Report, *, verbose: bool = False, colour: bool = False) -> str:
                     "verdict": f.verdict.name,
                     "component": f.component or "",
                     "subject": f.subject,
-                    "message": f.message,
+                    "message": beside_subject(f.subject, f.message),
                 }
             )
     text = table(
@@ -48,7 +48,7 @@ def render(rep: Report, *, verbose: bool = False, colour: bool = False) -> str:
         lines.append(f"Probable cause: {where}: {f.message}")
         for q in cause.consequences:
             lines.append(
-                f"  consequence: {q.finding.layer} / {q.finding.component} {q.finding.subject}: {q.finding.message}"
+                f"  consequence: {q.finding.layer} / {q.finding.component} {q.finding.subject}: {beside_subject(q.finding.subject, q.finding.message)}"
             )
             lines.append(f"    why: {q.why}")
         for other in rep.localisation.other_causes:
