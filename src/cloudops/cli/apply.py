@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cloudops.cli._common import emit, format_option
+from cloudops.cli._common import document, emit, format_option
 from cloudops.cli._gate import site_context
 
 
@@ -58,7 +58,7 @@ def apply(
         sign_policy=sc.sign_policy,
     )
     if fmt != "table":
-        emit(report.as_dict(), fmt)
+        emit(document("apply", report.as_dict(), fmt), fmt)
         return 0 if report.ok else 1
     if report.ok:
         click.echo(

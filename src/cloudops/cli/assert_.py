@@ -238,8 +238,9 @@ def _assert(
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
     if fmt in ("json", "yaml"):
         from cloudops.render import render
+        from cloudops.schemas import stamp
 
-        click.echo(render(rep.as_dict(), fmt), nl=False)
+        click.echo(render(stamp("assert", rep.as_dict()), fmt), nl=False)
     elif fmt in ("value", "csv"):
         from cloudops.render import render
 

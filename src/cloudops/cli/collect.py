@@ -95,7 +95,7 @@ def collect(
     man = col.manifest(site, records, seconds)
     path = col.write(out, records, man)
     if fmt == "json":
-        click.echo(json.dumps({"bundle": str(path), **man}, indent=2))
+        click.echo(json.dumps(col.summary(path, man), indent=2))
         return
     slowest = max(records, key=lambda r: r.seconds)
     click.echo(f"evidence bundle: {path}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cloudops.cli._common import emit, format_option, open_repo
+from cloudops.cli._common import document, emit, format_option, open_repo
 
 
 @click.group(epilog="Example: cloudops hosts list --role compute --dc DC1")
@@ -78,7 +78,8 @@ def show(ctx: click.Context, hostname: str, fmt: str) -> None:
             )
         emit(rows, fmt, title="interfaces")
     else:
-        emit(host.model_dump(mode="json", exclude_defaults=True), fmt)
+        # every field, a default too: a field is always there or never (cloudops.schemas)
+        emit(document("host", host.model_dump(mode="json"), fmt), fmt)
 
 
 @hosts.command(
