@@ -6,12 +6,18 @@ from pathlib import Path
 
 import click
 
+from cloudops.cli import _complete
 from cloudops.cli._common import document, emit, format_option
 from cloudops.cli._gate import site_context
 
 
 @click.command(epilog="Example: cloudops apply plans/add-project-demo.json")
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument(
+    "plan_path",
+    metavar="PLAN",
+    type=click.Path(path_type=Path, dir_okay=False),
+    shell_complete=_complete.plan_files,
+)
 @click.option(
     "--approval",
     "approval_file",

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from cloudops.cli import _complete
+
 EPILOG = """\b
 Examples:
   cloudops assert                                   # live, from ~/.config/cloudops/targets.yaml
@@ -82,6 +84,7 @@ cloud, an unreadable recording, a bad option): a plugin that cannot judge is UNK
 @click.option(
     "--hosts",
     "host_names",
+    shell_complete=_complete.host_list,
     help="Comma-separated hosts to sweep (default: every registry host, when ssh is configured).",
 )
 @click.option(

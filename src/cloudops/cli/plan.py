@@ -6,9 +6,15 @@ from pathlib import Path
 
 import click
 
+from cloudops.cli import _complete
 from cloudops.cli._common import document, emit, format_option
 
-PLAN_ARG = click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
+PLAN_ARG = click.argument(
+    "plan_path",
+    metavar="PLAN",
+    type=click.Path(path_type=Path, dir_okay=False),
+    shell_complete=_complete.plan_files,
+)
 
 
 @click.group(epilog="Example: cloudops plan show plans/add-project-demo.json")

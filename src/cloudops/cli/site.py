@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cloudops.cli import _complete
 from cloudops.cli._common import document, emit, format_option, open_repo
 
 
@@ -54,7 +55,7 @@ def validate(ctx: click.Context, fmt: str) -> None:
 
 
 @site.command(epilog="Example: cloudops site show --dc DC1 -f yaml")
-@click.option("--dc", help="Only this datacenter.")
+@click.option("--dc", shell_complete=_complete.datacenters, help="Only this datacenter.")
 @format_option
 @click.pass_context
 def show(ctx: click.Context, dc: str | None, fmt: str) -> None:
