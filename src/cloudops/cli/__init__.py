@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Print the shell completion script (bash, zsh, fish).",
     ),
     "schema": ("cloudops.cli.schema:schema", "The JSON Schemas of what cloudops prints with -f json."),
+    "man": ("cloudops.cli.man:man", "Generate the manual pages of every command from the CLI."),
 }
 
 
