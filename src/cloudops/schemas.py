@@ -320,8 +320,6 @@ def _every_field_required(schema: Any) -> Any:
 
 def _from_models() -> dict[str, dict[str, Any]]:
     """Documents that are a pydantic model dumped whole (``model_dump(mode="json")``)."""
-    from pydantic import TypeAdapter
-
     from cloudops.change.model import Plan
     from cloudops.site.models import Datacenter, Host, Plane, Role, Vip
 
@@ -344,14 +342,14 @@ def _from_models() -> dict[str, dict[str, Any]]:
         "hosts": Host,
         "vips": Vip,
     }
-    registry = _every_field_required(TypeAdapter(dict[str, Any]).json_schema())
+    # `site export json`: each kind of record as a list, every record its model dumped whole
     defs: dict[str, Any] = {}
-    for kind, m in kinds.items():
+    for m in kinds.values():
         one = _every_field_required(m.model_json_schema(mode="serialization"))
         defs |= one.pop("$defs", {})
         defs[m.__name__] = one
-        registry.setdefault("properties", {})[kind] = array({"$ref": f"#/$defs/{m.__name__}"})
-    registry.update(required=sorted(kinds), additionalProperties=False, type="object", **{"$defs": defs})
+    registry = obj(**{kind: array({"$ref": f"#/$defs/{m.__name__}"}) for kind, m in kinds.items()})
+    registry["$defs"] = defs
     return {
         "host": model(Host),
         # A plan is hashed as it was written: an API action's `cloud` is left out when it has none (the
