@@ -54,25 +54,22 @@ class Finding:
         return f"{prefix}{self.check}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        """Every field, always: one without a value is null (evidence: {}), never missing — so a script
+        reads ``f["host"]`` of any finding (schema: cloudops.schemas.FINDING)."""
+        where = self.where
+        return {
             "check": self.check,
             "verdict": self.verdict.name,
             "subject": self.subject,
             "message": self.message,
+            "file": str(where.file) if where else None,
+            "line": where.line if where else None,
+            "column": where.column if where else None,
+            "layer": self.layer or None,
+            "component": self.component or None,
+            "host": self.host or None,
+            "evidence": self.evidence,
         }
-        if self.where:
-            out["file"] = str(self.where.file)
-            out["line"] = self.where.line
-            out["column"] = self.where.column
-        if self.layer:
-            out["layer"] = self.layer
-        if self.component:
-            out["component"] = self.component
-        if self.host:
-            out["host"] = self.host
-        if self.evidence:
-            out["evidence"] = self.evidence
-        return out
 
 
 def worst(findings: Iterable[Finding]) -> Verdict:

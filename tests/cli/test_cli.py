@@ -185,6 +185,10 @@ def test_validate_json_lists_problems(minisite: Path) -> None:
             "file": "site/vips.yaml",
             "line": 2,
             "column": 41,
+            "layer": None,  # every field of a finding, always (docs/output.md)
+            "component": None,
+            "host": None,
+            "evidence": {},
         }
     ]
 

@@ -52,6 +52,10 @@ def test_cli_lint_json_and_exit_1(repo: Path) -> None:
             "file": "bundle.yaml",
             "line": 11,
             "column": None,
+            "layer": None,  # every field of a finding, always (docs/output.md)
+            "component": None,
+            "host": None,
+            "evidence": {},
         }
     ]
 

@@ -56,7 +56,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "bom": ("cloudops.cli.bom:bom", "Bills of materials: compare two, or one with the version lock."),
     "lab": ("cloudops.cli.lab:lab", "A real, small OpenStack 2024.1 on this machine: up, status, env, down."),
-    "completion": ("cloudops.cli.completion:completion", "Print the shell completion script (bash, zsh)."),
+    "completion": (
+        "cloudops.cli.completion:completion",
+        "Print the shell completion script (bash, zsh, fish).",
+    ),
+    "schema": ("cloudops.cli.schema:schema", "The JSON Schemas of what cloudops prints with -f json."),
+    "man": ("cloudops.cli.man:man", "Generate the manual pages of every command from the CLI."),
 }
 
 

@@ -83,3 +83,13 @@ def emit(
     from cloudops.render import render
 
     click.echo(render(data, fmt, columns=columns, title=title, select=selected_columns()), nl=False)
+
+
+def document(name: str, doc: dict[str, Any], fmt: str) -> dict[str, Any]:
+    """A document printed as JSON or YAML names its schema first (cloudops.schemas); the table, value and
+    csv forms show only its fields."""
+    if fmt not in ("json", "yaml"):
+        return doc
+    from cloudops.schemas import stamp
+
+    return stamp(name, doc)

@@ -6,12 +6,18 @@ from pathlib import Path
 
 import click
 
-from cloudops.cli._common import emit, format_option
+from cloudops.cli import _complete
+from cloudops.cli._common import document, emit, format_option
 from cloudops.cli._gate import site_context
 
 
 @click.command(epilog="Example: cloudops apply plans/add-project-demo.json")
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument(
+    "plan_path",
+    metavar="PLAN",
+    type=click.Path(path_type=Path, dir_okay=False),
+    shell_complete=_complete.plan_files,
+)
 @click.option(
     "--approval",
     "approval_file",
@@ -58,7 +64,7 @@ def apply(
         sign_policy=sc.sign_policy,
     )
     if fmt != "table":
-        emit(report.as_dict(), fmt)
+        emit(document("apply", report.as_dict(), fmt), fmt)
         return 0 if report.ok else 1
     if report.ok:
         click.echo(

@@ -6,13 +6,19 @@ from pathlib import Path
 
 import click
 
+from cloudops.cli import _complete
 from cloudops.cli._gate import site_context
 
 
 @click.command(
     epilog="Example: cloudops approve ~/.local/state/cloudops/testcloud/plans/20261124T140455Z-exec.json",
 )
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument(
+    "plan_path",
+    metavar="PLAN",
+    type=click.Path(path_type=Path, dir_okay=False),
+    shell_complete=_complete.plan_files,
+)
 @click.pass_context
 def approve(ctx: click.Context, plan_path: Path) -> int:
     """Show every change of PLAN and record a person's approval, bound to the plan's hash.

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from cloudops.cli import _complete
+
 EPILOG = """\b
 Examples:
   cloudops assert                                   # live, from ~/.config/cloudops/targets.yaml
@@ -82,6 +84,7 @@ cloud, an unreadable recording, a bad option): a plugin that cannot judge is UNK
 @click.option(
     "--hosts",
     "host_names",
+    shell_complete=_complete.host_list,
     help="Comma-separated hosts to sweep (default: every registry host, when ssh is configured).",
 )
 @click.option(
@@ -238,8 +241,9 @@ def _assert(
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
     if fmt in ("json", "yaml"):
         from cloudops.render import render
+        from cloudops.schemas import stamp
 
-        click.echo(render(rep.as_dict(), fmt), nl=False)
+        click.echo(render(stamp("assert", rep.as_dict()), fmt), nl=False)
     elif fmt in ("value", "csv"):
         from cloudops.render import render
 
@@ -262,9 +266,10 @@ def _assert(
 
         click.echo(nagios.render(rep), nl=False)
     else:
-        from cloudops.render import health_table
+        from cloudops.render import health_table, wants_colour
 
-        click.echo(health_table.render(rep, verbose=verbose), nl=False)
+        colour = wants_colour(sys.stdout.isatty(), os.environ)
+        click.echo(health_table.render(rep, verbose=verbose, colour=colour), nl=False, color=colour)
     if prometheus:
         from cloudops.render import prometheus as prom
 

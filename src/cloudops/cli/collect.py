@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from cloudops.cli import _complete
+
 EPILOG = """\b
 Examples:
   cloudops collect                                   # ./evidence-<site>-<UTC time>.tar.gz
@@ -38,7 +40,10 @@ Exit codes: 0 collected (failed commands are listed, not fatal), 2 nothing to co
     help="Where live services answer (as for `assert`; `cloudops lab env` exports the lab's).",
 )
 @click.option(
-    "--hosts", "host_names", help="Comma-separated hosts whose facts to collect (default: the targets')."
+    "--hosts",
+    "host_names",
+    shell_complete=_complete.host_list,
+    help="Comma-separated hosts whose facts to collect (default: the targets').",
 )
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per command.")
 @click.option("--concurrency", type=int, default=8, show_default=True, help="Commands in flight at once.")
@@ -95,7 +100,7 @@ def collect(
     man = col.manifest(site, records, seconds)
     path = col.write(out, records, man)
     if fmt == "json":
-        click.echo(json.dumps({"bundle": str(path), **man}, indent=2))
+        click.echo(json.dumps(col.summary(path, man), indent=2))
         return
     slowest = max(records, key=lambda r: r.seconds)
     click.echo(f"evidence bundle: {path}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cloudops.cli import _complete
 from cloudops.cli._common import emit, format_option, open_repo
 
 
@@ -84,7 +85,7 @@ def new(ctx: click.Context, title: tuple[str, ...]) -> None:
 
 
 @decisions.command("governing", epilog="Example: cloudops decisions governing site/hosts.yaml -f json")
-@click.argument("target")
+@click.argument("target", shell_complete=_complete.runbooks)
 @format_option
 @click.pass_context
 def governing(ctx: click.Context, target: str, fmt: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cloudops.cli._common import emit, format_option, open_repo
+from cloudops.cli import _complete
+from cloudops.cli._common import document, emit, format_option, open_repo
 
 
 @click.group(epilog="Example: cloudops hosts list --role compute --dc DC1")
@@ -14,7 +15,7 @@ def hosts() -> None:
 
 @hosts.command(name="list", epilog="Example: cloudops hosts list --role storage -f json")
 @click.option("--role", help="Only hosts holding this role.")
-@click.option("--dc", help="Only hosts in this datacenter.")
+@click.option("--dc", shell_complete=_complete.datacenters, help="Only hosts in this datacenter.")
 @format_option
 @click.pass_context
 def list_(ctx: click.Context, role: str | None, dc: str | None, fmt: str) -> None:
@@ -44,7 +45,7 @@ def list_(ctx: click.Context, role: str | None, dc: str | None, fmt: str) -> Non
 
 
 @hosts.command(epilog="Example: cloudops hosts show kvm-01 -f yaml")
-@click.argument("hostname")
+@click.argument("hostname", shell_complete=_complete.hosts)
 @format_option
 @click.pass_context
 def show(ctx: click.Context, hostname: str, fmt: str) -> None:
@@ -78,7 +79,8 @@ def show(ctx: click.Context, hostname: str, fmt: str) -> None:
             )
         emit(rows, fmt, title="interfaces")
     else:
-        emit(host.model_dump(mode="json", exclude_defaults=True), fmt)
+        # every field, a default too: a field is always there or never (cloudops.schemas)
+        emit(document("host", host.model_dump(mode="json"), fmt), fmt)
 
 
 @hosts.command(
@@ -86,7 +88,9 @@ def show(ctx: click.Context, hostname: str, fmt: str) -> None:
 )
 @click.argument("role")
 @click.option("--count", "-n", default=1, show_default=True, type=click.IntRange(1, 10000))
-@click.option("--dc", required=True, help="The datacenter the new hosts go to.")
+@click.option(
+    "--dc", shell_complete=_complete.datacenters, required=True, help="The datacenter the new hosts go to."
+)
 @click.option(
     "--pattern", help="Hostname pattern with {n}; default ROLE-{n:02d}, numbering after the highest."
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cloudops.cli._common import emit, format_option
+from cloudops.cli._common import document, emit, format_option
 from cloudops.cli._gate import site_context
 
 
@@ -29,7 +29,7 @@ def verify(ctx: click.Context, fmt: str) -> int:
 
     report = verify_chain(site_context(ctx).journal())
     if fmt != "table":
-        emit(report.as_dict(), fmt)
+        emit(document("journal-verify", report.as_dict(), fmt), fmt)
     else:
         click.echo(f"{report.path}: {report.status}, {report.records} record(s)")
         for problem in report.problems:

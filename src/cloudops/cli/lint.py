@@ -24,7 +24,7 @@ def lint(ctx: click.Context, fmt: str, rules: tuple[str, ...], list_rules: bool)
     on any finding. A secret found prints a suggested security-ledger row (never written, never the
     secret itself).
     """
-    from cloudops.cli._common import emit
+    from cloudops.cli._common import document, emit
     from cloudops.governance.lint import all_rules, render_line, run_lint
 
     if list_rules:
@@ -36,16 +36,14 @@ def lint(ctx: click.Context, fmt: str, rules: tuple[str, ...], list_rules: bool)
         for f in report.findings:
             click.echo(render_line(f))
     else:
-        emit(
-            {
-                "repository": str(repo.root),
-                "rules": report.rules,
-                "failed": report.failed,
-                "findings": [f.as_dict() for f in report.findings],
-                "suggested_ledger_rows": report.suggestions,
-            },
-            fmt,
-        )
+        doc = {
+            "repository": str(repo.root),
+            "rules": report.rules,
+            "failed": report.failed,
+            "findings": [f.as_dict() for f in report.findings],
+            "suggested_ledger_rows": report.suggestions,
+        }
+        emit(document("lint", doc, fmt), fmt)
     if report.suggestions and fmt == "table":
         click.echo("suggested security-ledger rows (not written; add with `cloudops ledger add`):", err=True)
         for row in report.suggestions:

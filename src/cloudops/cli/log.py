@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cloudops.cli import _complete
 from cloudops.cli._common import emit, format_option
 from cloudops.cli._gate import site_context
 
@@ -17,7 +18,7 @@ def log() -> None:
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
     epilog="Example: cloudops log start phase-03-ceph   (then work; `exit` ends the recording)",
 )
-@click.argument("label")
+@click.argument("label", shell_complete=_complete.runbook_labels)
 @click.argument("argv", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
 def start(ctx: click.Context, label: str, argv: tuple[str, ...]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from cloudops.cli import _complete
 from cloudops.cli._common import emit, format_option, open_repo
 
 
@@ -13,7 +14,11 @@ def net() -> None:
 
 
 @net.command(epilog="Example: cloudops net planes --dc DC1 -f json")
-@click.option("--dc", help="Only planes seen from this datacenter (its own and the site-wide ones).")
+@click.option(
+    "--dc",
+    shell_complete=_complete.datacenters,
+    help="Only planes seen from this datacenter (its own and the site-wide ones).",
+)
 @format_option
 @click.pass_context
 def planes(ctx: click.Context, dc: str | None, fmt: str) -> None:
@@ -76,9 +81,11 @@ def whois(ctx: click.Context, address: str, fmt: str) -> None:
     epilog="Example: cloudops net free oam --count 3\n\n"
     "          cloudops net free provider --pool floating --dc DC1"
 )
-@click.argument("plane")
+@click.argument("plane", shell_complete=_complete.planes)
 @click.option("--count", "-n", default=1, show_default=True, type=click.IntRange(1, 65534))
-@click.option("--dc", help="The datacenter, when the plane exists per datacenter.")
+@click.option(
+    "--dc", shell_complete=_complete.datacenters, help="The datacenter, when the plane exists per datacenter."
+)
 @click.option("--pool", help="Search this pool of the plane only.")
 @format_option
 @click.pass_context

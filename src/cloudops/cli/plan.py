@@ -6,9 +6,15 @@ from pathlib import Path
 
 import click
 
-from cloudops.cli._common import emit, format_option
+from cloudops.cli import _complete
+from cloudops.cli._common import document, emit, format_option
 
-PLAN_ARG = click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
+PLAN_ARG = click.argument(
+    "plan_path",
+    metavar="PLAN",
+    type=click.Path(path_type=Path, dir_okay=False),
+    shell_complete=_complete.plan_files,
+)
 
 
 @click.group(epilog="Example: cloudops plan show plans/add-project-demo.json")
@@ -27,7 +33,8 @@ def show(plan_path: Path, fmt: str) -> None:
     if fmt == "table":
         click.echo(render_plan(plan_file.plan))
     else:
-        emit({"sha256": plan_file.plan.sha256, **plan_file.plan.model_dump(mode="json", by_alias=True)}, fmt)
+        dumped = {"sha256": plan_file.plan.sha256, **plan_file.plan.model_dump(mode="json", by_alias=True)}
+        emit(document("plan", dumped, fmt), fmt)
 
 
 @plan.command(epilog="Example: cloudops plan check plans/add-project-demo.json")

@@ -6,11 +6,17 @@ from pathlib import Path
 
 import click
 
+from cloudops.cli import _complete
 from cloudops.cli._gate import site_context
 
 
 @click.command(epilog="Example: cloudops sign PLAN.json --key ~/.ssh/id_ed25519_sk")
-@click.argument("plan_path", metavar="PLAN", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument(
+    "plan_path",
+    metavar="PLAN",
+    type=click.Path(path_type=Path, dir_okay=False),
+    shell_complete=_complete.plan_files,
+)
 @click.option(
     "--key",
     required=True,

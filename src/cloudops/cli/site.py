@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cloudops.cli._common import emit, format_option, open_repo
+from cloudops.cli import _complete
+from cloudops.cli._common import document, emit, format_option, open_repo
 
 
 @click.group(epilog="Example: cloudops site validate && cloudops site show --dc DC0")
@@ -37,12 +38,16 @@ def validate(ctx: click.Context, fmt: str) -> None:
             click.echo(f"{repo.name}: registry INVALID — {len(loaded.findings)} problem(s)", err=True)
     else:
         emit(
-            {
-                "site": repo.name,
-                "valid": loaded.ok,
-                "files": loaded.files,
-                "problems": [f.as_dict() for f in loaded.findings],
-            },
+            document(
+                "site-validate",
+                {
+                    "site": repo.name,
+                    "valid": loaded.ok,
+                    "files": loaded.files,
+                    "problems": [f.as_dict() for f in loaded.findings],
+                },
+                fmt,
+            ),
             fmt,
         )
     if not loaded.ok:
@@ -50,7 +55,7 @@ def validate(ctx: click.Context, fmt: str) -> None:
 
 
 @site.command(epilog="Example: cloudops site show --dc DC1 -f yaml")
-@click.option("--dc", help="Only this datacenter.")
+@click.option("--dc", shell_complete=_complete.datacenters, help="Only this datacenter.")
 @format_option
 @click.pass_context
 def show(ctx: click.Context, dc: str | None, fmt: str) -> None:
@@ -92,7 +97,7 @@ def export(ctx: click.Context, kind: str, plane: str | None) -> None:
 
     reg = open_repo(ctx).registry
     if kind == "json":
-        emit(ex.as_json(reg), "json")
+        emit(document("registry", ex.as_json(reg), "json"), "json")
     elif kind == "etc-hosts":
         click.echo(ex.etc_hosts(reg, plane), nl=False)
     else:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cloudops.cli._common import emit, format_option, open_repo
+from cloudops.cli._common import document, emit, format_option, open_repo
 
 
 @click.command(epilog="Example: cloudops --repo examples/testcloud status -f json")
@@ -48,6 +48,6 @@ def status(ctx: click.Context, fmt: str) -> None:
             "ahead": g.ahead if g else None,
             "behind": g.behind if g else None,
         }
-    emit(info, fmt)
+    emit(document("status", info, fmt), fmt)
     if not loaded.ok or skew:
         ctx.exit(1)

@@ -223,7 +223,9 @@ def _doc(
     loc: dict[str, Any] | None, outcome: str, files: int,
 ) -> dict[str, Any]:  # fmt: skip
     best = matches[0] if matches else None
-    doc: dict[str, Any] = {"format": "cloudops-triage/1", "outcome": outcome, "files_read": files}
+    from cloudops.schemas import stamp
+
+    doc: dict[str, Any] = stamp("triage", {"outcome": outcome, "files_read": files})
     doc["matches"] = [
         {
             "id": m.issue.id,
@@ -250,9 +252,8 @@ def _doc(
     doc["plan"] = str(plan) if plan else None
     doc["manual_steps"] = [s.command for s in best.issue.fix if s.manual] if best else []
     doc["draft"] = str(draft) if draft else None
-    doc["assert"] = loc
-    if best and loc:
-        doc["assert"]["agrees"] = loc.get("layer") == best.issue.layer
+    # agrees: does assert's probable cause lie in the known issue's layer (null: no known issue to agree with)
+    doc["assert"] = {**loc, "agrees": loc.get("layer") == best.issue.layer if best else None} if loc else None
     return doc
 
 
@@ -279,7 +280,7 @@ def _table(doc: dict[str, Any], sc: Any) -> None:
         click.echo(f"    {c['evidence'][:200]}")
     if doc["assert"]:
         a = doc["assert"]
-        agree = "" if "agrees" not in a else (" — agrees" if a["agrees"] else " — a different layer")
+        agree = "" if a["agrees"] is None else (" — agrees" if a["agrees"] else " — a different layer")
         click.echo(
             f"  assert: {a['verdict']}; probable cause {a['layer']}/{a['component']}: {a['message']}{agree}"
         )

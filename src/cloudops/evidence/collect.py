@@ -25,7 +25,7 @@ from typing import Any
 
 from cloudops.health.targets import Targets
 
-MANIFEST_FORMAT = "cloudops-evidence/1"
+MANIFEST_SCHEMA = "cloudops-evidence/1"  # cloudops.schemas
 HOST_FACTS_KIND = "cloudops-host-facts/1"
 TOKEN_KIND = "cloudops-openstack-token/1"
 VERSIONS_KIND = "cloudops-openstack-versions/1"
@@ -313,18 +313,24 @@ def manifest(site: str, records: list[Record], seconds: float) -> dict[str, Any]
             "at": r.at,
             "seconds": r.seconds,
             "rc": r.rc,
+            "error": r.error or None,
         }
-        if r.error:
-            entry["error"] = r.error
         files.append(entry)
     return {
-        "format": MANIFEST_FORMAT,
+        "schema": MANIFEST_SCHEMA,
         "site": site,
         "collected": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seconds": round(seconds, 3),
         "files": files,
         "failed": [f["file"] for f in files if f["rc"] != 0],
     }
+
+
+def summary(bundle: Path, man: dict[str, Any]) -> dict[str, Any]:
+    """What ``collect -f json`` prints: the manifest, and where the bundle was written."""
+    from cloudops.schemas import stamp
+
+    return stamp("collect", {"bundle": str(bundle), **{k: v for k, v in man.items() if k != "schema"}})
 
 
 def write(out: Path, records: list[Record], man: dict[str, Any]) -> Path:

@@ -89,6 +89,16 @@ def csv_text(data: Any, columns: Sequence[str] | None = None) -> str:
     return buf.getvalue()
 
 
+def beside_subject(subject: str, message: str) -> str:
+    """A finding's message as shown next to its subject: a service's words often start with the subject
+    itself ("glance/0 active: ..."), which would read "glance/0: glance/0 active: ..." — so a leading
+    subject followed by ": " or a space is left out. The message in JSON, YAML, value and csv is whole."""
+    for sep in (": ", " "):
+        if subject and message.startswith(subject + sep) and message[len(subject) + len(sep) :].strip():
+            return message[len(subject) + len(sep) :]
+    return message
+
+
 def loading_note(load_seconds: float) -> str:
     """`` (+0.08s loading clients)`` after a sweep's time, when the loading took any."""
     return f" (+{load_seconds:.2f}s loading clients)" if load_seconds >= 0.005 else ""
@@ -115,10 +125,41 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# A verdict's colour in a terminal: what fails is red, what warns yellow, what could not be judged magenta.
+VERDICT_STYLES: Mapping[str, str] = {"FAIL": "bold red", "WARN": "yellow", "UNKNOWN": "bold magenta"}
+
+
+def wants_colour(isatty: bool, env: Mapping[str, str]) -> bool:
+    """Colour only on a terminal. ``NO_COLOR`` (any value, no-color.org) turns it off everywhere;
+    ``FORCE_COLOR`` or ``CLICOLOR_FORCE`` (any value but empty or 0) turns it on in a pipe too."""
+    if env.get("NO_COLOR"):
+        return False
+    if any(env.get(name, "") not in ("", "0") for name in ("FORCE_COLOR", "CLICOLOR_FORCE")):
+        return True
+    return isatty
+
+
+def paint(text: str, style: str | None) -> str:
+    """``text`` in a style (rich's names) as ANSI codes; as it is without a style."""
+    if not style:
+        return text
+    from rich.console import Console
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=True, color_system="standard", width=10_000)
+    console.print(text, style=style, markup=False, highlight=False, end="")
+    return buf.getvalue()
+
+
 def table(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, title: str | None = None
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    *,
+    styles: Mapping[str, Mapping[str, str]] | None = None,
 ) -> str:
-    """A rich table rendered to text; plain when not on a terminal (no colour codes in pipes)."""
+    """A rich table rendered to text, plain unless ``styles`` is given: ``{column: {cell text: style}}``
+    colours those cells (the caller decides whether the terminal wants colour: see ``wants_colour``)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -127,11 +168,16 @@ def table(
     tbl = Table(title=title, show_lines=False, header_style="bold", title_justify="left")
     for col in cols:
         tbl.add_column(col.replace("_", " "), overflow="fold")
+    styles = styles or {}
     for row in rows:
         # Text, not markup: a cell like "[decisions](decisions.md)" must show as written.
-        tbl.add_row(*(Text(_cell(row.get(c))) for c in cols))
+        cells = [_cell(row.get(c)) for c in cols]
+        tbl.add_row(*(Text(t, style=styles.get(c, {}).get(t, "")) for c, t in zip(cols, cells, strict=True)))
     buf = io.StringIO()
-    Console(file=buf, width=_width(), force_terminal=False, color_system=None).print(tbl)
+    if styles:
+        Console(file=buf, width=_width(), force_terminal=True, color_system="standard").print(tbl)
+    else:
+        Console(file=buf, width=_width(), force_terminal=False, color_system=None).print(tbl)
     return buf.getvalue()
 
 

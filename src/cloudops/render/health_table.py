@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from cloudops.health.layers import Layer
 from cloudops.health.report import Report
-from cloudops.render import loading_note, table
+from cloudops.render import VERDICT_STYLES, beside_subject, loading_note, paint, table
 
 
-def render(rep: Report, *, verbose: bool = False) -> str:
+def render(rep: Report, *, verbose: bool = False, colour: bool = False) -> str:
+    """``colour``: the verdicts in colour (ANSI), for a terminal that wants it."""
     rows = []
     for state in rep.layers:
         mine = rep.by_layer(state.layer)
@@ -28,11 +29,14 @@ def render(rep: Report, *, verbose: bool = False) -> str:
                     "verdict": f.verdict.name,
                     "component": f.component or "",
                     "subject": f.subject,
-                    "message": f.message,
+                    "message": beside_subject(f.subject, f.message),
                 }
             )
     text = table(
-        rows, ["layer", "verdict", "component", "subject", "message"], title=f"cloudops assert: {rep.site}"
+        rows,
+        ["layer", "verdict", "component", "subject", "message"],
+        title=f"cloudops assert: {rep.site}",
+        styles={"verdict": VERDICT_STYLES} if colour else None,
     )
     lines = [text.rstrip("\n")]
     cause = rep.localisation.probable_cause
@@ -44,7 +48,7 @@ def render(rep: Report, *, verbose: bool = False) -> str:
         lines.append(f"Probable cause: {where}: {f.message}")
         for q in cause.consequences:
             lines.append(
-                f"  consequence: {q.finding.layer} / {q.finding.component} {q.finding.subject}: {q.finding.message}"
+                f"  consequence: {q.finding.layer} / {q.finding.component} {q.finding.subject}: {beside_subject(q.finding.subject, q.finding.message)}"
             )
             lines.append(f"    why: {q.why}")
         for other in rep.localisation.other_causes:
@@ -59,7 +63,6 @@ def render(rep: Report, *, verbose: bool = False) -> str:
         slowest = max(rep.runs, key=lambda r: r.seconds)
         requests += f", slowest probe {slowest.name} {slowest.seconds:.2f}s"
     loaded = loading_note(rep.load_seconds)
-    lines.append(
-        f"Verdict: {rep.verdict.name} (exit {rep.exit_code}) in {rep.seconds:.2f}s{loaded}{requests}"
-    )
+    verdict = paint(rep.verdict.name, VERDICT_STYLES.get(rep.verdict.name)) if colour else rep.verdict.name
+    lines.append(f"Verdict: {verdict} (exit {rep.exit_code}) in {rep.seconds:.2f}s{loaded}{requests}")
     return "\n".join(lines) + "\n"

@@ -10,11 +10,21 @@ from html import escape
 from cloudops.findings import Finding
 from cloudops.health.localise import Cause
 from cloudops.health.report import LayerState, Report
-from cloudops.render import loading_note
+from cloudops.render import beside_subject, loading_note
 
 CSS = """
 :root { --pass:#2e7d32; --warn:#ef6c00; --fail:#c62828; --unknown:#6a1b9a; --na:#9e9e9e; }
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem auto; max-width: 72rem; color: #212121; }
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem auto; padding: 0 .75rem; max-width: 72rem; color: #212121; }
+/* a phone on call (420 px): nothing wider than the screen — long names wrap, evidence scrolls in its box */
+header, section, li.layer, li.finding, .message, .subject, h1, h2, h3 { overflow-wrap: anywhere; }
+pre { max-width: 100%; box-sizing: border-box; }
+@media (max-width: 600px) {
+  body { margin: .5rem auto; padding: 0 .4rem; font-size: 15px; }
+  header h1 { font-size: 1.25rem; }
+  #cause { padding: .5rem .6rem; }
+  li.layer { padding: .4rem .5rem; }
+  ul.findings { padding-left: 0; }
+}
 header h1 { margin: 0 0 .25rem; font-size: 1.5rem; }
 .badge { display: inline-block; padding: 0 .5em; border-radius: .3em; color: #fff; font-weight: 600; font-size: .85em; }
 .v-PASS { background: var(--pass); } .v-WARN { background: var(--warn); } .v-FAIL { background: var(--fail); }
@@ -64,7 +74,7 @@ def _finding(f: Finding, classes: str = "", why: str | None = None) -> str:
         f'<li class="finding {classes}" data-check="{escape(f.check)}" data-verdict="{f.verdict.name}" '
         f'data-layer="{escape(f.layer or "")}" data-component="{escape(f.component or "")}">'
         f'{_badge(f.verdict.name)} <span class="subject">{escape(f.subject)}</span>{host}: '
-        f'<span class="message">{escape(f.message)}</span>{why_html}'
+        f'<span class="message">{escape(beside_subject(f.subject, f.message))}</span>{why_html}'
         f'<details class="evidence"><summary>evidence</summary><pre>{escape(evidence)}</pre></details></li>'
     )
 
@@ -139,7 +149,9 @@ def render(rep: Report) -> str:
     loaded = loading_note(rep.load_seconds)
     return (
         "<!doctype html>\n"
-        f'<html lang="en"><head><meta charset="utf-8"><title>cloudops assert — {escape(rep.site)}: '
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>cloudops assert — {escape(rep.site)}: "
         f"{rep.verdict.name}</title><style>{CSS}</style></head>"
         f'<body data-verdict="{rep.verdict.name}" data-exit="{rep.exit_code}">'
         f"<header><h1>{escape(rep.site)}: {_badge(rep.verdict.name)}</h1>"

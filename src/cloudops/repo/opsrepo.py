@@ -15,11 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cloudops.errors import InputError, Location
 
+# Where the repository is found lives apart (no pydantic there): shell completion finds it too.
+from cloudops.repo.locate import CONFIG_NAME, DEFAULT_REPO, find_root
+
 if TYPE_CHECKING:
     from cloudops.site.registry import Registry
 
-CONFIG_NAME = "cloudops.yaml"
-DEFAULT_REPO = Path("~/openstack-caracal-ipv4")
+__all__ = ["CONFIG_NAME", "DEFAULT_REPO", "OpsRepo", "find_root"]
+
 # The ops-repository format this cloudops reads and writes. Bump it when the layout or a schema changes
 # incompatibly; docs/ops-repo.md keeps the history.
 FORMAT_VERSION = 1
@@ -119,22 +122,3 @@ class OpsRepo:
 
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
-
-
-def find_root(explicit: str | Path | None = None, *, cwd: Path | None = None) -> Path:
-    if explicit:
-        root = Path(explicit).expanduser()
-        if not (root / CONFIG_NAME).is_file():
-            raise InputError(f"no {CONFIG_NAME} there: not an ops repository", where=str(root))
-        return root.resolve()
-    here = (cwd or Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if (candidate / CONFIG_NAME).is_file():
-            return candidate
-    default = DEFAULT_REPO.expanduser()
-    if (default / CONFIG_NAME).is_file():
-        return default.resolve()
-    raise InputError(
-        f"no ops repository found: give --repo DIR or set CLOUDOPS_REPO (looked for {CONFIG_NAME} above "
-        f"{here} and in {DEFAULT_REPO})"
-    )

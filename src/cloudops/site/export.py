@@ -10,7 +10,8 @@ from cloudops.site.registry import Registry
 
 def as_json(reg: Registry) -> dict[str, Any]:
     return {
-        kind: [r.model_dump(mode="json", exclude_defaults=True) for r in getattr(reg, kind)]
+        # every field, a default too: a field is always there or never (cloudops.schemas)
+        kind: [r.model_dump(mode="json") for r in getattr(reg, kind)]
         for kind in ("datacenters", "roles", "planes", "hosts", "vips")
     }
 
