@@ -37,6 +37,7 @@ DOCUMENTS = {
     "triage": 1,
     "evidence": 1,
     "collect": 1,
+    "preflight": 1,
 }
 LISTINGS = {
     "site-show": 1,
@@ -53,6 +54,7 @@ LISTINGS = {
     "journal-show": 1,
     "log-list": 1,
     "bom-diff": 1,
+    "netbox-diff": 1,
 }
 
 
@@ -150,6 +152,7 @@ CAUSE = obj(
     ),
 )
 
+PREFLIGHT_STATUS = {"enum": ["PASS", "N/A", "UNKNOWN", "FAIL"]}
 LAYER_KEYS = {"enum": ["hosts", "deployment", "data", "apis", "agents", "smoke"]}
 
 
@@ -257,6 +260,31 @@ def _hand_written() -> dict[str, dict[str, Any]]:
                 )
             },
         ),
+        "preflight": obj(
+            site=STR,
+            status=PREFLIGHT_STATUS,
+            head=null(STR),
+            registry_sha256=STR,
+            seconds=NUM,
+            gates=array(
+                obj(
+                    gate=STR,
+                    status=PREFLIGHT_STATUS,
+                    note=STR,
+                    seconds=NUM,
+                    checks=array(
+                        obj(
+                            gate=STR,
+                            check=STR,
+                            status={"enum": ["PASS", "WAIVED", "N/A", "UNKNOWN", "FAIL"]},
+                            subject=STR,
+                            message=STR,
+                            waiver=null(STR),
+                        )
+                    ),
+                )
+            ),
+        ),
         # the manifest.json of a `cloudops collect` bundle
         "evidence": obj(site=STR, collected=STR, seconds=NUM, files=array(_EVIDENCE_FILE), failed=array(STR)),
         # what `cloudops collect -f json` prints: the manifest and where the bundle was written
@@ -302,6 +330,15 @@ def _listings() -> dict[str, dict[str, Any]]:
         ),
         "log-list": obj(session=STR, bytes=INT, path=STR),
         "bom-diff": obj(path=STR, kind={"enum": ["added", "removed", "changed"]}, before=ANY, after=ANY),
+        "netbox-diff": obj(
+            object={"enum": ["device", "interface", "prefix", "ip"]},
+            key=STR,
+            kind={"enum": ["missing in NetBox", "different", "only in NetBox"]},
+            field=STR,
+            registry=STR,
+            netbox=STR,
+            line=STR,
+        ),
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from cloudops.site.load import load_registry
+from tests.cli.test_schemas import validate
 
 TESTCLOUD = Path(__file__).resolve().parents[2] / "examples" / "testcloud"
 
@@ -53,6 +54,7 @@ def test_netbox_diff_is_empty_after_a_load_and_names_each_defect(netbox: Any) ->
 
     out = _diff(netbox, "-f", "json")
     assert out.returncode == 1, out.stderr
+    validate("netbox-diff", json.loads(out.stdout))
     got = {
         (d["object"], d["key"], d["kind"], d["field"], d["registry"], d["netbox"])
         for d in json.loads(out.stdout)

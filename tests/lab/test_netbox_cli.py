@@ -67,6 +67,16 @@ def test_lab_up_with_netbox_loads_the_registry(lab_up: Any) -> None:
         (addr,) = nb.ipam.ip_addresses.filter(address="198.18.11.12/24")
         assert addr.assigned_object.device.name == "kvm-02" and addr.assigned_object.name == "eth1"
 
+        # what `lab env` exports is all `netbox diff` needs: the lab's NetBox holds exactly the registry
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_NETBOX", "NETBOX_"))}
+        env |= {k: v.strip("'\"") for k, v in exported.items()}
+        diff = subprocess.run(
+            [sys.executable, "-m", "cloudops", "--repo", str(EXAMPLES / "lab"), "netbox", "diff"],
+            capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        assert (diff.returncode, diff.stderr) == (0, ""), diff.stdout
+        assert diff.stdout.startswith(f"NetBox ({url}) matches the registry: 5 devices"), diff.stdout
+
         status = json.loads(cli(lab_up, "status", "-f", "json").stdout)
         netbox_rows = [r for r in status if "netbox" in str(r.get("component", "")).lower()]
         assert netbox_rows and all(r["state"] == "up" for r in netbox_rows), netbox_rows

@@ -827,6 +827,9 @@ class NetBoxLab:
         return {
             "CLOUDOPS_LAB_NETBOX_URL": self.url,
             "CLOUDOPS_LAB_NETBOX_TOKEN_FILE": str(self.paths.token_file),
+            # what `netbox diff` and preflight's ipam gate read, so that they find the lab's NetBox
+            "CLOUDOPS_NETBOX_URL": self.url,
+            "CLOUDOPS_NETBOX_TOKEN_FILE": str(self.paths.token_file),
         }
 
     # ------------------------------------------------------------------------------------ load

@@ -89,8 +89,9 @@ class Preflight:
         return Status.FAIL if Status.FAIL in states else Status.UNKNOWN
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "format": "cloudops-preflight/1",
+        from cloudops.schemas import stamp
+
+        return stamp("preflight", {
             "site": self.site,
             "status": self.status.value,
             "head": self.head,
@@ -106,7 +107,7 @@ class Preflight:
                 }
                 for g in self.gates
             ],
-        }
+        })  # fmt: skip
 
 
 # -------------------------------------------------------------------------------------------- waivers
