@@ -145,3 +145,76 @@ def test_preflights_ipam_gate_passes_on_an_agreeing_netbox_and_fails_on_a_defect
             "ip 10.10.1.250: in NetBox (10.10.1.250/24 unassigned, in prefix 10.10.1.0/24), not in the registry",
         ),
     ]
+
+
+def _approve(env: dict[str, str], plan: Path) -> int:
+    """`cloudops approve` under a real pty, as a person at a terminal answers it."""
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-m", "cloudops", "--repo", str(TESTCLOUD), "approve", str(plan)],
+        env=env, encoding="utf-8", timeout=60, dimensions=(50, 200),
+    )  # fmt: skip
+    try:
+        while True:
+            idx = child.expect(
+                [r"Type 'yes' to approve: ", r"Type the change id \((\S+)\) to approve", pexpect.EOF]
+            )
+            if idx == 2:
+                break
+            child.sendline("yes" if idx == 0 else child.match.group(1))
+    finally:
+        child.close()
+    return child.exitstatus if child.exitstatus is not None else -1
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_netbox_plan_approve_apply_reconciles_and_a_rerun_plans_nothing(netbox: Any, tmp_path: Path) -> None:
+    netbox.load(load_registry(TESTCLOUD).require_valid(), "testcloud")
+    nb = netbox.api()
+    moved = nb.ipam.ip_addresses.get(address="10.10.1.21/24")
+    moved.assigned_object_id = nb.dcim.interfaces.get(device="kvm-02", name="br-internal").id
+    moved.save()
+    nb.ipam.ip_addresses.create(address="10.10.0.99/24", description="someone's allocation")
+    oam = nb.ipam.prefixes.get(prefix="10.10.0.0/24")
+    oam.vlan = nb.ipam.vlans.create(vid=101, name="oam-b").id
+    oam.save()
+    nb.ipam.ip_addresses.get(address="10.10.3.22/24").delete()
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_", "NETBOX_"))},
+        "CLOUDOPS_NETBOX_URL": netbox.url,
+        "CLOUDOPS_NETBOX_TOKEN_FILE": str(netbox.paths.token_file),
+        "CLOUDOPS_STATE_DIR": str(tmp_path / "state"),
+        "TERM": "dumb",
+    }
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cloudops", "--repo", str(TESTCLOUD), *args],
+            capture_output=True, text=True, env=env | extra, timeout=120, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+
+    planned = run("netbox", "plan")
+    assert planned.returncode == 0, planned.stderr
+    (plan,) = (tmp_path / "state" / "testcloud" / "plans").glob("*-netbox.json")
+    doc = json.loads(plan.read_text())
+    got = sorted((c["action"]["action"], c["target"], c["class"]) for c in doc["changes"])
+    assert got == [
+        ("assign_ip_address", "10.10.1.21", "mutating"),
+        ("create_ip_address", "10.10.3.22", "mutating"),
+        ("delete_ip_address", "10.10.0.99", "destructive"),
+        ("set_prefix_vlan", "10.10.0.0/24", "mutating"),
+    ]
+    assert all(c["revert"]["action"]["args"]["netbox"] == netbox.url for c in doc["changes"])
+    assert _approve(env, plan) == 0
+
+    elsewhere = run("apply", str(plan), CLOUDOPS_NETBOX_URL="http://127.0.0.1:9")  # the wrong NetBox
+    assert elsewhere.returncode != 0 and _diff(netbox).returncode == 1  # refused before any write
+
+    applied = run("apply", str(plan))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert applied.stdout.startswith("Applied: 4 change(s) done")
+    assert _diff(netbox).returncode == 0
+    assert run("netbox", "plan").stdout.startswith(f"NetBox ({netbox.url}) matches the registry")

@@ -137,6 +137,7 @@ class Adapters:
 
     api: OpenStackApi = field(default_factory=OpenStackApi)
     env: Mapping[str, str] | None = None
+    netbox: Any = None  # cloudops.ipam.netbox_api.NetBoxApi, made on the first NetBox action
 
     def read(self, action: ShellAction | ApiAction) -> Observation:
         """Run a read-only action; refuse anything the classifier does not call read-only."""
@@ -153,6 +154,13 @@ class Adapters:
         return self._run(action)
 
     def _run(self, action: ShellAction | ApiAction) -> Observation:
+        if isinstance(action, ApiAction) and action.service == "netbox":
+            if self.netbox is None:
+                from cloudops.ipam.netbox_api import NetBoxApi
+
+                self.netbox = NetBoxApi()
+            seen: Observation = self.netbox.call(action)
+            return seen
         if isinstance(action, ApiAction):
             return self.api.call(action)
         return run_shell(action, self.env)

@@ -64,3 +64,47 @@ def diff_(ctx: click.Context, url: str | None, token_file: Path | None, fmt: str
     else:
         emit([d.as_dict() for d in result.differences], fmt, columns=COLUMNS)
     ctx.exit(1 if result.differences else 0)
+
+
+@netbox.command(
+    "plan",
+    epilog="""\b
+Examples:
+  cloudops netbox plan                       # writes the plan; then:
+  cloudops approve PLAN.json && cloudops apply PLAN.json
+  cloudops netbox diff                       # nothing left
+Exit codes: 0 nothing to do or a plan written, 2 bad input or NetBox unreachable.""",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["registry-to-netbox"]),
+    default="registry-to-netbox",
+    show_default=True,
+    help="Which side is made to agree: NetBox with the registry (the registry is the source of truth).",
+)
+@_netbox_options
+@click.pass_context
+def plan_(ctx: click.Context, direction: str, url: str | None, token_file: Path | None) -> None:
+    """The changes that make NetBox agree with the registry, as a plan for approve/apply.
+
+    Each change names its objects by stable identity (address, CIDR, host and interface), carries a
+    pre-audit (NetBox still as now), a verify (NetBox as the registry says) and a revert. Deleting an IP the
+    registry does not know is destructive: approved on its own. Never applied here.
+    """
+    from cloudops.change.plan import render_plan, write_plan
+    from cloudops.ipam import compare
+    from cloudops.journal.location import site_dir
+
+    repo = open_repo(ctx)
+    result, made, manual = compare.plan(repo.root, repo.name, url=url, token_file=token_file)
+    for step in manual:
+        click.echo(f"manual: {step}")
+    if made is None:
+        click.echo(result.summary() if not result.differences else "nothing NetBox can be planned to change")
+        return
+    stamp = made.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+    path = site_dir(repo.name) / "plans" / f"{stamp}-netbox.json"
+    write_plan(made, path)
+    click.echo(render_plan(made))
+    click.echo(f"Plan written: {path}")
+    click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")

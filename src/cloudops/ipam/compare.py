@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cloudops.ipam.diff import Difference, diff
 from cloudops.ipam.snapshot import Snapshot
@@ -15,6 +16,7 @@ class Comparison:
     url: str
     registry: Snapshot
     differences: list[Difference]
+    netbox: Snapshot | None = None
 
     def summary(self) -> str:
         r = self.registry
@@ -43,4 +45,27 @@ def compare(
     want = desired(repo_root, site)
     where = read.target(url, token_file)
     have = read.fetch(read.api(where), list(want.devices), [str(c) for c in want.prefixes])
-    return Comparison(where.url, want, diff(want, have))
+    return Comparison(where.url, want, diff(want, have), have)
+
+
+def plan(
+    repo_root: Path, site: str, *, url: str | None = None, token_file: Path | None = None
+) -> tuple[Comparison, Any, list[str]]:
+    """The comparison, the gate plan that makes NetBox agree with the registry (None when nothing
+    differs or nothing can be planned), and the manual steps."""
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator
+    from cloudops.ipam.reconcile import changes
+
+    result = compare(repo_root, site, url=url, token_file=token_file)
+    assert result.netbox is not None
+    rows, manual = changes(result.differences, result.registry, result.netbox, result.url)
+    if not rows:
+        return result, None, manual
+    made = Plan(
+        site=site,
+        title=f"NetBox ({result.url}) made to agree with the registry: {len(rows)} change(s)",
+        created=creator(),
+        changes=tuple(Change.model_validate(r) for r in rows),
+    )
+    return result, made, manual
