@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,61 @@ def test_lab_registry_roles_name_the_services_of_its_hosts() -> None:
     assert [(t.name, t.services) for t in targets] == [
         ("kvm-01", ("nova-compute", "neutron-linuxbridge-agent"))
     ]
+
+
+def test_links_from_the_recorded_namespace_host_and_their_checks() -> None:
+    """The same `ip -j addr` read gives each interface's MTU and state: an interface the registry names is
+    up and at its plane's MTU, or the finding says which it is not."""
+    from cloudops.probes.ssh import parse_links
+
+    text = (RECORDED / "hosts" / "lab-kvm-02.txt").read_text()
+    facts = parse_facts("kvm-02", "ssh kvm-02", text, local_clock=1795540948.92)
+    links = {name: (mtu, state) for name, mtu, state in facts.links}
+    assert links["eth1"] == (1500, "UP") and links["lo"] == (65536, "UNKNOWN")
+    assert parse_links("not json") == ()
+
+    def link_findings(*expected: ExpectedAddress) -> list[tuple[Verdict, str]]:
+        return [(f.verdict, f.message) for f in check_host(facts, expected) if f.check == "hosts.link"]
+
+    assert link_findings(ExpectedAddress("eth1", "198.18.11.12", "internal", 1500)) == [
+        (Verdict.PASS, "eth1 UP, MTU 1500 (plane internal)")
+    ]
+    assert link_findings(ExpectedAddress("eth1", "198.18.11.12", "storage", 9000)) == [
+        (Verdict.FAIL, "eth1 has MTU 1500, plane storage is 9000")
+    ]
+    down = replace(facts, links=tuple((n, m, "DOWN" if n == "eth1" else s) for n, m, s in facts.links))
+    assert [
+        (f.verdict, f.message)
+        for f in check_host(down, [ExpectedAddress("eth1", "198.18.11.12", "internal", 1500)])
+        if f.check == "hosts.link"
+    ] == [(Verdict.FAIL, "eth1 is DOWN (plane internal)")]
+    # an address that is not where the registry says: the address finding says so, the link says nothing
+    assert link_findings(ExpectedAddress("eth0", "198.18.11.12", "internal", 1500)) == []
+
+
+def test_a_kvm_host_without_dev_kvm_or_vmx_fails_and_the_script_asks_with_builtins(tmp_path: Path) -> None:
+    import subprocess
+
+    from cloudops.probes.ssh import LIBVIRT, sections
+
+    out = subprocess.run(
+        ["bash", "-c", LIBVIRT], capture_output=True, text=True, timeout=30, check=False
+    ).stdout
+    sec = sections(out)
+    assert sec["kvmdev"] in ("present", "absent") and sec["cpuvirt"] in ("vmx", "svm", "none")
+    here = (Path("/dev/kvm").exists(), sec["kvmdev"] == "present")
+    assert here[0] == here[1]
+
+    facts = replace(_facts(), kvm_device=False, cpu_virt="none", libvirt="active")
+    got = {f.check: (f.verdict, f.message) for f in check_host(facts, kvm=True)}
+    assert got["hosts.kvm"] == (
+        Verdict.FAIL, "no /dev/kvm on a KVM host: the kvm module is not loaded or virtualisation is off"
+    )  # fmt: skip
+    assert got["hosts.cpu-virt"] == (
+        Verdict.FAIL, "the CPU shows neither vmx nor svm: hardware virtualisation is off (firmware)"
+    )  # fmt: skip
+    ok = replace(_facts(), kvm_device=True, cpu_virt="vmx", libvirt="active")
+    assert {f.check: f.verdict for f in check_host(ok, kvm=True)}["hosts.cpu-virt"] == Verdict.PASS
+    assert "hosts.kvm" not in {
+        f.check for f in check_host(_facts(), kvm=True)
+    }  # an older recording: not asked

@@ -1,6 +1,6 @@
 """`cloudops --repo examples/lab preflight` on the real lab with its NetBox and namespace hosts (markers: live,
 slow): a whole PASS, journaled with HEAD and the registry's hash; then a host defect at a time — an interface
-address removed, a host's sshd stopped — fails the hosts gate naming exactly that host and that check; healed,
+address removed, an MTU changed, a host's sshd stopped — fails the hosts gate naming exactly that host and that check; healed,
 it passes again. NetBox is stopped at the end and the lab keeps the number of hosts it had."""
 
 from __future__ import annotations
@@ -89,6 +89,18 @@ def test_preflight_passes_on_the_lab_and_names_each_host_defect(lab_up: Any, tmp
             ]
         finally:
             healed = _run(env, "lab", "heal", "unaddress", "kvm-02", "internal")
+            assert healed.returncode == 0, healed.stderr
+
+        fault = _run(env, "lab", "fault", "mtu", "kvm-04", "internal", "1400")
+        assert fault.returncode == 0, fault.stderr
+        try:
+            rc, doc = _preflight(env)
+            assert (rc, _gates(doc)["hosts"]) == (1, "FAIL")
+            assert _host_failures(doc) == [
+                ("hosts.link", "kvm-04", "eth1 has MTU 1400, plane internal is 1500")
+            ]
+        finally:
+            healed = _run(env, "lab", "heal", "mtu", "kvm-04", "internal", "1400")
             assert healed.returncode == 0, healed.stderr
 
         fault = _run(env, "lab", "fault", "sshd", "kvm-03")

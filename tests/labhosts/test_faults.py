@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -52,6 +53,9 @@ def test_fault_requests_are_checked_before_anything_is_touched() -> None:
         parse_fault("throttle", ["kvm-01", "fast"])
     with pytest.raises(InputError, match="fault unaddress takes HOST PLANE, got kvm-01"):
         parse_fault("unaddress", ["kvm-01"])
+    assert parse_fault("mtu", ["kvm-01", "oam", "9000"]).key == "mtu kvm-01 oam 9000"
+    with pytest.raises(InputError, match="fault mtu takes an MTU from 576 to 9216, not '70000'"):
+        parse_fault("mtu", ["kvm-01", "oam", "70000"])
     assert tbf_args("1mbit") == ["tbf", "rate", "1mbit", "burst", "3200", "latency", "100ms"]
     assert tbf_args("1gbit")[4] == "1250000"
 
@@ -173,6 +177,25 @@ def test_unaddress_removes_the_planes_address_and_heal_puts_it_back(two_hosts: H
     ).stdout
     assert route.startswith("default via 198.19.250.1")
     _healthy(two_hosts, "kvm-02")
+
+
+def test_mtu_changes_the_planes_interface_and_heal_puts_the_old_one_back(two_hosts: HostLab) -> None:
+    faults = Faults(two_hosts.labdir)
+    plan = netns.load_plan(two_hosts.labdir)
+    assert plan is not None
+    ns = plan.host("kvm-01").netns
+
+    def mtu() -> int:
+        out = subprocess.run(
+            ["ip", "-n", ns, "-j", "link", "show", "dev", "eth0"], capture_output=True, text=True, check=True
+        ).stdout
+        return int(json.loads(out)[0]["mtu"])
+
+    before = mtu()
+    faults.apply("mtu", "kvm-01", "oam", "1400")
+    assert mtu() == 1400 and [f.key for f in faults.active()] == ["mtu kvm-01 oam 1400"]
+    faults.heal("mtu", "kvm-01", "oam", "1400")
+    assert mtu() == before and faults.active() == []
 
 
 def test_kill_a_recorded_service_on_a_host_and_heal_restarts_it(two_hosts: HostLab, tmp_path: Path) -> None:

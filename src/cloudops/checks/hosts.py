@@ -34,6 +34,7 @@ class ExpectedAddress:
     interface: str
     address: str
     plane: str
+    mtu: int | None = None  # the plane's MTU; None: not checked
 
 
 def check_host(
@@ -75,6 +76,7 @@ def check_host(
     out.append(_time(facts, limits, f))
     out.extend(_addresses(facts, expected, f))
     if kvm:
+        out.extend(_virtualisation(facts, f))
         if facts.libvirt == "active":
             out.append(f("libvirt", Verdict.PASS, "libvirtd active"))
         elif facts.libvirt:
@@ -103,8 +105,72 @@ def _time(facts: HostFacts, limits: Thresholds, f: Make) -> Finding:
     return f("time", verdict, f"{said}clock {offset:+.3f}s from the checker's", offset=round(offset, 3))
 
 
-def _addresses(facts: HostFacts, expected: Sequence[ExpectedAddress], f: Make) -> list[Finding]:
+def _virtualisation(facts: HostFacts, f: Make) -> list[Finding]:
+    """A KVM host without /dev/kvm or without vmx/svm cannot run a guest at hardware speed. Said only when
+    the host's script reported it (a recording made by an older script does not)."""
     out = []
+    if facts.kvm_device is not None:
+        out.append(
+            f("kvm", Verdict.PASS, "/dev/kvm present")
+            if facts.kvm_device
+            else f(
+                "kvm",
+                Verdict.FAIL,
+                "no /dev/kvm on a KVM host: the kvm module is not loaded or virtualisation is off",
+            )
+        )
+    if facts.cpu_virt is not None:
+        out.append(
+            f("cpu-virt", Verdict.PASS, f"CPU flag {facts.cpu_virt}")
+            if facts.cpu_virt in ("vmx", "svm")
+            else f(
+                "cpu-virt",
+                Verdict.FAIL,
+                "the CPU shows neither vmx nor svm: hardware virtualisation is off (firmware)",
+            )
+        )
+    return out
+
+
+def _links(facts: HostFacts, expected: Sequence[ExpectedAddress], f: Make) -> list[Finding]:
+    """Each interface the registry names, where its address is: up, and at the plane's MTU."""
+    if not facts.links:
+        return []  # a recording without link facts: nothing to say either way
+    links = {name: (mtu, state) for name, mtu, state in facts.links}
+    held = set(facts.addresses)
+    out = []
+    for exp in expected:
+        if (exp.interface, exp.address) not in held or exp.interface not in links:
+            continue  # the address finding already says what is wrong
+        mtu, state = links[exp.interface]
+        if state in ("DOWN", "LOWERLAYERDOWN", "NOTPRESENT"):
+            out.append(
+                f("link", Verdict.FAIL, f"{exp.interface} is {state} (plane {exp.plane})", plane=exp.plane)
+            )
+        elif exp.mtu is not None and mtu is not None and mtu != exp.mtu:
+            out.append(
+                f(
+                    "link",
+                    Verdict.FAIL,
+                    f"{exp.interface} has MTU {mtu}, plane {exp.plane} is {exp.mtu}",
+                    plane=exp.plane,
+                )
+            )
+        else:
+            shown = f", MTU {mtu}" if mtu is not None else ""
+            out.append(
+                f(
+                    "link",
+                    Verdict.PASS,
+                    f"{exp.interface} {state or 'up'}{shown} (plane {exp.plane})",
+                    plane=exp.plane,
+                )
+            )
+    return out
+
+
+def _addresses(facts: HostFacts, expected: Sequence[ExpectedAddress], f: Make) -> list[Finding]:
+    out = _links(facts, expected, f)
     have = set(facts.addresses)
     where: dict[str, list[str]] = {}
     for ifname, addr in facts.addresses:

@@ -219,6 +219,7 @@ KIND and TARGET:
   throttle HOST RATE       a slow link (tc tbf), e.g. 1mbit
   sshd HOST                stop the host's sshd
   unaddress HOST PLANE     remove the host's address on a plane
+  mtu HOST PLANE MTU       set the MTU of the host's interface on a plane
   disable-compute HOST     disable the compute service, as an operator would, with a reason
 """
 

@@ -17,7 +17,7 @@ Gates (all run, concurrently; `--explain GATE` says what one checks):
   decisions   no PROPOSED/OPEN decision governs the bundle, lock, registry or runbooks
   bundle      bundle ↔ registry ↔ version lock (roles, bindings on each host's planes)
   ipam        NetBox agrees with the registry (`cloudops netbox diff`)
-  hosts       every registry host over SSH: reachable, addresses, time, memory, disk, libvirtd
+  hosts       every registry host over SSH: reachable, addresses, links and MTU, time, memory, disk, KVM
   controller  the Juju controller answers; the model to add is absent or empty (N/A without Juju)
 Waivers: preflight-waivers.yaml in the ops repository — gate, check, subject, reason, expires; an expired
 one is a failure. A PASS is journaled with HEAD and the registry's hash.

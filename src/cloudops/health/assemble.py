@@ -589,7 +589,7 @@ def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget
         if names is not None and host.hostname not in names:
             continue
         expected = tuple(
-            host_checks.ExpectedAddress(i.name, str(i.address), i.plane)
+            host_checks.ExpectedAddress(i.name, str(i.address), i.plane, _plane_mtu(registry, host, i.plane))
             for i in sorted(host.interfaces, key=lambda i: i.plane)
         )
         services = tuple(dict.fromkeys(s for r in host.roles if r in roles for s in roles[r].services))
@@ -597,3 +597,8 @@ def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget
     missing = sorted(set(names or ()) - {h.name for h in out})
     out += [HostTarget(n) for n in missing]  # hosts not in the registry: reachability and facts only
     return tuple(out)
+
+
+def _plane_mtu(registry: Any, host: Any, plane: str) -> int | None:
+    found = registry.plane_for(host, plane)
+    return int(found.mtu) if found is not None else None

@@ -7,7 +7,8 @@ logs that too. ``Faults.active()`` is what ``lab status`` shows.
 Host faults work on the namespace hosts alone (``cloudops.lab.netns``):
 ``cut HOST`` (its veths down), ``blackhole HOST`` (nftables inside the host drops every packet, so a
 probe meets its own timeout rather than a refusal), ``throttle HOST RATE`` (tc tbf on both ends of its
-veths), ``sshd HOST`` (its sshd stopped), ``unaddress HOST PLANE`` (its address on that plane removed).
+veths), ``sshd HOST`` (its sshd stopped), ``unaddress HOST PLANE`` (its address on that plane removed), ``mtu HOST PLANE MTU`` (that interface's MTU
+changed).
 
 Service faults need the lab core, through the small ``ServiceControl`` interface:
 ``kill SERVICE [HOST]`` (SIGKILL to its processes; heal starts it again), ``stop mariadb|rabbitmq|ceph-mon``
@@ -35,7 +36,7 @@ from typing import Any, Protocol
 from cloudops.errors import InputError, Unavailable
 from cloudops.lab import netns
 
-HOST_KINDS = ("cut", "blackhole", "throttle", "sshd", "unaddress")
+HOST_KINDS = ("cut", "blackhole", "throttle", "sshd", "unaddress", "mtu")
 SERVICE_KINDS = ("kill", "stop", "noout", "disable-compute")
 KINDS = HOST_KINDS + SERVICE_KINDS
 STOPPABLE = ("mariadb", "rabbitmq", "ceph-mon")
@@ -112,6 +113,7 @@ def parse_fault(kind: str, target: Sequence[str]) -> FaultRequest:
         "throttle": (2, 2, "HOST RATE"),
         "sshd": (1, 1, "HOST"),
         "unaddress": (2, 2, "HOST PLANE"),
+        "mtu": (3, 3, "HOST PLANE MTU"),
         "kill": (1, 2, "SERVICE [HOST]"),
         "stop": (1, 1, "mariadb|rabbitmq|ceph-mon"),
         "noout": (0, 0, ""),
@@ -124,6 +126,8 @@ def parse_fault(kind: str, target: Sequence[str]) -> FaultRequest:
         raise InputError(f"fault {kind} takes {usage or 'no target'}, got {' '.join(words) or 'nothing'}")
     if kind == "throttle":
         rate_bits(words[1])
+    if kind == "mtu" and not (words[2].isdigit() and 576 <= int(words[2]) <= 9216):
+        raise InputError(f"fault mtu takes an MTU from 576 to 9216, not {words[2]!r}", field="MTU")
     if kind == "stop" and words[0] not in STOPPABLE:
         raise InputError(f"fault stop takes one of {', '.join(STOPPABLE)}, not {words[0]!r}", field="SERVICE")
     return FaultRequest(kind, words)
@@ -479,6 +483,13 @@ class Faults:
                     "address": str(lk.address),
                     "default_route": host.links[0].plane == lk.plane,
                 }
+        if kind == "mtu":
+            host = self._plan().host(t[0])
+            lk = host.link(t[1])
+            before = _sh(["ip", "-n", host.netns, "-j", "link", "show", "dev", lk.ns_if])
+            old_mtu = int(json.loads(before.stdout)[0]["mtu"])
+            _sh(["ip", "-n", host.netns, "link", "set", "dev", lk.ns_if, "mtu", t[2]])
+            return {"netns": host.netns, "dev": lk.ns_if, "mtu": old_mtu}
         control = self._need_control(kind)
         if kind == "kill":
             service, host_name = t[0], (t[1] if len(t) > 1 else None)
@@ -533,6 +544,11 @@ class Faults:
                     ["ip", "-n", undo["netns"], "route", "replace", "default", "via", str(gateway)],
                     check=False,
                 )
+        elif kind == "mtu":
+            _sh(
+                ["ip", "-n", undo["netns"], "link", "set", "dev", undo["dev"], "mtu", str(undo["mtu"])],
+                check=False,
+            )
         elif kind in ("kill", "stop"):
             self._need_control(kind).start(t[0], t[1] if len(t) > 1 else None)
         elif kind == "noout":

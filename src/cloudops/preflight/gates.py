@@ -329,7 +329,8 @@ GATES: tuple[Gate, ...] = (
         "hosts",
         "Every registry host answers over SSH and is as the registry says.",
         "Assert's host probes over SSH: reachable, memory, root disk, load, time synchronised, each plane's "
-        "address on the registry's interface, libvirtd on KVM hosts. UNKNOWN without an SSH configuration.",
+        "address on the registry's interface, that interface up and at its plane's MTU, and on KVM hosts libvirtd, /dev/kvm and the "
+        "CPU's vmx/svm. UNKNOWN without an SSH configuration.",
         True,
         hosts,
     ),

@@ -27,9 +27,12 @@ echo '@@kernel'; r /proc/sys/kernel/osrelease
 echo '@@os'; while IFS='=' read -r k v; do [ "$k" = PRETTY_NAME ] && echo "$v"; done < /etc/os-release 2>/dev/null
 echo '@@hostname'; r /proc/sys/kernel/hostname
 """
-# Only on KVM hosts: is libvirtd running (systemd's word, else the process table)?
+# Only on KVM hosts: is libvirtd running (systemd's word, else the process table)? Is there a /dev/kvm, and
+# does the CPU offer hardware virtualisation (vmx or svm among its flags)? Shell built-ins only for the last two.
 LIBVIRT = r"""
 echo '@@libvirt'; (systemctl is-active libvirtd 2>/dev/null || (pgrep -x libvirtd >/dev/null && echo active) || echo inactive)
+echo '@@kvmdev'; if [ -c /dev/kvm ]; then echo present; else echo absent; fi
+echo '@@cpuvirt'; while read -r k v; do case $k in flags) case " $v " in *" vmx "*) echo vmx;; *" svm "*) echo svm;; *) echo none;; esac; break;; esac; done < /proc/cpuinfo
 """
 
 
@@ -65,7 +68,12 @@ class HostFacts:
     clock_offset: float | None = None  # remote clock minus the checker's, seconds (round trip halved)
     ntp_synchronised: bool | None = None  # timedatectl's own word, when it has one
     addresses: tuple[tuple[str, str], ...] = ()  # (interface, address) pairs, IPv4 only
+    links: tuple[
+        tuple[str, int | None, str | None], ...
+    ] = ()  # (interface, MTU, operstate), from the same read
     libvirt: str | None = None  # active | inactive
+    kvm_device: bool | None = None  # /dev/kvm present (KVM hosts only; None: not asked)
+    cpu_virt: str | None = None  # vmx | svm | none (KVM hosts only)
     kernel: str | None = None
     os: str | None = None
 
@@ -94,6 +102,26 @@ def parse_ip_addr(text: str) -> tuple[tuple[str, str], ...]:
             if addr.get("family") == "inet":
                 pairs.add((str(link.get("ifname")), str(addr.get("local"))))
     return tuple(sorted(pairs))
+
+
+def parse_links(text: str) -> tuple[tuple[str, int | None, str | None], ...]:
+    """Pure: ``ip -j addr`` → sorted (interface, MTU, operstate) triples."""
+    try:
+        doc: list[dict[str, Any]] = json.loads(text) if text.strip() else []
+    except (ValueError, RecursionError):
+        return ()
+    out = set()
+    for link in doc:
+        mtu = link.get("mtu")
+        state = link.get("operstate")
+        out.add(
+            (
+                str(link.get("ifname")),
+                int(mtu) if isinstance(mtu, int) else None,
+                str(state) if state else None,
+            )
+        )
+    return tuple(sorted(out, key=lambda t: t[0]))
 
 
 def parse_facts(host: str, source: str, text: str, *, local_clock: float | None = None) -> HostFacts:
@@ -128,7 +156,10 @@ def parse_facts(host: str, source: str, text: str, *, local_clock: float | None 
         clock_offset=(remote_clock - local_clock) if remote_clock and local_clock else None,
         ntp_synchronised={"yes": True, "no": False}.get(sync),
         addresses=parse_ip_addr(sec.get("ipaddr", "")),
+        links=parse_links(sec.get("ipaddr", "")),
         libvirt=sec.get("libvirt") or None,
+        kvm_device={"present": True, "absent": False}.get(sec.get("kvmdev", "").strip()),
+        cpu_virt=sec.get("cpuvirt", "").strip() or None,
         kernel=sec.get("kernel") or None,
         os=os_name,
     )
