@@ -4,7 +4,6 @@ cloudops.triage."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -68,7 +67,7 @@ def triage(
     """Name the known issue behind an error, confirm it read-only, and plan its recorded fix."""
     from cloudops.cli._gate import site_context
     from cloudops.errors import InputError
-    from cloudops.triage import confirm, known, match, scan
+    from cloudops.triage import known, session
 
     if message == "-" or (message is None and not files and not evidence and not sys.stdin.isatty()):
         message = sys.stdin.read()
@@ -90,65 +89,18 @@ def triage(
         raise InputError(
             f"no known issues in {known.APPENDIX_DIR}/ of the ops repository", where=str(sc.repo_root)
         )
-
-    matches: list[match.Match] = []
-    near: tuple[match.Nearest, ...] = ()
-    read = 0
-    if message is not None:
-        res = match.match_text(message, issues)
-        matches += res.matches
-        near = res.nearest
-    if files or evidence:
-        found, read = scan.scan([*files, *evidence], issues)
-        matches += found
-    matches = list(match.rank(matches))
-    best = matches[0] if matches else None
-    digest = hashlib.sha256(
-        (message or "").encode() + b"".join(str(p).encode() for p in (*files, *evidence))
-    ).hexdigest()
-
-    checks: list[confirm.CheckResult] = []
-    plan_path = None
-    if best is not None and not no_checks:
-        if offline:
-            checks = confirm.offline(best, confirm.evidence_files(list(evidence)))
-        else:
-            checks = confirm.live(best)
-    if best is not None:
-        plan = confirm.fix_plan(sc.site, best.issue, best)
-        if plan is not None:
-            from cloudops.change.plan import write_plan
-            from cloudops.journal.location import site_dir
-
-            stamp = plan.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-            plan_path = site_dir(sc.site) / "plans" / f"{stamp}-fix-{best.issue.id[:40]}.json"
-            write_plan(plan, plan_path)
-    localisation = _assert(list(evidence), sc) if with_assert else None
+    t = session.run(
+        issues, sc.site, message=message, files=files, evidence=evidence, offline=offline,
+        checks=not no_checks, localise=with_assert, repo_root=sc.repo_root,
+    )  # fmt: skip
+    plan_path = _write_plan(sc.site, t) if t.plan is not None else None
     draft = None
-    if best is None and (message or files):
-        draft = _draft(sc.site, digest, message or "", near, localisation)
-
-    confirmed = bool(checks) and all(c.confirmed for c in checks)
-    outcome = "no match" if best is None else ("confirmed" if confirmed else "matched, not confirmed")
+    if t.best is None and (message or files):
+        draft = _write_draft(sc.site, t.digest, session.draft_entry(message or "", t))
     sc.journal().append(
-        "triage",
-        {
-            "input_sha256": digest,
-            "files": [str(p) for p in (*files, *evidence)],
-            "outcome": outcome,
-            "match": best.issue.id if best else None,
-            "how": best.how if best else None,
-            "line": best.line[:500] if best else None,
-            "checks": [
-                {"name": c.name, "command": c.command, "confirmed": c.confirmed, "evidence": c.evidence[:300]}
-                for c in checks
-            ],
-            "plan": str(plan_path) if plan_path else None,
-            "draft": str(draft) if draft else None,
-        },
-        session=sc.session,
+        "triage", session.record(t, [*files, *evidence], plan_path, draft), session=sc.session
     )
-    doc = _doc(matches, near, checks, plan_path, draft, localisation, outcome, read)
+    doc = session.document(t, plan_path, draft)
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
     elif fmt == "yaml":
@@ -157,104 +109,31 @@ def triage(
         click.echo(to_yaml(doc), nl=False)
     else:
         _table(doc, sc)
-    if best is None:
-        return 3
-    return 0 if confirmed else 1
+    return t.exit_code
 
 
-def _assert(evidence: list[Path], sc: Any) -> dict[str, Any] | None:
-    """assert's probable cause, on the evidence (or live, from the targets file)."""
-    from cloudops.health import assemble, repo_inputs
-    from cloudops.health import targets as targets_mod
+def _write_plan(site: str, t: Any) -> Path:
+    from cloudops.change.plan import write_plan
+    from cloudops.journal.location import site_dir
 
-    inputs: dict[str, Any] = {"site": sc.site, "policy": repo_inputs.policy(sc.repo_root)}
-    if evidence:
-        from cloudops.evidence import read
-
-        inputs["evidence"] = read.read(evidence)
-    else:
-        path = targets_mod.DEFAULT_TARGETS.expanduser()
-        import os
-
-        env = os.environ.get("CLOUDOPS_TARGETS")
-        path = Path(env) if env else path
-        inputs["targets"] = targets_mod.load(path) if path.is_file() else targets_mod.Targets()
-    rep, _ = assemble.run(assemble.Inputs(**inputs))
-    cause = rep.localisation.probable_cause
-    return {
-        "verdict": rep.verdict.name,
-        "layer": cause.finding.layer if cause else None,
-        "component": cause.finding.component if cause else None,
-        "message": cause.finding.message if cause else None,
-    }
+    stamp = t.plan.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+    path = site_dir(site) / "plans" / f"{stamp}-fix-{t.best.issue.id[:40]}.json"
+    write_plan(t.plan, path)
+    return path
 
 
-def _draft(site: str, digest: str, message: str, near: tuple[Any, ...], loc: dict[str, Any] | None) -> Path:
-    """A PROPOSED appendix-A entry for an operator to complete (in the site's state, not the repository)."""
+def _write_draft(site: str, digest: str, doc: dict[str, Any]) -> Path:
+    """The PROPOSED entry in the site's state (not the repository), once per distinct input."""
     from ruamel.yaml import YAML
 
     from cloudops.journal.location import site_dir
-    from cloudops.redact import redact
 
-    text = redact(next((ln.strip() for ln in message.splitlines() if ln.strip()), message.strip()))[:300]
-    doc = {
-        "status": "PROPOSED",
-        "title": "TODO: what this is, in one line",
-        "layer": (loc or {}).get("layer") or "TODO: hosts|deployment|data|apis|agents|smoke",
-        "component": (loc or {}).get("component") or "TODO",
-        "messages": [{"text": text, "where": "TODO: where it appeared"}],
-        "pattern": "TODO: a regex with named groups for what varies",
-        "checks": [{"name": "TODO", "command": "TODO: a read-only command", "expect": "TODO: what it shows"}],
-        "fix": [{"command": "TODO", "changes": "TODO", "revert": "TODO"}],
-        "references": ["TODO"],
-        "replay": text,
-        "nearest_known": [f"{n.issue.id}: {n.why}" for n in near],
-    }
     path = site_dir(site) / "triage" / f"proposed-{digest[:12]}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         with path.open("w", encoding="utf-8") as fh:
             YAML().dump(doc, fh)
     return path
-
-
-def _doc(
-    matches: list[Any], near: tuple[Any, ...], checks: list[Any], plan: Path | None, draft: Path | None,
-    loc: dict[str, Any] | None, outcome: str, files: int,
-) -> dict[str, Any]:  # fmt: skip
-    best = matches[0] if matches else None
-    from cloudops.schemas import stamp
-
-    doc: dict[str, Any] = stamp("triage", {"outcome": outcome, "files_read": files})
-    doc["matches"] = [
-        {
-            "id": m.issue.id,
-            "title": m.issue.title,
-            "how": m.how,
-            "layer": m.issue.layer,
-            "component": m.issue.component,
-            "where": m.where,
-            "line": m.lineno,
-            "text": m.line[:500],
-            "varies": m.groups,
-            "context": list(m.context),
-            "references": list(m.issue.references),
-        }
-        for m in matches[:20]
-    ]
-    doc["nearest"] = [
-        {"id": n.issue.id, "title": n.issue.title, "score": n.score, "why": n.why} for n in near
-    ]
-    doc["checks"] = [
-        {"name": c.name, "command": c.command, "confirmed": c.confirmed, "evidence": c.evidence}
-        for c in checks
-    ]
-    doc["plan"] = str(plan) if plan else None
-    doc["manual_steps"] = [s.command for s in best.issue.fix if s.manual] if best else []
-    doc["draft"] = str(draft) if draft else None
-    # agrees: does assert's probable cause lie in the known issue's layer (null: no known issue to agree with)
-    doc["assert"] = {**loc, "agrees": loc.get("layer") == best.issue.layer if best else None} if loc else None
-    return doc
 
 
 def _table(doc: dict[str, Any], sc: Any) -> None:
