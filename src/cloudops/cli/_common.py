@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -93,3 +94,14 @@ def document(name: str, doc: dict[str, Any], fmt: str) -> dict[str, Any]:
     from cloudops.schemas import stamp
 
     return stamp(name, doc)
+
+
+def targets_option(func: F) -> F:
+    """``--targets PATH``: where live services answer, as assert, collect and preflight all read it."""
+    return click.option(
+        "--targets",
+        type=click.Path(path_type=Path, dir_okay=False),
+        envvar="CLOUDOPS_TARGETS",
+        help="Where live services answer (default $CLOUDOPS_TARGETS, else ~/.config/cloudops/targets.yaml; "
+        "`cloudops lab env` exports the lab's).",
+    )(func)

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from cloudops.cli import _complete
+from cloudops.cli._common import targets_option
 
 EPILOG = """\b
 Examples:
@@ -53,13 +54,7 @@ cloud, an unreadable recording, a bad option): a plugin that cannot judge is UNK
     help="The clouds.yaml cloud to check the APIs and agents as (else the targets file's `cloud:`, "
     "else $OS_CLOUD).",
 )
-@click.option(
-    "--targets",
-    type=click.Path(path_type=Path),
-    envvar="CLOUDOPS_TARGETS",
-    help="Where live services answer (default $CLOUDOPS_TARGETS, else ~/.config/cloudops/targets.yaml; "
-    "`cloudops lab env` exports the lab's).",
-)
+@targets_option
 @click.option(
     "--from",
     "from_paths",

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from cloudops.cli import _complete
+from cloudops.cli._common import targets_option
 
 EPILOG = """\b
 Examples:
@@ -33,12 +34,7 @@ Exit codes: 0 collected (failed commands are listed, not fatal), 2 nothing to co
     help="A directory, or a file ending in .tar.gz (default ./evidence-<site>-<UTC time>.tar.gz). "
     "Never overwritten.",
 )
-@click.option(
-    "--targets",
-    type=click.Path(path_type=Path),
-    envvar="CLOUDOPS_TARGETS",
-    help="Where live services answer (as for `assert`; `cloudops lab env` exports the lab's).",
-)
+@targets_option
 @click.option(
     "--hosts",
     "host_names",

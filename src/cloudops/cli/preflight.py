@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cloudops.cli._common import open_repo
+from cloudops.cli._common import open_repo, targets_option
 
 
 @click.command(
@@ -32,11 +32,7 @@ Exit codes: 0 PASS, 1 FAIL or UNKNOWN (UNKNOWN is not PASS), 2 bad input.""",
 @click.option(
     "-f", "--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
 )
-@click.option(
-    "--targets",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    help="Where live services answer (default $CLOUDOPS_TARGETS, else ~/.config/cloudops/targets.yaml).",
-)
+@targets_option
 @click.option("--netbox", "netbox_url", metavar="URL", help="NetBox's URL (else $CLOUDOPS_NETBOX_URL).")
 @click.option(
     "--netbox-token-file",
