@@ -37,12 +37,26 @@ class ExpectedAddress:
     mtu: int | None = None  # the plane's MTU; None: not checked
 
 
+@dataclass(frozen=True, slots=True)
+class Need:
+    """A role's minimum for a host (``Role.minimums``): cpus, memory_gb, root_gb or disks."""
+
+    what: str
+    value: float
+    role: str
+
+
+# The kernel keeps part of the memory for itself: MemTotal is a few per cent below what is installed.
+MEMORY_SLACK = 0.95
+
+
 def check_host(
     facts: HostFacts,
     expected: Sequence[ExpectedAddress] = (),
     *,
     kvm: bool = False,
     limits: Thresholds = Thresholds(),
+    needs: Sequence[Need] = (),
 ) -> list[Finding]:
     h = facts.host
     ev = {"call": facts.source}
@@ -75,6 +89,7 @@ def check_host(
         out.append(f("root-disk", Verdict.UNKNOWN, "could not read df /"))
     out.append(_time(facts, limits, f))
     out.extend(_addresses(facts, expected, f))
+    out.extend(_minimums(facts, needs, f))
     if kvm:
         out.extend(_virtualisation(facts, f))
         if facts.libvirt == "active":
@@ -103,6 +118,40 @@ def _time(facts: HostFacts, limits: Thresholds, f: Make) -> Finding:
     verdict = _above(abs(offset), limits.clock_warn, limits.clock_fail)
     said = "NTPSynchronized=yes; " if facts.ntp_synchronised else ""
     return f("time", verdict, f"{said}clock {offset:+.3f}s from the checker's", offset=round(offset, 3))
+
+
+def _minimums(facts: HostFacts, needs: Sequence[Need], f: Make) -> list[Finding]:
+    """The host itself against its roles' minimums; a fact the host did not give is UNKNOWN."""
+    have: dict[str, float | None] = {
+        "cpus": facts.cpus,
+        "memory_gb": facts.mem_total_kib * 1024 / 1e9 if facts.mem_total_kib else None,
+        "root_gb": facts.root_total / 1e9 if facts.root_total else None,
+        "disks": len(facts.disks) if facts.disks is not None else None,
+    }
+    out = []
+    for need in needs:
+        value = have.get(need.what)
+        if value is None:
+            out.append(
+                f(
+                    "minimum",
+                    Verdict.UNKNOWN,
+                    f"{need.what}: not read on the host (role {need.role} needs {need.value:g})",
+                )
+            )
+        elif value < need.value * (MEMORY_SLACK if need.what == "memory_gb" else 1):
+            out.append(
+                f(
+                    "minimum",
+                    Verdict.FAIL,
+                    f"{need.what} {value:.0f} is below role {need.role}'s minimum {need.value:g}",
+                )
+            )
+        else:
+            out.append(
+                f("minimum", Verdict.PASS, f"{need.what} {value:.0f} (role {need.role} needs {need.value:g})")
+            )
+    return out
 
 
 def _virtualisation(facts: HostFacts, f: Make) -> list[Finding]:

@@ -34,6 +34,7 @@ class HostTarget:
     expected: tuple[host_checks.ExpectedAddress, ...] = ()
     kvm: bool = False
     services: tuple[str, ...] = ()  # what its roles say it runs (registered in the cloud)
+    needs: tuple[host_checks.Need, ...] = ()  # its roles' minimums
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     Layer.HOSTS,
                     f"host:{name}",
                     _recorded(item.observation),
-                    partial(host_checks.check_host, expected=h.expected, kvm=h.kvm),
+                    partial(host_checks.check_host, expected=h.expected, kvm=h.kvm, needs=h.needs),
                     host=name,
                     check_id="hosts.reachable",
                 )
@@ -97,7 +98,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     Layer.HOSTS,
                     f"host:{h.name}",
                     read_host,
-                    partial(host_checks.check_host, expected=h.expected, kvm=h.kvm),
+                    partial(host_checks.check_host, expected=h.expected, kvm=h.kvm, needs=h.needs),
                     timeout=timeout * 2 + 1,
                     host=h.name,
                     check_id="hosts.reachable",
@@ -593,7 +594,16 @@ def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget
             for i in sorted(host.interfaces, key=lambda i: i.plane)
         )
         services = tuple(dict.fromkeys(s for r in host.roles if r in roles for s in roles[r].services))
-        out.append(HostTarget(host.hostname, expected, kvm="kvm" in host.roles, services=services))
+        needs = tuple(
+            host_checks.Need(what, float(value), r)
+            for r in host.roles
+            if r in roles and roles[r].minimums is not None
+            for what, value in roles[r].minimums.model_dump().items()
+            if value is not None
+        )
+        out.append(
+            HostTarget(host.hostname, expected, kvm="kvm" in host.roles, services=services, needs=needs)
+        )
     missing = sorted(set(names or ()) - {h.name for h in out})
     out += [HostTarget(n) for n in missing]  # hosts not in the registry: reachability and facts only
     return tuple(out)

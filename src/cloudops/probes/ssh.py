@@ -26,6 +26,7 @@ echo '@@ipaddr'; ip -j addr 2>/dev/null
 echo '@@kernel'; r /proc/sys/kernel/osrelease
 echo '@@os'; while IFS='=' read -r k v; do [ "$k" = PRETTY_NAME ] && echo "$v"; done < /etc/os-release 2>/dev/null
 echo '@@hostname'; r /proc/sys/kernel/hostname
+echo '@@disks'; for d in /sys/block/*; do case ${d##*/} in loop*|ram*|zram*|sr*|dm-*|md*|nbd*|'*') ;; *) echo "${d##*/}";; esac; done
 """
 # Only on KVM hosts: is libvirtd running (systemd's word, else the process table)? Is there a /dev/kvm, and
 # does the CPU offer hardware virtualisation (vmx or svm among its flags)? Shell built-ins only for the last two.
@@ -72,6 +73,7 @@ class HostFacts:
         tuple[str, int | None, str | None], ...
     ] = ()  # (interface, MTU, operstate), from the same read
     libvirt: str | None = None  # active | inactive
+    disks: tuple[str, ...] | None = None  # whole block devices (no loop, ram, dm, md …); None: not read
     kvm_device: bool | None = None  # /dev/kvm present (KVM hosts only; None: not asked)
     cpu_virt: str | None = None  # vmx | svm | none (KVM hosts only)
     kernel: str | None = None
@@ -158,6 +160,7 @@ def parse_facts(host: str, source: str, text: str, *, local_clock: float | None 
         addresses=parse_ip_addr(sec.get("ipaddr", "")),
         links=parse_links(sec.get("ipaddr", "")),
         libvirt=sec.get("libvirt") or None,
+        disks=tuple(sec["disks"].split()) if "disks" in sec else None,
         kvm_device={"present": True, "absent": False}.get(sec.get("kvmdev", "").strip()),
         cpu_virt=sec.get("cpuvirt", "").strip() or None,
         kernel=sec.get("kernel") or None,

@@ -51,6 +51,17 @@ class Datacenter(_Record):
     racks: list[str] = []
 
 
+class Minimums(_Record):
+    """What a host of a role must have at least, in the words of a host's ``hardware:`` (cpus, memory_gb,
+    disks) and of its root filesystem (root_gb): checked against the declared hardware by the registry's
+    validation, and against the host itself by `assert` and preflight over SSH."""
+
+    cpus: int | None = Field(default=None, ge=1)
+    memory_gb: float | None = Field(default=None, gt=0)
+    root_gb: float | None = Field(default=None, gt=0)
+    disks: int | None = Field(default=None, ge=0)
+
+
 class Role(_Record):
     name: str = Field(pattern=NAME)
     description: str = ""
@@ -58,6 +69,7 @@ class Role(_Record):
     # The cloud services a host of this role runs, by the binary the APIs list (nova-compute,
     # neutron-linuxbridge-agent, cinder-volume): `assert` expects each to be registered.
     services: list[str] = []
+    minimums: Minimums | None = None
 
 
 class Range(_Record):

@@ -180,6 +180,30 @@ def required_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
 
 
 @check
+def hardware_minimums(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    """A host's declared hardware (``hardware: {cpus, memory_gb, disks}``) meets each of its roles' minimums;
+    what a host does not declare is checked on the host itself (assert, preflight)."""
+    roles = {r.name: r for r in reg.roles}
+    for host, src in s.records["hosts"]:
+        hw = host.hardware or {}
+        declared = {
+            "cpus": hw.get("cpus"),
+            "memory_gb": hw.get("memory_gb"),
+            "disks": len(hw.get("disks") or []) or None,
+        }
+        for role_name in host.roles:
+            role = roles.get(role_name)
+            if role is None or role.minimums is None:
+                continue
+            for key, have in declared.items():
+                need = getattr(role.minimums, key)
+                if need is not None and isinstance(have, int | float) and have < need:
+                    at = "hardware" if "hardware" in src.node else "hostname"
+                    reason = f"{key} {have} is below role {role_name!r}'s minimum {need:g}"
+                    yield fail("hardware", host.hostname, src, at, reason=reason)
+
+
+@check
 def one_interface_per_plane(reg: Registry, s: Sourced) -> Iterator[Finding]:
     for host, src in s.records["hosts"]:
         seen: dict[str, int] = {}
