@@ -218,3 +218,62 @@ def test_netbox_plan_approve_apply_reconciles_and_a_rerun_plans_nothing(netbox: 
     assert applied.stdout.startswith("Applied: 4 change(s) done")
     assert _diff(netbox).returncode == 0
     assert run("netbox", "plan").stdout.startswith(f"NetBox ({netbox.url}) matches the registry")
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_two_operators_allocating_at_once_are_never_given_the_same_address(
+    netbox: Any, tmp_path: Path
+) -> None:
+    """Both allocate before either applies: they are offered the same addresses; the first reservation
+    applied wins, the second stops at its pre-audit with nothing written; a later allocation skips what
+    NetBox now holds."""
+    netbox.load(load_registry(TESTCLOUD).require_valid(), "testcloud")
+    base = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_", "NETBOX_"))},
+        "CLOUDOPS_NETBOX_URL": netbox.url,
+        "CLOUDOPS_NETBOX_TOKEN_FILE": str(netbox.paths.token_file),
+        "TERM": "dumb",
+    }
+
+    def operator(name: str) -> dict[str, str]:
+        return base | {"CLOUDOPS_STATE_DIR": str(tmp_path / name)}
+
+    def allocate(env: dict[str, str]) -> tuple[dict[str, str], Path]:
+        out = subprocess.run(
+            [sys.executable, "-m", "cloudops", "--repo", str(TESTCLOUD), "hosts", "allocate", "compute",
+             "--count", "1", "--dc", "DC0", "--reserve-in-netbox", "-f", "json"],
+            capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        (row,) = json.loads(out.stdout)
+        (plan,) = Path(env["CLOUDOPS_STATE_DIR"]).glob("testcloud/plans/*-reserve.json")
+        return row["addresses"], plan
+
+    def apply(env: dict[str, str], plan: Path) -> subprocess.CompletedProcess[str]:
+        assert _approve(env, plan) == 0
+        return subprocess.run(
+            [sys.executable, "-m", "cloudops", "--repo", str(TESTCLOUD), "apply", str(plan)],
+            capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+
+    alice, bob = operator("alice"), operator("bob")
+    a_addresses, a_plan = allocate(alice)
+    b_addresses, b_plan = allocate(bob)
+    assert a_addresses == b_addresses  # neither has reserved anything yet
+
+    first = apply(alice, a_plan)
+    assert first.returncode == 0, first.stdout + first.stderr
+    nb = netbox.api()
+    for address in a_addresses.values():
+        (held,) = nb.ipam.ip_addresses.filter(address=address)
+        assert held.status.value == "reserved" and "alice" not in held.description  # who: user@host
+    second = apply(bob, b_plan)
+    assert second.returncode != 0
+    assert len(list(nb.ipam.ip_addresses.filter(description__ic="hosts allocate"))) == len(a_addresses)
+
+    c_addresses, _ = allocate(operator("carol"))
+    assert set(c_addresses.values()).isdisjoint(a_addresses.values())
+    diff = _diff(netbox, "-f", "json")
+    extra = {d["key"] for d in json.loads(diff.stdout) if d["kind"] == "only in NetBox"}
+    assert extra == set(a_addresses.values())  # reserved, not yet taken into the registry

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cloudops.cli import _complete
@@ -94,16 +96,38 @@ def show(ctx: click.Context, hostname: str, fmt: str) -> None:
 @click.option(
     "--pattern", help="Hostname pattern with {n}; default ROLE-{n:02d}, numbering after the highest."
 )
+@click.option(
+    "--reserve-in-netbox",
+    "reserve",
+    is_flag=True,
+    help="Skip what NetBox already holds and write a plan reserving the addresses in NetBox "
+    "($CLOUDOPS_NETBOX_URL, $CLOUDOPS_NETBOX_TOKEN_FILE): approved and applied, no one else is given them.",
+)
 @format_option
 @click.pass_context
-def allocate(ctx: click.Context, role: str, count: int, dc: str, pattern: str | None, fmt: str) -> None:
+def allocate(
+    ctx: click.Context, role: str, count: int, dc: str, pattern: str | None, reserve: bool, fmt: str
+) -> None:
     """Plan COUNT new hosts of ROLE: their names and one free address per plane the role requires.
 
-    A plan only: nothing is written. Add the hosts to site/*.yaml to make them real.
+    Nothing is written to the registry: add the hosts to site/*.yaml to make them real. With
+    --reserve-in-netbox the addresses NetBox holds are skipped too, and a gate plan reserving the new ones
+    in NetBox is written for approve/apply.
     """
     from cloudops.site.allocate import allocate as plan
 
-    reg = open_repo(ctx).registry
+    repo = open_repo(ctx)
+    reg = repo.registry
+    taken: set[Any] = set()
+    url = None
+    if reserve:
+        from cloudops.ipam import compare
+
+        wanted = [
+            p for p in (reg.plane(name, dc) for name in reg.role(role).requires_planes) if p.purpose != "bmc"
+        ]
+        url, taken = compare.held([str(p.cidr) for p in wanted])
+    hosts = plan(reg, role, count, dc, pattern, also_taken=taken)
     rows = [
         {
             "hostname": n.hostname,
@@ -111,6 +135,31 @@ def allocate(ctx: click.Context, role: str, count: int, dc: str, pattern: str | 
             "role": n.role,
             "addresses": {k: str(v) for k, v in n.addresses.items()},
         }
-        for n in plan(reg, role, count, dc, pattern)
+        for n in hosts
     ]
     emit(rows, fmt)
+    if reserve and url is not None:
+        _reservation_plan(repo, reg, hosts, dc, url)
+
+
+def _reservation_plan(repo: Any, reg: Any, hosts: list[Any], dc: str, url: str) -> None:
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator, write_plan
+    from cloudops.ipam.reconcile import reservations
+    from cloudops.journal.location import site_dir
+
+    lengths = {name: reg.plane(name, dc).cidr.prefixlen for h in hosts for name in h.addresses}
+    made = creator()
+    changes = reservations(hosts, lengths, url, f"{made.user}@{made.host}")
+    plan = Plan(
+        site=repo.name,
+        title=f"reserve {len(changes)} address(es) in NetBox for {', '.join(h.hostname for h in hosts)}"[
+            :120
+        ],
+        created=made,
+        changes=tuple(Change.model_validate(c) for c in changes),
+    )
+    stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+    path = site_dir(repo.name) / "plans" / f"{stamp}-reserve.json"
+    write_plan(plan, path)
+    click.echo(f"Plan written: {path} — approve and apply it to reserve the addresses in NetBox", err=True)

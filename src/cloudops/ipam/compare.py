@@ -69,3 +69,12 @@ def plan(
         changes=tuple(Change.model_validate(r) for r in rows),
     )
     return result, made, manual
+
+
+def held(cidrs: list[str], *, url: str | None = None, token_file: Path | None = None) -> tuple[str, set[Any]]:
+    """NetBox's URL and every address it holds inside these CIDRs (one list call per chunk)."""
+    from cloudops.ipam import read
+
+    where = read.target(url, token_file)
+    snap = read.fetch(read.api(where), [], cidrs)
+    return where.url, set(snap.ips)

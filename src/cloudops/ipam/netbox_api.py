@@ -133,11 +133,13 @@ def get_ip_address(nb: Any, address: str) -> dict[str, Any]:
 
 def create_ip_address(
     nb: Any, address: str, device: str | None = None, interface: str | None = None, role: str | None = None,
-    description: str = "",
+    description: str = "", status: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     if _ip(nb, address) is not None:
         raise _Refused(f"NetBox already holds {address}")
     row: dict[str, Any] = {"address": address, "description": description}
+    if status:
+        row["status"] = status  # "reserved": an allocation the registry has not taken yet
     if device and interface:
         row |= {
             "assigned_object_type": "dcim.interface",

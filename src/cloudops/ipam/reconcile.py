@@ -153,3 +153,34 @@ def _prefix_change(
             "revert": {"action": _action(url, "set_prefix_vlan", prefix=str(cidr), vlan=have.vlan)},
         }  # fmt: skip
     return None
+
+
+def reservations(
+    new_hosts: Sequence[Any], prefix_lengths: dict[str, int], url: str, who: str
+) -> list[dict[str, Any]]:
+    """``hosts allocate``'s addresses reserved in NetBox (status ``reserved``), one change per address: the
+    pre-audit asks that NetBox still not hold it, so of two operators allocating the same address at once
+    the second apply stops there."""
+    out: list[dict[str, Any]] = []
+    for h in new_hosts:
+        for plane, address in sorted(h.addresses.items()):
+            cidr = f"{address}/{prefix_lengths[plane]}"
+            get = _action(url, "get_ip_address", address=str(address))
+            out.append(
+                {
+                    "id": f"r{len(out) + 1}",
+                    "title": f"reserve {cidr} for {h.hostname} ({plane}) in NetBox",
+                    "target": str(address),
+                    "class": "mutating",
+                    "action": _action(
+                        url, "create_ip_address", address=cidr, status="reserved",
+                        description=f"cloudops hosts allocate: {h.hostname} {plane} ({who})",
+                    ),
+                    "what": f"NetBox holds {cidr} as reserved for {h.hostname} on plane {plane}",
+                    "why": f"hosts allocate {h.role} in {h.dc}: no one else is given {address}",
+                    "pre_audit": {"action": get, "expect": {"json_subset": {"absent": True}}},
+                    "verify": {"action": get, "expect": {"json_subset": {"address": cidr}}},
+                    "revert": {"action": _action(url, "delete_ip_address", address=cidr)},
+                }
+            )  # fmt: skip
+    return out

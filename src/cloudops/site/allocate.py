@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
@@ -18,11 +19,19 @@ class NewHost:
     addresses: dict[str, IPv4Address]  # plane name -> address
 
 
-def allocate(reg: Registry, role: str, count: int, dc: str, pattern: str | None = None) -> list[NewHost]:
+def allocate(
+    reg: Registry,
+    role: str,
+    count: int,
+    dc: str,
+    pattern: str | None = None,
+    also_taken: AbstractSet[IPv4Address] = frozenset(),
+) -> list[NewHost]:
     """Plan ``count`` new hosts of ``role`` in ``dc``: next free names and addresses, nothing written.
 
     ``pattern`` is a format string with ``{n}`` (default ``<role>-{n:02d}``); numbering continues after
-    the highest existing host that matches it.
+    the highest existing host that matches it. ``also_taken``: addresses held outside the registry
+    (NetBox's), never handed out.
     """
     roles = {r.name: r for r in reg.roles}
     if role not in roles:
@@ -49,7 +58,7 @@ def allocate(reg: Registry, role: str, count: int, dc: str, pattern: str | None 
         if plane.purpose == "bmc":
             continue  # BMC addresses come with the hardware, not from allocation
         pool = "hosts" if any(p.name == "hosts" for p in plane.pools) else None
-        per_plane[plane_name] = reg.free(plane, count, pool=pool)
+        per_plane[plane_name] = reg.free(plane, count, pool=pool, also_taken=also_taken)
     return [
         NewHost(name, dc, role, {p: addrs[i] for p, addrs in per_plane.items()})
         for i, name in enumerate(names)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Address
@@ -139,12 +140,20 @@ class Registry:
                 found.append(Owner("plane", plane.key, plane.key, "unassigned"))
         return found
 
-    def free(self, plane: Plane, count: int = 1, *, pool: str | None = None) -> list[IPv4Address]:
+    def free(
+        self,
+        plane: Plane,
+        count: int = 1,
+        *,
+        pool: str | None = None,
+        also_taken: AbstractSet[IPv4Address] = frozenset(),
+    ) -> list[IPv4Address]:
         """The first ``count`` addresses of ``plane`` nobody holds.
 
         Never the network, broadcast or gateway address, never a reserved one, never one in use —
         by any plane's holder, since planes may share a CIDR. Searches ``pool`` when named, else the
         plane's pools in order, else the whole CIDR. Fewer than ``count`` is an error, not a short list.
+        ``also_taken``: addresses held elsewhere (NetBox's reservations), skipped as well.
         """
         if count < 1:
             raise InputError(f"count must be at least 1, got {count}", field="count")
@@ -171,7 +180,7 @@ class Registry:
                     n = skip_to + 1
                     continue
                 addr = IPv4Address(n)
-                if addr not in taken and addr != plane.gateway and addr not in out:
+                if addr not in taken and addr not in also_taken and addr != plane.gateway and addr not in out:
                     out.append(addr)
                 n += 1
             if len(out) == count:
