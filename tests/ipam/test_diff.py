@@ -97,3 +97,52 @@ def test_netbox_rows_as_the_api_returns_them_make_the_same_snapshot() -> None:
     assert s.prefixes == {IPv4Network("10.10.0.0/24"): [Prefix(IPv4Network("10.10.0.0/24"), 100, "oam")]}
     assert s.ips[IPv4Address("10.10.0.21")] == [Ip(IPv4Interface("10.10.0.21/24"), "kvm-01", "br-oam", None)]
     assert s.ips[IPv4Address("10.10.2.200")] == [Ip(IPv4Interface("10.10.2.200/24"), None, None, "vip")]
+
+
+def test_netbox_to_registry_edits_keep_comments_and_touch_only_what_netbox_says(tmp_path: Path) -> None:
+    """NetBox moved the oam prefix to VLAN 150 and gave kvm-02 an address on the provider plane, where the
+    registry had no interface for it: two edits, each one line of the registry, every comment kept; an
+    address moved between hosts is a decision, listed, not edited."""
+    import shutil
+
+    from cloudops.ipam.registry_edit import edits
+    from cloudops.site.load import load_registry
+
+    repo = tmp_path / "ops"
+    shutil.copytree(TESTCLOUD, repo)
+    have = _have()
+    oam = IPv4Network("10.10.0.0/24")
+    (p,) = have.prefixes[oam]
+    have.prefixes[oam] = [Prefix(p.cidr, 150, p.role)]
+    have.add_ip(Ip(IPv4Interface("10.10.6.22/24"), "kvm-02", "br-provider", None))
+    (ip,) = have.ips[IPv4Address("10.10.1.21")]
+    have.ips[IPv4Address("10.10.1.21")] = [Ip(ip.address, "kvm-02", "br-internal", None)]
+
+    found = edits(repo, diff(WANT, have), load_registry(repo).require_valid(), have)
+    assert found.done == [
+        "site/planes.yaml: plane oam (10.10.0.0/24) VLAN 100 → 150",
+        "site/hosts.yaml: kvm-02 gains br-provider 10.10.6.22 on plane provider",
+    ]
+    assert found.manual == [
+        "ip 10.10.1.21: assigned to is kvm-01 br-internal in the registry, kvm-02 br-internal in NetBox: "
+        "a decision, not an edit NetBox can dictate"
+    ]
+    patch = found.patch()
+    changed = [ln for ln in patch.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+    assert changed == [  # files in path order: site/hosts.yaml, site/planes.yaml
+        "+      - {plane: provider, name: br-provider, address: 10.10.6.22}",
+        "-    vlan: 100",
+        "+    vlan: 150",
+    ]
+    for rel, text in found.files.items():  # every comment of the file is still there
+        before = found.before[rel]
+        assert [ln for ln in before.splitlines() if ln.lstrip().startswith("#")] == [
+            ln for ln in text.splitlines() if ln.lstrip().startswith("#")
+        ]
+        (repo / rel).write_text(text)
+    registry = load_registry(repo).require_valid()  # the edited registry is valid and says what NetBox says
+    kvm2 = next(h for h in registry.hosts if h.hostname == "kvm-02")
+    assert ("provider", "br-provider", "10.10.6.22") in {
+        (i.plane, i.name, str(i.address)) for i in kvm2.interfaces
+    }
+    assert next(p for p in registry.planes if p.name == "oam").vlan == 150

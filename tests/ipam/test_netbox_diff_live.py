@@ -277,3 +277,84 @@ def test_two_operators_allocating_at_once_are_never_given_the_same_address(
     diff = _diff(netbox, "-f", "json")
     extra = {d["key"] for d in json.loads(diff.stdout) if d["kind"] == "only in NetBox"}
     assert extra == set(a_addresses.values())  # reserved, not yet taken into the registry
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_netbox_to_registry_edits_the_repository_through_the_gate(netbox: Any, tmp_path: Path) -> None:
+    """NetBox, the apex, moved the oam prefix to VLAN 150 and gave kvm-02 a provider address: the plan edits
+    site/planes.yaml and site/hosts.yaml (a patch, comments kept); approved and applied, the registry says
+    what NetBox says and nothing is left to plan."""
+    import shutil
+
+    repo = tmp_path / "ops"
+    shutil.copytree(TESTCLOUD, repo)
+    netbox.load(load_registry(TESTCLOUD).require_valid(), "testcloud")
+    nb = netbox.api()
+    oam = nb.ipam.prefixes.get(prefix="10.10.0.0/24")
+    oam.vlan = nb.ipam.vlans.create(vid=150, name="oam-new").id
+    oam.save()
+    itf = nb.dcim.interfaces.create(
+        device=nb.dcim.devices.get(name="kvm-02").id, name="br-provider", type="other"
+    )
+    nb.ipam.ip_addresses.create(
+        address="10.10.6.22/24", assigned_object_type="dcim.interface", assigned_object_id=itf.id
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_", "NETBOX_"))},
+        "CLOUDOPS_NETBOX_URL": netbox.url,
+        "CLOUDOPS_NETBOX_TOKEN_FILE": str(netbox.paths.token_file),
+        "CLOUDOPS_STATE_DIR": str(tmp_path / "state"),
+        "CLOUDOPS_REPO": str(repo),
+        "TERM": "dumb",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cloudops", *args],
+            capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+
+    comments = [
+        ln for ln in (repo / "site" / "hosts.yaml").read_text().splitlines() if ln.lstrip().startswith("#")
+    ]
+    planned = run("netbox", "plan", "--direction", "netbox-to-registry")
+    assert planned.returncode == 0, planned.stderr
+    assert "edit: site/planes.yaml: plane oam (10.10.0.0/24) VLAN 100 → 150" in planned.stdout
+    assert "edit: site/hosts.yaml: kvm-02 gains br-provider 10.10.6.22 on plane provider" in planned.stdout
+    (plan,) = (tmp_path / "state" / "testcloud" / "plans").glob("*-registry.json")
+    assert (repo / "site" / "planes.yaml").read_text() == (
+        TESTCLOUD / "site" / "planes.yaml"
+    ).read_text()  # not yet
+
+    assert _approve_in(env, plan) == 0
+    applied = run("apply", str(plan))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    registry = load_registry(repo).require_valid()
+    assert next(p for p in registry.planes if p.name == "oam").vlan == 150
+    hosts_text = (repo / "site" / "hosts.yaml").read_text()
+    assert "      - {plane: provider, name: br-provider, address: 10.10.6.22}" in hosts_text.splitlines()
+    assert [ln for ln in hosts_text.splitlines() if ln.lstrip().startswith("#")] == comments
+    assert run("netbox", "diff").returncode == 0
+    again = run("netbox", "plan", "--direction", "netbox-to-registry")
+    assert again.stdout.startswith(f"NetBox ({netbox.url}) matches the registry"), again.stdout
+
+
+def _approve_in(env: dict[str, str], plan: Path) -> int:
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-m", "cloudops", "approve", str(plan)], env=env, encoding="utf-8", timeout=60,
+        dimensions=(50, 200),
+    )  # fmt: skip
+    try:
+        while True:
+            idx = child.expect(
+                [r"Type 'yes' to approve: ", r"Type the change id \((\S+)\) to approve", pexpect.EOF]
+            )
+            if idx == 2:
+                break
+            child.sendline("yes" if idx == 0 else child.match.group(1))
+    finally:
+        child.close()
+    return child.exitstatus if child.exitstatus is not None else -1

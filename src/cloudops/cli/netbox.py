@@ -77,10 +77,11 @@ Exit codes: 0 nothing to do or a plan written, 2 bad input or NetBox unreachable
 )
 @click.option(
     "--direction",
-    type=click.Choice(["registry-to-netbox"]),
+    type=click.Choice(["registry-to-netbox", "netbox-to-registry"]),
     default="registry-to-netbox",
     show_default=True,
-    help="Which side is made to agree: NetBox with the registry (the registry is the source of truth).",
+    help="Which side is made to agree: NetBox with the registry (NetBox API writes), or the registry with "
+    "NetBox (edits of site/*.yaml as a patch, comments kept: a plane's VLAN, a host's new interface).",
 )
 @_netbox_options
 @click.pass_context
@@ -96,6 +97,33 @@ def plan_(ctx: click.Context, direction: str, url: str | None, token_file: Path 
     from cloudops.journal.location import site_dir
 
     repo = open_repo(ctx)
+    if direction == "netbox-to-registry":
+        from cloudops.change.plan import creator
+
+        stamp = creator().at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+        folder = site_dir(repo.name) / "plans" / f"{stamp}-registry"
+        result, made, done, manual = compare.plan_registry(
+            repo.root, repo.name, folder, url=url, token_file=token_file
+        )
+        for line in done:
+            click.echo(f"edit: {line}")
+        for step in manual:
+            click.echo(f"manual: {step}")
+        if made is None:
+            click.echo(
+                result.summary()
+                if not result.differences
+                else "nothing in the registry can be planned to change"
+            )
+            return
+        click.echo((folder / "registry.patch").read_text(), nl=False)
+        path = folder.with_suffix(".json")
+        write_plan(made, path)
+        click.echo(render_plan(made))
+        click.echo(f"Patch: {folder / 'registry.patch'}")
+        click.echo(f"Plan written: {path}")
+        click.echo(f"Next: cloudops approve {path} && cloudops apply {path}, then commit the registry")
+        return
     result, made, manual = compare.plan(repo.root, repo.name, url=url, token_file=token_file)
     for step in manual:
         click.echo(f"manual: {step}")

@@ -78,3 +78,89 @@ def held(cidrs: list[str], *, url: str | None = None, token_file: Path | None = 
     where = read.target(url, token_file)
     snap = read.fetch(read.api(where), [], cidrs)
     return where.url, set(snap.ips)
+
+
+def plan_registry(
+    repo_root: Path, site: str, plan_dir: Path, *, url: str | None = None, token_file: Path | None = None
+) -> tuple[Comparison, Any, list[str], list[str]]:
+    """The other direction: the registry edited to agree with NetBox. Writes each file's patch (and the
+    whole as one ``registry.patch`` to read) into ``plan_dir`` and returns (the comparison, the plan or
+    None, what was edited, the manual steps). Each file is one change: ``patch -p1`` in the repository,
+    its pre-audit the file's and the patch's digests as planned, its verify the edited file's digest, its
+    revert ``patch -R``."""
+    import hashlib
+
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator
+    from cloudops.ipam.registry_edit import Edits, edits
+    from cloudops.site.load import load_registry
+
+    result = compare(repo_root, site, url=url, token_file=token_file)
+    assert result.netbox is not None
+    registry = load_registry(repo_root).require_valid()
+    found = edits(repo_root, result.differences, registry, result.netbox)
+    if not found.files:
+        return result, None, found.done, found.manual
+    _still_valid(repo_root, found.files)
+    plan_dir.mkdir(parents=True, exist_ok=True)
+    (plan_dir / "registry.patch").write_text(found.patch(), encoding="utf-8")
+    root = str(repo_root.resolve())
+    changes = []
+    for n, rel in enumerate(sorted(found.files), 1):
+        one = Edits(files={rel: found.files[rel]}, before={rel: found.before[rel]})
+        patch = plan_dir / f"{n:02d}-{rel.replace('/', '_')}.patch"
+        patch.write_text(one.patch(), encoding="utf-8")
+        target = str(repo_root.resolve() / rel)
+        digest = hashlib.sha256(found.before[rel].encode()).hexdigest()
+        after = hashlib.sha256(found.files[rel].encode()).hexdigest()
+        pdigest = hashlib.sha256(patch.read_bytes()).hexdigest()
+        patch_argv = ["patch", "-p1", "--no-backup-if-mismatch", "--quiet", "-d", root, "-i", str(patch)]
+        changes.append(
+            Change.model_validate(
+                {
+                    "id": f"e{n}",
+                    "title": f"edit {rel} to agree with NetBox",
+                    "target": rel,
+                    "action": {"type": "shell", "argv": patch_argv},
+                    "what": "; ".join(line for line in found.done if line.startswith(rel + ":"))[:600],
+                    "why": f"netbox diff against {result.url}: NetBox is the IPAM apex",
+                    "class": "mutating",
+                    "pre_audit": {
+                        "action": {"type": "shell", "argv": ["sha256sum", target, str(patch)]},
+                        "expect": {"equals": f"{digest}  {target}\n{pdigest}  {patch}"},
+                    },
+                    "verify": {
+                        "action": {"type": "shell", "argv": ["sha256sum", target]},
+                        "expect": {"equals": f"{after}  {target}"},
+                    },
+                    "revert": {"action": {"type": "shell", "argv": [*patch_argv[:1], "-R", *patch_argv[1:]]}},
+                }
+            )
+        )
+    made = Plan(
+        site=site,
+        title=f"the registry made to agree with NetBox ({result.url}): {len(changes)} file(s)",
+        created=creator(),
+        changes=tuple(changes),
+    )
+    return result, made, found.done, found.manual
+
+
+def _still_valid(repo_root: Path, files: dict[str, str]) -> None:
+    """The registry the edits would leave behind, validated in a scratch copy: what NetBox says may clash
+    with the rest of the registry (a VLAN another plane has), and then nothing is planned."""
+    import shutil
+    import tempfile
+
+    from cloudops.errors import InputError
+    from cloudops.site.load import load_registry
+
+    with tempfile.TemporaryDirectory(prefix="cloudops-registry-") as tmp:
+        copy = Path(tmp)
+        shutil.copytree(repo_root / "site", copy / "site")
+        for rel, text in files.items():
+            (copy / rel).write_text(text, encoding="utf-8")
+        loaded = load_registry(copy)
+    if not loaded.ok:
+        first = loaded.findings[0].line() if loaded.findings else "invalid"
+        raise InputError(f"what NetBox says would leave the registry invalid, so nothing is planned: {first}")
