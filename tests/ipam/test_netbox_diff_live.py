@@ -147,12 +147,12 @@ def test_preflights_ipam_gate_passes_on_an_agreeing_netbox_and_fails_on_a_defect
     ]
 
 
-def _approve(env: dict[str, str], plan: Path) -> int:
+def _approve(env: dict[str, str], plan: Path, repo: Path | None = TESTCLOUD) -> int:
     """`cloudops approve` under a real pty, as a person at a terminal answers it."""
     import pexpect
 
     child = pexpect.spawn(
-        sys.executable, ["-m", "cloudops", "--repo", str(TESTCLOUD), "approve", str(plan)],
+        sys.executable, ["-m", "cloudops", *(["--repo", str(repo)] if repo else []), "approve", str(plan)],
         env=env, encoding="utf-8", timeout=60, dimensions=(50, 200),
     )  # fmt: skip
     try:
@@ -327,7 +327,7 @@ def test_netbox_to_registry_edits_the_repository_through_the_gate(netbox: Any, t
         TESTCLOUD / "site" / "planes.yaml"
     ).read_text()  # not yet
 
-    assert _approve_in(env, plan) == 0
+    assert _approve(env, plan, repo=None) == 0  # the repository from CLOUDOPS_REPO
     applied = run("apply", str(plan))
     assert applied.returncode == 0, applied.stdout + applied.stderr
     registry = load_registry(repo).require_valid()
@@ -338,23 +338,3 @@ def test_netbox_to_registry_edits_the_repository_through_the_gate(netbox: Any, t
     assert run("netbox", "diff").returncode == 0
     again = run("netbox", "plan", "--direction", "netbox-to-registry")
     assert again.stdout.startswith(f"NetBox ({netbox.url}) matches the registry"), again.stdout
-
-
-def _approve_in(env: dict[str, str], plan: Path) -> int:
-    import pexpect
-
-    child = pexpect.spawn(
-        sys.executable, ["-m", "cloudops", "approve", str(plan)], env=env, encoding="utf-8", timeout=60,
-        dimensions=(50, 200),
-    )  # fmt: skip
-    try:
-        while True:
-            idx = child.expect(
-                [r"Type 'yes' to approve: ", r"Type the change id \((\S+)\) to approve", pexpect.EOF]
-            )
-            if idx == 2:
-                break
-            child.sendline("yes" if idx == 0 else child.match.group(1))
-    finally:
-        child.close()
-    return child.exitstatus if child.exitstatus is not None else -1
