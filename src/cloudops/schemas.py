@@ -38,6 +38,7 @@ DOCUMENTS = {
     "evidence": 1,
     "collect": 1,
     "preflight": 1,
+    "tenant-show": 1,
 }
 LISTINGS = {
     "site-show": 1,
@@ -284,6 +285,19 @@ def _hand_written() -> dict[str, dict[str, Any]]:
                     ),
                 )
             ),
+        ),
+        "tenant-show": obj(
+            tenant=STR,
+            domain=STR,
+            project=BOOL,
+            users=array(STR),
+            grants=array(STR),
+            quotas={
+                "type": "object",
+                "additionalProperties": {"type": "object", "additionalProperties": INT},
+            },
+            usage={"type": "object", "additionalProperties": {"type": "object", "additionalProperties": INT}},
+            drift=array(obj(target=STR, change=STR, what=STR)),
         ),
         # the manifest.json of a `cloudops collect` bundle
         "evidence": obj(site=STR, collected=STR, seconds=NUM, files=array(_EVIDENCE_FILE), failed=array(STR)),

@@ -161,6 +161,10 @@ class Adapters:
                 self.netbox = NetBoxApi()
             seen: Observation = self.netbox.call(action)
             return seen
+        if isinstance(action, ApiAction) and action.service == "tenant":
+            from cloudops.tenants.actions import call
+
+            return call(self.api.connection(action.cloud), action)
         if isinstance(action, ApiAction):
             return self.api.call(action)
         return run_shell(action, self.env)

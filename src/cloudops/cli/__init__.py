@@ -50,6 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cloudops.cli.preflight:preflight",
         "The one pre-deploy gate: every sub-gate, PASS or what blocks.",
     ),
+    "tenant": (
+        "cloudops.cli.tenant:tenant",
+        "Tenants: onboarded from tenants/NAME.yaml through the gate, drift-checked.",
+    ),
     "netbox": (
         "cloudops.cli.netbox:netbox",
         "NetBox, the IPAM apex: the registry compared with what it holds.",

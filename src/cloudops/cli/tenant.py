@@ -1,0 +1,149 @@
+"""``cloudops tenant``: a tenant's spec (tenants/NAME.yaml) against the live cloud, by name."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import click
+
+from cloudops.cli._common import emit, format_option, open_repo
+
+EPILOG = """\b
+Examples:
+  cloudops tenant list
+  cloudops tenant plan acme              # the changes that make the cloud hold tenants/acme.yaml, as a plan
+  cloudops approve PLAN && cloudops apply PLAN
+  cloudops tenant show acme -f json      # drift: what differs between the spec and the cloud now
+The cloud is --os-cloud, else $OS_CLOUD (a clouds.yaml cloud with the admin role)."""
+
+
+@click.group(epilog=EPILOG)
+def tenant() -> None:
+    """Tenants: onboarded from tenants/NAME.yaml through the gate, drift-checked by name."""
+
+
+def _cloud_option(func: Any) -> Any:
+    return click.option(
+        "--os-cloud", "cloud", metavar="CLOUD", help="The clouds.yaml cloud (else $OS_CLOUD)."
+    )(func)
+
+
+def _observe(ctx: click.Context, name: str, cloud: str | None) -> tuple[Any, Any, Any, str | None]:
+    from cloudops.change.adapters import OpenStackApi
+    from cloudops.errors import InputError
+    from cloudops.probes.clouds import known_clouds
+    from cloudops.tenants import actions, spec
+
+    repo = open_repo(ctx)
+    t = spec.load(repo.root, name)
+    chosen = cloud or os.environ.get("OS_CLOUD")
+    if chosen:
+        where, names = known_clouds()
+        if where is not None and chosen not in names:
+            raise InputError(
+                f"no cloud {chosen!r} in {where} (clouds: {', '.join(names) or 'none'})", field="--os-cloud"
+            )
+    conn = OpenStackApi(cloud=chosen).connection()
+    return repo, t, actions.observe(conn, t.name, t.domain), cloud
+
+
+@tenant.command("list")
+@format_option
+@click.pass_context
+def list_(ctx: click.Context, fmt: str) -> None:
+    """The tenants the ops repository declares."""
+    from cloudops.tenants import spec
+
+    root = open_repo(ctx).root
+    rows = []
+    for name in spec.names(root):
+        t = spec.load(root, name)
+        rows.append(
+            {
+                "name": t.name,
+                "domain": t.domain,
+                "admin": t.admin,
+                "users": len(t.users),
+                "contact": t.contact.email,
+            }
+        )
+    emit(rows, fmt, columns=["name", "domain", "admin", "users", "contact"])
+
+
+@tenant.command("plan", epilog=EPILOG)
+@click.argument("name")
+@_cloud_option
+@click.pass_context
+def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
+    """The changes that make the cloud hold the tenant as its spec says, written as a plan for the gate.
+
+    Compared by name (project, users, roles, quotas), never by ID; an onboarded tenant plans nothing.
+    Refused before anything is planned: a role beyond the tenant admin's (manager), a quota below what the
+    tenant uses now.
+    """
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator, render_plan, write_plan
+    from cloudops.journal.location import site_dir
+    from cloudops.tenants.plan import changes
+
+    repo, t, seen, cloud = _observe(ctx, name, cloud)
+    rows = changes(t, seen, cloud)
+    if not rows:
+        click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
+        return
+    made = creator()
+    plan = Plan(
+        site=repo.name, title=f"tenant {t.name}: {len(rows)} change(s)", created=made,
+        changes=tuple(Change.model_validate(r) for r in rows),
+    )  # fmt: skip
+    stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+    path = site_dir(repo.name) / "plans" / f"{stamp}-tenant-{t.name}.json"
+    write_plan(plan, path)
+    click.echo(render_plan(plan))
+    click.echo(f"Plan written: {path}")
+    click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")
+
+
+@tenant.command("show", epilog=EPILOG)
+@click.argument("name")
+@_cloud_option
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
+)
+@click.pass_context
+def show(ctx: click.Context, name: str, cloud: str | None, fmt: str) -> None:
+    """The tenant live against its spec: what the cloud holds, and each drift (exit 1 when there is any)."""
+    from cloudops.schemas import stamp
+    from cloudops.tenants.plan import changes
+
+    _repo, t, seen, cloud = _observe(ctx, name, cloud)
+    drift = [
+        {"target": c["target"], "change": c["title"], "what": c["what"]} for c in changes(t, seen, cloud)
+    ]
+    doc = stamp(
+        "tenant-show",
+        {
+            "tenant": t.name,
+            "domain": t.domain,
+            "project": seen.project is not None,
+            "users": sorted(u for u in seen.users if u == t.admin or u in {x.name for x in t.users}),
+            "grants": sorted(f"{u}:{r}" for u, r in seen.grants),
+            "quotas": seen.quotas,
+            "usage": seen.usage,
+            "drift": drift,
+        },
+    )
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2, sort_keys=False))
+    elif fmt == "yaml":
+        from cloudops.render import to_yaml
+
+        click.echo(to_yaml(doc), nl=False)
+    else:
+        state = "absent" if seen.project is None else "present"
+        click.echo(f"tenant {t.name} (domain {t.domain}): project {state}, {len(drift)} drift(s)")
+        for d in drift:
+            click.echo(f"  drift: {d['what']}")
+    ctx.exit(1 if drift else 0)

@@ -1,0 +1,101 @@
+"""A tenant's spec against what the cloud holds (pure): a new tenant is every change, an onboarded one is
+none, one quota edited is exactly one change; a grant beyond the tenant admin's and a quota below usage are
+refused before anything is planned; a bad spec is named at file:line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cloudops.errors import InputError
+from cloudops.tenants import spec
+from cloudops.tenants.plan import Observed, changes, default_implied, wanted_grants
+
+TESTCLOUD = Path(__file__).resolve().parents[2] / "examples" / "testcloud"
+ACME = spec.load(TESTCLOUD, "acme")
+
+
+def _onboarded(t: spec.Tenant) -> Observed:
+    return Observed(
+        project={"name": t.name, "description": t.description, "domain": t.domain},
+        users={u: {} for u in [t.admin, *(x.name for x in t.users)]},
+        grants=wanted_grants(t),
+        quotas={s: dict(getattr(t.quotas, s)) for s in ("compute", "network", "volume")},
+        implied=default_implied(),
+    )
+
+
+def test_a_new_tenant_is_its_project_users_grants_and_quotas() -> None:
+    got = [(c["action"]["action"], c["target"]) for c in changes(ACME, Observed(implied=default_implied()))]
+    assert got == [
+        ("create_project", "acme"),
+        ("create_user", "acme-admin"),
+        ("create_user", "acme-audit"),
+        ("create_user", "acme-dev"),
+        ("grant_role", "acme-admin@acme"),
+        ("grant_role", "acme-audit@acme"),
+        ("grant_role", "acme-dev@acme"),
+        ("set_quotas", "acme/compute"),
+        ("set_quotas", "acme/network"),
+        ("set_quotas", "acme/volume"),
+    ]
+
+
+def test_an_onboarded_tenant_plans_nothing_and_one_quota_edit_is_one_change() -> None:
+    assert changes(ACME, _onboarded(ACME)) == []
+    seen = _onboarded(ACME)
+    seen.quotas["compute"]["cores"] = 20
+    (only,) = changes(ACME, seen, cloud="lab-admin")
+    assert only["title"] == "set compute quotas of acme: cores=40"
+    assert only["what"] == "compute quotas of acme: cores 20 → 40"
+    assert only["action"] == {
+        "type": "api", "service": "tenant", "action": "set_quotas", "cloud": "lab-admin",
+        "args": {"service": "compute", "values": {"cores": 40}, "project": "acme", "domain": "Default"},
+    }  # fmt: skip
+    assert only["revert"]["action"]["args"]["values"] == {"cores": 20}
+
+
+def test_a_grant_beyond_the_tenant_admin_is_refused_naming_it(tmp_path: Path) -> None:
+    repo = tmp_path / "ops"
+    shutil.copytree(TESTCLOUD, repo)
+    f = repo / "tenants" / "acme.yaml"
+    f.write_text(
+        f.read_text().replace(
+            "{name: acme-audit, roles: [reader]}", "{name: acme-audit, roles: [reader, admin]}"
+        )
+    )
+    t = spec.load(repo, "acme")
+    with pytest.raises(InputError) as err:
+        changes(t, Observed(implied=default_implied()))
+    assert err.value.one_line() == (
+        "tenants/acme.yaml: users[acme-audit].roles: admin is beyond what the tenant admin holds (manager, which "
+        "implies member, reader): a tenant never grants more than its admin has"
+    )
+
+
+def test_a_quota_below_what_the_tenant_uses_is_refused_with_the_usage() -> None:
+    seen = _onboarded(ACME)
+    seen.usage = {"compute": {"instances": 25}}
+    with pytest.raises(InputError) as err:
+        changes(ACME, seen)
+    assert err.value.one_line() == (
+        "tenants/acme.yaml: quotas.compute.instances: 20 is below what acme uses now (25): free the resources "
+        "first, or keep the quota"
+    )
+
+
+def test_a_bad_spec_is_named_at_file_line_column(tmp_path: Path) -> None:
+    repo = tmp_path / "ops"
+    shutil.copytree(TESTCLOUD, repo)
+    f = repo / "tenants" / "acme.yaml"
+    f.write_text(f.read_text().replace("  compute: {instances: 20", "  compute: {instances: many"))
+    with pytest.raises(InputError) as err:
+        spec.load(repo, "acme")
+    assert err.value.one_line() == (
+        "tenants/acme.yaml:11:24: quotas.compute.instances: input should be a valid integer, unable to parse "
+        "string as an integer, got 'many'"
+    )
+    with pytest.raises(InputError, match=r"no tenant 'initech' \(tenants: acme, globex\)"):
+        spec.load(repo, "initech")
