@@ -1,0 +1,169 @@
+"""Tenants on the real lab (markers: live, slow): two tenants onboarded from examples/testcloud's specs
+through plan → approve (a real pty) → apply; checked in Keystone, Nova, Neutron and Cinder; a re-plan is
+empty; a quota edited in the spec is exactly one change; an apply killed (SIGKILL) after its first change
+converges on a re-plan with no duplicate; `tenant show` reports drift. The tenants are removed at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudops.lab.lifecycle import env_lines
+from tests.cli.test_schemas import validate
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _approve(env: dict[str, str], plan: Path) -> int:
+    import pexpect
+
+    child = pexpect.spawn(
+        sys.executable, ["-m", "cloudops", "approve", str(plan)], env=env, encoding="utf-8", timeout=60,
+        dimensions=(50, 200),
+    )  # fmt: skip
+    try:
+        while True:
+            idx = child.expect(
+                [r"Type 'yes' to approve: ", r"Type the change id \((\S+)\) to approve", pexpect.EOF]
+            )
+            if idx == 2:
+                break
+            child.sendline("yes" if idx == 0 else child.match.group(1))
+    finally:
+        child.close()
+    return child.exitstatus if child.exitstatus is not None else -1
+
+
+class Site:
+    def __init__(self, lab: Any, tmp: Path) -> None:
+        self.repo = tmp / "ops"
+        shutil.copytree(ROOT / "examples" / "testcloud", self.repo)
+        self.state = tmp / "state"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_", "OS_"))},
+            **env_lines(lab),
+            "CLOUDOPS_STATE_DIR": str(self.state),
+            "CLOUDOPS_REPO": str(self.repo),
+            "TERM": "dumb",
+        }
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cloudops", *args],
+            capture_output=True, text=True, env=self.env, timeout=300, stdin=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+
+    def plan(self, name: str) -> Path | None:
+        out = self.run("tenant", "plan", name)
+        assert out.returncode == 0, out.stderr
+        if "nothing to do" in out.stdout:
+            return None
+        return Path(out.stdout.split("Plan written: ", 1)[1].split()[0])
+
+    def onboard(self, name: str) -> None:
+        plan = self.plan(name)
+        assert plan is not None and _approve(self.env, plan) == 0
+        applied = self.run("apply", str(plan))
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+
+    def journal(self) -> list[dict[str, Any]]:
+        out = []
+        for line in "".join(p.read_text() for p in self.state.rglob("journal.jsonl")).splitlines():
+            try:
+                out.append(json.loads(line))
+            except ValueError:  # a line the apply is writing right now
+                pass
+        return out
+
+
+def _cleanup(cloud: Any, names: list[str]) -> None:
+    for name in names:
+        project = cloud.identity.find_project(name, ignore_missing=True)
+        if project is not None:
+            cloud.identity.delete_project(project)
+    for user in list(cloud.identity.users()):
+        if user.name.split("-", 1)[0] in names:
+            cloud.identity.delete_user(user)
+
+
+def test_two_tenants_onboarded_reapplied_edited_and_converging_after_a_kill(
+    lab_up: Any, cloud: Any, tmp_path: Path
+) -> None:
+    site = Site(lab_up, tmp_path)
+    _cleanup(cloud, ["acme", "globex"])
+    try:
+        site.onboard("acme")
+        site.onboard("globex")
+
+        acme = cloud.identity.find_project("acme")
+        assert acme.description == "Acme Corp — web shop and its CI"
+        grants = {
+            (a.user["name"], a.role["name"])
+            for a in cloud.identity.role_assignments(scope_project_id=acme.id, include_names=True)
+        }
+        assert grants == {("acme-admin", "manager"), ("acme-dev", "member"), ("acme-audit", "reader")}
+        compute = cloud.compute.get_quota_set(acme.id)
+        assert (compute.instances, compute.cores, compute.ram) == (20, 40, 81920)
+        network = cloud.network.get_quota(acme.id)
+        assert (network.networks, network.routers, network.floating_ips) == (5, 2, 10)
+        volume = cloud.block_storage.get_quota_set(acme.id)
+        assert (volume.volumes, volume.gigabytes) == (20, 1000)
+        assert cloud.compute.get_quota_set(cloud.identity.find_project("globex").id).instances == 50
+
+        assert site.plan("acme") is None and site.plan("globex") is None  # re-apply: nothing to write
+        shown = site.run("tenant", "show", "acme", "-f", "json")
+        assert shown.returncode == 0, shown.stderr
+        doc = json.loads(shown.stdout)
+        validate("tenant-show", doc)
+        assert doc["drift"] == [] and doc["users"] == ["acme-admin", "acme-audit", "acme-dev"]
+
+        spec = site.repo / "tenants" / "acme.yaml"
+        spec.write_text(spec.read_text().replace("cores: 40", "cores: 30"))
+        drift = site.run("tenant", "show", "acme")
+        assert drift.returncode == 1 and "drift: compute quotas of acme: cores 40 → 30" in drift.stdout
+        plan = site.plan("acme")
+        assert plan is not None
+        (change,) = json.loads(plan.read_text())["changes"]
+        assert change["title"] == "set compute quotas of acme: cores=30"
+
+        # an apply killed after its first change: a re-plan holds only the rest, and converges
+        _cleanup(cloud, ["globex"])
+        plan = site.plan("globex")
+        assert plan is not None and _approve(site.env, plan) == 0
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cloudops", "apply", str(plan)], env=site.env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while not any(
+            r["kind"] == "change-done" and r["data"].get("plan_sha256") for r in site.journal()[-3:]
+        ):
+            assert time.monotonic() < deadline and proc.poll() is None, (
+                "the apply ended before a change was done"
+            )
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        rest = site.plan("globex")
+        assert rest is not None
+        titles = [c["title"] for c in json.loads(rest.read_text())["changes"]]
+        assert "create project globex in domain Default" not in titles  # done before the kill: not again
+        assert _approve(site.env, rest) == 0
+        assert site.run("apply", str(rest)).returncode == 0
+        assert site.plan("globex") is None
+        assert [p.name for p in cloud.identity.projects() if p.name == "globex"] == ["globex"]
+        assert sorted(u.name for u in cloud.identity.users() if u.name.startswith("globex-")) == [
+            "globex-admin", "globex-batch",
+        ]  # fmt: skip
+    finally:
+        _cleanup(cloud, ["acme", "globex"])
