@@ -5,6 +5,7 @@ converges on a re-plan with no duplicate; `tenant show` reports drift. The tenan
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -79,10 +80,8 @@ class Site:
     def journal(self) -> list[dict[str, Any]]:
         out = []
         for line in "".join(p.read_text() for p in self.state.rglob("journal.jsonl")).splitlines():
-            try:
+            with contextlib.suppress(ValueError):  # a line the apply is writing right now
                 out.append(json.loads(line))
-            except ValueError:  # a line the apply is writing right now
-                pass
         return out
 
 
