@@ -59,9 +59,13 @@ LISTINGS = {
 }
 
 
+# Files an operator writes in the ops repository, for an editor to check as it is typed (no in-band field).
+INPUTS = {"tenant-spec": 1}
+
+
 def tag(name: str) -> str:
     """``cloudops-assert/1``: what a document says in its ``schema`` field."""
-    version = DOCUMENTS.get(name) or LISTINGS[name]
+    version = DOCUMENTS.get(name) or LISTINGS.get(name) or INPUTS[name]
     return f"cloudops-{name}/{version}"
 
 
@@ -71,7 +75,7 @@ def stamp(name: str, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def names() -> list[str]:
-    return sorted({*DOCUMENTS, *LISTINGS})
+    return sorted({*DOCUMENTS, *LISTINGS, *INPUTS})
 
 
 def file_of(name: str) -> Path:
@@ -82,7 +86,7 @@ def shipped(name: str) -> dict[str, Any]:
     """The schema as shipped with the package (no generation, no pydantic)."""
     from cloudops.errors import InputError
 
-    if name not in DOCUMENTS and name not in LISTINGS:
+    if name not in names():
         raise InputError(f"no schema {name!r} (schemas: {', '.join(names())})", field="NAME")
     loaded: dict[str, Any] = json.loads(file_of(name).read_text(encoding="utf-8"))
     return loaded
@@ -418,6 +422,12 @@ def generate(name: str) -> dict[str, Any]:
     if name in LISTINGS:
         body = array(_listings()[name])
         kind = "listing"
+    elif name in INPUTS:
+        from cloudops.tenants.spec import Tenant
+
+        body = Tenant.model_json_schema(mode="validation")
+        body.pop("title", None)
+        kind = "input file (tenants/NAME.yaml)"
     else:
         built: Callable[[], dict[str, dict[str, Any]]] = _from_models if name in MODELS else _hand_written
         body = dict(built()[name])
@@ -426,7 +436,7 @@ def generate(name: str) -> dict[str, Any]:
         kind = "document"
     return {
         "$schema": DIALECT,
-        "$id": f"urn:cloudops:schema:{name}:{(DOCUMENTS | LISTINGS)[name]}",
+        "$id": f"urn:cloudops:schema:{name}:{(DOCUMENTS | LISTINGS | INPUTS)[name]}",
         "title": tag(name),
         "description": f"cloudops {kind} {tag(name)} (docs/output.md)",
         **body,

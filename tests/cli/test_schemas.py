@@ -117,7 +117,24 @@ def test_every_schema_is_exercised() -> None:
     by_library = {"apply", "evidence", "collect"}
     on_a_real_netbox = {"netbox-diff"}  # tests/ipam/test_netbox_diff_live.py
     on_the_lab = {"tenant-show"}  # tests/lab/test_tenants_live.py
-    assert {c[0] for c in COMMANDS} | by_library | on_a_real_netbox | on_the_lab == set(schemas.names())
+    inputs = {"tenant-spec"}  # below, on the example repositories' files
+    assert {c[0] for c in COMMANDS} | by_library | on_a_real_netbox | on_the_lab | inputs == set(schemas.names())
+
+
+def test_the_tenant_spec_schema_accepts_the_examples_and_rejects_a_typo() -> None:
+    """What an editor checks as the operator types: every example tenant passes, a typo does not."""
+    from ruamel.yaml import YAML
+
+    schema = schemas.shipped("tenant-spec")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    checker = jsonschema.Draft202012Validator(schema)
+    files = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*/tenants/*.yaml"))
+    assert len(files) >= 2
+    for f in files:
+        checker.validate(YAML(typ="safe").load(f.read_text()))
+    doc = YAML(typ="safe").load(files[0].read_text())
+    doc["quotass"] = doc.pop("quotas")
+    assert not checker.is_valid(doc)
 
 
 def test_the_apply_report_and_the_evidence_manifest(tmp_path: Path) -> None:
