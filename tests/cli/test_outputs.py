@@ -121,3 +121,26 @@ def test_log_start_takes_the_conventional_separator(tmp_path: Path) -> None:
         2,
         "cloudops: error: argv: no such program: '/nonexistent/shell' (give a shell or a command after LABEL)",
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["collect", "--targets", "{targets}", "--os-cloud", "nosuch"],
+        ["--repo", str(Path(__file__).resolve().parents[2] / "examples" / "testcloud"), "tenant", "plan", "acme",
+         "--os-cloud", "nosuch"],
+    ],
+)  # fmt: skip
+def test_an_unknown_cloud_is_bad_input_for_every_command_that_takes_one(
+    args: list[str], tmp_path: Path
+) -> None:
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text("clouds:\n  prod: {auth: {auth_url: 'http://127.0.0.1:9/v3'}}\n")
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(f"cloud: prod\nclouds_yaml: {clouds}\n")
+    env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(clouds), "CLOUDOPS_STATE_DIR": str(tmp_path / "state")}
+    out = run(*[a.format(targets=targets) for a in args], env=env, cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip()) == (
+        2,
+        f"cloudops: error: --os-cloud: cloud 'nosuch' is not in {clouds} (clouds: prod)",
+    )

@@ -25,7 +25,11 @@ from cloudops.cli._gate import site_context
     help="The approval file. Default: PLAN.approval.json next to the plan.",
 )
 @click.option(
-    "--cloud", help="clouds.yaml cloud for API actions. Default: cloudops.yaml defaults.cloud, $OS_CLOUD."
+    "--os-cloud",
+    "--cloud",
+    "cloud",
+    metavar="CLOUD",
+    help="clouds.yaml cloud for API actions. Default: cloudops.yaml defaults.cloud, $OS_CLOUD.",
 )
 @format_option
 @click.pass_context

@@ -193,7 +193,9 @@ def _assert(
     if cloud and cloud != tgt.cloud:
         tgt = dataclasses.replace(tgt, cloud=cloud)
     if cloud:
-        _known_cloud(cloud, tgt.clouds_yaml)
+        from cloudops.probes.clouds import require_known
+
+        require_known(cloud, tgt.clouds_yaml)
     now = dt.datetime.now(dt.UTC)
     window = maintenance or (repo_inputs.maintenance(repo.root, now) if repo else None)
     names = [n for n in host_names.split(",") if n] if host_names else None
@@ -284,16 +286,6 @@ def _assert(
         click.echo(f"bill of materials: {path}", err=True)
     code: int = rep.exit_code
     return code
-
-
-def _known_cloud(cloud: str, clouds_yaml: Path | None) -> None:
-    """A cloud name that is not in the clouds file is bad input, said before any probe runs."""
-    from cloudops.errors import InputError
-    from cloudops.probes.clouds import known_clouds
-
-    path, names = known_clouds(clouds_yaml=clouds_yaml)
-    if path is not None and names and cloud not in names:
-        raise InputError(f"cloud {cloud!r} is not in {path} (clouds: {', '.join(names)})", field="--os-cloud")
 
 
 def _smoke_plan(site: str, cloud: str | None, cidr: str, server: tuple[str, str] | None) -> str:

@@ -36,6 +36,12 @@ Exit codes: 0 collected (failed commands are listed, not fatal), 2 nothing to co
 )
 @targets_option
 @click.option(
+    "--os-cloud",
+    "cloud",
+    metavar="CLOUD",
+    help="The clouds.yaml cloud whose listings are captured (else the targets file's `cloud:`).",
+)
+@click.option(
     "--hosts",
     "host_names",
     shell_complete=_complete.host_list,
@@ -51,6 +57,7 @@ def collect(
     ctx: click.Context,
     out: Path | None,
     targets: Path | None,
+    cloud: str | None,
     host_names: str | None,
     timeout: float,
     concurrency: int,
@@ -70,6 +77,13 @@ def collect(
             f"no targets file ({tpath}): give --targets, or run `cloudops lab env` for the lab's"
         )
     tgt = targets_mod.load(tpath)
+    if cloud:
+        import dataclasses
+
+        from cloudops.probes.clouds import require_known
+
+        require_known(cloud, tgt.clouds_yaml)
+        tgt = dataclasses.replace(tgt, cloud=cloud)
     site = _site(ctx)
     hosts = [h for h in (host_names or "").split(",") if h] or list(tgt.hosts or ())
     steps = col.plan(tgt, hosts)

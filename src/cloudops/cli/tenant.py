@@ -32,19 +32,14 @@ def _cloud_option(func: Any) -> Any:
 
 def _observe(ctx: click.Context, name: str, cloud: str | None) -> tuple[Any, Any, Any, str | None]:
     from cloudops.change.adapters import OpenStackApi
-    from cloudops.errors import InputError
-    from cloudops.probes.clouds import known_clouds
+    from cloudops.probes.clouds import require_known
     from cloudops.tenants import actions, spec
 
     repo = open_repo(ctx)
     t = spec.load(repo.root, name)
     chosen = cloud or os.environ.get("OS_CLOUD")
     if chosen:
-        where, names = known_clouds()
-        if where is not None and chosen not in names:
-            raise InputError(
-                f"no cloud {chosen!r} in {where} (clouds: {', '.join(names) or 'none'})", field="--os-cloud"
-            )
+        require_known(chosen)
     conn = OpenStackApi(cloud=chosen).connection()
     return repo, t, actions.observe(conn, t.name, t.domain), cloud
 

@@ -144,3 +144,12 @@ def session(cloud: Cloud, *, timeout: float) -> Any:
     else:
         plugin = generic.Password(**auth)
     return ksa_session.Session(auth=plugin, verify=cloud.verify, timeout=timeout)
+
+
+def require_known(cloud: str, clouds_yaml: Path | None = None) -> None:
+    """A cloud name that is not in the clouds file is bad input, said before anything talks to a cloud."""
+    from cloudops.errors import InputError
+
+    path, names = known_clouds(clouds_yaml=clouds_yaml)
+    if path is not None and names and cloud not in names:
+        raise InputError(f"cloud {cloud!r} is not in {path} (clouds: {', '.join(names)})", field="--os-cloud")
