@@ -129,6 +129,8 @@ def test_log_start_takes_the_conventional_separator(tmp_path: Path) -> None:
         ["collect", "--targets", "{targets}", "--os-cloud", "nosuch"],
         ["--repo", str(Path(__file__).resolve().parents[2] / "examples" / "testcloud"), "tenant", "plan", "acme",
          "--os-cloud", "nosuch"],
+        ["--repo", str(Path(__file__).resolve().parents[2] / "examples" / "testcloud"), "triage",
+         "No valid host was found. There are not enough hosts available.", "--os-cloud", "nosuch"],
     ],
 )  # fmt: skip
 def test_an_unknown_cloud_is_bad_input_for_every_command_that_takes_one(

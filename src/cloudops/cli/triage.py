@@ -52,6 +52,9 @@ Exit codes: 0 matched and confirmed, 1 matched but not confirmed, 3 no known iss
     is_flag=True,
     help="Run `assert` (on the --from evidence, else live) and compare its probable cause.",
 )
+@click.option(
+    "--os-cloud", "cloud", metavar="CLOUD", help="The clouds.yaml cloud the live checks ask (else $OS_CLOUD)."
+)
 @format_option
 @click.pass_context
 def triage(
@@ -62,6 +65,7 @@ def triage(
     offline: bool,
     no_checks: bool,
     with_assert: bool,
+    cloud: str | None,
     fmt: str,
 ) -> int:
     """Name the known issue behind an error, confirm it read-only, and plan its recorded fix."""
@@ -79,6 +83,10 @@ def triage(
         )
     if offline and not evidence:
         raise InputError("--offline checks against evidence: give it with --from")
+    if cloud:
+        from cloudops.probes.clouds import require_known
+
+        require_known(cloud)
     sc = site_context(ctx)
     issues, broken = known.load(sc.repo_root)
     for f in broken:
@@ -91,7 +99,7 @@ def triage(
         )
     t = session.run(
         issues, sc.site, message=message, files=files, evidence=evidence, offline=offline,
-        checks=not no_checks, localise=with_assert, repo_root=sc.repo_root,
+        checks=not no_checks, localise=with_assert, repo_root=sc.repo_root, cloud=cloud,
     )  # fmt: skip
     plan_path = _write_plan(sc.site, t) if t.plan is not None else None
     draft = None

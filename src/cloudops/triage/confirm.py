@@ -53,11 +53,13 @@ def _shown(expect: re.Pattern[str], output: str) -> str | None:
     return output[start : end if end >= 0 else len(output)].strip()[:300]
 
 
-def live(match: Match, adapters: object | None = None) -> list[CheckResult]:
+def live(match: Match, adapters: object | None = None, cloud: str | None = None) -> list[CheckResult]:
+    """``cloud``: the clouds.yaml cloud the checks' OpenStack commands talk to (as $OS_CLOUD)."""
     from cloudops.change.adapters import Adapters
     from cloudops.change.plan import as_action
 
-    run = adapters if isinstance(adapters, Adapters) else Adapters(env=own_scripts_first(os.environ))
+    env = own_scripts_first(os.environ) | ({"OS_CLOUD": cloud} if cloud else {})
+    run = adapters if isinstance(adapters, Adapters) else Adapters(env=env)
     out = []
     for check in match.issue.checks:
         command = render(check.command, match.groups)

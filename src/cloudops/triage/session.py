@@ -60,6 +60,7 @@ def run(
     checks: bool = True,
     localise: bool = False,
     repo_root: Path | None = None,
+    cloud: str | None = None,
 ) -> Triage:
     matches: list[match.Match] = []
     near: tuple[match.Nearest, ...] = ()
@@ -76,7 +77,9 @@ def run(
     best = t.best
     if best is not None and checks:
         t.checks = (
-            confirm.offline(best, confirm.evidence_files(list(evidence))) if offline else confirm.live(best)
+            confirm.offline(best, confirm.evidence_files(list(evidence)))
+            if offline
+            else confirm.live(best, cloud=cloud)
         )
     if best is not None:
         t.plan = confirm.fix_plan(site, best.issue, best)
