@@ -99,3 +99,16 @@ def test_a_bad_spec_is_named_at_file_line_column(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match=r"no tenant 'initech' \(tenants: acme, globex\)"):
         spec.load(repo, "initech")
+
+
+def test_a_new_tenants_plan_can_be_written_it_holds_no_secret(tmp_path: Path) -> None:
+    """The gate refuses a plan file that would hold a secret; a tenant's plan never does."""
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator, write_plan
+
+    rows = changes(ACME, Observed(implied=default_implied()))
+    plan = Plan(
+        site="testcloud", title="t", created=creator(), changes=tuple(Change.model_validate(r) for r in rows)
+    )
+    write_plan(plan, tmp_path / "p.json")
+    assert (tmp_path / "p.json").is_file()

@@ -119,7 +119,7 @@ def changes(t: Tenant, seen: Observed, cloud: str | None = None) -> list[dict[st
         add({
             "title": f"create user {name} in domain {t.domain}", "target": name, "class": "mutating",
             "action": _action(cloud, "create_user", user=name, domain=t.domain, project=t.name, email=email),
-            "what": f"Keystone gains user {name} (no password: it is set by its owner, one by one, never here)",
+            "what": f"Keystone gains user {name}, without a password (its owner sets one, never through a plan)",
             "pre_audit": {"action": get_user, "expect": {"json_subset": {"absent": True}}},
             "verify": {"action": get_user, "expect": {"json_subset": {"name": name}}},
             "revert": {"action": _action(cloud, "delete_user", user=name, domain=t.domain)},
