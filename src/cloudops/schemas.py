@@ -56,6 +56,9 @@ LISTINGS = {
     "log-list": 1,
     "bom-diff": 1,
     "netbox-diff": 1,
+    "lab-status": 1,
+    "lab-fault": 1,
+    "lab-heal": 1,
 }
 
 
@@ -348,6 +351,31 @@ def _listings() -> dict[str, dict[str, Any]]:
         ),
         "log-list": obj(session=STR, bytes=INT, path=STR),
         "bom-diff": obj(path=STR, kind={"enum": ["added", "removed", "changed"]}, before=ANY, after=ANY),
+        # `lab status -f json`: the lab's processes, then its hosts and NetBox, then the faults in force
+        "lab-status": {
+            "anyOf": [
+                obj(
+                    component=STR,
+                    process=STR,
+                    state=STR,
+                    pid=null(INT),
+                    port=null(INT),
+                    since=null(STR),
+                    log=STR,
+                ),
+                obj(component=STR, state=STR, pid=null(INT), address=null(STR), netns=null(STR)),
+                obj(component=STR, state=STR, pid=null(INT), port=null(INT), log=STR),
+                obj(
+                    component={"const": "fault"},
+                    process=STR,
+                    state={"const": "in force"},
+                    target=STR,
+                    since=STR,
+                ),
+            ]
+        },
+        "lab-fault": obj(fault=STR, target=STR, since=STR),
+        "lab-heal": obj(healed=STR, target=STR),
         "netbox-diff": obj(
             object={"enum": ["device", "interface", "prefix", "ip"]},
             key=STR,

@@ -19,6 +19,7 @@ import pytest
 from cloudops.lab import hostcompute, netns
 from cloudops.lab.sshd import ssh_config_path
 from cloudops.lab.targets import targets_path
+from tests.cli.test_schemas import validate
 from tests.conftest import skip_or_fail
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
@@ -58,6 +59,7 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
     assert "hosts: [kvm-01, kvm-02]" in targets_path(lab_up).read_text()
     try:
         status = json.loads(cli(lab_up, "status", "-f", "json").stdout)
+        validate("lab-status", status)
         assert {r.get("process") for r in status} >= {
             "nova-compute-kvm-01",
             "neutron-linuxbridge-agent-kvm-02",
@@ -72,14 +74,16 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
         cut = cli(lab_up, "fault", "cut", "kvm-01", "-f", "json")
         assert cut.returncode == 0, cut.stderr
         assert json.loads(cut.stdout)[0]["fault"] == "cut"
-        in_force = [
-            r for r in json.loads(cli(lab_up, "status", "-f", "json").stdout) if r["component"] == "fault"
-        ]
+        validate("lab-fault", json.loads(cut.stdout))
+        with_fault = json.loads(cli(lab_up, "status", "-f", "json").stdout)
+        validate("lab-status", with_fault)
+        in_force = [r for r in with_fault if r["component"] == "fault"]
         assert [(r["process"], r["target"]) for r in in_force] == [("cut", "kvm-01")]
         wait("kvm-01 compute down after the cut", lambda: compute_state(cloud, "kvm-01") == "down", 120)
         assert compute_state(cloud, "kvm-02") == "up"
         heal = cli(lab_up, "heal", "-f", "json")
         assert heal.returncode == 0 and json.loads(heal.stdout) == [{"healed": "cut", "target": "kvm-01"}]
+        validate("lab-heal", json.loads(heal.stdout))
         wait("kvm-01 compute up after heal", lambda: compute_state(cloud, "kvm-01") == "up", 120)
     finally:
         down = cli(lab_up, "down", "--hosts-only")
