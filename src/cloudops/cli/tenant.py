@@ -41,7 +41,8 @@ def _observe(ctx: click.Context, name: str, cloud: str | None) -> tuple[Any, Any
     if chosen:
         require_known(chosen)
     conn = OpenStackApi(cloud=chosen).connection()
-    return repo, t, actions.observe(conn, t.name, t.domain), cloud
+    # the plan names the cloud it observed: its changes are made there, whatever the apply defaults to
+    return repo, t, actions.observe(conn, t.name, t.domain), chosen
 
 
 @tenant.command("list")
