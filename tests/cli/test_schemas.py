@@ -118,7 +118,9 @@ def test_every_schema_is_exercised() -> None:
     on_a_real_netbox = {"netbox-diff"}  # tests/ipam/test_netbox_diff_live.py
     on_the_lab = {"tenant-show", "lab-status", "lab-fault", "lab-heal"}  # tests/lab/
     inputs = {"tenant-spec"}  # below, on the example repositories' files
-    assert {c[0] for c in COMMANDS} | by_library | on_a_real_netbox | on_the_lab | inputs == set(schemas.names())
+    assert {c[0] for c in COMMANDS} | by_library | on_a_real_netbox | on_the_lab | inputs == set(
+        schemas.names()
+    )
 
 
 def test_the_tenant_spec_schema_accepts_the_examples_and_rejects_a_typo() -> None:

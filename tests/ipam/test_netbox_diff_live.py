@@ -14,6 +14,7 @@ import pytest
 
 from cloudops.site.load import load_registry
 from tests.cli.test_schemas import validate
+from tests.pty_approve import approve
 
 TESTCLOUD = Path(__file__).resolve().parents[2] / "examples" / "testcloud"
 
@@ -31,6 +32,18 @@ def _diff(netbox: Any, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+def _four_defects(nb: Any) -> None:
+    """One of each kind, made through NetBox's own API: an IP moved, a stray IP, a VLAN changed, an IP gone."""
+    moved = nb.ipam.ip_addresses.get(address="10.10.1.21/24")  # kvm-01's internal address, now on kvm-02
+    moved.assigned_object_id = nb.dcim.interfaces.get(device="kvm-02", name="br-internal").id
+    moved.save()
+    nb.ipam.ip_addresses.create(address="10.10.0.99/24", description="someone's allocation")
+    oam = nb.ipam.prefixes.get(prefix="10.10.0.0/24")
+    oam.vlan = nb.ipam.vlans.create(vid=101, name="oam-b").id
+    oam.save()
+    nb.ipam.ip_addresses.get(address="10.10.3.22/24").delete()  # kvm-02's storage address
+
+
 @pytest.mark.live
 @pytest.mark.slow
 def test_netbox_diff_is_empty_after_a_load_and_names_each_defect(netbox: Any) -> None:
@@ -42,15 +55,7 @@ def test_netbox_diff_is_empty_after_a_load_and_names_each_defect(netbox: Any) ->
         f"NetBox ({netbox.url}) matches the registry: 4 devices"
     )
 
-    nb = netbox.api()
-    moved = nb.ipam.ip_addresses.get(address="10.10.1.21/24")  # kvm-01's internal address, now on kvm-02
-    moved.assigned_object_id = nb.dcim.interfaces.get(device="kvm-02", name="br-internal").id
-    moved.save()
-    nb.ipam.ip_addresses.create(address="10.10.0.99/24", description="someone's allocation")
-    oam = nb.ipam.prefixes.get(prefix="10.10.0.0/24")
-    oam.vlan = nb.ipam.vlans.create(vid=101, name="oam-b").id
-    oam.save()
-    nb.ipam.ip_addresses.get(address="10.10.3.22/24").delete()  # kvm-02's storage address
+    _four_defects(netbox.api())
 
     out = _diff(netbox, "-f", "json")
     assert out.returncode == 1, out.stderr
@@ -147,40 +152,11 @@ def test_preflights_ipam_gate_passes_on_an_agreeing_netbox_and_fails_on_a_defect
     ]
 
 
-def _approve(env: dict[str, str], plan: Path, repo: Path | None = TESTCLOUD) -> int:
-    """`cloudops approve` under a real pty, as a person at a terminal answers it."""
-    import pexpect
-
-    child = pexpect.spawn(
-        sys.executable, ["-m", "cloudops", *(["--repo", str(repo)] if repo else []), "approve", str(plan)],
-        env=env, encoding="utf-8", timeout=60, dimensions=(50, 200),
-    )  # fmt: skip
-    try:
-        while True:
-            idx = child.expect(
-                [r"Type 'yes' to approve: ", r"Type the change id \((\S+)\) to approve", pexpect.EOF]
-            )
-            if idx == 2:
-                break
-            child.sendline("yes" if idx == 0 else child.match.group(1))
-    finally:
-        child.close()
-    return child.exitstatus if child.exitstatus is not None else -1
-
-
 @pytest.mark.live
 @pytest.mark.slow
 def test_netbox_plan_approve_apply_reconciles_and_a_rerun_plans_nothing(netbox: Any, tmp_path: Path) -> None:
     netbox.load(load_registry(TESTCLOUD).require_valid(), "testcloud")
-    nb = netbox.api()
-    moved = nb.ipam.ip_addresses.get(address="10.10.1.21/24")
-    moved.assigned_object_id = nb.dcim.interfaces.get(device="kvm-02", name="br-internal").id
-    moved.save()
-    nb.ipam.ip_addresses.create(address="10.10.0.99/24", description="someone's allocation")
-    oam = nb.ipam.prefixes.get(prefix="10.10.0.0/24")
-    oam.vlan = nb.ipam.vlans.create(vid=101, name="oam-b").id
-    oam.save()
-    nb.ipam.ip_addresses.get(address="10.10.3.22/24").delete()
+    _four_defects(netbox.api())
 
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_", "NETBOX_"))},
@@ -208,7 +184,7 @@ def test_netbox_plan_approve_apply_reconciles_and_a_rerun_plans_nothing(netbox: 
         ("set_prefix_vlan", "10.10.0.0/24", "mutating"),
     ]
     assert all(c["revert"]["action"]["args"]["netbox"] == netbox.url for c in doc["changes"])
-    assert _approve(env, plan) == 0
+    assert approve(env, plan, TESTCLOUD) == 0
 
     elsewhere = run("apply", str(plan), CLOUDOPS_NETBOX_URL="http://127.0.0.1:9")  # the wrong NetBox
     assert elsewhere.returncode != 0 and _diff(netbox).returncode == 1  # refused before any write
@@ -251,7 +227,7 @@ def test_two_operators_allocating_at_once_are_never_given_the_same_address(
         return row["addresses"], plan
 
     def apply(env: dict[str, str], plan: Path) -> subprocess.CompletedProcess[str]:
-        assert _approve(env, plan) == 0
+        assert approve(env, plan, TESTCLOUD) == 0
         return subprocess.run(
             [sys.executable, "-m", "cloudops", "--repo", str(TESTCLOUD), "apply", str(plan)],
             capture_output=True, text=True, env=env, timeout=120, stdin=subprocess.DEVNULL, check=False,
@@ -327,7 +303,7 @@ def test_netbox_to_registry_edits_the_repository_through_the_gate(netbox: Any, t
         TESTCLOUD / "site" / "planes.yaml"
     ).read_text()  # not yet
 
-    assert _approve(env, plan, repo=None) == 0  # the repository from CLOUDOPS_REPO
+    assert approve(env, plan) == 0  # the repository from CLOUDOPS_REPO
     applied = run("apply", str(plan))
     assert applied.returncode == 0, applied.stdout + applied.stderr
     registry = load_registry(repo).require_valid()

@@ -20,29 +20,10 @@ import pytest
 
 from cloudops.lab.lifecycle import env_lines
 from tests.cli.test_schemas import validate
+from tests.pty_approve import approve
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _approve(env: dict[str, str], plan: Path) -> int:
-    import pexpect
-
-    child = pexpect.spawn(
-        sys.executable, ["-m", "cloudops", "approve", str(plan)], env=env, encoding="utf-8", timeout=60,
-        dimensions=(50, 200),
-    )  # fmt: skip
-    try:
-        while True:
-            idx = child.expect(
-                [r"Type 'yes' to approve: ", r"Type the change id \((\S+)\) to approve", pexpect.EOF]
-            )
-            if idx == 2:
-                break
-            child.sendline("yes" if idx == 0 else child.match.group(1))
-    finally:
-        child.close()
-    return child.exitstatus if child.exitstatus is not None else -1
 
 
 class Site:
@@ -73,7 +54,7 @@ class Site:
 
     def onboard(self, name: str) -> None:
         plan = self.plan(name)
-        assert plan is not None and _approve(self.env, plan) == 0
+        assert plan is not None and approve(self.env, plan) == 0
         applied = self.run("apply", str(plan))
         assert applied.returncode == 0, applied.stdout + applied.stderr
 
@@ -138,7 +119,7 @@ def test_two_tenants_onboarded_reapplied_edited_and_converging_after_a_kill(
         # an apply killed after its first change: a re-plan holds only the rest, and converges
         _cleanup(cloud, ["globex"])
         plan = site.plan("globex")
-        assert plan is not None and _approve(site.env, plan) == 0
+        assert plan is not None and approve(site.env, plan) == 0
         proc = subprocess.Popen(
             [sys.executable, "-m", "cloudops", "apply", str(plan)], env=site.env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -157,7 +138,7 @@ def test_two_tenants_onboarded_reapplied_edited_and_converging_after_a_kill(
         assert rest is not None
         titles = [c["title"] for c in json.loads(rest.read_text())["changes"]]
         assert "create project globex in domain Default" not in titles  # done before the kill: not again
-        assert _approve(site.env, rest) == 0
+        assert approve(site.env, rest) == 0
         assert site.run("apply", str(rest)).returncode == 0
         assert site.plan("globex") is None
         assert [p.name for p in cloud.identity.projects() if p.name == "globex"] == ["globex"]
