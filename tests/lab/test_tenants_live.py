@@ -124,9 +124,10 @@ def test_two_tenants_onboarded_reapplied_edited_and_converging_after_a_kill(
             [sys.executable, "-m", "cloudops", "apply", str(plan)], env=site.env,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        sha = json.loads(plan.read_text())["sha256"]
         deadline = time.monotonic() + 120
         while not any(
-            r["kind"] == "change-done" and r["data"].get("plan_sha256") for r in site.journal()[-3:]
+            r["kind"] == "change-done" and r["data"].get("plan_sha256") == sha for r in site.journal()
         ):
             assert time.monotonic() < deadline and proc.poll() is None, (
                 "the apply ended before a change was done"
