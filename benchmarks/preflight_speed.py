@@ -41,14 +41,14 @@ def offline(runs: int) -> None:
     )
 
 
-def netbox(runs: int, port: int) -> None:
+def netbox(runs: int, port: int, workers: int) -> None:
     from cloudops.ipam import compare, read
     from cloudops.lab.netbox import NetBoxLab
     from cloudops.site.load import load_registry
 
     registry = load_registry(ROOSEVELT).require_valid()
     with tempfile.TemporaryDirectory(prefix="cloudops-nb-diff-") as tmp:
-        lab = NetBoxLab(Path(tmp) / "lab", base_port=port)
+        lab = NetBoxLab(Path(tmp) / "lab", base_port=port, workers=workers)
         try:
             lab.up()
             t0 = time.monotonic()
@@ -73,7 +73,7 @@ def netbox(runs: int, port: int) -> None:
                 times.append(time.perf_counter() - start)
             s = statistics.median(times)
             print(
-                f"netbox diff, roosevelt ({len(want.devices)} devices, {len(want.prefixes)} prefixes, "
+                f"netbox diff, roosevelt, NetBox with {workers} worker(s) ({len(want.devices)} devices, {len(want.prefixes)} prefixes, "
                 f"{len(want.ips)} addresses): {s:.2f} s (median of {runs}), {len(calls)} API requests, "
                 f"{len(diffs)} differences; budget 3 s: {s / 3:.2f} of it"
             )
@@ -88,10 +88,11 @@ def main() -> None:
         "--port", type=int, default=28700, help="NetBox's base port (PostgreSQL; +1 Redis, +2 HTTP)"
     )
     ap.add_argument("--no-netbox", action="store_true")
+    ap.add_argument("--workers", type=int, default=2, help="NetBox's gunicorn workers (the lab runs 2)")
     args = ap.parse_args()
     offline(args.runs)
     if not args.no_netbox:
-        netbox(args.runs, args.port)
+        netbox(args.runs, args.port, args.workers)
 
 
 if __name__ == "__main__":

@@ -379,7 +379,9 @@ class ComponentStatus:
 class NetBoxLab:
     """The lab's NetBox: ``up``, ``down``, ``status``, ``load`` (from a registry), ``url``, ``token``."""
 
-    def __init__(self, labdir: Path | None = None, *, base_port: int | None = None, workers: int = 1) -> None:
+    # Two gunicorn workers, as NetBox is served in production (its docs: 2n+1 per n cores): a list of
+    # roosevelt's 681 addresses is answered beside the devices and prefixes, not after them.
+    def __init__(self, labdir: Path | None = None, *, base_port: int | None = None, workers: int = 2) -> None:
         self.labdir = netns.lab_dir(labdir)
         self.paths = NetBoxPaths(self.labdir)
         self.ports = Ports.from_base(base_port if base_port is not None else default_base_port())
