@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("cloudops.cli.status:status", "Where the ops repository is, its git state and its validity."),
     "site": ("cloudops.cli.site:site", "The site registry: validate it, show it."),
     "net": ("cloudops.cli.net:net", "Network planes: list them, who owns an address, free addresses."),
-    "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export."),
+    "hosts": ("cloudops.cli.hosts:hosts", "Hosts of the registry: list, show, export, allocate."),
     "plan": ("cloudops.cli.plan:plan", "Plan files: show, check, observe their pre-audits."),
     "approve": ("cloudops.cli.approve:approve", "A person approves a plan at a terminal, bound to its hash."),
     "sign": ("cloudops.cli.sign:sign", "An approver signs a plan's approval with their SSH key."),
@@ -56,7 +56,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "netbox": (
         "cloudops.cli.netbox:netbox",
-        "NetBox, the IPAM apex: the registry compared with what it holds.",
+        "NetBox, the IPAM apex: diff it with the registry, plan either way.",
     ),
     "bom": ("cloudops.cli.bom:bom", "Bills of materials: compare two, or one with the version lock."),
     "lab": ("cloudops.cli.lab:lab", "A real, small OpenStack 2024.1 on this machine: up, status, env, down."),

@@ -29,9 +29,11 @@ def _netbox_options(func: F) -> F:
     )(func)
 
 
-@click.group(epilog="Example: cloudops netbox diff; cloudops netbox diff -f json")
+@click.group(
+    epilog="Example: cloudops netbox diff; cloudops netbox plan; cloudops netbox plan --direction netbox-to-registry"
+)
 def netbox() -> None:
-    """NetBox, the IPAM apex: compare the registry with what it holds."""
+    """NetBox, the IPAM apex: compare the registry with what it holds; plan either side to agree."""
 
 
 @netbox.command(
