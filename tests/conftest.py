@@ -47,6 +47,9 @@ FRESH_LAB = {
     "CLOUDOPS_LAB_DIR": "lab",
     "CLOUDOPS_LAB_VENV": "services-venv",
     "CLOUDOPS_NETBOX_CACHE": "netbox-venv",
+    # the tests' own NetBox (tests/netbox_fixture.py): a developer's, migrated against another cache, would
+    # find no migrated snapshot in this one
+    "CLOUDOPS_TEST_NETBOX_DIR": "test-netbox",
 }
 
 
@@ -78,12 +81,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         print(f"cloudops: CI: {root} kept: lab processes still run ({len(alive)})")
         return
     # The lab's NetBox keeps its PostgreSQL cluster outside the lab dir (/var/tmp/cloudops-<prefix>-netbox).
-    try:
-        from cloudops.lab.netbox import NetBoxLab
+    from cloudops.lab.netbox import NetBoxLab
 
-        NetBoxLab(labdir).destroy()
-    except Exception as exc:  # a cleanup problem must not fail a green run; say it
-        print(f"cloudops: CI: the lab's NetBox state was not removed: {exc}")
+    for netbox_dir, port in ((labdir, None), (root / FRESH_LAB["CLOUDOPS_TEST_NETBOX_DIR"], 28500)):
+        try:
+            NetBoxLab(netbox_dir, base_port=port).destroy()
+        except Exception as exc:  # a cleanup problem must not fail a green run; say it
+            print(f"cloudops: CI: the NetBox state of {netbox_dir} was not removed: {exc}")
     shutil.rmtree(root, ignore_errors=True)
 
 

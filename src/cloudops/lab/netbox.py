@@ -702,7 +702,10 @@ class NetBoxLab:
     def reset_data(self) -> None:
         """Back to the migrated, empty database (admin and token kept): the data only, not the schema."""
         if not self.paths.ready_dump.exists():
-            raise Unavailable("the lab's NetBox has no migrated snapshot yet: lab up --with netbox")
+            raise Unavailable(
+                f"no migrated snapshot of NetBox {NETBOX_VERSION} in {self.paths.ready_dump.parent} for the NetBox of "
+                f"{self.labdir} (migrated against another cache, or not yet): destroy it and start it again"
+            )
         self._restore_ready()
         self._redis_flush()
 
