@@ -47,6 +47,7 @@ FRESH_LAB = {
     "CLOUDOPS_LAB_DIR": "lab",
     "CLOUDOPS_LAB_VENV": "services-venv",
     "CLOUDOPS_NETBOX_CACHE": "netbox-venv",
+    "CLOUDOPS_LAB_TOOLS": "tools",  # chronyd, unpacked from Debian's package (cloudops.lab.siteservices)
     # the tests' own NetBox (tests/netbox_fixture.py): a developer's, migrated against another cache, would
     # find no migrated snapshot in this one
     "CLOUDOPS_TEST_NETBOX_DIR": "test-netbox",

@@ -1,6 +1,6 @@
 """`cloudops --repo examples/lab preflight` on the real lab with its NetBox and namespace hosts (markers: live,
 slow): a whole PASS, journaled with HEAD and the registry's hash; then a host defect at a time — an interface
-address removed, an MTU changed, a host's sshd stopped — fails the hosts gate naming exactly that host and that check; healed,
+address removed, an MTU changed, a host's sshd stopped, the hosts' NTP server stopped — fails the hosts gate naming exactly that host and that check; healed,
 it passes again. NetBox is stopped at the end and the lab keeps the number of hosts it had."""
 
 from __future__ import annotations
@@ -123,8 +123,22 @@ def test_preflight_passes_on_the_lab_and_names_each_host_defect(lab_up: Any, tmp
             healed = _run(env, "lab", "heal", "sshd", "kvm-03")
             assert healed.returncode == 0, healed.stderr
 
+        fault = _run(env, "lab", "fault", "site-service", "ntp")
+        assert fault.returncode == 0, fault.stderr
+        try:
+            rc, doc = _preflight(env)
+            assert rc == 1 and _host_failures(doc) == [
+                ("hosts.ntp", host, "NTP from the host: 198.18.10.1 nothing listens (port unreachable)")
+                for host in ("kvm-01", "kvm-02", "kvm-03", "kvm-04")
+            ]
+        finally:
+            healed = _run(env, "lab", "heal", "site-service", "ntp")
+            assert healed.returncode == 0, healed.stderr
+
         rc, doc = _preflight(env)
         assert (rc, doc["status"]) == (0, "PASS"), _host_failures(doc)
+        checks = {(c["check"], c["subject"]) for g in doc["gates"] for c in g["checks"]}
+        assert {("hosts.dns", "kvm-01"), ("hosts.ntp", "kvm-04")} <= checks
     finally:
         cli_parts.netbox_down(lab_up.layout.root, lab_up.layout.port_base + 50)
         restored = _run(env, "lab", "up", "--hosts", str(had))

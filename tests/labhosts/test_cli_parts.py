@@ -27,6 +27,8 @@ def test_the_glue_brings_hosts_up_shows_faults_and_tears_down(tmp_path: Path) ->
         assert [(r["component"], r["state"], r["address"]) for r in rows] == [
             ("host kvm-01", "up", "198.19.253.11"),
             ("host kvm-02", "up", "198.19.253.12"),
+            ("dns", "up", "198.19.253.1"),  # the site's resolver and time server, on the oam bridge
+            ("ntp", "up", "198.19.253.1"),
         ]
         assert all(isinstance(r["pid"], int) for r in rows)
         env = cli_parts.lab_env(labdir)
@@ -34,7 +36,7 @@ def test_the_glue_brings_hosts_up_shows_faults_and_tears_down(tmp_path: Path) ->
         applied = cli_parts.fault_apply(labdir, "sshd", ["kvm-02"])
         assert (applied["fault"], applied["target"]) == ("sshd", "kvm-02")
         assert [(f["fault"], f["target"]) for f in cli_parts.faults_status(labdir)] == [("sshd", "kvm-02")]
-        assert [r["state"] for r in cli_parts.hosts_status(labdir)] == ["up", "no-ssh"]
+        assert [r["state"] for r in cli_parts.hosts_status(labdir)] == ["up", "no-ssh", "up", "up"]
         assert cli_parts.fault_heal(labdir) == [{"healed": "sshd", "target": "kvm-02"}]
         assert cli_parts.faults_status(labdir) == []
         assert cli_parts.netbox_status(labdir) == []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cloudops.errors import Unavailable
-from cloudops.lab import netns
+from cloudops.lab import netns, siteservices
 from cloudops.lab.netns import PlaneSpec, RootAddress, default_host_specs, plan_hosts, plane_clashes
 from cloudops.lab.sshd import HostLab, ssh_banner, sshd_pid
 from tests.conftest import skip_or_fail
@@ -65,8 +65,11 @@ def test_a_dead_labs_plane_is_reclaimed_and_the_new_hosts_answer(two_labs: tuple
     plan = second.up(1)
     assert second.notes == [
         f"hosts: reclaimed plane oam 198.19.249.0/24 from the lab at {first.labdir.resolve()} "
-        "(1 namespaces, 2 links; no process ran in them)"
+        "(1 namespaces, 2 links; no process ran in them)",
+        "dns: 198.19.249.1 (dnsmasq)",  # served anew: the dead lab's own servers were stopped
+        "ntp: 198.19.249.1 (chronyd, -x)",
     ]
+    assert siteservices.status(first.labdir) == []
     assert ssh_banner(str(plan.hosts[0].address))
     assert netns.leftovers(first.labdir) == []
     assert not netns.state_file(first.labdir).exists()

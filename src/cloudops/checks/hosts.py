@@ -1,5 +1,5 @@
 """Hosts layer: reachable, load, memory, root disk, time, the registry's addresses on their interfaces,
-libvirt on KVM hosts."""
+the datacenter's DNS and NTP servers as the host reaches them, libvirt on KVM hosts."""
 
 from __future__ import annotations
 
@@ -57,6 +57,8 @@ def check_host(
     kvm: bool = False,
     limits: Thresholds = Thresholds(),
     needs: Sequence[Need] = (),
+    dns: Sequence[str] = (),
+    ntp: Sequence[str] = (),
 ) -> list[Finding]:
     h = facts.host
     ev = {"call": facts.source}
@@ -90,6 +92,7 @@ def check_host(
     out.append(_time(facts, limits, f))
     out.extend(_addresses(facts, expected, f))
     out.extend(_minimums(facts, needs, f))
+    out.extend(_site_services(facts, {"dns": dns, "ntp": ntp}, f))
     if kvm:
         out.extend(_virtualisation(facts, f))
         if facts.libvirt == "active":
@@ -235,4 +238,60 @@ def _addresses(facts: HostFacts, expected: Sequence[ExpectedAddress], f: Make) -
             verdict = Verdict.FAIL
             msg = f"{exp.address} (plane {exp.plane}) is not on {exp.interface}, nor anywhere on the host"
         out.append(f("address", verdict, msg, plane=exp.plane))
+    return out
+
+
+# DNS rcodes by name (RFC 1035, 6895); REFUSED is the one answer that says the resolver will not serve us.
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+NTP_UNSYNCHRONISED_STRATUM = 16
+
+
+def judge_service(kind: str, outcome: str, detail: str) -> tuple[bool, str]:
+    """Pure: one server's answer as a host heard it → (serves the host, the words for it)."""
+    if outcome == "timeout":
+        return False, "no answer"
+    if outcome == "error":
+        refused = detail == "ConnectionRefusedError"
+        return False, "nothing listens (port unreachable)" if refused else detail
+    if outcome != "answer":
+        return False, f"a malformed answer ({detail})"
+    fields = dict(w.split("=", 1) for w in detail.split() if "=" in w)
+    if kind == "dns":
+        code = int(fields.get("rcode", "-1"))
+        name = RCODES.get(code, f"rcode {code}")
+        return code != 5, f"answers ({name})" if code != 5 else "refuses this host's queries (REFUSED)"
+    stratum, leap = int(fields.get("stratum", "0")), int(fields.get("leap", "0"))
+    if stratum == 0 or stratum >= NTP_UNSYNCHRONISED_STRATUM or leap == 3:
+        return False, f"answers but is not synchronised (stratum {stratum}, leap {leap})"
+    return True, f"answers (stratum {stratum})"
+
+
+def _site_services(facts: HostFacts, wanted: dict[str, Sequence[str]], f: Make) -> list[Finding]:
+    """One finding per kind the registry names servers for: PASS only when the host reaches every one."""
+    if not facts.site_services_asked:
+        return []  # a recording made without asking: nothing to judge
+    out = []
+    for kind, servers in wanted.items():
+        if not servers:
+            continue
+        if facts.site_services is None:
+            out.append(f(kind, Verdict.UNKNOWN, f"cannot ask {kind.upper()} from the host: no python3 there"))
+            continue
+        heard = {a.server: a for a in facts.site_services if a.kind == kind}
+        words, bad = [], []
+        for server in servers:
+            answer = heard.get(server)
+            ok, said = judge_service(kind, answer.outcome, answer.detail) if answer else (False, "not asked")
+            words.append(f"{server} {said}")
+            if not ok:
+                bad.append(f"{server} {said}")
+        label = kind.upper()
+        if bad:
+            out.append(
+                f(kind, Verdict.FAIL, f"{label} from the host: " + "; ".join(bad), servers=list(servers))
+            )
+        else:
+            out.append(
+                f(kind, Verdict.PASS, f"{label} from the host: " + "; ".join(words), servers=list(servers))
+            )
     return out

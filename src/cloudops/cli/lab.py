@@ -220,6 +220,7 @@ KIND and TARGET:
   sshd HOST                stop the host's sshd
   unaddress HOST PLANE     remove the host's address on a plane
   mtu HOST PLANE MTU       set the MTU of the host's interface on a plane
+  site-service dns|ntp     stop the hosts' DNS or NTP server (dnsmasq, chronyd on the oam bridge)
   disable-compute HOST     disable the compute service, as an operator would, with a reason
 """
 

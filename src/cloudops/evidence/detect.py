@@ -115,13 +115,15 @@ def _host_facts(doc: dict[str, Any], source: str) -> Found | str:
     """A host's facts as ``cloudops collect`` wrote them (the host probe's own observation)."""
     import dataclasses
 
-    from cloudops.probes.ssh import HostFacts
+    from cloudops.probes.ssh import HostFacts, ServiceAnswer
 
     names = {f.name for f in dataclasses.fields(HostFacts)}
     fields = {k: v for k, v in doc.items() if k in names}
     if "addresses" in fields:
         fields["addresses"] = tuple(tuple(a) for a in fields["addresses"] or ())
     try:
+        if fields.get("site_services") is not None:
+            fields["site_services"] = tuple(ServiceAnswer(**a) for a in fields["site_services"])
         return [("host-facts", HostFacts(**{**fields, "source": source}))]
     except TypeError as exc:
         return f"host facts: {exc}"

@@ -35,6 +35,8 @@ class HostTarget:
     kvm: bool = False
     services: tuple[str, ...] = ()  # what its roles say it runs (registered in the cloud)
     needs: tuple[host_checks.Need, ...] = ()  # its roles' minimums
+    dns: tuple[str, ...] = ()  # its datacenter's resolvers and time servers, asked from the host
+    ntp: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,14 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     Layer.HOSTS,
                     f"host:{name}",
                     _recorded(item.observation),
-                    partial(host_checks.check_host, expected=h.expected, kvm=h.kvm, needs=h.needs),
+                    partial(
+                        host_checks.check_host,
+                        expected=h.expected,
+                        kvm=h.kvm,
+                        needs=h.needs,
+                        dns=h.dns,
+                        ntp=h.ntp,
+                    ),
                     host=name,
                     check_id="hosts.reachable",
                 )
@@ -87,9 +96,15 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
         connector = ssh.Connector(t.ssh_config)  # the client config read once for every host
         for h in inp.hosts:
 
-            async def read_host(_: Mapping[str, Any], name: str = h.name, kvm: bool = h.kvm) -> ssh.HostFacts:
+            async def read_host(_: Mapping[str, Any], h: HostTarget = h) -> ssh.HostFacts:
                 return await ssh.probe(
-                    name, config=t.ssh_config, timeout=timeout, kvm=kvm, connector=connector
+                    h.name,
+                    config=t.ssh_config,
+                    timeout=timeout,
+                    kvm=h.kvm,
+                    connector=connector,
+                    dns=h.dns,
+                    ntp=h.ntp,
                 )
 
             probes.append(
@@ -98,7 +113,14 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     Layer.HOSTS,
                     f"host:{h.name}",
                     read_host,
-                    partial(host_checks.check_host, expected=h.expected, kvm=h.kvm, needs=h.needs),
+                    partial(
+                        host_checks.check_host,
+                        expected=h.expected,
+                        kvm=h.kvm,
+                        needs=h.needs,
+                        dns=h.dns,
+                        ntp=h.ntp,
+                    ),
                     timeout=timeout * 2 + 1,
                     host=h.name,
                     check_id="hosts.reachable",
@@ -601,8 +623,17 @@ def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget
             for what, value in roles[r].minimums.model_dump().items()
             if value is not None
         )
+        dc = next((d for d in registry.datacenters if d.name == host.dc), None)
         out.append(
-            HostTarget(host.hostname, expected, kvm="kvm" in host.roles, services=services, needs=needs)
+            HostTarget(
+                host.hostname,
+                expected,
+                kvm="kvm" in host.roles,
+                services=services,
+                needs=needs,
+                dns=tuple(str(a) for a in dc.dns) if dc else (),
+                ntp=tuple(str(a) for a in dc.ntp) if dc else (),
+            )
         )
     missing = sorted(set(names or ()) - {h.name for h in out})
     out += [HostTarget(n) for n in missing]  # hosts not in the registry: reachability and facts only

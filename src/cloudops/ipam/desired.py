@@ -1,6 +1,6 @@
 """The registry as NetBox should hold it (pure): regions, sites, racks, device roles, devices, interfaces
-(BMC too), IP roles, VLANs, prefixes, IP ranges and IP addresses (interfaces, BMC, VIPs, gateways), every
-object named by the registry's stable identity (hostname, CIDR, name) and tagged ``cloudops:<site>``.
+(BMC too), IP roles, VLANs, prefixes, IP ranges and IP addresses (interfaces, BMC, VIPs, gateways, DNS and
+NTP servers), every object named by the registry's stable identity (hostname, CIDR, name) and tagged ``cloudops:<site>``.
 docs/ops-repo.md ("The registry in NetBox") is its description; ``cloudops.ipam.diff`` compares it with
 what NetBox holds, ``cloudops.ipam.write`` creates it in an empty NetBox.
 """
@@ -57,7 +57,7 @@ def netbox_objects(registry: Any, site: str) -> NetBoxObjects:
             o.racks.append({"name": rack, "site": dc.name})
     for purpose in sorted({str(getattr(p.purpose, "value", p.purpose)) for p in registry.planes} | {"vip"}):
         o.ip_roles.append({"name": purpose, "slug": slug(purpose)})
-    gateways: dict[IPv4Address, str] = {}
+    infra: dict[IPv4Address, str] = {}  # gateways, DNS and NTP servers
     for plane in registry.planes:
         purpose = str(getattr(plane.purpose, "value", plane.purpose))
         if plane.vlan is not None:
@@ -91,7 +91,7 @@ def netbox_objects(registry: Any, site: str) -> NetBoxObjects:
                 }
             )
         if plane.gateway is not None:
-            gateways[plane.gateway] = f"gateway of {plane.name}/{plen}"
+            infra[plane.gateway] = f"gateway of {plane.name}/{plen}"
     for host in registry.hosts:
         o.devices.append(
             {
@@ -140,8 +140,18 @@ def netbox_objects(registry: Any, site: str) -> NetBoxObjects:
                 "description": vip.description or f"VIP {vip.name}",
             }
         )
+    # The datacenters' DNS and NTP servers are infrastructure the registry knows: NetBox holds them too
+    # (an address shared with a gateway stays the gateway's).
+    for dc in registry.datacenters:
+        for kind in ("dns", "ntp"):
+            for addr in getattr(dc, kind):
+                if addr in infra:
+                    continue
+                planes = [p for p in registry.planes if addr in p.cidr and p.dc in (None, dc.name)]
+                plen = planes[0].cidr.prefixlen if planes else 32
+                infra[addr] = f"{kind} server of {dc.name}/{plen}"
     taken = {a["address"].split("/")[0] for a in o.ip_addresses}
-    for gw, desc in gateways.items():
+    for gw, desc in infra.items():
         if str(gw) not in taken:
             o.ip_addresses.append(
                 {"address": f"{gw}/{desc.rsplit('/', 1)[1]}", "description": desc.rsplit("/", 1)[0]}

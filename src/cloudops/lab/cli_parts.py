@@ -47,13 +47,14 @@ def hosts_up(
 
 
 def hosts_status(labdir: Path) -> list[dict[str, Any]]:
+    from cloudops.lab import siteservices
     from cloudops.lab.sshd import HostLab
 
     return [
         {"component": f"host {s.hostname}", "state": s.state, "pid": s.sshd_pid, "address": s.address,
          "netns": s.netns}
         for s in HostLab(labdir).status()
-    ]  # fmt: skip
+    ] + siteservices.status(labdir)  # fmt: skip
 
 
 def hosts_down(labdir: Path) -> list[str]:

@@ -8,7 +8,7 @@ Host faults work on the namespace hosts alone (``cloudops.lab.netns``):
 ``cut HOST`` (its veths down), ``blackhole HOST`` (nftables inside the host drops every packet, so a
 probe meets its own timeout rather than a refusal), ``throttle HOST RATE`` (tc tbf on both ends of its
 veths), ``sshd HOST`` (its sshd stopped), ``unaddress HOST PLANE`` (its address on that plane removed), ``mtu HOST PLANE MTU`` (that interface's MTU
-changed).
+changed), ``site-service dns|ntp`` (the hosts' DNS or NTP server stopped: ``cloudops.lab.siteservices``).
 
 Service faults need the lab core, through the small ``ServiceControl`` interface:
 ``kill SERVICE [HOST]`` (SIGKILL to its processes; heal starts it again), ``stop mariadb|rabbitmq|ceph-mon``
@@ -36,7 +36,7 @@ from typing import Any, Protocol
 from cloudops.errors import InputError, Unavailable
 from cloudops.lab import netns
 
-HOST_KINDS = ("cut", "blackhole", "throttle", "sshd", "unaddress", "mtu")
+HOST_KINDS = ("cut", "blackhole", "throttle", "sshd", "unaddress", "mtu", "site-service")
 SERVICE_KINDS = ("kill", "stop", "noout", "disable-compute")
 KINDS = HOST_KINDS + SERVICE_KINDS
 STOPPABLE = ("mariadb", "rabbitmq", "ceph-mon")
@@ -114,6 +114,7 @@ def parse_fault(kind: str, target: Sequence[str]) -> FaultRequest:
         "sshd": (1, 1, "HOST"),
         "unaddress": (2, 2, "HOST PLANE"),
         "mtu": (3, 3, "HOST PLANE MTU"),
+        "site-service": (1, 1, "dns|ntp"),
         "kill": (1, 2, "SERVICE [HOST]"),
         "stop": (1, 1, "mariadb|rabbitmq|ceph-mon"),
         "noout": (0, 0, ""),
@@ -126,6 +127,8 @@ def parse_fault(kind: str, target: Sequence[str]) -> FaultRequest:
         raise InputError(f"fault {kind} takes {usage or 'no target'}, got {' '.join(words) or 'nothing'}")
     if kind == "throttle":
         rate_bits(words[1])
+    if kind == "site-service" and words[0] not in ("dns", "ntp"):
+        raise InputError(f"fault site-service takes dns or ntp, not {words[0]!r}", field="SERVICE")
     if kind == "mtu" and not (words[2].isdigit() and 576 <= int(words[2]) <= 9216):
         raise InputError(f"fault mtu takes an MTU from 576 to 9216, not {words[2]!r}", field="MTU")
     if kind == "stop" and words[0] not in STOPPABLE:
@@ -453,6 +456,14 @@ class Faults:
 
     def _apply(self, req: FaultRequest) -> dict[str, Any]:
         kind, t = req.kind, req.target
+        if kind == "site-service":
+            from cloudops.lab import siteservices
+
+            self._plan()
+            pids = siteservices.supervisor(self.labdir).stop([t[0]], timeout=5)
+            if not pids:
+                raise Unavailable(f"the lab's {t[0]} server is not running; nothing to stop")
+            return {"pids": pids}
         if kind in HOST_KINDS:
             host = self._plan().host(t[0])
             if kind == "cut":
@@ -531,6 +542,11 @@ class Faults:
             for host_if, ns_if in undo["links"]:
                 _sh(["tc", "qdisc", "del", "dev", host_if, "root"], check=False)
                 _sh(["tc", "-n", undo["netns"], "qdisc", "del", "dev", ns_if, "root"], check=False)
+        elif kind == "site-service":
+            from cloudops.lab import siteservices
+
+            plan = self._plan()
+            siteservices.up(self.labdir, plan.planes[0].gateway.ip, netns.etc_hosts_file(self.labdir))
         elif kind == "sshd":
             from cloudops.lab.sshd import start_sshd
 

@@ -18,7 +18,7 @@ the data is reloaded, never the schema.
 
 ``load`` maps the site registry onto NetBox as docs/ops-repo.md ("The registry in NetBox") describes:
 regions, sites, racks, device roles, devices, interfaces (BMC too), IP roles, VLANs, prefixes, IP ranges,
-IP addresses (interfaces, BMC, VIPs, gateways) — every object tagged ``cloudops:<site>``.
+IP addresses (interfaces, BMC, VIPs, gateways, DNS/NTP servers) — every object tagged ``cloudops:<site>``.
 """
 
 from __future__ import annotations

@@ -442,6 +442,9 @@ def reclaim_dead_planes(labdir: Path, plan: HostPlan) -> list[str]:
         owner = holder.owner
         names, links = list_netns(prefix), list_links(prefix)
         if owner is not None:
+            from cloudops.lab import siteservices
+
+            siteservices.down(owner)  # its DNS and NTP servers hold the bridge's address
             destroy_hosts(owner)  # also its hostname mounts and its record
         _ip_batch((f"netns del {ns}" for ns in list_netns(prefix)), force=True)
         _ip_batch((f"link del {name}" for name in list_links(prefix)), force=True)

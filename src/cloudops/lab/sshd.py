@@ -284,8 +284,18 @@ class HostLab:
         hosts = list(specs) if specs is not None else netns.default_host_specs(n, self.planes)
         return netns.plan_hosts(self.labdir, hosts, self.planes)
 
-    def up(self, n: int = 4, specs: Sequence[HostSpec] | None = None, *, sshd: bool = True) -> HostPlan:
-        """Create the hosts (idempotent: an existing host is left as it is) and start their sshd."""
+    def up(
+        self,
+        n: int = 4,
+        specs: Sequence[HostSpec] | None = None,
+        *,
+        sshd: bool = True,
+        site_services: bool = True,
+    ) -> HostPlan:
+        """Create the hosts (idempotent: an existing host is left as it is), start their sshd, and serve
+        the site's DNS and NTP on the first plane's bridge (``siteservices``)."""
+        from cloudops.lab import siteservices
+
         plan = self.plan(n, specs)
         self.labdir.mkdir(parents=True, exist_ok=True)
         existed = netns.load_plan(self.labdir) is not None
@@ -295,16 +305,22 @@ class HostLab:
                 ensure_client_key(self.labdir)
                 start_sshd(self.labdir, plan.hosts)
                 write_client_files(self.labdir, plan)
+            if site_services:
+                address = self.planes[0].gateway.ip
+                self.notes += siteservices.up(self.labdir, address, netns.etc_hosts_file(self.labdir))
         except BaseException:
             if not existed:  # what this up created goes again; hosts of an earlier up stay
+                siteservices.down(self.labdir)
                 netns.destroy_hosts(self.labdir)
             raise
         return plan
 
     def down(self) -> list[str]:
         """Stop every process in the hosts (by PID), delete namespaces, bridges, veths, hostname mounts."""
+        from cloudops.lab import siteservices
         from cloudops.lab.faults import Faults
 
+        siteservices.down(self.labdir)  # before their bridge address goes
         removed = netns.destroy_hosts(self.labdir)
         Faults(self.labdir).forget_host_faults()
         for path in (ssh_config_path(self.labdir), known_hosts_path(self.labdir)):

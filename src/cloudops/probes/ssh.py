@@ -3,8 +3,10 @@ its output parsed purely into ``HostFacts``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +39,92 @@ echo '@@cpuvirt'; while read -r k v; do case $k in flags) case " $v " in *" vmx 
 """
 
 
-def script(kvm: bool = False) -> str:
-    return SCRIPT + LIBVIRT if kvm else SCRIPT
+# Only where the registry names the datacenter's DNS and NTP servers: asked from the host itself (what the
+# checker reaches proves nothing about the host), all at once, with the host's python3 — POSIX sh has no
+# UDP. DNS: an A query for the host's own name; any answer but REFUSED shows a serving resolver. NTP: a
+# client packet (v4, mode 3); the reply's stratum and leap bits say whether the server is synchronised.
+# A connected UDP socket hears the ICMP "port unreachable" of a host without the service at once.
+SITE_SERVICES = r"""
+echo '@@siteservices'
+if ! command -v python3 >/dev/null 2>&1; then echo no-python3; else python3 - {args} <<'PY'
+import os, select, socket, struct, sys, time
+wait = float(sys.argv[1])
+name = os.uname()[1]
+qname = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".") if p) + b"\0"
+dns = struct.pack(">HHHHHH", os.getpid() & 0xFFFF, 0x0100, 1, 0, 0, 0) + qname + struct.pack(">HH", 1, 1)
+asked = {}
+for arg in sys.argv[2:]:
+    kind, _, server = arg.partition("=")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.connect((server, 53 if kind == "dns" else 123))
+        s.send(dns if kind == "dns" else b"\x23" + b"\0" * 47)
+    except OSError as e:
+        print(kind, server, "error", type(e).__name__)
+        continue
+    asked[s] = (kind, server, time.monotonic())
+end = time.monotonic() + wait
+while asked and time.monotonic() < end:
+    for s in select.select(list(asked), [], [], max(0.0, end - time.monotonic()))[0]:
+        kind, server, t0 = asked.pop(s)
+        try:
+            d = s.recv(512)
+        except OSError as e:
+            print(kind, server, "error", type(e).__name__)
+            continue
+        ms = "%.1fms" % ((time.monotonic() - t0) * 1000)
+        if kind == "dns" and len(d) >= 4:
+            print(kind, server, "answer", "rcode=%d" % (d[3] & 15), ms)
+        elif kind == "ntp" and len(d) >= 48:
+            print(kind, server, "answer", "stratum=%d" % d[1], "leap=%d" % (d[0] >> 6), ms)
+        else:
+            print(kind, server, "short", "%d-bytes" % len(d), ms)
+for kind, server, _ in asked.values():
+    print(kind, server, "timeout")
+PY
+fi
+"""
+#: How long the host waits for its DNS and NTP servers' answers (all asked at once).
+SITE_SERVICES_WAIT = 2.0
+
+
+def script(
+    kvm: bool = False, dns: Sequence[str] = (), ntp: Sequence[str] = (), wait: float = SITE_SERVICES_WAIT
+) -> str:
+    out = SCRIPT + LIBVIRT if kvm else SCRIPT
+    if dns or ntp:
+        args = " ".join([f"{wait:g}"] + [f"dns={a}" for a in dns] + [f"ntp={a}" for a in ntp])
+        out += SITE_SERVICES.replace("{args}", args)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceAnswer:
+    """One DNS or NTP server as a host heard it: ``outcome`` answer | timeout | error | short."""
+
+    kind: str  # dns | ntp
+    server: str
+    outcome: str
+    detail: str = ""  # rcode=0 / stratum=8 leap=0 / the socket error's name
+    ms: float | None = None
+
+
+def parse_site_services(text: str) -> tuple[ServiceAnswer, ...] | None:
+    """Pure: the site-services section → answers; None when the host had no python3 to ask with."""
+    if text.strip() == "no-python3":
+        return None
+    out = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) < 3 or words[0] not in ("dns", "ntp"):
+            continue
+        ms = None
+        if words[-1].endswith("ms"):
+            with contextlib.suppress(ValueError):
+                ms = float(words[-1][:-2])
+            words = words[:-1]
+        out.append(ServiceAnswer(words[0], words[1], words[2], " ".join(words[3:]), ms))
+    return tuple(out)
 
 
 def count_cpus(online: str) -> int | None:
@@ -78,6 +164,10 @@ class HostFacts:
     cpu_virt: str | None = None  # vmx | svm | none (KVM hosts only)
     kernel: str | None = None
     os: str | None = None
+    # The datacenter's DNS and NTP servers as the host heard them; None: not asked, or no python3 to ask
+    # with (``site_services_asked`` tells which).
+    site_services: tuple[ServiceAnswer, ...] | None = None
+    site_services_asked: bool = False
 
 
 def sections(text: str) -> dict[str, str]:
@@ -165,6 +255,8 @@ def parse_facts(host: str, source: str, text: str, *, local_clock: float | None 
         cpu_virt=sec.get("cpuvirt", "").strip() or None,
         kernel=sec.get("kernel") or None,
         os=os_name,
+        site_services=parse_site_services(sec["siteservices"]) if "siteservices" in sec else None,
+        site_services_asked="siteservices" in sec,
     )
 
 
@@ -250,6 +342,8 @@ async def probe(
     timeout: float = 5.0,
     kvm: bool = False,
     connector: Connector | None = None,
+    dns: Sequence[str] = (),
+    ntp: Sequence[str] = (),
 ) -> HostFacts:
     """Connect (``~/.ssh/config`` or ``config``), run the script, parse. Unreachable is an observation.
 
@@ -263,7 +357,9 @@ async def probe(
     try:
         async with asyncssh.connect(connect_timeout=timeout, login_timeout=timeout, **conn_args) as conn:
             sent = time.time()
-            result = await asyncio.wait_for(conn.run(script(kvm), check=False), timeout=timeout)
+            wait = min(SITE_SERVICES_WAIT, timeout / 2)
+            command = script(kvm, dns, ntp, wait)
+            result = await asyncio.wait_for(conn.run(command, check=False), timeout=timeout)
             back = time.time()
     except (OSError, asyncssh.Error, TimeoutError) as exc:
         words = str(exc) or type(exc).__name__

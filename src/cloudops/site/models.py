@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 from ipaddress import IPv4Address, IPv4Network
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 HOSTNAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -44,11 +44,19 @@ def _address(value: Any) -> Any:
         raise ValueError(f"not an IPv4 address: {value!r}") from None
 
 
+#: An IPv4 address inside a list: each item checked on its own, so an error names its index.
+Address = Annotated[IPv4Address, BeforeValidator(_address)]
+
+
 class Datacenter(_Record):
     name: str = Field(pattern=NAME)
     region: str = Field(pattern=NAME)
     description: str = ""
     racks: list[str] = []
+    # The resolvers and time servers the datacenter's hosts must reach (by address: a host that cannot
+    # resolve names cannot be told a server's name). Preflight asks each from each host.
+    dns: list[Address] = []
+    ntp: list[Address] = []
 
 
 class Minimums(_Record):

@@ -380,3 +380,38 @@ def unique_addresses(reg: Registry, s: Sourced) -> Iterator[Finding]:
             continue
         reason = f"{addr} of {who} is also held by {prev_who} (at {prev_where})"
         yield fail("duplicate-address", who, src, *path, reason=reason)
+
+
+@check
+def site_services(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    """A datacenter's DNS and NTP servers are infrastructure: never an address a pool would hand out, nor
+    one a host, BMC or VIP holds."""
+    held: dict[IPv4Address, str] = {}
+    for host in reg.hosts:
+        held.update({i.address: f"{host.hostname} ({i.plane})" for i in host.interfaces})
+        if host.bmc is not None:
+            held[host.bmc] = f"{host.hostname} (bmc)"
+    held.update({v.address: f"VIP {v.key}" for v in reg.vips})
+    for dc, src in s.records["datacenters"]:
+        for kind in ("dns", "ntp"):
+            for i, addr in enumerate(getattr(dc, kind)):
+                if addr in held:
+                    reason = f"{kind} server {addr} is {held[addr]}'s address"
+                    yield fail("site-services", dc.name, src, kind, i, reason=reason)
+                    continue
+                pool = next(
+                    (
+                        (p, pool)
+                        for p in reg.planes
+                        if p.dc in (None, dc.name) and addr in p.cidr
+                        for pool in p.pools
+                        if pool.start <= addr <= pool.end
+                    ),
+                    None,
+                )
+                if pool is not None:
+                    reason = (
+                        f"{kind} server {addr} lies in pool {pool[1].name} of plane {pool[0].key}: "
+                        "allocation would hand it to a host; reserve it"
+                    )
+                    yield fail("site-services", dc.name, src, kind, i, reason=reason)
