@@ -7,6 +7,10 @@
    its own (PyPI 4.x, private PostgreSQL and Redis, in a temporary lab dir on --port) loaded with roosevelt's
    registry (126 hosts, 3 DCs); the read and diff timed in-process (median), every HTTP request counted.
    Needs root and NetBox's Python (see docs/lab.md); skipped with --no-netbox.
+3. With --lab: the whole preflight on the running lab (`cloudops lab up --hosts 4 --with netbox`, its
+   settings from `cloudops lab env`) against its slowest probe run alone (budget ≤ 1.5×): each host's SSH
+   probe (with its DNS and NTP asks) and the NetBox read and diff, each timed on its own; then the gates
+   all together, in-process (median), and as an operator runs it (a new process).
 """
 
 from __future__ import annotations
@@ -81,6 +85,87 @@ def netbox(runs: int, port: int, workers: int) -> None:
             lab.destroy()
 
 
+def lab(runs: int) -> None:
+    import asyncio
+
+    from cloudops.health import assemble
+    from cloudops.health import targets as targets_mod
+    from cloudops.preflight import gates
+    from cloudops.preflight.run import preflight
+    from cloudops.probes import ssh
+    from cloudops.site.load import load_registry
+
+    exported = subprocess.run(
+        [sys.executable, "-m", "cloudops", "lab", "env"], capture_output=True, text=True, check=True
+    ).stdout
+    env = {
+        k: v.strip("'\"")
+        for k, v in (ln.removeprefix("export ").split("=", 1) for ln in exported.splitlines())
+    }
+    os.environ.update(env)
+    repo = ROOT / "examples" / "lab"
+    t = targets_mod.resolve(None)
+    registry = load_registry(repo).require_valid()
+    hosts = [h for h in assemble.host_targets(registry, t.hosts or None) if h.expected]
+    ctx = gates.Context(
+        root=repo,
+        site="lab",
+        netbox_url=os.environ.get("CLOUDOPS_NETBOX_URL"),
+        netbox_token_file=Path(os.environ["CLOUDOPS_NETBOX_TOKEN_FILE"])
+        if os.environ.get("CLOUDOPS_NETBOX_TOKEN_FILE")
+        else None,
+        targets=t,
+    )
+
+    def alone() -> dict[str, float]:
+        took = {}
+        connector = ssh.Connector(t.ssh_config)
+        for h in hosts:
+            start = time.perf_counter()
+            facts = asyncio.run(
+                ssh.probe(h.name, config=t.ssh_config, timeout=t.timeout, kvm=h.kvm, connector=connector,
+                          dns=h.dns, ntp=h.ntp)
+            )  # fmt: skip
+            assert facts.reachable, facts.error
+            took[f"host {h.name}"] = time.perf_counter() - start
+        start = time.perf_counter()
+        result = gates.ipam(ctx)
+        took["netbox read + diff"] = time.perf_counter() - start
+        assert result.status.value == "PASS", result
+        return took
+
+    alone()  # imports and first connections out of the way
+    probes: dict[str, list[float]] = {}
+    whole = []
+    for _ in range(runs):
+        for name, seconds in alone().items():
+            probes.setdefault(name, []).append(seconds)
+        start = time.perf_counter()
+        result = preflight(ctx)
+        whole.append(time.perf_counter() - start)
+        assert result.status.value == "PASS", [
+            c for g in result.gates for c in g.checks if c.status.value != "PASS"
+        ]
+    medians = {name: statistics.median(v) for name, v in probes.items()}
+    slowest = max(medians, key=lambda n: medians[n])
+    w = statistics.median(whole)
+    env_run = {**os.environ}
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "cloudops", "--repo", str(repo), "preflight", "-f", "json"],
+            capture_output=True, env=env_run, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        times.append(time.perf_counter() - start)
+    print("probes alone (median): " + ", ".join(f"{n} {s:.2f} s" for n, s in sorted(medians.items())))
+    print(
+        f"preflight on the lab ({len(hosts)} hosts, NetBox): {w:.2f} s in-process (median of {runs}); slowest "
+        f"probe alone: {slowest} {medians[slowest]:.2f} s; ratio {w / medians[slowest]:.2f} (budget 1.5); "
+        f"a new process: {statistics.median(times):.2f} s"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
@@ -88,11 +173,14 @@ def main() -> None:
         "--port", type=int, default=28700, help="NetBox's base port (PostgreSQL; +1 Redis, +2 HTTP)"
     )
     ap.add_argument("--no-netbox", action="store_true")
+    ap.add_argument("--lab", action="store_true", help="also the whole preflight on the running lab (see 3.)")
     ap.add_argument("--workers", type=int, default=2, help="NetBox's gunicorn workers (the lab runs 2)")
     args = ap.parse_args()
     offline(args.runs)
     if not args.no_netbox:
         netbox(args.runs, args.port, args.workers)
+    if args.lab:
+        lab(args.runs)
 
 
 if __name__ == "__main__":

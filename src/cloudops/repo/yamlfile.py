@@ -1,4 +1,4 @@
-"""Read operator-edited YAML with ruamel's round-trip loader, keeping line and column of every node.
+"""Read operator-edited YAML, keeping line and column of every node.
 
 Positions are what make an error useful (``site/hosts.yaml:42:7: address: ...``), so every loader in
 cloudops goes through here. Parse errors become one-line InputErrors naming file, line and column.
@@ -15,16 +15,32 @@ MAX_DEPTH = 64  # no registry, bundle or lock nests this deep; deeper is a mista
 
 
 def load(path: Path, *, display: str | None = None) -> Any:
-    """Parse one YAML file (round-trip: comments kept, positions known). An empty file is ``None``."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    """Parse one YAML file, positions known. An empty file is ``None``.
 
-    from cloudops.repo import textfile
+    The common file — mappings, sequences, strings, numbers, booleans, nulls — is parsed by libyaml (C) into
+    ``PosMap``/``PosList``, which answer ruamel's ``lc`` position interface; anything else (anchors, tags,
+    merge keys, dates, a duplicate key, a syntax error) is parsed by ruamel's round-trip loader, whose
+    messages the errors keep. The two agree on every value (YAML 1.2: ``yes`` is a string); a test holds
+    them to it over every YAML file of the examples."""
+    from cloudops.repo import fastyaml, textfile
 
     name = display or str(path)
     text = textfile.read(path, display=name)
     if _flow_depth(text) > MAX_DEPTH:
         raise InputError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", where=name)
+    fast = fastyaml.load(text)
+    if fast is not fastyaml.UNSUPPORTED:
+        if _depth(fast) > MAX_DEPTH:
+            raise InputError(f"invalid YAML: nested deeper than {MAX_DEPTH} levels", where=name)
+        return fast
+    return load_roundtrip(text, name)
+
+
+def load_roundtrip(text: str, name: str) -> Any:
+    """ruamel's round-trip loader: every YAML feature, and the error messages operators see."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
