@@ -47,7 +47,7 @@ def _first(kind: str, override: str | None) -> Path | None:
 
 def _load(path: Path) -> dict[str, Any]:
     # PyYAML, as openstacksdk: YAML 1.1 (an id written 0123 is the octal 83 there, 123 in YAML 1.2)
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     try:
         doc = yaml.safe_load(path.read_text()) or {}

@@ -99,7 +99,7 @@ def _composer_class() -> Any:
     except ImportError:
         return None
 
-    class Composer(_yaml.CParser, yaml.resolver.BaseResolver):  # type: ignore[misc,name-defined]
+    class Composer(_yaml.CParser, yaml.resolver.BaseResolver):  # type: ignore[misc]
         def __init__(self, stream: str) -> None:
             _yaml.CParser.__init__(self, stream)
             yaml.resolver.BaseResolver.__init__(self)
