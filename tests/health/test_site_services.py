@@ -79,7 +79,7 @@ def test_a_stopped_server_is_heard_as_gone_and_served_again_after_up(served: Pat
 def test_the_script_asks_only_what_the_registry_names() -> None:
     assert "@@siteservices" not in script()
     text = script(kvm=True, dns=["10.11.0.2"], ntp=["10.11.0.4", "10.11.0.5"], wait=1.5)
-    assert "python3 - 1.5 dns=10.11.0.2 ntp=10.11.0.4 ntp=10.11.0.5 <<'PY'" in text
+    assert "python3 -I -S - 1.5 dns=10.11.0.2 ntp=10.11.0.4 ntp=10.11.0.5 <<'PY'" in text
     assert text.index("@@cpuvirt") < text.index("@@siteservices")
 
 

@@ -184,6 +184,12 @@ def test_netbox_plan_approve_apply_reconciles_and_a_rerun_plans_nothing(netbox: 
         ("set_prefix_vlan", "10.10.0.0/24", "mutating"),
     ]
     assert all(c["revert"]["action"]["args"]["netbox"] == netbox.url for c in doc["changes"])
+
+    def ipam_gate() -> str:
+        out = run("preflight", "-f", "json")
+        return next(g["status"] for g in json.loads(out.stdout)["gates"] if g["gate"] == "ipam")
+
+    assert ipam_gate() == "FAIL"
     assert approve(env, plan, TESTCLOUD) == 0
 
     elsewhere = run("apply", str(plan), CLOUDOPS_NETBOX_URL="http://127.0.0.1:9")  # the wrong NetBox
@@ -193,6 +199,7 @@ def test_netbox_plan_approve_apply_reconciles_and_a_rerun_plans_nothing(netbox: 
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert applied.stdout.startswith("Applied: 4 change(s) done")
     assert _diff(netbox).returncode == 0
+    assert ipam_gate() == "PASS"  # preflight's IPAM gate passes again
     assert run("netbox", "plan").stdout.startswith(f"NetBox ({netbox.url}) matches the registry")
 
 

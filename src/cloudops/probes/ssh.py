@@ -44,9 +44,10 @@ echo '@@cpuvirt'; while read -r k v; do case $k in flags) case " $v " in *" vmx 
 # UDP. DNS: an A query for the host's own name; any answer but REFUSED shows a serving resolver. NTP: a
 # client packet (v4, mode 3); the reply's stratum and leap bits say whether the server is synchronised.
 # A connected UDP socket hears the ICMP "port unreachable" of a host without the service at once.
+# ``-I -S``: no site packages, no user paths — half the start-up, and nothing of the host's Python set-up.
 SITE_SERVICES = r"""
 echo '@@siteservices'
-if ! command -v python3 >/dev/null 2>&1; then echo no-python3; else python3 - {args} <<'PY'
+if ! command -v python3 >/dev/null 2>&1; then echo no-python3; else python3 -I -S - {args} <<'PY'
 import os, select, socket, struct, sys, time
 wait = float(sys.argv[1])
 name = os.uname()[1]
