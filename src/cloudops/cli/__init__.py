@@ -50,6 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cloudops.cli.preflight:preflight",
         "The one pre-deploy gate: every sub-gate, PASS or what blocks.",
     ),
+    "runbook": (
+        "cloudops.cli.runbook:runbook",
+        "Executable runbooks: list, show their steps, render them for a site.",
+    ),
     "tenant": (
         "cloudops.cli.tenant:tenant",
         "Tenants: onboarded from tenants/NAME.yaml through the gate, drift-checked.",

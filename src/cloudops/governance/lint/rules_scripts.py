@@ -11,7 +11,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from cloudops.findings import Finding
+from cloudops.errors import Location
+from cloudops.findings import Finding, Verdict
 from cloudops.governance.lint.base import LintContext, fail, rule
 
 HARNESS = "run-tests.sh"
@@ -151,3 +152,39 @@ def delta_uuid(ctx: LintContext) -> Iterator[Finding]:
                     n,
                     f"UUID-looking literal {m.group(0)}: IDs drift on redeploy; look it up by name",
                 )
+
+
+@rule("runbook.render", "every runbook's steps parse, and its {{ references }} resolve in each datacenter")
+def runbook_render(ctx: LintContext) -> Iterator[Finding]:
+    from cloudops.errors import InputError
+    from cloudops.runbooks import parse, render
+
+    registry = ctx.registry
+    for rel in ctx.runbooks:
+        if "/appendix-A/" in rel or rel.endswith("/README.md"):
+            continue
+        text = ctx.text(rel) or ""
+        try:
+            rb = parse.parse(text, rel)
+        except InputError as exc:
+            where = exc.where if isinstance(exc.where, Location) else None
+            yield fail("runbook.render", rel, where.line if where else None, exc.reason)
+            continue
+        if registry is None or not render.references(text):
+            continue
+        site = _site_name(ctx)
+        for dc in [d.name for d in registry.datacenters] or [None]:
+            try:
+                render.render(rb, text, render.Facts(site, registry, dc))
+            except InputError as exc:  # the reason names the datacenter where it matters
+                where = exc.where if isinstance(exc.where, Location) else Location(rel)
+                yield Finding("runbook.render", Verdict.FAIL, rel, exc.reason, where=where)
+                break
+
+
+def _site_name(ctx: LintContext) -> str:
+    from cloudops.repo.opsrepo import CONFIG_NAME, OpsRepo
+
+    if (ctx.root / CONFIG_NAME).is_file():
+        return OpsRepo.load(ctx.root).name
+    return ctx.root.name
