@@ -16,6 +16,7 @@ Examples:
   cloudops runbook show restart-full-cloud          # its steps: kind, title, what each runs
   cloudops runbook render restart-full-cloud        # the Markdown with this site's facts filled in
   cloudops --repo examples/roosevelt runbook render restart-full-cloud --dc DC1   # the same runbook, another site
+  cloudops runbook run restart-full-cloud           # step by step at a terminal; --from STEP resumes
 A runbook's steps are its fenced blocks marked audit, change, assert or manual; site facts are
 {{ references }} to the registry (docs/runbooks.md)."""
 
@@ -117,3 +118,49 @@ def render(ctx: click.Context, name: str, dc: str | None, juju_status: Path | No
         click.echo(json.dumps(doc, indent=2))
     else:
         click.echo(rendered)
+
+
+@runbook.command("run")
+@click.argument("name", metavar="RUNBOOK")
+@click.option("--from", "start", metavar="STEP", help="Start at this step (number or name): to resume.")
+@click.option("--dc", metavar="DC", help="The datacenter it runs in (required where the site has several).")
+@format_option
+@click.pass_context
+def run(ctx: click.Context, name: str, start: str | None, dc: str | None, fmt: str) -> int:
+    """Run RUNBOOK step by step, at a terminal: audits run, each change is shown and approved by you and
+    applied through the gate, asserts must pass, manual steps wait for 'done'. Every step is journaled;
+    the first failure stops the run and prints what was done, what remains, the known issue that
+    matches, and the command to resume (--from STEP).
+    """
+    from cloudops.cli._gate import site_context
+    from cloudops.runbooks import render as render_mod
+    from cloudops.runbooks.run import Runner
+
+    repo, rb, _ = _load(ctx, name)
+    if not rb.executable:
+        click.echo(f"{rb.name}: no steps to run (its blocks are prose; see docs/runbooks.md)")
+        return 0
+    facts = render_mod.Facts(repo.name, repo.registry, dc)
+    facts.datacenter()  # a site of several datacenters is told which before anything runs
+
+    def ask(prompt: str) -> str:
+        try:
+            return input(prompt)
+        except EOFError:
+            return ""
+
+    say = (lambda line: click.echo(line, err=True)) if fmt != "table" else click.echo
+    report = Runner(site_context(ctx), rb, facts, say=say, ask=ask).run(start)
+    if fmt != "table":
+        emit(report.as_dict(), fmt)
+        return 0 if report.ok else 1
+    if report.ok:
+        click.echo(f"{rb.name}: all {len(report.done)} step(s) done.")
+        return 0
+    click.echo(f"Stopped at {report.failed}: {report.reason}")
+    click.echo(f"  done:        {', '.join(report.done) or '(none)'}")
+    click.echo(f"  remaining:   {', '.join(report.remaining) or '(none)'}")
+    if report.known_issue:
+        click.echo(f"  known issue: {report.known_issue} (cloudops triage shows its fix)")
+    click.echo(f"  resume:      {report.resume}")
+    return 1

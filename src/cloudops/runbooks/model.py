@@ -29,6 +29,9 @@ class StepKind(enum.StrEnum):
     MANUAL = "manual"
 
 
+#: The layers an ``assert`` step may name: ``cloudops assert``'s own (a test holds them equal).
+LAYERS = ("hosts", "deployment", "data", "apis", "agents", "smoke")
+
 #: The keys each structured kind takes, and which of them it must have.
 KEYS: dict[StepKind, tuple[frozenset[str], frozenset[str]]] = {
     StepKind.CHANGE: (
