@@ -185,6 +185,16 @@ def test_no_real_read_only_form_stays_read_only_with_an_unknown_option(row: list
         ("cloudops apply plans/x.json", False),
         ("cloudops triage 'No valid host was found.'", False),  # it writes a plan and a journal record
         ("cloudops lab fault kill nova-compute", False),
+        ("cloudops lab status -f json", True),
+        ("cloudops --repo ops lab --dir /tmp/lab env", True),
+        ("cloudops lab status --stage compute --expect down", True),
+        ("cloudops lab stop compute", False),
+        ("cloudops lab start database", False),
+        ("cloudops lab down --purge", False),
+        ("cloudops runbook render restart-full-cloud --dc DC1 -f json", True),
+        ("cloudops runbook show restart-full-cloud", True),
+        ("cloudops runbook run restart-full-cloud", False),
+        ("cloudops runbook render restart --out /etc/motd", False),  # an unknown option: default deny
     ],
 )
 def test_cloudops_own_audits_are_read_only_and_nothing_else(command: str, read_only: bool) -> None:

@@ -886,9 +886,13 @@ def _plain(tool: str, args: Sequence[str]) -> Classification:
 # the forms that read: `assert` without --smoke/--capture/--maintenance/--html/--prometheus (all outside
 # the option table below, so default deny makes them mutating), `lint`, `status`.
 _CLOUDOPS_RO = frozenset({"assert", "lint", "status"})
+# Read-only subcommands of groups: the lab's status and exports, a runbook listed, shown or rendered.
+_CLOUDOPS_RO_SUB = frozenset({("lab", "status"), ("lab", "env"), ("runbook", "list"), ("runbook", "show"),
+                              ("runbook", "render")})  # fmt: skip
 _CLOUDOPS_VALUE_OPTS = frozenset(
     {"--repo", "-f", "--format", "-c", "--column", "--os-cloud", "--targets", "--from", "--juju-status",
-     "--ceph-status", "--hosts", "--timeout", "--concurrency", "--rule"}
+     "--ceph-status", "--hosts", "--timeout", "--concurrency", "--rule", "--dir", "--port-base", "--dc",
+     "--stage", "--expect"}
 )  # fmt: skip
 
 
@@ -898,7 +902,13 @@ def _cloudops(args: Sequence[str]) -> Classification:
         return _c(RO, "cloudops help/version")
     if words[0] in _CLOUDOPS_RO:
         return _c(RO, f"cloudops {words[0]} reads")
-    return _c(MUT, f"cloudops {words[0]}: treated as mutating (only assert, lint and status are audits)")
+    if tuple(words[:2]) in _CLOUDOPS_RO_SUB:
+        return _c(RO, f"cloudops {words[0]} {words[1]} reads")
+    return _c(
+        MUT,
+        f"cloudops {words[0]}: treated as mutating (only assert, lint, status, lab status/env and runbook "
+        "list/show/render are audits)",
+    )
 
 
 _TOOLS: dict[str, Callable[[Sequence[str]], Classification]] = {

@@ -147,25 +147,47 @@ def _summary(lab_obj: Lab, total: float) -> None:
     console.print("assert it:   cloudops --repo examples/lab assert")
 
 
-@lab.command(epilog="Example: cloudops lab status -f json")
+@lab.command(
+    epilog="Examples: cloudops lab status -f json\n\n"
+    "          cloudops lab status --stage compute --expect down   # exit 0 only when all of it is down"
+)
+@click.option("--stage", metavar="STAGE", help="Only the processes of this restart stage (see `lab stop`).")
+@click.option(
+    "--expect",
+    type=click.Choice(["up", "down"]),
+    help="With --stage: exit 0 only when every process of the stage is up (or every one down), else 1.",
+)
 @format_option
 @click.pass_context
-def status(ctx: click.Context, fmt: str) -> None:
+def status(ctx: click.Context, stage: str | None, expect: str | None, fmt: str) -> int:
     """Each lab process: up / down / stale, PID, port, since, log file."""
+    from cloudops.errors import InputError
     from cloudops.lab import companions, lifecycle
 
     lab_obj = _lab(ctx)
+    if expect and not stage:
+        raise InputError("--expect needs --stage: the processes it is about", field="--expect")
+    if stage:
+        from cloudops.lab import stages
+
+        names = stages.processes(lab_obj, stage)
+        states = [{"process": n, "state": "up" if lab_obj.sup.alive(n) else "down"} for n in names]
+        emit(states, fmt, columns=["process", "state"])
+        if expect is None:
+            return 0
+        return 0 if names and all(r["state"] == expect for r in states) else 1
     rows = lifecycle.status_rows(lab_obj)
     hosts, faults = companions.status(lab_obj)
     if fmt != "table":  # one document for scripts: processes, then hosts and NetBox, then faults
         fault_rows = [{"component": "fault", "process": f["fault"], "state": "in force", "target": f["target"],
                        "since": f["since"]} for f in faults]  # fmt: skip
         emit([*rows, *hosts, *fault_rows], fmt)
-        return
+        return 0
     emit(rows, fmt, columns=["component", "process", "state", "pid", "port", "since", "log"])
     if hosts:
         emit(hosts, fmt, title="hosts and NetBox")
     emit(faults, fmt, columns=["fault", "target", "since"], title="faults in force")
+    return 0
 
 
 @lab.command(epilog='Example: eval "$(cloudops lab env)"')
@@ -249,3 +271,36 @@ def heal(ctx: click.Context, kind: str | None, target: tuple[str, ...], fmt: str
     from cloudops.lab import companions
 
     emit(companions.heal(_lab(ctx), kind, target), fmt, columns=["healed", "target"])
+
+
+STAGE_HELP = """Stop one restart stage of the lab: its processes, by PID, in order.
+
+\b
+Stages, in the charm guide's shutdown order (start them in the reverse, storage before apis):
+  compute    nova-compute and the Neutron agents (the namespace hosts' too)
+  storage    Ceph: OSD, mgr, mon
+  apis       every API service and its workers, Keystone last
+  queue      RabbitMQ
+  database   MariaDB
+"""
+
+
+@lab.command(help=STAGE_HELP, epilog="Example: cloudops lab stop compute && cloudops lab start compute")
+@click.argument("stage", metavar="STAGE")
+@click.pass_context
+def stop(ctx: click.Context, stage: str) -> None:
+    from cloudops.lab import stages
+
+    names = stages.stop(_lab(ctx), stage)
+    click.echo(f"stage {stage}: stopped {', '.join(names) or 'nothing (none ran)'}")
+
+
+@lab.command(epilog="Example: cloudops lab start database")
+@click.argument("stage", metavar="STAGE")
+@click.pass_context
+def start(ctx: click.Context, stage: str) -> None:
+    """Start one restart stage of the lab again (see `lab stop`), through the lab's own bring-up tasks."""
+    from cloudops.lab import stages
+
+    names = stages.start(_lab(ctx), stage)
+    click.echo(f"stage {stage}: running {', '.join(names) or 'nothing'}")

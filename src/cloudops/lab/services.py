@@ -72,7 +72,15 @@ def conf_path(lab: Lab, service: str, name: str) -> str:
 
 
 def uwsgi(
-    lab: Lab, name: str, script: str, port: int, env: dict[str, str], pyargv: str | None = None
+    lab: Lab,
+    name: str,
+    script: str,
+    port: int,
+    env: dict[str, str],
+    pyargv: str | None = None,
+    *,
+    processes: int = 1,
+    threads: int = 2,
 ) -> None:
     argv = [
         bin_path(lab, "uwsgi"),
@@ -82,9 +90,9 @@ def uwsgi(
         bin_path(lab, script),
         "--master",
         "--processes",
-        "1",
+        str(processes),
         "--threads",
-        "2",
+        str(threads),
         "--die-on-term",
         "--need-app",
         "--lazy-apps",
@@ -308,7 +316,10 @@ def nova_api(lab: Lab) -> None:
         "OS_NOVA_CONFIG_DIR": str(lab.layout.etc_dir / "nova"),
         "OS_NOVA_CONFIG_FILES": "api-paste.ini;nova.conf;nova-api.conf",  # the last one wins
     }
-    uwsgi(lab, "nova-api", "nova-api-wsgi", port, env)
+    # nova-api patches eventlet: two uWSGI threads share its hub and deadlock ("greenlet.error: cannot
+    # switch to a different thread") when requests arrive together while it starts — seen when the
+    # restart rehearsal brought it up under assert's load. One thread per process, two processes.
+    uwsgi(lab, "nova-api", "nova-api-wsgi", port, env, processes=2, threads=1)
 
 
 def nova_services(lab: Lab) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shlex
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -75,10 +74,13 @@ class Runner:
     adapters: Any = None
 
     def __post_init__(self) -> None:
-        from cloudops.change.adapters import Adapters
+        import os
 
-        if self.adapters is None:
-            self.adapters = Adapters()
+        from cloudops.change.adapters import Adapters
+        from cloudops.triage.confirm import own_scripts_first
+
+        if self.adapters is None:  # a step's `cloudops …` is this installation's, on PATH or not
+            self.adapters = Adapters(env=own_scripts_first(os.environ))
 
     # -- the run ------------------------------------------------------------------------------------------
 
@@ -149,18 +151,32 @@ class Runner:
             facts = replace(facts, juju_status=self._juju_status(), live=True)
         return render_mod._step(step, replace(facts, live=True), self.runbook.path)
 
-    def _juju_status(self) -> Any:
+    def _document(self, argv: list[str], what: str, timeout: float = 600) -> Any:
+        """A read-only command's whole JSON output (the gate's reads keep only the start of an output)."""
+        import subprocess
+
+        from cloudops.change.adapters import classify_action
         from cloudops.change.model import ShellAction
 
-        seen = self.adapters.read(ShellAction(argv=("juju", "status", "--format=json")))
-        if seen.rc != 0:
-            raise StepFailed(
-                f"the model's units are read from juju status, which failed: {seen.summary(200)}"
-            )
+        verdict = classify_action(ShellAction(argv=tuple(argv)))
+        if not verdict.read_only:  # never: both are audits; a guard should the classifier change
+            raise Refusal(f"{what} is not read-only ({verdict.reason})")
         try:
-            return json.loads(seen.output)
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise StepFailed(f"{what} could not run: {exc}") from None
+        try:
+            return json.loads(done.stdout)
         except ValueError:
-            raise StepFailed("juju status --format=json did not print JSON") from None
+            from cloudops.redact import redact
+
+            said = redact(" ".join((done.stderr or done.stdout).split()))[:300]
+            raise StepFailed(f"{what} printed no JSON (rc={done.returncode}): {said}") from None
+
+    def _juju_status(self) -> Any:
+        return self._document(["juju", "status", "--format=json"], "juju status (the model's units)")
 
     def _read(self, command: str, what: str) -> Any:
         from cloudops.change.adapters import classify_action
@@ -191,14 +207,8 @@ class Runner:
                 )
             return f"{step.fields['command']}: rc=0"
         layer = step.fields["layer"]
-        command = shlex.join([*self.cloudops, "--repo", str(self.sc.repo_root), "assert", "-f", "json"])
-        seen = self._read(command, "assert")
-        try:
-            doc = json.loads(seen.output)
-        except ValueError:
-            raise StepFailed(
-                f"cloudops assert printed no report (rc={seen.rc}): {seen.summary(300)}"
-            ) from None
+        argv = [*self.cloudops, "--repo", str(self.sc.repo_root), "assert", "-f", "json"]
+        doc = self._document(argv, "cloudops assert")
         found = next((x for x in doc.get("layers", []) if x["layer"] == layer), None)
         label = found["verdict"] if found else "NOT_CHECKED"
         if label in ("PASS", "WARN"):
