@@ -29,17 +29,22 @@ ROOT = Path(__file__).resolve().parent.parent
 ROOSEVELT = ROOT / "examples" / "roosevelt"
 
 
-def offline(runs: int) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_", "NETBOX_"))}
+def as_a_process(repo: Path, env: dict[str, str], runs: int) -> list[float]:
+    """`cloudops preflight` as an operator runs it: a new process each time."""
     times = []
     for _ in range(runs):
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "cloudops", "--repo", str(ROOSEVELT), "preflight", "-f", "json"],
+            [sys.executable, "-m", "cloudops", "--repo", str(repo), "preflight", "-f", "json"],
             capture_output=True, env=env, check=False, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         times.append(time.perf_counter() - start)
-    s = statistics.median(times)
+    return times
+
+
+def offline(runs: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDOPS_", "NETBOX_"))}
+    s = statistics.median(as_a_process(ROOSEVELT, env, runs))
     print(
         f"preflight, offline gates, roosevelt (126 hosts): {s:.2f} s (median of {runs}); budget 1 s: {s:.2f} of it"
     )
@@ -151,15 +156,7 @@ def lab(runs: int) -> None:
     medians = {name: statistics.median(v) for name, v in probes.items()}
     slowest = max(medians, key=lambda n: medians[n])
     w = statistics.median(whole)
-    env_run = {**os.environ}
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "cloudops", "--repo", str(repo), "preflight", "-f", "json"],
-            capture_output=True, env=env_run, check=False, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        times.append(time.perf_counter() - start)
+    times = as_a_process(repo, {**os.environ}, runs)
     print("probes alone (median): " + ", ".join(f"{n} {s:.2f} s" for n, s in sorted(medians.items())))
     print(
         f"preflight on the lab ({len(hosts)} hosts, NetBox): {w:.2f} s in-process (median of {runs}); slowest "

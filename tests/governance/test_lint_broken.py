@@ -159,6 +159,10 @@ def _uuid(r: Path) -> None:
     )
 
 
+def _runbook_reference(r: Path) -> None:
+    edit(r / "runbooks/restart-full-cloud.md", '{{ vip("vault-internal") }}', '{{ vip("vault-admin") }}')
+
+
 def _secret(r: Path) -> None:
     (r / "runbooks/ops-check-services.md").write_text(
         (r / "runbooks/ops-check-services.md").read_text()
@@ -337,6 +341,13 @@ CASES = {
         "runbooks/ops-check-services.md",
         at("runbooks/ops-check-services.md", "6f1c2e64"),
         "UUID-looking literal 6f1c2e64-3b9a-4d0e-9f51-2c7d8e9a0b1c: IDs drift on redeploy",
+    ),
+    "runbook.render": Case(
+        "runbook.render",
+        _runbook_reference,
+        "runbooks/restart-full-cloud.md",
+        at("runbooks/restart-full-cloud.md", "vault-admin"),
+        "{{ vip(\"vault-admin\") }}: no VIP 'vault-admin' in DC0",
     ),
     "appendix.entry": Case(
         "appendix.entry",

@@ -38,6 +38,12 @@ class HostTarget:
     dns: tuple[str, ...] = ()  # its datacenter's resolvers and time servers, asked from the host
     ntp: tuple[str, ...] = ()
 
+    def check(self, facts: Any) -> list[Finding]:
+        """Its facts judged against what the registry expects of it (live or recorded alike)."""
+        return host_checks.check_host(
+            facts, self.expected, kvm=self.kvm, needs=self.needs, dns=self.dns, ntp=self.ntp
+        )
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -77,14 +83,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     Layer.HOSTS,
                     f"host:{name}",
                     _recorded(item.observation),
-                    partial(
-                        host_checks.check_host,
-                        expected=h.expected,
-                        kvm=h.kvm,
-                        needs=h.needs,
-                        dns=h.dns,
-                        ntp=h.ntp,
-                    ),
+                    h.check,
                     host=name,
                     check_id="hosts.reachable",
                 )
@@ -113,14 +112,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     Layer.HOSTS,
                     f"host:{h.name}",
                     read_host,
-                    partial(
-                        host_checks.check_host,
-                        expected=h.expected,
-                        kvm=h.kvm,
-                        needs=h.needs,
-                        dns=h.dns,
-                        ntp=h.ntp,
-                    ),
+                    h.check,
                     timeout=timeout * 2 + 1,
                     host=h.name,
                     check_id="hosts.reachable",
