@@ -32,6 +32,18 @@ class PlanFile:
         return self.stored_sha256 is not None and self.stored_sha256 != self.plan.sha256
 
 
+def plan_stamp(at: str) -> str:
+    """``2026-12-05T05:10:08+0000`` → ``20261205T051008Z``: plan files sort by when they were made."""
+    return at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+
+
+def plan_path(site: str, at: str, label: str, suffix: str = ".json") -> Path:
+    """Where a plan made at ``at`` is kept: ``<the site's plans folder>/<stamp>-<label>.json``."""
+    from cloudops.journal.location import site_dir
+
+    return site_dir(site) / "plans" / f"{plan_stamp(at)}-{label}{suffix}"
+
+
 def load_plan(path: Path) -> PlanFile:
     """Read and validate a plan file; every problem is an InputError naming the file and the field."""
     from pydantic import ValidationError

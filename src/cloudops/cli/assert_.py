@@ -290,19 +290,18 @@ def _assert(
 
 def _smoke_plan(site: str, cloud: str | None, cidr: str, server: tuple[str, str] | None) -> str:
     """Write the tenant smoke test and its revert as plans for the approval gate; never run them here."""
-    from cloudops.change.plan import creator, write_plan
+    from cloudops.change.plan import creator, plan_path, plan_stamp, write_plan
     from cloudops.errors import InputError
     from cloudops.health.smoke import smoke_plan, smoke_revert_plan
-    from cloudops.journal.location import site_dir
 
     if not cloud:
         raise InputError(
             "--smoke needs the cloud whose tenant it runs as: --smoke-cloud, or `cloud:` in targets"
         )
     made = creator()
-    stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
+    stamp = plan_stamp(made.at)
     plan = smoke_plan(site, cloud, stamp.lower(), made, cidr=cidr, server=server)
-    out = site_dir(site) / "plans" / f"{stamp}-smoke.json"
+    out = plan_path(site, made.at, "smoke")
     undo = out.with_name(f"{stamp}-smoke-revert.json")
     write_plan(plan, out)
     write_plan(smoke_revert_plan(site, cloud, stamp.lower(), made, server=server is not None), undo)

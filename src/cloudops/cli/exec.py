@@ -46,9 +46,9 @@ def exec_(
     from cloudops.change import secret_refs
     from cloudops.change.adapters import Adapters, classify_action
     from cloudops.change.model import ShellAction
-    from cloudops.change.plan import as_action, command_plan, observe, write_plan
+    from cloudops.change.plan import as_action, command_plan, observe, plan_path, write_plan
     from cloudops.errors import InputError
-    from cloudops.journal.location import site_dir, slug
+    from cloudops.journal.location import slug
     from cloudops.redact import redact
 
     if bool(shell) == bool(argv):
@@ -97,8 +97,7 @@ def exec_(
         return 0
     planned = plan.changes[0].action  # the command with its secrets replaced by references
     if out is None:
-        stamp = plan.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-        out = site_dir(sc.site) / "plans" / f"{stamp}-{slug(redact(planned.display()))[:30]}.json"
+        out = plan_path(sc.site, plan.created.at, slug(redact(planned.display()))[:30])
     write_plan(plan, out)
     click.echo(f"{redact(planned.display())}: {verdict.change_class} ({verdict.reason}); not run.")
     refs = secret_refs.references(planned.argv or ()) if isinstance(planned, ShellAction) else []

@@ -144,9 +144,8 @@ def allocate(
 
 def _reservation_plan(repo: Any, reg: Any, hosts: list[Any], dc: str, url: str) -> None:
     from cloudops.change.model import Change, Plan
-    from cloudops.change.plan import creator, write_plan
+    from cloudops.change.plan import creator, plan_path, write_plan
     from cloudops.ipam.reconcile import reservations
-    from cloudops.journal.location import site_dir
 
     lengths = {name: reg.plane(name, dc).cidr.prefixlen for h in hosts for name in h.addresses}
     made = creator()
@@ -159,7 +158,6 @@ def _reservation_plan(repo: Any, reg: Any, hosts: list[Any], dc: str, url: str) 
         created=made,
         changes=tuple(Change.model_validate(c) for c in changes),
     )
-    stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-    path = site_dir(repo.name) / "plans" / f"{stamp}-reserve.json"
+    path = plan_path(repo.name, made.at, "reserve")
     write_plan(plan, path)
     click.echo(f"Plan written: {path} — approve and apply it to reserve the addresses in NetBox", err=True)

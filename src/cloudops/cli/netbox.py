@@ -94,16 +94,14 @@ def plan_(ctx: click.Context, direction: str, url: str | None, token_file: Path 
     pre-audit (NetBox still as now), a verify (NetBox as the registry says) and a revert. Deleting an IP the
     registry does not know is destructive: approved on its own. Never applied here.
     """
-    from cloudops.change.plan import render_plan, write_plan
+    from cloudops.change.plan import plan_path, render_plan, write_plan
     from cloudops.ipam import compare
-    from cloudops.journal.location import site_dir
 
     repo = open_repo(ctx)
     if direction == "netbox-to-registry":
         from cloudops.change.plan import creator
 
-        stamp = creator().at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-        folder = site_dir(repo.name) / "plans" / f"{stamp}-registry"
+        folder = plan_path(repo.name, creator().at, "registry", suffix="")
         result, made, done, manual = compare.plan_registry(
             repo.root, repo.name, folder, url=url, token_file=token_file
         )
@@ -132,8 +130,7 @@ def plan_(ctx: click.Context, direction: str, url: str | None, token_file: Path 
     if made is None:
         click.echo(result.summary() if not result.differences else "nothing NetBox can be planned to change")
         return
-    stamp = made.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-    path = site_dir(repo.name) / "plans" / f"{stamp}-netbox.json"
+    path = plan_path(repo.name, made.created.at, "netbox")
     write_plan(made, path)
     click.echo(render_plan(made))
     click.echo(f"Plan written: {path}")

@@ -80,8 +80,7 @@ def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
     tenant uses now.
     """
     from cloudops.change.model import Change, Plan
-    from cloudops.change.plan import creator, render_plan, write_plan
-    from cloudops.journal.location import site_dir
+    from cloudops.change.plan import creator, plan_path, render_plan, write_plan
     from cloudops.tenants.plan import changes
 
     repo, t, seen, cloud = _observe(ctx, name, cloud)
@@ -94,8 +93,7 @@ def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
         site=repo.name, title=f"tenant {t.name}: {len(rows)} change(s)", created=made,
         changes=tuple(Change.model_validate(r) for r in rows),
     )  # fmt: skip
-    stamp = made.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-    path = site_dir(repo.name) / "plans" / f"{stamp}-tenant-{t.name}.json"
+    path = plan_path(repo.name, made.at, f"tenant-{t.name}")
     write_plan(plan, path)
     click.echo(render_plan(plan))
     click.echo(f"Plan written: {path}")

@@ -121,11 +121,9 @@ def triage(
 
 
 def _write_plan(site: str, t: Any) -> Path:
-    from cloudops.change.plan import write_plan
-    from cloudops.journal.location import site_dir
+    from cloudops.change.plan import plan_path, write_plan
 
-    stamp = t.plan.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-    path = site_dir(site) / "plans" / f"{stamp}-fix-{t.best.issue.id[:40]}.json"
+    path = plan_path(site, t.plan.created.at, f"fix-{t.best.issue.id[:40]}")
     write_plan(t.plan, path)
     return path
 

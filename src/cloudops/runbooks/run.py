@@ -235,8 +235,8 @@ class Runner:
     def _change(self, step: Step) -> str:
         from cloudops.change.apply import apply_plan
         from cloudops.change.approve import approve_interactively, require_terminal
-        from cloudops.change.plan import as_action, command_plan, load_plan, observe, write_plan
-        from cloudops.journal.location import site_dir, slug
+        from cloudops.change.plan import as_action, command_plan, load_plan, observe, plan_path, write_plan
+        from cloudops.journal.location import slug
 
         require_terminal()
         f = step.fields
@@ -253,8 +253,7 @@ class Runner:
         plan = observe(plan, self.adapters)
         if not plan.changes:
             return "not needed: " + "; ".join(n.reason for n in plan.noops)
-        stamp = plan.created.at.replace("-", "").replace(":", "").replace("+0000", "Z")[:15]
-        path = site_dir(self.sc.site) / "plans" / f"{stamp}-{slug(self.runbook.name)[:20]}-{step.number}.json"
+        path = plan_path(self.sc.site, plan.created.at, f"{slug(self.runbook.name)[:20]}-{step.number}")
         write_plan(plan, path)
         plan_file = load_plan(path)
         approval = approve_interactively(
