@@ -17,7 +17,7 @@ from cloudops.runbooks import catalog, parse, render
 from cloudops.site.load import load_registry
 from tests.conftest import EXAMPLES
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+RECORDED = Path(__file__).resolve().parents[1] / "data" / "recorded"
 RESTART = "runbooks/restart-full-cloud.md"
 
 
@@ -80,7 +80,7 @@ def test_testcloud_and_roosevelt_share_the_runbook_and_differ_only_in_their_data
 
 
 def test_units_come_from_the_models_status() -> None:
-    status = json.loads((CORPUS / "cou__jujustatus.json").read_text())
+    status = json.loads((RECORDED / "juju" / "cou__jujustatus.json").read_text())
     facts = render.Facts(
         "testcloud", load_registry(EXAMPLES / "testcloud").require_valid(), juju_status=status
     )
