@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -109,21 +110,23 @@ def test_the_lab_restarts_in_order_through_the_gate_killed_midway_and_resumed(
 
 
 def test_a_failing_assert_stops_the_run_and_names_the_layer(lab_up: Any, tmp_path: Path) -> None:
+    # A layer the lab cannot pass without disturbing it: no smoke run is in this run's journal, so the
+    # smoke layer is NOT_CHECKED — which is not PASS. (Stopping a service here instead left the next tests
+    # a compute service still reconnecting.)
     env = _env(lab_up, tmp_path)
-    stages.stop(lab_up, "queue")
-    try:
-        out = subprocess.run(
-            [sys.executable, "-m", "cloudops", "--repo", str(LAB), "runbook", "run", "restart-lab"],
-            capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600, check=False,
-        )  # fmt: skip
-        assert out.returncode == 1, out.stdout + out.stderr
-        lines = out.stdout.splitlines()
-        stopped = next(ln for ln in lines if ln.startswith("Stopped at "))
-        assert stopped.startswith(
-            "Stopped at 1-the-lab-is-healthy-before-anything-stops: layer data is FAIL: "
-        )
-        assert "rabbitmq" in stopped.lower() or "amqp" in stopped.lower(), stopped
-        assert any(ln.strip().startswith("remaining:   2-stop-compute") for ln in lines)
-        assert _steps(tmp_path) == [("1", "failed")]
-    finally:
-        stages.start(lab_up, "queue")
+    repo = tmp_path / "lab"
+    shutil.copytree(LAB, repo)
+    (repo / "runbooks" / "smoke-first.md").write_text(
+        "# Smoke first\n\n## The smoke test passed\n\n```assert\nlayer: smoke\nwhy: a tenant's server booted\n```\n"
+        "\n## Never reached\n\n```audit\nls\n```\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "cloudops", "--repo", str(repo), "runbook", "run", "smoke-first"],
+        capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=600, check=False,
+    )  # fmt: skip
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = [ln.strip() for ln in out.stdout.splitlines()]
+    stopped = next(ln for ln in lines if ln.startswith("Stopped at "))
+    assert stopped.startswith("Stopped at 1-the-smoke-test-passed: layer smoke is NOT_CHECKED"), stopped
+    assert "remaining:   2-never-reached" in lines
+    assert _steps(tmp_path) == [("1", "failed")]
