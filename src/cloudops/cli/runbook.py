@@ -102,7 +102,9 @@ def render(ctx: click.Context, name: str, dc: str | None, juju_status: Path | No
             status = json.loads(juju_status.read_text())
         except (ValueError, OSError) as exc:
             raise InputError(f"not a juju status in JSON: {exc}", where=str(juju_status)) from None
-    facts = render_mod.Facts(repo.name, repo.registry, dc, juju_status=status)
+    facts = render_mod.Facts(
+        repo.name, repo.registry, dc, juju_status=status, model=repo.config.defaults.juju_model
+    )
     rendered, steps = render_mod.render(rb, text, facts)
     if fmt == "json":
         doc = {
@@ -124,9 +126,28 @@ def render(ctx: click.Context, name: str, dc: str | None, juju_status: Path | No
 @click.argument("name", metavar="RUNBOOK")
 @click.option("--from", "start", metavar="STEP", help="Start at this step (number or name): to resume.")
 @click.option("--dc", metavar="DC", help="The datacenter it runs in (required where the site has several).")
+@click.option(
+    "--evidence",
+    type=click.Path(exists=True, path_type=Path),
+    help="Judge the assert steps on this recording (`cloudops assert --from`), not the live cloud.",
+)
+@click.option(
+    "--one-by-one",
+    is_flag=True,
+    help="Approve every change alone (by default consecutive changes are one plan, approved together, "
+    "destructive and secret-handling ones still one by one).",
+)
 @format_option
 @click.pass_context
-def run(ctx: click.Context, name: str, start: str | None, dc: str | None, fmt: str) -> int:
+def run(
+    ctx: click.Context,
+    name: str,
+    start: str | None,
+    dc: str | None,
+    evidence: Path | None,
+    one_by_one: bool,
+    fmt: str,
+) -> int:
     """Run RUNBOOK step by step, at a terminal: audits run, each change is shown and approved by you and
     applied through the gate, asserts must pass, manual steps wait for 'done'. Every step is journaled;
     the first failure stops the run and prints what was done, what remains, the known issue that
@@ -140,7 +161,7 @@ def run(ctx: click.Context, name: str, start: str | None, dc: str | None, fmt: s
     if not rb.executable:
         click.echo(f"{rb.name}: no steps to run (its blocks are prose; see docs/runbooks.md)")
         return 0
-    facts = render_mod.Facts(repo.name, repo.registry, dc)
+    facts = render_mod.Facts(repo.name, repo.registry, dc, model=repo.config.defaults.juju_model)
     facts.datacenter()  # a site of several datacenters is told which before anything runs
 
     def ask(prompt: str) -> str:
@@ -150,7 +171,8 @@ def run(ctx: click.Context, name: str, start: str | None, dc: str | None, fmt: s
             return ""
 
     say = (lambda line: click.echo(line, err=True)) if fmt != "table" else click.echo
-    report = Runner(site_context(ctx), rb, facts, say=say, ask=ask).run(start)
+    runner = Runner(site_context(ctx), rb, facts, say=say, ask=ask, evidence=evidence, one_by_one=one_by_one)
+    report = runner.run(start)
     if fmt != "table":
         emit(report.as_dict(), fmt)
         return 0 if report.ok else 1

@@ -7,7 +7,8 @@ names a kind; every other block (``bash`` included) is prose:
 - ``change`` — a mutation, as a YAML mapping: ``run`` (the command), ``what`` (what it changes, in words),
   ``revert``, ``verify`` and optionally ``pre_audit``; it goes through the gate (plan, approval, apply).
 - ``assert`` — a cloudops check that must pass before the next step: ``layer:`` (hosts, deployment, data,
-  apis, agents …) judged by ``assert``, or ``command:`` a cloudops read-only command that must exit 0.
+  apis, agents …) judged by ``assert`` — ``accept: PASS`` where a WARN must stop the run too (a model still
+  settling), ``PASS, WARN`` by default — or ``command:`` a cloudops read-only command that must exit 0.
 - ``manual`` — what a person does, in words; the run waits for them to confirm it.
 
 A step is titled by the heading above it. Site facts are never typed in: ``{{ vip("keystone-internal") }}``,
@@ -31,6 +32,8 @@ class StepKind(enum.StrEnum):
 
 #: The layers an ``assert`` step may name: ``cloudops assert``'s own (a test holds them equal).
 LAYERS = ("hosts", "deployment", "data", "apis", "agents", "smoke")
+#: What a layer assert may accept; the default lets a WARN pass.
+ACCEPT = {"PASS": frozenset({"PASS"}), "PASS, WARN": frozenset({"PASS", "WARN"})}
 
 #: The keys each structured kind takes, and which of them it must have.
 KEYS: dict[StepKind, tuple[frozenset[str], frozenset[str]]] = {
@@ -38,7 +41,7 @@ KEYS: dict[StepKind, tuple[frozenset[str], frozenset[str]]] = {
         frozenset({"run", "what", "revert", "verify", "pre_audit"}),
         frozenset({"run", "what", "revert", "verify"}),
     ),
-    StepKind.ASSERT: (frozenset({"layer", "command", "why"}), frozenset()),
+    StepKind.ASSERT: (frozenset({"layer", "command", "why", "accept"}), frozenset()),
 }
 
 

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from cloudops.errors import InputError, Location
-from cloudops.runbooks.model import KEYS, LAYERS, Preconditions, Runbook, Step, StepKind
+from cloudops.runbooks.model import ACCEPT, KEYS, LAYERS, Preconditions, Runbook, Step, StepKind
 
 FENCE = re.compile(r"^(\s*)(```+|~~~+)\s*([A-Za-z0-9_-]*)\s*(.*)$")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -148,6 +148,9 @@ def _fields(kind: StepKind, body: str, path: str, first_line: int) -> dict[str, 
     if kind is StepKind.ASSERT and "layer" in doc and doc["layer"] not in LAYERS:
         raise InputError(f"assert block: layer {doc['layer']!r} is not one of {', '.join(LAYERS)}",
                          where=Location(path, first_line + _line_of(body, "layer")))  # fmt: skip
+    if kind is StepKind.ASSERT and "accept" in doc and (doc["accept"] not in ACCEPT or "layer" not in doc):
+        raise InputError(f"assert block: accept is one of {' or '.join(map(repr, ACCEPT))}, with a layer:",
+                         where=Location(path, first_line + _line_of(body, "accept")))  # fmt: skip
     return dict(doc)
 
 

@@ -11,6 +11,9 @@ own parser and never evaluated:
     {{ host(role="controller") }}       the first of them
     {{ address("kvm-01", "oam") }}      a host's address on a plane
     {{ cidr("storage") }}               a plane's CIDR
+    {{ gateway("provider") }}           a plane's gateway
+    {{ pool_start("provider", "floating") }}  {{ pool_end(…) }}   a plane's named pool, its first and last
+    {{ model }}                         the Juju model (cloudops.yaml defaults.juju_model)
     {{ dns }}  {{ ntp }}                the datacenter's resolvers, time servers (space-separated)
     {{ units("nova-compute") }}         the application's units, from the live model (see below)
 
@@ -45,6 +48,9 @@ class Facts:
     # ``juju status --format=json`` of the model, read when the step runs (or a recording); None: not read
     juju_status: Any = None
     live: bool = False  # a run: every live fact must resolve
+    model: str | None = None  # cloudops.yaml's defaults.juju_model
+    # how units show when no model was read: visibly not a fact (lint's shellcheck passes "{app}/0")
+    units_unread: str = "<units of {app}>"
 
     def datacenter(self) -> str:
         if self.dc is not None:
@@ -92,18 +98,46 @@ class Facts:
             raise LookupError(f"{hostname} has no interface on plane {plane!r}")
         return str(itf.address)
 
-    def cidr(self, plane: str) -> str:
+    def _plane(self, name: str) -> Any:
         dc = self.datacenter()
-        found = [p for p in self.registry.planes if p.name == plane and p.dc in (None, dc)]
+        found = [p for p in self.registry.planes if p.name == name and p.dc in (None, dc)]
         if not found:
-            raise LookupError(f"no plane {plane!r} in {dc}")
-        return str(found[0].cidr)
+            raise LookupError(f"no plane {name!r} in {dc}")
+        return found[0]
+
+    def cidr(self, plane: str) -> str:
+        return str(self._plane(plane).cidr)
+
+    def gateway(self, plane: str) -> str:
+        found = self._plane(plane)
+        if found.gateway is None:
+            raise LookupError(f"plane {plane!r} has no gateway")
+        return str(found.gateway)
+
+    def _pool(self, plane: str, name: str) -> Any:
+        found = self._plane(plane)
+        pool = next((p for p in found.pools if p.name == name), None)
+        if pool is None:
+            known = ", ".join(p.name for p in found.pools) or "none"
+            raise LookupError(f"plane {plane!r} has no pool {name!r} (pools: {known})")
+        return pool
+
+    def pool_start(self, plane: str, name: str) -> str:
+        return str(self._pool(plane, name).start)
+
+    def pool_end(self, plane: str, name: str) -> str:
+        return str(self._pool(plane, name).end)
+
+    def _model(self) -> str:
+        if not self.model:
+            raise LookupError("no Juju model: set defaults.juju_model in cloudops.yaml")
+        return self.model
 
     def units(self, application: str) -> str:
         if self.juju_status is None:
             if self.live:
                 raise LookupError(f"units of {application}: the model's juju status was not read")
-            return f"<units of {application}>"
+            return self.units_unread.format(app=application)
         apps = self.juju_status.get("applications") or {}
         if application not in apps:
             raise LookupError(f"no application {application!r} in the model")
@@ -125,6 +159,7 @@ class Facts:
             "dc": self.datacenter,
             "dns": lambda: self._servers("dns"),
             "ntp": lambda: self._servers("ntp"),
+            "model": self._model,
         }
 
     def calls(self) -> dict[str, Callable[..., str]]:
@@ -134,6 +169,9 @@ class Facts:
             "host": self.host,
             "address": self.address,
             "cidr": self.cidr,
+            "gateway": self.gateway,
+            "pool_start": self.pool_start,
+            "pool_end": self.pool_end,
             "units": self.units,
         }
 
@@ -192,11 +230,12 @@ def render_text(text: str, facts: Facts, path: str, first_line: int = 1) -> str:
 def render(runbook: Runbook, text: str, facts: Facts) -> tuple[str, Runbook]:
     """The whole Markdown with its site's facts, and the runbook whose steps carry them."""
     rendered = render_text(text, facts, runbook.path)
-    steps = tuple(_step(s, facts, runbook.path) for s in runbook.steps)
+    steps = tuple(render_step(s, facts, runbook.path) for s in runbook.steps)
     return rendered, replace(runbook, steps=steps)
 
 
-def _step(step: Step, facts: Facts, path: str) -> Step:
+def render_step(step: Step, facts: Facts, path: str) -> Step:
+    """One step with its references resolved (a run renders each step when it reaches it)."""
     body = render_text(step.body, facts, path, step.line + 1)
     fields = {k: render_text(v, facts, path, step.line + 1) for k, v in step.fields.items()}
     return replace(step, body=body, fields=fields)

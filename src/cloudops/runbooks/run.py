@@ -19,7 +19,7 @@ from typing import Any
 
 from cloudops.errors import InputError, Refusal
 from cloudops.runbooks import render as render_mod
-from cloudops.runbooks.model import Runbook, Step, StepKind
+from cloudops.runbooks.model import ACCEPT, Runbook, Step, StepKind
 
 Say = Callable[[str], None]
 Ask = Callable[[str], str]
@@ -54,10 +54,19 @@ class RunReport:
 
 
 class StepFailed(Exception):
-    def __init__(self, reason: str, evidence: str = "") -> None:
+    def __init__(
+        self,
+        reason: str,
+        evidence: str = "",
+        *,
+        step: Step | None = None,
+        done: list[tuple[Step, str]] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.evidence = evidence  # what triage reads: the step's output
+        self.step = step  # in a group of changes: the one that failed (else the step being run)
+        self.done = done or []  # in a group of changes: those done before it
 
 
 @dataclass
@@ -72,6 +81,8 @@ class Runner:
     # this installation's own `cloudops` (the classifier knows `cloudops assert` reads; `python -m` it does not)
     cloudops: list[str] = field(default_factory=lambda: [_own_cloudops()])
     adapters: Any = None
+    evidence: Path | None = None  # assert steps judge this recording (`assert --from`), not the live cloud
+    one_by_one: bool = False  # every change its own plan and approval (else consecutive ones are one plan)
 
     def __post_init__(self) -> None:
         import os
@@ -90,29 +101,53 @@ class Runner:
         first = rb.step(start).number if start else 1
         report = RunReport(rb.name)
         steps = [s for s in rb.steps if s.number >= first]
-        for i, step in enumerate(steps):
-            self.say(f"[{step.number}/{len(rb.steps)}] {step.kind.value}: {step.title}")
+        i = 0
+        while i < len(steps):
+            group = self._group(steps, i)
+            for step in group:
+                self.say(f"[{step.number}/{len(rb.steps)}] {step.kind.value}: {step.title}")
             began = time.monotonic()
             try:
-                detail = self.one(step)
+                if group[0].kind is StepKind.CHANGE:
+                    results = self._changes(group)
+                else:
+                    results = [(group[0], self.one(group[0]))]
             except (StepFailed, Refusal, InputError) as exc:
                 reason = exc.reason if isinstance(exc, StepFailed | InputError) else str(exc)
                 evidence = exc.evidence if isinstance(exc, StepFailed) else reason
-                self._journal(step, "failed", reason, time.monotonic() - began)
-                report.failed, report.reason = step.ref, reason
-                report.remaining = [s.ref for s in steps[i + 1 :]]
+                at = exc.step if isinstance(exc, StepFailed) and exc.step is not None else group[0]
+                for step, detail in exc.done if isinstance(exc, StepFailed) else []:
+                    self._journal(step, "done", detail, time.monotonic() - began)
+                    report.done.append(step.ref)
+                self._journal(at, "failed", reason, time.monotonic() - began)
+                report.failed, report.reason = at.ref, reason
+                report.remaining = [s.ref for s in steps if s.number > at.number]
                 report.known_issue = self._triage(evidence)
-                report.resume = self.sc.command(
-                    "runbook", "run", rb.name, "--from", step.ref, *self._dc_args()
-                )
+                report.resume = self.sc.command("runbook", "run", rb.name, "--from", at.ref, *self._args())
                 return report
-            self._journal(step, "done", detail, time.monotonic() - began)
-            report.done.append(step.ref)
-            self.say(f"    done: {detail}")
+            for step, detail in results:
+                self._journal(step, "done", detail, time.monotonic() - began)
+                report.done.append(step.ref)
+                self.say(f"    {step.ref} done: {detail}")
+            i += len(group)
         return report
 
-    def _dc_args(self) -> list[str]:
-        return ["--dc", self.facts.dc] if self.facts.dc else []
+    def _group(self, steps: list[Step], i: int) -> list[Step]:
+        """The steps run as one: a change and the changes right after it (approved as one plan, where
+        destructive and secret-handling ones are still confirmed one by one), else one step."""
+        if steps[i].kind is not StepKind.CHANGE or self.one_by_one:
+            return [steps[i]]
+        j = i + 1
+        while j < len(steps) and steps[j].kind is StepKind.CHANGE:
+            j += 1
+        return steps[i:j]
+
+    def _args(self) -> list[str]:
+        """The options a resume repeats: the datacenter, the evidence, one-by-one approval."""
+        args = ["--dc", self.facts.dc] if self.facts.dc else []
+        if self.evidence is not None:
+            args += ["--evidence", str(self.evidence)]
+        return [*args, "--one-by-one"] if self.one_by_one else args
 
     def check_preconditions(self, now: dt.datetime) -> None:
         hours = self.runbook.preconditions.preflight_within_hours
@@ -143,13 +178,13 @@ class Runner:
             return self._assert(step)
         if step.kind is StepKind.MANUAL:
             return self._manual(step)
-        return self._change(step)
+        return self._changes([step])[0][1]
 
     def _rendered(self, step: Step) -> Step:
         facts = self.facts
         if "units(" in step.body and facts.juju_status is None:
             facts = replace(facts, juju_status=self._juju_status(), live=True)
-        return render_mod._step(step, replace(facts, live=True), self.runbook.path)
+        return render_mod.render_step(step, replace(facts, live=True), self.runbook.path)
 
     def _document(self, argv: list[str], what: str, timeout: float = 600) -> Any:
         """A read-only command's whole JSON output (the gate's reads keep only the start of an output)."""
@@ -208,10 +243,12 @@ class Runner:
             return f"{step.fields['command']}: rc=0"
         layer = step.fields["layer"]
         argv = [*self.cloudops, "--repo", str(self.sc.repo_root), "assert", "-f", "json"]
+        if self.evidence is not None:
+            argv += ["--from", str(self.evidence)]
         doc = self._document(argv, "cloudops assert")
         found = next((x for x in doc.get("layers", []) if x["layer"] == layer), None)
         label = found["verdict"] if found else "NOT_CHECKED"
-        if label in ("PASS", "WARN"):
+        if label in ACCEPT[step.fields.get("accept", "PASS, WARN")]:
             return f"layer {layer}: {label}"
         failing = [
             f"{f.get('check')} {f.get('subject')}: {f.get('message')}"
@@ -232,48 +269,80 @@ class Runner:
             raise StepFailed(f"not confirmed (answered {answer!r})")
         return "confirmed by the operator"
 
-    def _change(self, step: Step) -> str:
+    def _changes(self, steps: list[Step]) -> list[tuple[Step, str]]:
+        """Consecutive change steps as one plan through the gate: shown, approved (the destructive and
+        secret-handling ones one by one), applied in order; each step's result, or the one that failed."""
         from cloudops.change.apply import apply_plan
         from cloudops.change.approve import approve_interactively, require_terminal
-        from cloudops.change.plan import as_action, command_plan, load_plan, observe, plan_path, write_plan
+        from cloudops.change.plan import load_plan, observe, plan_path, write_plan
         from cloudops.journal.location import slug
 
         require_terminal()
+        rendered = {s.ref: self._rendered(s) for s in steps}
+        by_id = {s.ref[:64]: s for s in steps}
+        changes = [self._change_of(rendered[s.ref]).model_copy(update={"id": s.ref[:64]}) for s in steps]
+        first, last = steps[0], steps[-1]
+        which = f"step {first.ref}" if first is last else f"steps {first.number}-{last.number}"
+        plan = self._plan_of(changes, f"{self.runbook.name} {which}")
+        plan = observe(plan, self.adapters)
+        results = {n.change_id: "not needed: " + n.reason for n in plan.noops}
+        if plan.changes:
+            path = plan_path(self.sc.site, plan.created.at, f"{slug(self.runbook.name)[:20]}-{first.number}")
+            write_plan(plan, path)
+            plan_file = load_plan(path)
+            approval = approve_interactively(
+                plan_file, self.sc.journal(), session=self.sc.session, say=self.say, ask=self.ask
+            )
+            if approval is None:
+                raise StepFailed(f"not approved; the plan stays at {path}", step=by_id[plan.changes[0].id])
+            report = apply_plan(
+                plan_file,
+                journal=self.sc.journal(),
+                lock_file=self.sc.lock_path,
+                session=self.sc.session,
+                adapters=self.adapters,
+                resume_command=self.sc.command("apply", str(path)),
+                progress=self.say,
+                sign_policy=self.sc.sign_policy,
+            )
+            for cid in [*report.already_done, *report.done]:
+                results[cid] = f"applied ({path.name})"
+            if not report.ok:
+                failed = by_id.get(report.failed or "", first)
+                done = [(s, results[s.ref[:64]]) for s in steps if s.number < failed.number]
+                raise StepFailed(
+                    f"the change failed: {report.reason}", report.reason or "", step=failed, done=done
+                )
+        return [(s, results[s.ref[:64]]) for s in steps]
+
+    def _change_of(self, step: Step) -> Any:
+        """The step's one change, classed by the classifier (``command_plan``, as ``cloudops exec`` does)."""
+        from cloudops.change.plan import as_action, command_plan
+
         f = step.fields
-        plan = command_plan(
+        (change,) = command_plan(
             self.sc.site,
             as_action(f["run"]),
-            title=f"{self.runbook.name} step {step.ref}",
+            title=step.title,
             what=f["what"],
             why=f"runbook {self.runbook.path}, step {step.ref}: {step.title}",
             revert=f["revert"],
             pre_audit=as_action(f["pre_audit"]) if f.get("pre_audit") else None,
             verify=as_action(f["verify"]),
-        )
-        plan = observe(plan, self.adapters)
-        if not plan.changes:
-            return "not needed: " + "; ".join(n.reason for n in plan.noops)
-        path = plan_path(self.sc.site, plan.created.at, f"{slug(self.runbook.name)[:20]}-{step.number}")
-        write_plan(plan, path)
-        plan_file = load_plan(path)
-        approval = approve_interactively(
-            plan_file, self.sc.journal(), session=self.sc.session, say=self.say, ask=self.ask
-        )
-        if approval is None:
-            raise StepFailed(f"not approved; the plan stays at {path}")
-        report = apply_plan(
-            plan_file,
-            journal=self.sc.journal(),
-            lock_file=self.sc.lock_path,
-            session=self.sc.session,
-            adapters=self.adapters,
-            resume_command=self.sc.command("apply", str(path)),
-            progress=self.say,
-            sign_policy=self.sc.sign_policy,
-        )
-        if not report.ok:
-            raise StepFailed(f"the change failed: {report.reason}", report.reason or "")
-        return f"applied ({path.name})"
+        ).changes
+        if "{{secret:" in change.model_dump_json():
+            raise StepFailed(
+                f"step {step.ref} holds a secret on its command line: a runbook names none (the step "
+                "asks for it, or a manual step has the person give it)",
+                step=step,
+            )
+        return change
+
+    def _plan_of(self, changes: list[Any], title: str) -> Any:
+        from cloudops.change.model import Plan
+        from cloudops.change.plan import creator
+
+        return Plan(site=self.sc.site, title=title, created=creator(), changes=tuple(changes))
 
     # -- records ------------------------------------------------------------------------------------------
 

@@ -84,6 +84,7 @@ def shell_blocks(text: str) -> list[tuple[int, str]]:
 def shellcheck(ctx: LintContext) -> Iterator[Finding]:
     targets = list(ctx.shell_files)
     blocks = [(rb, line, code) for rb in ctx.runbooks for line, code in shell_blocks(ctx.text(rb) or "")]
+    blocks += list(_step_commands(ctx))
     if not targets and not blocks:
         return
     binary = shellcheck_binary()
@@ -109,6 +110,36 @@ def shellcheck(ctx: LintContext) -> Iterator[Finding]:
             file, offset = mapping[file]
             line += offset
         yield fail("shellcheck", file, line, f"SC{c['code']} ({c['level']}): {c['message']}")
+
+
+def _step_commands(ctx: LintContext) -> Iterator[tuple[str, int, str]]:
+    """(runbook, fence line, script) of every runbook step that runs in a shell — audit blocks and a
+    change's run, revert, verify and pre-audit — rendered against the site's first datacenter, so what
+    shellcheck reads is what would run. A runbook that does not parse or render is runbook.render's."""
+    from cloudops.errors import InputError
+    from cloudops.runbooks import parse, render
+    from cloudops.runbooks.model import StepKind
+
+    if ctx.registry is None:
+        return
+    site, model = _site_name(ctx)
+    dcs = [d.name for d in ctx.registry.datacenters]
+    facts = render.Facts(site, ctx.registry, dcs[0] if dcs else None, model=model, units_unread="{app}/0")
+    for rel in ctx.runbooks:
+        if "/appendix-A/" in rel or rel.endswith("/README.md"):
+            continue
+        text = ctx.text(rel) or ""
+        try:
+            _, rb = render.render(parse.parse(text, rel), text, facts)
+        except InputError:
+            continue
+        for step in rb.steps:
+            if step.kind is StepKind.AUDIT:
+                yield rel, step.line, step.body
+            elif step.kind is StepKind.CHANGE:
+                for key in ("run", "revert", "verify", "pre_audit"):
+                    if step.fields.get(key):
+                        yield rel, step.line, str(step.fields[key]) + "\n"
 
 
 def _delta_files(ctx: LintContext) -> list[str]:
@@ -172,19 +203,21 @@ def runbook_render(ctx: LintContext) -> Iterator[Finding]:
             continue
         if registry is None or not render.references(text):
             continue
-        site = _site_name(ctx)
+        site, model = _site_name(ctx)
         for dc in [d.name for d in registry.datacenters] or [None]:
             try:
-                render.render(rb, text, render.Facts(site, registry, dc))
+                render.render(rb, text, render.Facts(site, registry, dc, model=model))
             except InputError as exc:  # the reason names the datacenter where it matters
                 where = exc.where if isinstance(exc.where, Location) else Location(rel)
                 yield Finding("runbook.render", Verdict.FAIL, rel, exc.reason, where=where)
                 break
 
 
-def _site_name(ctx: LintContext) -> str:
+def _site_name(ctx: LintContext) -> tuple[str, str | None]:
+    """The site's name and its Juju model (cloudops.yaml), or the directory's name and none."""
     from cloudops.repo.opsrepo import CONFIG_NAME, OpsRepo
 
     if (ctx.root / CONFIG_NAME).is_file():
-        return OpsRepo.load(ctx.root).name
-    return ctx.root.name
+        repo = OpsRepo.load(ctx.root)
+        return repo.name, repo.config.defaults.juju_model
+    return ctx.root.name, None
