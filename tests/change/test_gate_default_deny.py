@@ -184,6 +184,9 @@ def test_no_real_read_only_form_stays_read_only_with_an_unknown_option(row: list
         ("cloudops assert --prometheus /var/lib/node_exporter/x.prom", False),
         ("cloudops apply plans/x.json", False),
         ("cloudops triage 'No valid host was found.'", False),  # it writes a plan and a journal record
+        ("cloudops preflight -f json --hosts kvm-01,kvm-02", True),  # its gates read; phase 01 runs it
+        ("cloudops preflight --netbox https://nb.example --netbox-token-file tok", True),
+        ("cloudops preflight --write-report /etc/motd", False),  # an option not known: default deny
         ("cloudops lab fault kill nova-compute", False),
         ("cloudops lab status -f json", True),
         ("cloudops --repo ops lab --dir /tmp/lab env", True),

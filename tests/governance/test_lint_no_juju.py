@@ -19,14 +19,17 @@ def test_a_site_with_juju_still_needs_its_bundle_and_lock(repo: Path) -> None:
     (repo / "bundle.yaml").unlink()
     (repo / "versions.yaml").unlink()
     commit(repo, "no bundle, no lock")
+    missing = 'runbooks/phase-03-deploy.md:15: runbook.render: {{ path("bundle.yaml") }}: no bundle.yaml in the ops repository'
     assert run_lint(repo).lines() == [
         "bundle.yaml: bundle.parse: file not found",
+        missing,  # the deploy runbook names it
         "versions.yaml: versions.parse: file not found",
     ]
     # saying so explicitly changes nothing
     edit(repo / "cloudops.yaml", "  phase: rehearsal\n", "  phase: rehearsal\n  deployment: juju\n")
     assert run_lint(repo).lines() == [
         "bundle.yaml: bundle.parse: file not found",
+        missing,
         "versions.yaml: versions.parse: file not found",
     ]
 

@@ -168,3 +168,129 @@ def test_a_precondition_not_met_refuses_before_any_step(site: dict) -> None:
     assert out.returncode != 0
     assert "needs a preflight PASS of HEAD" in out.stderr and "within 4 h" in out.stderr
     assert _steps(site) == []
+
+
+BATCH = """\
+# Batch
+
+Three changes in a row: two approved together, the destructive one confirmed alone.
+
+## Plant the first
+
+```change
+run: touch {world}/one
+what: the first mark
+revert: rm -f {world}/one
+verify: test -f {world}/one
+```
+
+## Plant the second
+
+```change
+run: touch {world}/two
+what: the second mark
+revert: rm -f {world}/two
+verify: test -f {world}/two
+```
+
+## Clear the old
+
+```change
+run: rm -f {world}/old
+what: the old mark goes
+revert: touch {world}/old
+verify: test ! -e {world}/old
+```
+
+## The marks are there
+
+```assert
+command: test -f {world}/two
+```
+"""
+
+
+def _prompts(site: dict, *args: str) -> tuple[list[str], int | None]:
+    """Run the batch runbook, approving every prompt; the prompts seen, in order, and the exit status."""
+    child = pexpect.spawn(
+        sys.executable, ["-m", "cloudops", "--repo", str(site["repo"]), "runbook", "run", "batch", *args],
+        env=site["env"], encoding="utf-8", timeout=60, dimensions=(50, 200),
+    )  # fmt: skip
+    prompts = []
+    while True:
+        idx = child.expect([r"Approve the (\d+) change\(s\) (.*?) together\?", r"Type the change id \((\S+)\)",
+                            pexpect.EOF])  # fmt: skip
+        if idx == 2:
+            break
+        answer = "yes" if idx == 0 else child.match.group(1)  # 'yes' to a batch, the id to one alone
+        prompts.append(f"together {child.match.group(2)}" if idx == 0 else f"alone {answer}")
+        child.expect(": ")
+        child.sendline(answer)
+    child.close()
+    return prompts, child.exitstatus
+
+
+def test_consecutive_changes_are_one_plan_and_the_destructive_one_is_still_confirmed_alone(
+    site: dict,
+) -> None:
+    world = Path(site["world"])
+    (world / "old").touch()
+    (Path(site["repo"]) / "runbooks" / "batch.md").write_text(BATCH.format(world=world))
+    prompts, status = _prompts(site)
+    assert status == 0
+    assert prompts == ["together 1-plant-the-first, 2-plant-the-second", "alone 3-clear-the-old"]
+    assert (world / "one").is_file() and (world / "two").is_file() and not (world / "old").exists()
+    assert [s for s in _steps(site)] == [
+        ("1-plant-the-first", "done"), ("2-plant-the-second", "done"), ("3-clear-the-old", "done"),
+        ("4-the-marks-are-there", "done"),
+    ]  # fmt: skip
+    plans = [p for p in Path(site["state"]).rglob("*batch-1*.json") if ".approval." not in p.name]
+    assert len(plans) == 1  # one plan for the three changes
+
+    # Run again: every change already holds (its verify passes), so nothing is asked, nothing is planned.
+    prompts, status = _prompts(site)
+    assert (prompts, status) == ([], 0)
+    assert len([p for p in Path(site["state"]).rglob("*-batch-*.json") if ".approval." not in p.name]) == 1
+
+
+def test_one_by_one_gives_each_change_its_own_approval(site: dict) -> None:
+    world = Path(site["world"])
+    (world / "old").touch()
+    (Path(site["repo"]) / "runbooks" / "batch.md").write_text(BATCH.format(world=world))
+    prompts, status = _prompts(site, "--one-by-one")
+    assert status == 0
+    assert prompts == ["together 1-plant-the-first", "together 2-plant-the-second", "alone 3-clear-the-old"]
+
+
+def test_a_preflight_pass_of_this_head_within_the_hours_lets_the_run_start(
+    site: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudops.journal import location
+    from cloudops.journal.chain import Journal
+
+    repo = Path(site["repo"])
+    book = repo / "runbooks" / "rehearsal.md"
+    book.write_text("---\npreconditions: {preflight_within_hours: 4}\n---\n" + book.read_text())
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "the site"], check=True)
+    from cloudops.repo import git as repo_git
+
+    state = repo_git.state(repo)
+    assert state is not None
+    head = str(state.head)  # the form preflight journals
+    monkeypatch.setenv("CLOUDOPS_STATE_DIR", str(site["state"]))  # the journal the run reads
+    journal = Journal(location.journal_path("minisite"))
+    journal.append("preflight", {"status": "PASS", "head": "0" * 40}, session="t")  # another HEAD's
+    refused = subprocess.run(
+        [sys.executable, "-m", "cloudops", "--repo", str(repo), "runbook", "run", "rehearsal"],
+        capture_output=True, text=True, env=site["env"], stdin=subprocess.DEVNULL, timeout=60, check=False,
+    )  # fmt: skip
+    assert f"needs a preflight PASS of HEAD {head[:12]} within 4 h and the journal has none" in refused.stderr
+
+    journal.append("preflight", {"status": "PASS", "head": head}, session="t")
+    child = _spawn(site)
+    out = _answer(child)
+    assert "needs a preflight" not in out
+    assert _steps(site)[:2] == [("1-look-at-the-world", "done"), ("2-mark-it", "done")]

@@ -135,6 +135,8 @@ def test_a_site_of_several_datacenters_asks_which() -> None:
         ("---\npreconditions: {preflight_within_hours: -1}\n---\n", "x.md:2: preconditions.preflight_within_hours"),
         ("---\npreconditions: {preflight: 2}\n---\n", "x.md:2: preconditions: unknown key 'preflight'"),
         ("---\ntitle: x\n", "x.md:1: front matter opened with --- is never closed"),
+        ("# T\n\n```assert\nlayer: data\naccept: WARN\n```\n", "x.md:5: assert block: accept is one of 'PASS'"),
+        ("# T\n\n```assert\ncommand: cloudops lint\naccept: PASS\n```\n", "x.md:5: assert block: accept is"),
     ],
 )  # fmt: skip
 def test_bad_runbooks_are_one_line_naming_file_and_line(text: str, error: str) -> None:
@@ -166,6 +168,21 @@ def test_lint_resolves_every_reference_in_every_datacenter(tmp_path: Path) -> No
     assert run_lint(EXAMPLES / "roosevelt").findings == []
 
 
+def test_lint_shellchecks_what_the_steps_run_as_rendered_for_the_site(tmp_path: Path) -> None:
+    repo = tmp_path / "testcloud"
+    shutil.copytree(EXAMPLES / "testcloud", repo)
+    (repo / "runbooks" / "other.md").write_text(
+        '# Other\n\n## Look\n\n```audit\nls -l\nfor f in $(ls {{ cidr("oam") }}); do echo "$f"; done\n```\n\n'
+        '## Mark\n\n```change\nrun: juju run {{ units("vault") }} pause\nwhat: w\nrevert: "none: nothing"\n'
+        "verify: test -f $HOME/x\n```\n"
+    )
+    found = [f.line() for f in run_lint(repo).findings if f.check == "shellcheck"]
+    assert found == [
+        "runbooks/other.md:7: shellcheck: SC2045 (error): Iterating over ls output is fragile. Use globs.",
+        "runbooks/other.md:16: shellcheck: SC2086 (info): Double quote to prevent globbing and word splitting.",
+    ]
+
+
 def test_the_cli_lists_shows_and_renders(tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -177,6 +194,15 @@ def test_the_cli_lists_shows_and_renders(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     assert {r["runbook"]: (r["steps"], r["changes"], r["asserts"]) for r in json.loads(listed.stdout)} == {
         "ops-check-services": (0, 0, 0),
+        "phase-00-destroy": (4, 1, 0),
+        "phase-01-preflight": (2, 0, 2),
+        "phase-02-add-model": (5, 3, 0),
+        "phase-03-deploy": (2, 1, 0),
+        "phase-04-settle": (3, 0, 1),
+        "phase-05-vault": (5, 1, 0),
+        "phase-06-clusters": (4, 0, 2),
+        "phase-07-configure": (7, 4, 2),
+        "phase-08-capture": (2, 0, 1),
         "restart-full-cloud": (19, 10, 5),
     }
     shown = run("--repo", str(EXAMPLES / "testcloud"), "runbook", "show", "restart-full-cloud", "-f", "json")

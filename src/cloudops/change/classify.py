@@ -884,15 +884,16 @@ def _plain(tool: str, args: Sequence[str]) -> Classification:
 
 # Its audits, so that a known issue's check or a runbook's `audit` step may ask cloudops's own verdict. Only
 # the forms that read: `assert` without --smoke/--capture/--maintenance/--html/--prometheus (all outside
-# the option table below, so default deny makes them mutating), `lint`, `status`.
-_CLOUDOPS_RO = frozenset({"assert", "lint", "status"})
+# the option table below, so default deny makes them mutating), `lint`, `status` and `preflight` (its gates
+# read; it journals its verdict, as an audit does). Not `triage`: it writes the recorded fix as a plan.
+_CLOUDOPS_RO = frozenset({"assert", "lint", "status", "preflight"})
 # Read-only subcommands of groups: the lab's status and exports, a runbook listed, shown or rendered.
 _CLOUDOPS_RO_SUB = frozenset({("lab", "status"), ("lab", "env"), ("runbook", "list"), ("runbook", "show"),
                               ("runbook", "render")})  # fmt: skip
 _CLOUDOPS_VALUE_OPTS = frozenset(
     {"--repo", "-f", "--format", "-c", "--column", "--os-cloud", "--targets", "--from", "--juju-status",
      "--ceph-status", "--hosts", "--timeout", "--concurrency", "--rule", "--dir", "--port-base", "--dc",
-     "--stage", "--expect"}
+     "--stage", "--expect", "--explain", "--netbox", "--netbox-token-file"}
 )  # fmt: skip
 
 
@@ -906,8 +907,8 @@ def _cloudops(args: Sequence[str]) -> Classification:
         return _c(RO, f"cloudops {words[0]} {words[1]} reads")
     return _c(
         MUT,
-        f"cloudops {words[0]}: treated as mutating (only assert, lint, status, lab status/env and runbook "
-        "list/show/render are audits)",
+        f"cloudops {words[0]}: treated as mutating (only assert, lint, status, preflight, lab "
+        "status/env and runbook list/show/render are audits)",
     )
 
 
@@ -1017,7 +1018,13 @@ _TOOL_OPTS: dict[str, frozenset[str]] = {
     }),
 }  # fmt: skip
 _TOOL_OPTS["mariadb"] = _TOOL_OPTS["mysql"]
-_TOOL_OPTS["cloudops"] = _CLOUDOPS_VALUE_OPTS | {"--fit-width", "--list-rules"}
+_TOOL_OPTS["cloudops"] = _CLOUDOPS_VALUE_OPTS | {
+    "--fit-width",
+    "--list-rules",
+    "--offline",
+    "--no-checks",
+    "--assert",
+}
 
 
 def _unknown_tool_option(tool: str, args: Sequence[str]) -> str | None:

@@ -103,7 +103,12 @@ def render(ctx: click.Context, name: str, dc: str | None, juju_status: Path | No
         except (ValueError, OSError) as exc:
             raise InputError(f"not a juju status in JSON: {exc}", where=str(juju_status)) from None
     facts = render_mod.Facts(
-        repo.name, repo.registry, dc, juju_status=status, model=repo.config.defaults.juju_model
+        repo.name,
+        repo.registry,
+        dc,
+        juju_status=status,
+        model=repo.config.defaults.juju_model,
+        root=repo.root,
     )
     rendered, steps = render_mod.render(rb, text, facts)
     if fmt == "json":
@@ -161,7 +166,9 @@ def run(
     if not rb.executable:
         click.echo(f"{rb.name}: no steps to run (its blocks are prose; see docs/runbooks.md)")
         return 0
-    facts = render_mod.Facts(repo.name, repo.registry, dc, model=repo.config.defaults.juju_model)
+    facts = render_mod.Facts(
+        repo.name, repo.registry, dc, model=repo.config.defaults.juju_model, root=repo.root
+    )
     facts.datacenter()  # a site of several datacenters is told which before anything runs
 
     def ask(prompt: str) -> str:

@@ -5,7 +5,8 @@ names a kind; every other block (``bash`` included) is prose:
 
 - ``audit`` — a read-only shell script; it runs freely (the gate's classifier must agree it is read-only).
 - ``change`` — a mutation, as a YAML mapping: ``run`` (the command), ``what`` (what it changes, in words),
-  ``revert``, ``verify`` and optionally ``pre_audit``; it goes through the gate (plan, approval, apply).
+  ``revert`` (a command, or ``none: …`` the words of what cannot be undone and what rebuilds it),
+  ``verify`` and optionally ``pre_audit``; it goes through the gate (plan, approval, apply).
 - ``assert`` — a cloudops check that must pass before the next step: ``layer:`` (hosts, deployment, data,
   apis, agents …) judged by ``assert`` — ``accept: PASS`` where a WARN must stop the run too (a model still
   settling), ``PASS, WARN`` by default — or ``command:`` a cloudops read-only command that must exit 0.

@@ -11,9 +11,12 @@ own parser and never evaluated:
     {{ host(role="controller") }}       the first of them
     {{ address("kvm-01", "oam") }}      a host's address on a plane
     {{ cidr("storage") }}               a plane's CIDR
+    {{ cidrs("oam") }}                  the plane's CIDRs in every datacenter (one model spans them)
     {{ gateway("provider") }}           a plane's gateway
     {{ pool_start("provider", "floating") }}  {{ pool_end(…) }}   a plane's named pool, its first and last
     {{ model }}                         the Juju model (cloudops.yaml defaults.juju_model)
+    {{ path("bundle.yaml") }}           a file of the ops repository, as an absolute path (so a plan
+                                        written from the step runs the same from any directory)
     {{ dns }}  {{ ntp }}                the datacenter's resolvers, time servers (space-separated)
     {{ units("nova-compute") }}         the application's units, from the live model (see below)
 
@@ -30,6 +33,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from cloudops.errors import InputError, Location
@@ -51,6 +55,7 @@ class Facts:
     model: str | None = None  # cloudops.yaml's defaults.juju_model
     # how units show when no model was read: visibly not a fact (lint's shellcheck passes "{app}/0")
     units_unread: str = "<units of {app}>"
+    root: Path | None = None  # the ops repository (for path())
 
     def datacenter(self) -> str:
         if self.dc is not None:
@@ -108,6 +113,12 @@ class Facts:
     def cidr(self, plane: str) -> str:
         return str(self._plane(plane).cidr)
 
+    def cidrs(self, plane: str) -> str:
+        found = [str(p.cidr) for p in self.registry.planes if p.name == plane]
+        if not found:
+            raise LookupError(f"no plane {plane!r}")
+        return " ".join(found)
+
     def gateway(self, plane: str) -> str:
         found = self._plane(plane)
         if found.gateway is None:
@@ -127,6 +138,16 @@ class Facts:
 
     def pool_end(self, plane: str, name: str) -> str:
         return str(self._pool(plane, name).end)
+
+    def path(self, relative: str) -> str:
+        if self.root is None:
+            raise LookupError("no ops repository to take a path from")
+        target = (self.root / relative).resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            raise LookupError(f"{relative!r} is outside the ops repository")
+        if not target.exists():
+            raise LookupError(f"no {relative} in the ops repository")
+        return str(target)
 
     def _model(self) -> str:
         if not self.model:
@@ -169,10 +190,12 @@ class Facts:
             "host": self.host,
             "address": self.address,
             "cidr": self.cidr,
+            "cidrs": self.cidrs,
             "gateway": self.gateway,
             "pool_start": self.pool_start,
             "pool_end": self.pool_end,
             "units": self.units,
+            "path": self.path,
         }
 
 

@@ -24,6 +24,9 @@ from cloudops.runbooks.model import ACCEPT, Runbook, Step, StepKind
 Say = Callable[[str], None]
 Ask = Callable[[str], str]
 JOURNAL_KIND = "runbook.step"
+# A change's ``revert:`` that starts so is a procedure in words (what cannot be undone, and what rebuilds
+# it), shown to the approver and never run.
+IRREVERSIBLE = "none:"
 
 
 @dataclass
@@ -90,8 +93,10 @@ class Runner:
         from cloudops.change.adapters import Adapters
         from cloudops.triage.confirm import own_scripts_first
 
-        if self.adapters is None:  # a step's `cloudops …` is this installation's, on PATH or not
-            self.adapters = Adapters(env=own_scripts_first(os.environ))
+        if self.adapters is None:  # a step's `cloudops …` is this installation's, on PATH or not, and
+            # works on this ops repository from whatever directory the run was started in
+            env = {**own_scripts_first(os.environ), "CLOUDOPS_REPO": str(self.sc.repo_root)}
+            self.adapters = Adapters(env=env)
 
     # -- the run ------------------------------------------------------------------------------------------
 
@@ -250,10 +255,13 @@ class Runner:
         label = found["verdict"] if found else "NOT_CHECKED"
         if label in ACCEPT[step.fields.get("accept", "PASS, WARN")]:
             return f"layer {layer}: {label}"
+        worst = {"FAIL": 0, "UNKNOWN": 1, "WARN": 2}  # what stopped the run first, then what it warns of
+        found_here = [
+            f for f in doc.get("findings", []) if f.get("layer") == layer and f.get("verdict") in worst
+        ]
         failing = [
-            f"{f.get('check')} {f.get('subject')}: {f.get('message')}"
-            for f in doc.get("findings", [])
-            if f.get("layer") == layer and f.get("verdict") in ("FAIL", "UNKNOWN")
+            f"{f.get('subject')}: {f.get('message')}"
+            for f in sorted(found_here, key=lambda f: worst[f["verdict"]])
         ]
         why = f" ({found['note']})" if found and found.get("note") else ""
         detail = "; ".join(failing[:3]) or why.strip(" ()") or "no finding"
@@ -317,19 +325,23 @@ class Runner:
 
     def _change_of(self, step: Step) -> Any:
         """The step's one change, classed by the classifier (``command_plan``, as ``cloudops exec`` does)."""
+        from cloudops.change.model import Revert
         from cloudops.change.plan import as_action, command_plan
 
         f = step.fields
+        procedure = f["revert"].startswith(IRREVERSIBLE)
         (change,) = command_plan(
             self.sc.site,
             as_action(f["run"]),
             title=step.title,
             what=f["what"],
             why=f"runbook {self.runbook.path}, step {step.ref}: {step.title}",
-            revert=f["revert"],
+            revert=None if procedure else f["revert"],
             pre_audit=as_action(f["pre_audit"]) if f.get("pre_audit") else None,
             verify=as_action(f["verify"]),
         ).changes
+        if procedure:  # said plainly to the approver, never run as a command
+            change = change.model_copy(update={"revert": Revert(procedure=f["revert"])})
         if "{{secret:" in change.model_dump_json():
             raise StepFailed(
                 f"step {step.ref} holds a secret on its command line: a runbook names none (the step "

@@ -124,7 +124,9 @@ def _step_commands(ctx: LintContext) -> Iterator[tuple[str, int, str]]:
         return
     site, model = _site_name(ctx)
     dcs = [d.name for d in ctx.registry.datacenters]
-    facts = render.Facts(site, ctx.registry, dcs[0] if dcs else None, model=model, units_unread="{app}/0")
+    facts = render.Facts(
+        site, ctx.registry, dcs[0] if dcs else None, model=model, units_unread="{app}/0", root=ctx.root
+    )
     for rel in ctx.runbooks:
         if "/appendix-A/" in rel or rel.endswith("/README.md"):
             continue
@@ -138,8 +140,11 @@ def _step_commands(ctx: LintContext) -> Iterator[tuple[str, int, str]]:
                 yield rel, step.line, step.body
             elif step.kind is StepKind.CHANGE:
                 for key in ("run", "revert", "verify", "pre_audit"):
-                    if step.fields.get(key):
-                        yield rel, step.line, str(step.fields[key]) + "\n"
+                    if step.fields.get(key) and not str(step.fields[key]).startswith("none:"):
+                        at = next(
+                            (n for n, ln in enumerate(step.body.splitlines()) if ln.startswith(f"{key}:")), 0
+                        )
+                        yield rel, step.line + at, str(step.fields[key]) + "\n"  # at the key's own line
 
 
 def _delta_files(ctx: LintContext) -> list[str]:
@@ -206,7 +211,7 @@ def runbook_render(ctx: LintContext) -> Iterator[Finding]:
         site, model = _site_name(ctx)
         for dc in [d.name for d in registry.datacenters] or [None]:
             try:
-                render.render(rb, text, render.Facts(site, registry, dc, model=model))
+                render.render(rb, text, render.Facts(site, registry, dc, model=model, root=ctx.root))
             except InputError as exc:  # the reason names the datacenter where it matters
                 where = exc.where if isinstance(exc.where, Location) else Location(rel)
                 yield Finding("runbook.render", Verdict.FAIL, rel, exc.reason, where=where)
