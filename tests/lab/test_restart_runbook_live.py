@@ -86,10 +86,13 @@ def test_the_lab_restarts_in_order_through_the_gate_killed_midway_and_resumed(
         log = tmp_path / "run.log"
         child = _spawn(env, log=log)
         try:
-            for _ in range(4):  # the four shutdown changes (steps 2-5), after the first assert
-                child.expect(r"Type 'yes' to approve: ")
-                child.sendline("yes")
-            child.expect(r"Type 'yes' to approve: ")  # step 6, the first start: the session dies here
+            # the four shutdown changes (steps 2-5) follow one another: one plan, approved together
+            child.expect(
+                r"Approve the 4 change\(s\) 2-\S+, 3-\S+, 4-\S+, 5-\S+ together\? Type 'yes' to approve: "
+            )
+            child.sendline("yes")
+            # steps 6 and 7, the first starts: the session dies at their approval
+            child.expect(r"Approve the 2 change\(s\) 6-\S+, 7-\S+ together\? Type 'yes' to approve: ")
         except pexpect.EOF:
             pytest.fail("the run ended early:\n" + log.read_text()[-3000:])
         os.kill(child.pid, signal.SIGKILL)
