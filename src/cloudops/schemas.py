@@ -404,7 +404,7 @@ def _every_field_required(schema: Any) -> Any:
 def _from_models() -> dict[str, dict[str, Any]]:
     """Documents that are a pydantic model dumped whole (``model_dump(mode="json")``)."""
     from cloudops.change.model import Plan
-    from cloudops.site.models import Datacenter, Host, Plane, Role, Vip
+    from cloudops.site.models import Datacenter, Host, Plane, Role, TenantPool, Vip
 
     def model(m: Any, *, every_field: bool = True, **extra: dict[str, Any]) -> dict[str, Any]:
         if every_field:
@@ -424,6 +424,7 @@ def _from_models() -> dict[str, dict[str, Any]]:
         "planes": Plane,
         "hosts": Host,
         "vips": Vip,
+        "tenant_pools": TenantPool,
     }
     # `site export json`: each kind of record as a list, every record its model dumped whole
     defs: dict[str, Any] = {}

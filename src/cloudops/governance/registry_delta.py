@@ -17,6 +17,7 @@ KINDS: dict[str, tuple[str, Callable[[Any], str]]] = {
     "planes": ("plane", lambda r: r.key),
     "hosts": ("host", lambda r: r.hostname),
     "vips": ("VIP", lambda r: r.key),
+    "tenant_pools": ("tenant pool", lambda r: r.key),
 }
 
 

@@ -12,7 +12,7 @@ def as_json(reg: Registry) -> dict[str, Any]:
     return {
         # every field, a default too: a field is always there or never (cloudops.schemas)
         kind: [r.model_dump(mode="json") for r in getattr(reg, kind)]
-        for kind in ("datacenters", "roles", "planes", "hosts", "vips")
+        for kind in ("datacenters", "roles", "planes", "hosts", "vips", "tenant_pools")
     }
 
 

@@ -13,7 +13,7 @@ from cloudops.site.models import RegistryFile
 from cloudops.site.registry import Registry
 
 SITE_DIR = "site"
-KINDS = ("datacenters", "roles", "planes", "hosts", "vips")
+KINDS = ("datacenters", "roles", "planes", "hosts", "vips", "tenant_pools")
 
 
 @dataclass(frozen=True, slots=True)

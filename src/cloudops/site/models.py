@@ -160,6 +160,23 @@ class Vip(_Record):
         return f"{self.name}@{self.dc}" if self.dc else self.name
 
 
+class TenantPool(_Record):
+    """Addresses the subnets of tenants' networks are allocated from: a tenant's spec names the pool and
+    cloudops hands out the next free block, so no tenant CIDR is ever typed in. Tenant networks live in
+    the overlay, yet their addresses are kept apart from every plane and every other tenant's, so that a
+    route, a VPN or a floating-IP NAT never has to guess which is meant."""
+
+    name: str = Field(pattern=NAME)
+    cidr: IPv4Network
+    dc: str | None = None  # None: site-wide
+    prefix_length: int = Field(default=24, ge=8, le=29)  # the size of a subnet handed out by default
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}@{self.dc}" if self.dc else self.name
+
+
 class RegistryFile(_Record):
     """What one ``site/*.yaml`` file may hold; a registry is the union of its files."""
 
@@ -168,3 +185,4 @@ class RegistryFile(_Record):
     planes: list[Plane] = []
     hosts: list[Host] = []
     vips: list[Vip] = []
+    tenant_pools: list[TenantPool] = []

@@ -9,7 +9,7 @@ from functools import cached_property
 from ipaddress import IPv4Address
 
 from cloudops.errors import InputError
-from cloudops.site.models import Datacenter, Host, Plane, Role, Vip
+from cloudops.site.models import Datacenter, Host, Plane, Role, TenantPool, Vip
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,7 @@ class Registry:
     planes: list[Plane] = field(default_factory=list)
     hosts: list[Host] = field(default_factory=list)
     vips: list[Vip] = field(default_factory=list)
+    tenant_pools: list[TenantPool] = field(default_factory=list)
 
     # --- lookups -----------------------------------------------------------------------------
     @cached_property
@@ -47,6 +48,13 @@ class Registry:
                 return dc
         known = ", ".join(d.name for d in self.datacenters) or "none"
         raise InputError(f"unknown datacenter {name!r} (known: {known})", field="dc")
+
+    def tenant_pool(self, name: str) -> TenantPool:
+        for pool in self.tenant_pools:
+            if pool.name == name or pool.key == name:
+                return pool
+        known = ", ".join(p.key for p in self.tenant_pools) or "none: add tenant_pools to the registry"
+        raise InputError(f"unknown tenant pool {name!r} (known: {known})", field="pool")
 
     def role(self, name: str) -> Role:
         for role in self.roles:

@@ -66,10 +66,11 @@ def unique_names(reg: Registry, s: Sourced) -> Iterator[Finding]:
         ("planes", "name", lambda r: (r.name, r.dc), lambda r: r.key),
         ("hosts", "hostname", lambda r: r.hostname, lambda r: r.hostname),
         ("vips", "name", lambda r: (r.name, r.dc), lambda r: r.key),
+        ("tenant_pools", "name", lambda r: (r.name, r.dc), lambda r: r.key),
     ]
     for kind, field, key, label in specs:
         for rec, src, _first, first_src in _dupes(s.records[kind], key):
-            rule = "duplicate-hostname" if kind == "hosts" else f"duplicate-{kind[:-1]}"
+            rule = "duplicate-hostname" if kind == "hosts" else f"duplicate-{kind[:-1].replace('_', '-')}"
             reason = f"{label(rec)!r} is defined twice (first at {first_src.at(field)})"
             yield fail(rule, label(rec), src, field, reason=reason)
 
@@ -281,6 +282,40 @@ def cidr_overlaps(reg: Registry, s: Sourced) -> Iterator[Finding]:
                 reason=f"{plane.key} {plane.cidr} overlaps {other.key} {other.cidr} (at {other_src.at('cidr')}); "
                 "declare shares_cidr_with if that is intended",
             )
+
+
+@check
+def tenant_pools(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    """A tenant pool lies apart from every plane and every other pool, in a known datacenter, and hands
+    out blocks no larger than itself."""
+    dcs = {d.name for d in reg.datacenters}
+    planes = s.records["planes"]
+    pools = s.records["tenant_pools"]
+    for i, (pool, src) in enumerate(pools):
+        if pool.dc is not None and pool.dc not in dcs:
+            known = ", ".join(sorted(dcs)) or "none"
+            yield fail(
+                "unknown-dc", pool.key, src, "dc", reason=f"unknown datacenter {pool.dc!r} (known: {known})"
+            )
+        if pool.prefix_length < pool.cidr.prefixlen:
+            yield fail(
+                "tenant-pool", pool.key, src, "prefix_length",
+                reason=f"/{pool.prefix_length} blocks do not fit in {pool.cidr}",
+            )  # fmt: skip
+        for plane, plane_src in planes:
+            if pool.cidr.overlaps(plane.cidr):
+                yield fail(
+                    "tenant-pool", pool.key, src, "cidr",
+                    reason=f"tenant pool {pool.key} {pool.cidr} overlaps plane {plane.key} {plane.cidr} "
+                    f"(at {plane_src.at('cidr')})",
+                )  # fmt: skip
+        for other, other_src in pools[:i]:
+            if pool.cidr.overlaps(other.cidr):
+                yield fail(
+                    "tenant-pool", pool.key, src, "cidr",
+                    reason=f"tenant pool {pool.key} {pool.cidr} overlaps tenant pool {other.key} {other.cidr} "
+                    f"(at {other_src.at('cidr')})",
+                )  # fmt: skip
 
 
 @check
