@@ -38,7 +38,7 @@ DOCUMENTS = {
     "evidence": 1,
     "collect": 1,
     "preflight": 1,
-    "tenant-show": 1,
+    "tenant-show": 2,
 }
 LISTINGS = {
     "site-show": 1,
@@ -304,6 +304,10 @@ def _hand_written() -> dict[str, dict[str, Any]]:
                 "additionalProperties": {"type": "object", "additionalProperties": INT},
             },
             usage={"type": "object", "additionalProperties": {"type": "object", "additionalProperties": INT}},
+            networks=array(STR),
+            subnets=array(obj(name=STR, network=null(STR), cidr=STR)),
+            routers=array(obj(name=STR, external_network=null(STR), subnets=array(STR))),
+            security_groups=array(obj(name=STR, rules=INT)),
             drift=array(obj(target=STR, change=STR, what=STR)),
         ),
         # the manifest.json of a `cloudops collect` bundle

@@ -14,7 +14,8 @@ from cloudops.tenants import spec
 from cloudops.tenants.plan import Observed, changes, default_implied, wanted_grants
 
 TESTCLOUD = Path(__file__).resolve().parents[2] / "examples" / "testcloud"
-ACME = spec.load(TESTCLOUD, "acme")
+# Its project, users, grants and quotas (its networks are test_tenant_networks.py's).
+ACME = spec.load(TESTCLOUD, "acme").model_copy(update={"networks": (), "routers": (), "security_groups": ()})
 
 
 def _onboarded(t: spec.Tenant) -> Observed:
@@ -105,8 +106,13 @@ def test_a_new_tenants_plan_can_be_written_it_holds_no_secret(tmp_path: Path) ->
     """The gate refuses a plan file that would hold a secret; a tenant's plan never does."""
     from cloudops.change.model import Change, Plan
     from cloudops.change.plan import creator, write_plan
+    from cloudops.site.load import load_registry
 
-    rows = changes(ACME, Observed(implied=default_implied()))
+    whole = spec.load(TESTCLOUD, "acme")  # its networks, routers and security groups too
+    rows = changes(
+        whole, Observed(implied=default_implied()), registry=load_registry(TESTCLOUD).require_valid()
+    )
+    assert len(rows) == 20
     plan = Plan(
         site="testcloud", title="t", created=creator(), changes=tuple(Change.model_validate(r) for r in rows)
     )

@@ -45,6 +45,20 @@ def _observe(ctx: click.Context, name: str, cloud: str | None) -> tuple[Any, Any
     return repo, t, actions.observe(conn, t.name, t.domain), chosen
 
 
+def _pinned_elsewhere(root: Any, name: str) -> dict[str, str]:
+    """The CIDRs other tenants' specs pin (an allocation keeps clear of them), with who pins each."""
+    from cloudops.tenants import spec
+
+    out = {}
+    for other in spec.names(root):
+        if other != name:
+            for net in spec.load(root, other).networks:
+                for sub in net.subnets:
+                    if sub.cidr is not None:
+                        out[str(sub.cidr)] = f"tenant {other} subnet {sub.name} (pinned in its spec)"
+    return out
+
+
 @tenant.command("list")
 @format_option
 @click.pass_context
@@ -84,7 +98,9 @@ def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
     from cloudops.tenants.plan import changes
 
     repo, t, seen, cloud = _observe(ctx, name, cloud)
-    rows = changes(t, seen, cloud)
+    rows = changes(
+        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name)
+    )
     if not rows:
         click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
         return
@@ -112,10 +128,11 @@ def show(ctx: click.Context, name: str, cloud: str | None, fmt: str) -> None:
     from cloudops.schemas import stamp
     from cloudops.tenants.plan import changes
 
-    _repo, t, seen, cloud = _observe(ctx, name, cloud)
-    drift = [
-        {"target": c["target"], "change": c["title"], "what": c["what"]} for c in changes(t, seen, cloud)
-    ]
+    repo, t, seen, cloud = _observe(ctx, name, cloud)
+    planned = changes(
+        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name)
+    )
+    drift = [{"target": c["target"], "change": c["title"], "what": c["what"]} for c in planned]
     doc = stamp(
         "tenant-show",
         {
@@ -126,6 +143,18 @@ def show(ctx: click.Context, name: str, cloud: str | None, fmt: str) -> None:
             "grants": sorted(f"{u}:{r}" for u, r in seen.grants),
             "quotas": seen.quotas,
             "usage": seen.usage,
+            "networks": sorted(seen.networks),
+            "subnets": [
+                {"name": n, "network": v["network"], "cidr": v["cidr"]}
+                for n, v in sorted(seen.subnets.items())
+            ],
+            "routers": [
+                {"name": n, "external_network": v["external_network"], "subnets": sorted(v["subnets"])}
+                for n, v in sorted(seen.routers.items())
+            ],
+            "security_groups": [
+                {"name": n, "rules": len(v["rules"])} for n, v in sorted(seen.security_groups.items())
+            ],
             "drift": drift,
         },
     )

@@ -9,7 +9,7 @@ in, IDs looked up when it runs, a JSON view out for the pre-audits and verifies 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cloudops.change.model import ApiAction, Observation
@@ -106,7 +106,53 @@ def observe(conn: Any, project: str, domain: str) -> Observed:
             seen.grants.add((user, role))
     for service in QUOTA_NAMES:
         seen.quotas[service], seen.usage[service] = _quotas(conn, service, found.id)
+    observe_network(conn, found.id, seen)
     return seen
+
+
+def _rule_identity(r: Mapping[str, Any]) -> tuple[str, str, int | None, int | None, str] | None:
+    """A live rule (Neutron's dict) as the spec's ``Rule.identity``; None for what a spec cannot say (IPv6,
+    a remote group: Neutron's default rules among them)."""
+    if (r.get("ethertype") or r.get("ether_type")) != "IPv4" or r.get("remote_group_id"):
+        return None
+    return (
+        str(r["direction"]),
+        str(r.get("protocol") or "any"),
+        r.get("port_range_min"),
+        r.get("port_range_max"),
+        str(r.get("remote_ip_prefix") or "0.0.0.0/0"),
+    )
+
+
+def observe_network(conn: Any, project_id: str, seen: Observed) -> None:
+    """The project's networks, subnets, routers (gateway and routed subnets) and security groups by name,
+    and every other project's subnets (what allocation must keep clear of): five list calls."""
+    nets = {n.id: n.name for n in conn.network.networks(project_id=project_id)}
+    seen.networks = set(nets.values())
+    subnet_names: dict[str, str] = {}
+    for sn in conn.network.subnets():
+        if sn.project_id == project_id:
+            subnet_names[sn.id] = sn.name
+            seen.subnets[sn.name] = {
+                "network": nets.get(sn.network_id),
+                "cidr": sn.cidr,
+                "dhcp": sn.is_dhcp_enabled,
+            }
+        else:
+            seen.others[sn.cidr] = f"project {sn.project_id} subnet {sn.name}"
+    externals = {n.id: n.name for n in conn.network.networks(is_router_external=True)}
+    for r in conn.network.routers(project_id=project_id):
+        gw = (r.external_gateway_info or {}).get("network_id")
+        seen.routers[r.name] = {"external_network": externals.get(gw, gw), "subnets": set(), "id": r.id}
+    by_id = {v["id"]: k for k, v in seen.routers.items()}
+    for port in conn.network.ports(project_id=project_id, device_owner="network:router_interface"):
+        router = by_id.get(port.device_id)
+        for ip in port.fixed_ips or []:
+            if router is not None and ip.get("subnet_id") in subnet_names:
+                seen.routers[router]["subnets"].add(subnet_names[ip["subnet_id"]])
+    for g in conn.network.security_groups(project_id=project_id):
+        rules = {i for i in (_rule_identity(x) for x in (g.security_group_rules or [])) if i is not None}
+        seen.security_groups[g.name] = {"description": g.description or "", "rules": rules}
 
 
 # ------------------------------------------------------------------------------------------ operations
@@ -206,11 +252,270 @@ def set_quotas(conn: Any, service: str, values: dict[str, int], project: str, do
     return get_quotas(conn, service, project, domain)
 
 
+# -- networks ---------------------------------------------------------------------------------------
+
+
+def _pid(conn: Any, project: str, domain: str) -> str:
+    return str(_need_project(conn, project, domain).id)
+
+
+def _network(conn: Any, network: str, pid: str) -> Any:
+    return conn.network.find_network(network, project_id=pid, ignore_missing=True)
+
+
+def get_network(conn: Any, network: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    found = _network(conn, network, p.id) if p is not None else None
+    return {"absent": True} if found is None else {"name": found.name}
+
+
+def create_network(conn: Any, network: str, project: str, domain: str) -> dict[str, Any]:
+    pid = _pid(conn, project, domain)
+    if _network(conn, network, pid) is not None:
+        raise _Refused(f"network {network!r} of {project} exists already")
+    conn.network.create_network(name=network, project_id=pid)
+    return get_network(conn, network, project, domain)
+
+
+def delete_network(conn: Any, network: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    found = _network(conn, network, p.id) if p is not None else None
+    if found is not None:
+        conn.network.delete_network(found)
+    return {"absent": True}
+
+
+def _subnet(conn: Any, subnet: str, pid: str) -> Any:
+    return next(iter(conn.network.subnets(name=subnet, project_id=pid)), None)
+
+
+def get_subnet(conn: Any, subnet: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    found = _subnet(conn, subnet, p.id) if p is not None else None
+    return {"absent": True} if found is None else {"name": found.name, "cidr": found.cidr}
+
+
+def create_subnet(
+    conn: Any, subnet: str, network: str, cidr: str, project: str, domain: str, dhcp: bool = True
+) -> dict[str, Any]:
+    pid = _pid(conn, project, domain)
+    net = _network(conn, network, pid)
+    if net is None:
+        raise _Refused(f"no network {network!r} in {project}")
+    if _subnet(conn, subnet, pid) is not None:
+        raise _Refused(f"subnet {subnet!r} of {project} exists already")
+    conn.network.create_subnet(
+        name=subnet, network_id=net.id, ip_version=4, cidr=cidr, enable_dhcp=dhcp, project_id=pid
+    )
+    return get_subnet(conn, subnet, project, domain)
+
+
+def delete_subnet(conn: Any, subnet: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    found = _subnet(conn, subnet, p.id) if p is not None else None
+    if found is not None:
+        conn.network.delete_subnet(found)
+    return {"absent": True}
+
+
+def _router(conn: Any, router: str, pid: str) -> Any:
+    return next(iter(conn.network.routers(name=router, project_id=pid)), None)
+
+
+def _external(conn: Any, name: str | None) -> dict[str, Any] | None:
+    if name is None:
+        return None
+    found = conn.network.find_network(name, ignore_missing=True)
+    if found is None or not found.is_router_external:
+        raise _Refused(f"no external network {name!r}")
+    return {"network_id": found.id}
+
+
+def get_router(conn: Any, router: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    found = _router(conn, router, p.id) if p is not None else None
+    if found is None:
+        return {"absent": True}
+    gw = (found.external_gateway_info or {}).get("network_id")
+    name = conn.network.get_network(gw).name if gw else None
+    return {"name": found.name, "external_network": name}
+
+
+def create_router(
+    conn: Any, router: str, project: str, domain: str, external_network: str | None = None
+) -> dict[str, Any]:
+    pid = _pid(conn, project, domain)
+    if _router(conn, router, pid) is not None:
+        raise _Refused(f"router {router!r} of {project} exists already")
+    attrs: dict[str, Any] = {"name": router, "project_id": pid}
+    gw = _external(conn, external_network)
+    if gw is not None:
+        attrs["external_gateway_info"] = gw
+    conn.network.create_router(**attrs)
+    return get_router(conn, router, project, domain)
+
+
+def set_router_gateway(
+    conn: Any, router: str, project: str, domain: str, external_network: str | None = None
+) -> dict[str, Any]:
+    found = _router(conn, router, _pid(conn, project, domain))
+    if found is None:
+        raise _Refused(f"no router {router!r} in {project}")
+    conn.network.update_router(found, external_gateway_info=_external(conn, external_network) or {})
+    return get_router(conn, router, project, domain)
+
+
+def delete_router(conn: Any, router: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    found = _router(conn, router, p.id) if p is not None else None
+    if found is not None:
+        conn.network.delete_router(found)
+    return {"absent": True}
+
+
+def get_router_interface(conn: Any, router: str, subnet: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    r = _router(conn, router, p.id) if p is not None else None
+    sn = _subnet(conn, subnet, p.id) if p is not None else None
+    if r is None or sn is None:
+        return {"attached": False}
+    ports = conn.network.ports(device_id=r.id, device_owner="network:router_interface")
+    return {"attached": any(ip.get("subnet_id") == sn.id for port in ports for ip in port.fixed_ips or [])}
+
+
+def add_router_interface(conn: Any, router: str, subnet: str, project: str, domain: str) -> dict[str, Any]:
+    pid = _pid(conn, project, domain)
+    r, sn = _router(conn, router, pid), _subnet(conn, subnet, pid)
+    if r is None or sn is None:
+        raise _Refused(f"no router {router!r} or no subnet {subnet!r} in {project}")
+    conn.network.add_interface_to_router(r, subnet_id=sn.id)
+    return get_router_interface(conn, router, subnet, project, domain)
+
+
+def remove_router_interface(conn: Any, router: str, subnet: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    r = _router(conn, router, p.id) if p is not None else None
+    sn = _subnet(conn, subnet, p.id) if p is not None else None
+    if (
+        r is not None
+        and sn is not None
+        and get_router_interface(conn, router, subnet, project, domain)["attached"]
+    ):
+        conn.network.remove_interface_from_router(r, subnet_id=sn.id)
+    return {"attached": False}
+
+
+def _group(conn: Any, group: str, pid: str) -> Any:
+    return next(iter(conn.network.security_groups(name=group, project_id=pid)), None)
+
+
+def get_security_group(conn: Any, group: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    found = _group(conn, group, p.id) if p is not None else None
+    return {"absent": True} if found is None else {"name": found.name, "description": found.description or ""}
+
+
+def create_security_group(
+    conn: Any, group: str, project: str, domain: str, description: str = ""
+) -> dict[str, Any]:
+    pid = _pid(conn, project, domain)
+    if _group(conn, group, pid) is not None:
+        raise _Refused(f"security group {group!r} of {project} exists already")
+    conn.network.create_security_group(name=group, description=description, project_id=pid)
+    return get_security_group(conn, group, project, domain)
+
+
+def delete_security_group(conn: Any, group: str, project: str, domain: str) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    found = _group(conn, group, p.id) if p is not None else None
+    if found is not None:
+        conn.network.delete_security_group(found)
+    return {"absent": True}
+
+
+def _rule_args(direction: str, protocol: str, ports: str | None, remote: str) -> dict[str, Any]:
+    low, _, high = (ports or "").partition("-")
+    return {
+        "direction": direction,
+        "ethertype": "IPv4",
+        "protocol": None if protocol == "any" else protocol,
+        "port_range_min": int(low) if low else None,
+        "port_range_max": int(high or low) if low else None,
+        "remote_ip_prefix": remote,
+    }
+
+
+def _matching_rule(conn: Any, g: Any, args: Mapping[str, Any]) -> Any:
+    want = _rule_identity({**args, "protocol": args["protocol"] or "any"})
+    for r in conn.network.security_group_rules(security_group_id=g.id):
+        if _rule_identity(r.to_dict()) == want:
+            return r
+    return None
+
+
+def get_security_group_rule(
+    conn: Any,
+    group: str,
+    direction: str,
+    protocol: str,
+    ports: str | None,
+    remote: str,
+    project: str,
+    domain: str,
+) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    g = _group(conn, group, p.id) if p is not None else None
+    args = _rule_args(direction, protocol, ports, remote)
+    return {"present": g is not None and _matching_rule(conn, g, args) is not None}
+
+
+def add_security_group_rule(
+    conn: Any,
+    group: str,
+    direction: str,
+    protocol: str,
+    ports: str | None,
+    remote: str,
+    project: str,
+    domain: str,
+) -> dict[str, Any]:
+    pid = _pid(conn, project, domain)
+    g = _group(conn, group, pid)
+    if g is None:
+        raise _Refused(f"no security group {group!r} in {project}")
+    args = _rule_args(direction, protocol, ports, remote)
+    if _matching_rule(conn, g, args) is None:
+        conn.network.create_security_group_rule(security_group_id=g.id, project_id=pid, **args)
+    return get_security_group_rule(conn, group, direction, protocol, ports, remote, project, domain)
+
+
+def remove_security_group_rule(
+    conn: Any,
+    group: str,
+    direction: str,
+    protocol: str,
+    ports: str | None,
+    remote: str,
+    project: str,
+    domain: str,
+) -> dict[str, Any]:
+    p = _project(conn, project, domain)
+    g = _group(conn, group, p.id) if p is not None else None
+    found = _matching_rule(conn, g, _rule_args(direction, protocol, ports, remote)) if g is not None else None
+    if found is not None:
+        conn.network.delete_security_group_rule(found)
+    return {"present": False}
+
+
 OPERATIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
         get_project, create_project, set_project, delete_project, get_user, create_user, delete_user,
         get_grant, grant_role, revoke_role, get_quotas, set_quotas,
+        get_network, create_network, delete_network, get_subnet, create_subnet, delete_subnet,
+        get_router, create_router, set_router_gateway, delete_router, get_router_interface,
+        add_router_interface, remove_router_interface, get_security_group, create_security_group,
+        delete_security_group, get_security_group_rule, add_security_group_rule, remove_security_group_rule,
     )
 }  # fmt: skip
 

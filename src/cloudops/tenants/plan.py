@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudops.errors import InputError
+from cloudops.tenants import allocate
 from cloudops.tenants.spec import PERSONAS, Tenant
 
 ADMIN_ROLE = "manager"  # the tenant's own admin: Keystone 2024.1's project-manager persona
@@ -31,6 +32,11 @@ class Observed:
     quotas: dict[str, dict[str, int]] = field(default_factory=dict)  # service → name → limit
     usage: dict[str, dict[str, int]] = field(default_factory=dict)  # service → name → in use
     implied: set[tuple[str, str]] = field(default_factory=set)  # (prior role, implied role), Keystone's
+    networks: set[str] = field(default_factory=set)  # the project's networks, by name
+    subnets: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {"network", "cidr", "dhcp"}
+    routers: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {"external_network", "subnets"}
+    security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {"rules": set}
+    others: dict[str, str] = field(default_factory=dict)  # every other project's subnet: CIDR → holder
 
 
 def effective(roles: Iterable[str], implied: Iterable[tuple[str, str]]) -> set[str]:
@@ -80,9 +86,26 @@ def _action(cloud: str | None, action: str, **args: Any) -> dict[str, Any]:
     return out
 
 
-def changes(t: Tenant, seen: Observed, cloud: str | None = None) -> list[dict[str, Any]]:
+def changes(
+    t: Tenant,
+    seen: Observed,
+    cloud: str | None = None,
+    *,
+    registry: Any = None,
+    pinned_elsewhere: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The changes, in the order they must run. ``registry`` gives the tenant pools subnets come from
+    (required when the spec has networks); ``pinned_elsewhere``: CIDRs other tenants' specs pin."""
     check_scope(t, seen.implied)
     _check_quotas(t, seen)
+    if t.networks and registry is None:
+        raise InputError("the tenant has networks: their subnets are allocated from the registry's tenant pools, "
+                         "and no registry was given", where=f"tenants/{t.name}.yaml")  # fmt: skip
+    allocated = (
+        allocate.cidrs(t, registry, {n: s["cidr"] for n, s in seen.subnets.items()}, seen.others,
+                       pinned_elsewhere or {})
+        if t.networks else {}
+    )  # fmt: skip
     out: list[dict[str, Any]] = []
     where = {"project": t.name, "domain": t.domain}
 
@@ -153,6 +176,120 @@ def changes(t: Tenant, seen: Observed, cloud: str | None = None) -> list[dict[st
             if all(v is not None for v in before.values())
             else {"procedure": f"set the {service} quotas of {t.name} back to the defaults by hand"},
         })  # fmt: skip
+    for change in network_changes(t, seen, allocated, cloud):
+        add(change)
+    return out
+
+
+def network_changes(
+    t: Tenant, seen: Observed, allocated: Mapping[str, Any], cloud: str | None
+) -> list[dict[str, Any]]:
+    """Networks, subnets (at their allocated CIDRs), routers with their gateway and interfaces, security
+    groups and their rules — what the spec has and the cloud lacks, in that order. What the cloud has
+    beyond the spec is left alone (a tenant's own networks are theirs); ``tenant show`` reports it."""
+    out: list[dict[str, Any]] = []
+    where = {"project": t.name, "domain": t.domain}
+    for net in t.networks:
+        get_net = _action(cloud, "get_network", network=net.name, **where)
+        if net.name not in seen.networks:
+            out.append({
+                "title": f"create network {net.name} of {t.name}", "target": f"{t.name}/{net.name}", "class": "mutating",
+                "action": _action(cloud, "create_network", network=net.name, **where),
+                "what": f"project {t.name} gains network {net.name} (the overlay's, tenant-owned)",
+                "pre_audit": {"action": get_net, "expect": {"json_subset": {"absent": True}}},
+                "verify": {"action": get_net, "expect": {"json_subset": {"name": net.name}}},
+                "revert": {"action": _action(cloud, "delete_network", network=net.name, **where)},
+            })  # fmt: skip
+        for sub in net.subnets:
+            if sub.name in seen.subnets:
+                continue
+            cidr = str(allocated[sub.name])
+            get_sub = _action(cloud, "get_subnet", subnet=sub.name, **where)
+            out.append({
+                "title": f"create subnet {sub.name} {cidr} of {t.name}", "target": f"{t.name}/{sub.name}",
+                "class": "mutating",
+                "action": _action(cloud, "create_subnet", subnet=sub.name, network=net.name, cidr=cidr,
+                                  dhcp=sub.dhcp, **where),
+                "what": f"network {net.name} gains subnet {sub.name} {cidr}, allocated from tenant pool {sub.pool}",
+                "pre_audit": {"action": get_sub, "expect": {"json_subset": {"absent": True}}},
+                "verify": {"action": get_sub, "expect": {"json_subset": {"cidr": cidr}}},
+                "revert": {"action": _action(cloud, "delete_subnet", subnet=sub.name, **where)},
+            })  # fmt: skip
+    for router in t.routers:
+        have = seen.routers.get(router.name)
+        get_router = _action(cloud, "get_router", router=router.name, **where)
+        if have is None:
+            out.append({
+                "title": f"create router {router.name} of {t.name}", "target": f"{t.name}/{router.name}",
+                "class": "mutating",
+                "action": _action(cloud, "create_router", router=router.name,
+                                  external_network=router.external_network, **where),
+                "what": f"project {t.name} gains router {router.name}"
+                + (f", its gateway on {router.external_network}" if router.external_network else ""),
+                "pre_audit": {"action": get_router, "expect": {"json_subset": {"absent": True}}},
+                "verify": {"action": get_router, "expect": {"json_subset": {"name": router.name,
+                           "external_network": router.external_network}}},
+                "revert": {"action": _action(cloud, "delete_router", router=router.name, **where)},
+            })  # fmt: skip
+        elif have.get("external_network") != router.external_network:
+            out.append({
+                "title": f"set the gateway of router {router.name} of {t.name}", "target": f"{t.name}/{router.name}",
+                "class": "mutating",
+                "action": _action(cloud, "set_router_gateway", router=router.name,
+                                  external_network=router.external_network, **where),
+                "what": f"router {router.name}'s gateway: {have.get('external_network')} → {router.external_network}",
+                "verify": {"action": get_router, "expect": {"json_subset": {"external_network": router.external_network}}},
+                "revert": {"action": _action(cloud, "set_router_gateway", router=router.name,
+                                             external_network=have.get("external_network"), **where)},
+            })  # fmt: skip
+        routed = set(have.get("subnets", ())) if have else set()
+        for sub_name in router.subnets:
+            if sub_name in routed:
+                continue
+            get_itf = _action(cloud, "get_router_interface", router=router.name, subnet=sub_name, **where)
+            out.append({
+                "title": f"attach subnet {sub_name} to router {router.name}", "target": f"{t.name}/{router.name}",
+                "class": "mutating",
+                "action": _action(cloud, "add_router_interface", router=router.name, subnet=sub_name, **where),
+                "what": f"router {router.name} routes subnet {sub_name} (an interface at its gateway address)",
+                "verify": {"action": get_itf, "expect": {"json_subset": {"attached": True}}},
+                "revert": {"action": _action(cloud, "remove_router_interface", router=router.name,
+                                             subnet=sub_name, **where)},
+            })  # fmt: skip
+    for group in t.security_groups:
+        get_group = _action(cloud, "get_security_group", group=group.name, **where)
+        have_group = seen.security_groups.get(group.name)
+        if have_group is None:
+            out.append({
+                "title": f"create security group {group.name} of {t.name}", "target": f"{t.name}/{group.name}",
+                "class": "mutating",
+                "action": _action(cloud, "create_security_group", group=group.name,
+                                  description=group.description, **where),
+                "what": f"project {t.name} gains security group {group.name} (Neutron adds its default egress rules)",
+                "pre_audit": {"action": get_group, "expect": {"json_subset": {"absent": True}}},
+                "verify": {"action": get_group, "expect": {"json_subset": {"name": group.name}}},
+                "revert": {"action": _action(cloud, "delete_security_group", group=group.name, **where)},
+            })  # fmt: skip
+        present = have_group["rules"] if have_group else set()
+        for rule in group.rules:
+            if rule.identity in present:
+                continue
+            args = {"group": group.name, "direction": rule.direction, "protocol": rule.protocol,
+                    "ports": rule.ports, "remote": str(rule.remote), **where}  # fmt: skip
+            shown = (
+                f"{rule.direction} {rule.protocol}"
+                + (f" {rule.ports}" if rule.ports else "")
+                + f" from {rule.remote}"
+            )
+            out.append({
+                "title": f"allow {shown} in {group.name} of {t.name}", "target": f"{t.name}/{group.name}",
+                "class": "mutating",
+                "action": _action(cloud, "add_security_group_rule", **args),
+                "what": f"security group {group.name} allows {shown}",
+                "verify": {"action": _action(cloud, "get_security_group_rule", **args),
+                           "expect": {"json_subset": {"present": True}}},
+                "revert": {"action": _action(cloud, "remove_security_group_rule", **args)},
+            })  # fmt: skip
     return out
 
 

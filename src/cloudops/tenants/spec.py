@@ -8,10 +8,11 @@ manages the project's users), all below the cloud's ``admin``, which no tenant i
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cloudops.errors import InputError
 
@@ -46,6 +47,67 @@ class Quotas(_Strict):
     volume: dict[str, int] = {}
 
 
+class Subnet(_Strict):
+    """A subnet whose CIDR cloudops allocates from a registry tenant pool (the next free block, kept once
+    the subnet exists). ``cidr`` pins one only for a subnet that exists already (a migrated tenant): it
+    must lie in the pool and collide with nothing."""
+
+    name: str = Field(pattern=NAME)
+    pool: str = Field(pattern=NAME, description="the registry's tenant pool it is allocated from")
+    prefix_length: int | None = Field(default=None, ge=8, le=29, description="else the pool's")
+    cidr: IPv4Network | None = None
+    dhcp: bool = True
+
+
+class Network(_Strict):
+    name: str = Field(pattern=NAME)
+    subnets: tuple[Subnet, ...] = Field(min_length=1)
+
+
+class Router(_Strict):
+    name: str = Field(pattern=NAME)
+    external_network: str | None = Field(default=None, description="its gateway, by the network's name")
+    subnets: tuple[str, ...] = Field(default=(), description="the tenant's subnets it routes, by name")
+
+
+class Rule(_Strict):
+    """One security-group rule, IPv4, identified by all of its fields (Neutron's rules have no name)."""
+
+    direction: Literal["ingress", "egress"] = "ingress"
+    protocol: Literal["tcp", "udp", "icmp", "any"] = "tcp"
+    ports: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,5}(-[0-9]{1,5})?$", description="22 or 8000-8080"
+    )
+    remote: IPv4Network = IPv4Network("0.0.0.0/0")
+
+    @model_validator(mode="after")
+    def _ports(self) -> Rule:
+        if self.ports is not None:
+            if self.protocol not in ("tcp", "udp"):
+                raise ValueError(f"ports are for tcp and udp, not {self.protocol}")
+            low, _, high = self.ports.partition("-")
+            if not 1 <= int(low) <= int(high or low) <= 65535:
+                raise ValueError(f"ports {self.ports}: 1-65535, low to high")
+        return self
+
+    @property
+    def port_range(self) -> tuple[int, int] | tuple[None, None]:
+        if self.ports is None:
+            return None, None
+        low, _, high = self.ports.partition("-")
+        return int(low), int(high or low)
+
+    @property
+    def identity(self) -> tuple[str, str, int | None, int | None, str]:
+        return (self.direction, self.protocol, *self.port_range, str(self.remote))
+
+
+class SecurityGroup(_Strict):
+    name: str = Field(pattern=NAME)
+    description: str = ""
+    rules: tuple[Rule, ...] = ()
+
+
 class Offboarding(_Strict):
     policy: str = Field(min_length=1, description="what happens to the tenant's data when it leaves")
     retain_days: int = Field(default=0, ge=0)
@@ -59,7 +121,38 @@ class Tenant(_Strict):
     admin: str = Field(pattern=NAME, description="the user who administers the tenant (role manager)")
     users: tuple[User, ...] = ()
     quotas: Quotas = Quotas()
+    networks: tuple[Network, ...] = ()
+    routers: tuple[Router, ...] = ()
+    security_groups: tuple[SecurityGroup, ...] = ()
     offboarding: Offboarding
+
+    @model_validator(mode="after")
+    def _names(self) -> Tenant:
+        """Names are the identity inside a tenant: unique, and a router routes subnets the tenant has."""
+        subnets = [s.name for n in self.networks for s in n.subnets]
+        for kind, names in (
+            ("networks", [n.name for n in self.networks]),
+            ("subnets", subnets),
+            ("routers", [r.name for r in self.routers]),
+            ("security_groups", [g.name for g in self.security_groups]),
+        ):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"{kind}: {twice[0]!r} is named twice")
+        for r in self.routers:
+            unknown = sorted(set(r.subnets) - set(subnets))
+            if unknown:
+                raise ValueError(
+                    f"routers[{r.name}].subnets: no subnet {unknown[0]!r} in this tenant's networks"
+                )
+        return self
+
+    def subnet(self, name: str) -> tuple[Network, Subnet]:
+        for n in self.networks:
+            for s in n.subnets:
+                if s.name == name:
+                    return n, s
+        raise KeyError(name)
 
 
 def load(root: Path, name: str) -> Tenant:

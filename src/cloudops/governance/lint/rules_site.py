@@ -263,3 +263,32 @@ def policy_assert(ctx: LintContext) -> Iterator[Finding]:
             judgement.apply_overrides(base, {"overrides": [entry]}, rel)
         except InputError as exc:
             yield fail("policy.assert", rel, line, exc.reason)
+
+
+@rule(
+    "tenants.spec",
+    "every tenants/NAME.yaml is a valid spec, its subnets name registry tenant pools and its pins collide with nothing",
+)
+def tenant_specs(ctx: LintContext) -> Iterator[Finding]:
+    from cloudops.errors import InputError
+    from cloudops.tenants import allocate, spec
+
+    pins: dict[str, str] = {}  # CIDR → holder, across the specs read so far
+    for name in spec.names(ctx.root):
+        rel = f"{spec.TENANTS_DIR}/{name}.yaml"
+        try:
+            t = spec.load(ctx.root, name)
+        except InputError as exc:
+            where = exc.where if isinstance(exc.where, Location) else Location(rel)
+            yield Finding("tenants.spec", Verdict.FAIL, rel, exc.reason, where=where)
+            continue
+        if ctx.registry is None or not t.networks:
+            continue
+        mine = {
+            str(s.cidr): f"tenant {name} subnet {s.name}" for n in t.networks for s in n.subnets if s.cidr
+        }
+        try:  # as a plan would allocate into an empty cloud: the pools exist, the pins fit and are apart
+            allocate.cidrs(t, ctx.registry, {}, {}, {c: h for c, h in pins.items() if c not in mine})
+        except InputError as exc:
+            yield fail("tenants.spec", rel, None, exc.reason, subject=name)
+        pins.update(mine)
