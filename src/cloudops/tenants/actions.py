@@ -97,7 +97,8 @@ def observe(conn: Any, project: str, domain: str) -> Observed:
             seen.implied.add((prior, implied["name"]))
     seen.users = {u.name: {"email": getattr(u, "email", None)} for u in conn.identity.users(domain_id=did)}
     found = conn.identity.find_project(project, domain_id=did, ignore_missing=True)
-    if found is None:
+    if found is None:  # a new tenant: what the others hold is still what its subnets must keep clear of
+        observe_network(conn, None, seen)
         return seen
     seen.project = {"name": found.name, "description": found.description or "", "domain": domain}
     for a in conn.identity.role_assignments(scope_project_id=found.id, include_names=True):
@@ -124,12 +125,14 @@ def _rule_identity(r: Mapping[str, Any]) -> tuple[str, str, int | None, int | No
     )
 
 
-def observe_network(conn: Any, project_id: str, seen: Observed) -> None:
+def observe_network(conn: Any, project_id: str | None, seen: Observed) -> None:
     """The project's networks, subnets, routers (gateway and routed subnets) and security groups by name,
-    and every other project's subnets (what allocation must keep clear of): five list calls."""
-    nets = {n.id: n.name for n in conn.network.networks(project_id=project_id)}
+    and every other project's subnets with their project's name (what allocation must keep clear of):
+    six list calls at most."""
+    nets = {n.id: n.name for n in conn.network.networks(project_id=project_id)} if project_id else {}
     seen.networks = set(nets.values())
     subnet_names: dict[str, str] = {}
+    projects: dict[str, str] | None = None  # id → name, read only when another project has a subnet
     for sn in conn.network.subnets():
         if sn.project_id == project_id:
             subnet_names[sn.id] = sn.name
@@ -138,8 +141,12 @@ def observe_network(conn: Any, project_id: str, seen: Observed) -> None:
                 "cidr": sn.cidr,
                 "dhcp": sn.is_dhcp_enabled,
             }
-        else:
-            seen.others[sn.cidr] = f"project {sn.project_id} subnet {sn.name}"
+            continue
+        if projects is None:
+            projects = {p.id: p.name for p in conn.identity.projects()}
+        seen.others[sn.cidr] = f"tenant {projects.get(sn.project_id, sn.project_id)} subnet {sn.name}"
+    if project_id is None:
+        return
     externals = {n.id: n.name for n in conn.network.networks(is_router_external=True)}
     for r in conn.network.routers(project_id=project_id):
         gw = (r.external_gateway_info or {}).get("network_id")
