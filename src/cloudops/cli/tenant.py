@@ -15,6 +15,7 @@ Examples:
   cloudops tenant list
   cloudops tenant plan acme              # the changes that make the cloud hold tenants/acme.yaml, as a plan
   cloudops approve PLAN && cloudops apply PLAN
+  cloudops tenant apply acme             # the same three steps at one terminal
   cloudops tenant show acme -f json      # drift: what differs between the spec and the cloud now
 The cloud is --os-cloud, else $OS_CLOUD (a clouds.yaml cloud with the admin role)."""
 
@@ -114,6 +115,62 @@ def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
     click.echo(render_plan(plan))
     click.echo(f"Plan written: {path}")
     click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")
+
+
+@tenant.command("apply", epilog=EPILOG)
+@click.argument("name")
+@_cloud_option
+@click.pass_context
+def apply_(ctx: click.Context, name: str, cloud: str | None) -> int:
+    """Plan, approve at this terminal and apply the tenant in one go: the same gate as `tenant plan`, then
+    `approve` and `apply` (shown whole, approved by you, each change verified and journaled). Interrupted,
+    it is run again: an onboarded part plans to nothing, so a re-run converges without duplicates.
+    """
+    from cloudops.change.adapters import Adapters
+    from cloudops.change.apply import apply_plan
+    from cloudops.change.approve import approve_interactively, require_terminal
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator, load_plan, plan_path, write_plan
+    from cloudops.cli._gate import site_context
+    from cloudops.tenants.plan import changes
+
+    require_terminal()
+    repo, t, seen, cloud = _observe(ctx, name, cloud)
+    rows = changes(
+        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name)
+    )
+    if not rows:
+        click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
+        return 0
+    made = creator()
+    plan = Plan(
+        site=repo.name, title=f"tenant {t.name}: {len(rows)} change(s)", created=made,
+        changes=tuple(Change.model_validate(r) for r in rows),
+    )  # fmt: skip
+    path = plan_path(repo.name, made.at, f"tenant-{t.name}")
+    write_plan(plan, path)
+    sc = site_context(ctx)
+    plan_file = load_plan(path)
+
+    def ask(prompt: str) -> str:
+        try:
+            return input(prompt)
+        except EOFError:
+            return ""
+
+    if approve_interactively(plan_file, sc.journal(), session=sc.session, say=click.echo, ask=ask) is None:
+        click.echo(f"Not applied; the plan stays at {path}")
+        return 1
+    report = apply_plan(
+        plan_file, journal=sc.journal(), lock_file=sc.lock_path, session=sc.session, adapters=Adapters(),
+        resume_command=sc.command("apply", str(path)), progress=click.echo, sign_policy=sc.sign_policy,
+    )  # fmt: skip
+    if report.ok:
+        click.echo(f"tenant {t.name}: {len(report.done)} change(s) applied and verified")
+        return 0
+    click.echo(f"Stopped at {report.failed}: {report.reason}")
+    click.echo(f"Run again: {sc.command('tenant', 'apply', t.name)}")
+    return 1
 
 
 @tenant.command("show", epilog=EPILOG)
