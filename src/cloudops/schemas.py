@@ -39,6 +39,7 @@ DOCUMENTS = {
     "collect": 1,
     "preflight": 1,
     "tenant-show": 2,
+    "tenant-offboard": 1,
 }
 LISTINGS = {
     "site-show": 1,
@@ -309,6 +310,13 @@ def _hand_written() -> dict[str, dict[str, Any]]:
             routers=array(obj(name=STR, external_network=null(STR), subnets=array(STR))),
             security_groups=array(obj(name=STR, rules=INT)),
             drift=array(obj(target=STR, change=STR, what=STR)),
+        ),
+        "tenant-offboard": obj(
+            tenant=STR,
+            policy=STR,
+            items=array(obj(kind=STR, name=STR, id=STR, detail=STR, cannot_be_undone=STR)),
+            not_checked=array(STR),
+            plan=null(STR),
         ),
         # the manifest.json of a `cloudops collect` bundle
         "evidence": obj(site=STR, collected=STR, seconds=NUM, files=array(_EVIDENCE_FILE), failed=array(STR)),

@@ -234,3 +234,58 @@ def test_a_pinned_cidr_on_another_tenants_subnet_is_refused_naming_both(tenants:
         f"subnet {alpha}-v4 ({taken})"
     ), out.stderr
     assert cloud.identity.find_project(beta, domain_id="default", ignore_missing=True) is None
+
+
+def test_offboarding_one_tenant_leaves_the_other_untouched(tenants: Any, cloud: Any) -> None:
+    import json
+
+    repo, (alpha, beta), env = tenants
+    for name in (alpha, beta):
+        _onboard(env, repo, name)
+    a = cloud.identity.find_project(alpha, domain_id="default")
+    external = cloud.network.find_network("lab-external")
+    cloud.network.create_ip(floating_network_id=external.id, project_id=a.id)  # something it holds
+    before = _holdings(cloud, beta)
+
+    shown = _cloudops(env, repo, "tenant", "offboard", alpha, "-f", "json")  # read only
+    assert shown.returncode == 0, shown.stderr
+    inv = json.loads(shown.stdout)
+    kinds = sorted(
+        {(i["kind"], i["name"]) for i in inv["items"]} - {("floating_ip", i["name"]) for i in inv["items"]}
+    )
+    assert kinds == sorted([
+        ("network", f"{alpha}-net"), ("project", alpha), ("router", f"{alpha}-gw"),
+        ("security_group", f"{alpha}-web"), ("security_group", "default"), ("user", f"{alpha}-admin"),
+        ("user", f"{alpha}-dev"),
+    ])  # fmt: skip
+    assert [i["kind"] for i in inv["items"]].count("floating_ip") == 1
+    assert inv["not_checked"] == ["Magnum clusters: no container-infra service in the catalog"]
+    assert inv["plan"] is None and cloud.identity.find_project(alpha, domain_id="default") is not None
+
+    planned = _cloudops(env, repo, "tenant", "offboard", alpha, "--plan")
+    assert planned.returncode == 0, planned.stderr
+    plan = Path(re.search(r"^Plan written: (\S+) ", planned.stdout, re.M).group(1))  # type: ignore[union-attr]
+    assert approve(env, plan, repo) == 0  # every item a destructive change, each confirmed by its id
+    done = _cloudops(env, repo, "apply", str(plan))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    assert cloud.identity.find_project(alpha, domain_id="default", ignore_missing=True) is None
+    assert not [u for u in cloud.identity.users() if u.name.startswith(f"{alpha}-")]
+    assert not list(cloud.network.ips(project_id=a.id))
+    assert not list(cloud.network.networks(project_id=a.id))
+    assert _holdings(cloud, beta) == before  # resource by resource, with the same IDs
+
+
+def _holdings(cloud: Any, name: str) -> dict[str, list[tuple[str, str]]]:
+    p = cloud.identity.find_project(name, domain_id="default")
+    return {
+        "project": [(p.id, p.name)],
+        "users": sorted((u.id, u.name) for u in cloud.identity.users() if u.name.startswith(f"{name}-")),
+        "networks": sorted((n.id, n.name) for n in cloud.network.networks(project_id=p.id)),
+        "subnets": sorted((s.id, s.cidr) for s in cloud.network.subnets(project_id=p.id)),
+        "routers": sorted((r.id, r.name) for r in cloud.network.routers(project_id=p.id)),
+        "ports": sorted((x.id, x.device_owner) for x in cloud.network.ports(project_id=p.id)),
+        "groups": sorted((g.id, g.name) for g in cloud.network.security_groups(project_id=p.id)),
+        "grants": sorted((a.user["name"], a.role["name"])
+                         for a in cloud.identity.role_assignments(scope_project_id=p.id, include_names=True)),
+    }  # fmt: skip

@@ -17,6 +17,8 @@ Examples:
   cloudops approve PLAN && cloudops apply PLAN
   cloudops tenant apply acme             # the same three steps at one terminal
   cloudops tenant show acme -f json      # drift: what differs between the spec and the cloud now
+  cloudops tenant offboard acme          # what acme owns and what deleting it cannot undo (read-only)
+  cloudops tenant offboard acme --plan   # and the plan deleting it all, each item confirmed on its own
 The cloud is --os-cloud, else $OS_CLOUD (a clouds.yaml cloud with the admin role)."""
 
 
@@ -171,6 +173,69 @@ def apply_(ctx: click.Context, name: str, cloud: str | None) -> int:
     click.echo(f"Stopped at {report.failed}: {report.reason}")
     click.echo(f"Run again: {sc.command('tenant', 'apply', t.name)}")
     return 1
+
+
+@tenant.command("offboard", epilog=EPILOG)
+@click.argument("name")
+@_cloud_option
+@click.option(
+    "--plan", "make_plan", is_flag=True, help="Also write the destructive plan, for approve and apply."
+)
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
+)
+@click.pass_context
+def offboard(ctx: click.Context, name: str, cloud: str | None, make_plan: bool, fmt: str) -> None:
+    """What the tenant owns, read only: servers, floating IPs, snapshots, volumes, images, routers, networks,
+    security groups, Magnum clusters, application credentials, users, the project — each with what its
+    deletion cannot undo. With --plan, the plan that deletes it all in dependency order, each item a
+    destructive change confirmed on its own at `cloudops approve`.
+    """
+    from cloudops.change.adapters import OpenStackApi
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator, plan_path, write_plan
+    from cloudops.probes.clouds import require_known
+    from cloudops.schemas import stamp
+    from cloudops.tenants import actions, spec
+    from cloudops.tenants import offboard as off
+
+    repo = open_repo(ctx)
+    t = spec.load(repo.root, name)
+    chosen = cloud or os.environ.get("OS_CLOUD")
+    if chosen:
+        require_known(chosen)
+    inv = actions.inventory(OpenStackApi(cloud=chosen).connection(), t)
+    rows = inv.as_rows()
+    path = None
+    if make_plan and rows:
+        made = creator()
+        plan = Plan(
+            site=repo.name, title=f"offboard tenant {t.name}: {len(rows)} deletion(s)", created=made,
+            changes=tuple(Change.model_validate(c) for c in off.changes(t, inv, chosen)),
+        )  # fmt: skip
+        path = plan_path(repo.name, made.at, f"offboard-{t.name}")
+        write_plan(plan, path)
+    doc = stamp("tenant-offboard", {"tenant": t.name, "policy": t.offboarding.policy, "items": rows,
+                                    "not_checked": inv.not_checked, "plan": str(path) if path else None})  # fmt: skip
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2))
+        return
+    if fmt == "yaml":
+        from cloudops.render import to_yaml
+
+        click.echo(to_yaml(doc), nl=False)
+        return
+    emit(rows, "table", columns=["kind", "name", "detail", "cannot_be_undone"],
+         title=f"tenant {t.name}: {len(rows)} item(s) owned; policy: {t.offboarding.policy}")  # fmt: skip
+    for why in inv.not_checked:
+        click.echo(f"not checked: {why}")
+    if path is not None:
+        click.echo(f"Plan written: {path} ({len(rows)} destructive change(s), each confirmed on its own)")
+        click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")
+    elif rows:
+        click.echo(
+            f"Read only: nothing was changed. The plan deleting it all: cloudops tenant offboard {t.name} --plan"
+        )
 
 
 @tenant.command("show", epilog=EPILOG)

@@ -514,6 +514,123 @@ def remove_security_group_rule(
     return {"present": False}
 
 
+# -- offboarding ------------------------------------------------------------------------------------
+
+
+def inventory(conn: Any, t: Any) -> Any:
+    """Everything the tenant owns, read (``cloudops.tenants.offboard.Inventory``): one list call per kind,
+    one per user for application credentials."""
+    from cloudops.tenants.offboard import Inventory, Item
+
+    inv = Inventory(t.name, t.domain)
+    did = _domain_id(conn, t.domain)
+    people = {t.admin, *(u.name for u in t.users)}
+    users = [u for u in conn.identity.users(domain_id=did) if u.name in people]
+    found = conn.identity.find_project(t.name, domain_id=did, ignore_missing=True)
+    if found is not None:
+        pid = found.id
+        if conn.has_service("container-infra"):
+            for c in conn.container_infrastructure_management.clusters():
+                if getattr(c, "project_id", None) == pid:
+                    inv.items.append(Item("cluster", c.id, c.name, str(c.status)))
+        else:
+            inv.not_checked.append("Magnum clusters: no container-infra service in the catalog")
+        for s in conn.compute.servers(all_projects=True, project_id=pid):
+            inv.items.append(Item("server", s.id, s.name, str(s.status)))
+        for ip in conn.network.ips(project_id=pid):
+            inv.items.append(Item("floating_ip", ip.id, ip.floating_ip_address, str(ip.status)))
+        for snap in conn.block_storage.snapshots(details=True, all_projects=True, project_id=pid):
+            inv.items.append(Item("snapshot", snap.id, snap.name or snap.id, f"{snap.size} GiB"))
+        for v in conn.block_storage.volumes(details=True, all_projects=True, project_id=pid):
+            inv.items.append(Item("volume", v.id, v.name or v.id, f"{v.size} GiB, {v.status}"))
+        for img in conn.image.images(owner=pid):
+            inv.items.append(Item("image", img.id, img.name or img.id, str(img.status)))
+        for r in conn.network.routers(project_id=pid):
+            inv.items.append(Item("router", r.id, r.name))
+        cidrs: dict[str, list[str]] = {}
+        for sn in conn.network.subnets(project_id=pid):
+            cidrs.setdefault(sn.network_id, []).append(sn.cidr)
+        for n in conn.network.networks(project_id=pid):
+            inv.items.append(
+                Item("network", n.id, n.name, ", ".join(sorted(cidrs.get(n.id, []))) or "no subnet")
+            )
+        for g in conn.network.security_groups(project_id=pid):
+            inv.items.append(Item("security_group", g.id, g.name))
+    for u in users:
+        for ac in conn.identity.application_credentials(user=u.id):
+            inv.items.append(Item("application_credential", ac.id, ac.name, f"of {u.name}", owner=u.id))
+        inv.items.append(Item("user", u.id, u.name))
+    if found is not None:
+        inv.items.append(Item("project", found.id, found.name))
+    return inv
+
+
+def _finder(conn: Any, kind: str, owner: str | None) -> Callable[[str], Any]:
+    net, bs = conn.network, conn.block_storage
+    finders: dict[str, Callable[[str], Any]] = {
+        "cluster": lambda i: conn.container_infrastructure_management.find_cluster(i, ignore_missing=True),
+        "server": lambda i: conn.compute.find_server(i, ignore_missing=True, all_projects=True),
+        "floating_ip": lambda i: net.find_ip(i, ignore_missing=True),
+        "snapshot": lambda i: bs.find_snapshot(i, ignore_missing=True, all_projects=True),
+        "volume": lambda i: bs.find_volume(i, ignore_missing=True, all_projects=True),
+        "image": lambda i: conn.image.find_image(i, ignore_missing=True),
+        "router": lambda i: net.find_router(i, ignore_missing=True),
+        "network": lambda i: net.find_network(i, ignore_missing=True),
+        "security_group": lambda i: net.find_security_group(i, ignore_missing=True),
+        "application_credential": lambda i: conn.identity.find_application_credential(
+            owner, i, ignore_missing=True
+        ),
+        "user": lambda i: conn.identity.find_user(i, ignore_missing=True),
+        "project": lambda i: conn.identity.find_project(i, ignore_missing=True),
+    }
+    if kind not in finders:
+        raise _Refused(f"nothing of kind {kind!r} is offboarded")
+    return finders[kind]
+
+
+def get_owned(
+    conn: Any, kind: str, id: str, project: str, domain: str, owner: str | None = None
+) -> dict[str, Any]:
+    return {"present": _finder(conn, kind, owner)(id) is not None}
+
+
+def delete_owned(
+    conn: Any, kind: str, id: str, project: str, domain: str, owner: str | None = None
+) -> dict[str, Any]:
+    """Delete one item of an offboarding plan, waiting until it is gone where the next item depends on it."""
+    found = _finder(conn, kind, owner)(id)
+    if found is None:
+        return {"present": False}
+    net = conn.network
+    if kind == "cluster":
+        conn.container_infrastructure_management.delete_cluster(found)
+    elif kind == "server":
+        conn.compute.delete_server(found)
+        conn.compute.wait_for_delete(found, wait=300)
+    elif kind == "floating_ip":
+        net.delete_ip(found)
+    elif kind in ("snapshot", "volume"):
+        getattr(conn.block_storage, f"delete_{kind}")(found)
+        conn.block_storage.wait_for_delete(found, wait=300)
+    elif kind == "image":
+        conn.image.delete_image(found)
+    elif kind == "router":
+        for port in net.ports(device_id=found.id, device_owner="network:router_interface"):
+            net.remove_interface_from_router(found, port_id=port.id)
+        net.delete_router(found)
+    elif kind == "network":
+        net.delete_network(found)
+    elif kind == "security_group":
+        net.delete_security_group(found)
+    elif kind == "application_credential":
+        conn.identity.delete_application_credential(owner, found)
+    elif kind == "user":
+        conn.identity.delete_user(found)
+    else:
+        conn.identity.delete_project(found)
+    return get_owned(conn, kind, id, project, domain, owner)
+
+
 OPERATIONS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
@@ -523,6 +640,7 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
         get_router, create_router, set_router_gateway, delete_router, get_router_interface,
         add_router_interface, remove_router_interface, get_security_group, create_security_group,
         delete_security_group, get_security_group_rule, add_security_group_rule, remove_security_group_rule,
+        get_owned, delete_owned,
     )
 }  # fmt: skip
 

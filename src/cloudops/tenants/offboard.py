@@ -1,0 +1,103 @@
+"""Offboarding a tenant (pure): what it owns, read first, then the destructive plan in dependency order.
+
+The inventory is everything the project holds that outlives it unless removed: servers, floating IPs,
+volume snapshots, volumes, images it owns, routers (and their interfaces), networks with their subnets,
+security groups, Magnum clusters, application credentials, then its users' grants, the users and the
+project. Each item is one destructive change, so the gate has each confirmed on its own; none of them can
+be undone, and the plan says so item by item. An item is named as the cloud names it now (its ID is taken
+from the inventory just read, and its pre-audit checks it is still there), since a deleted thing has no
+stable name to come back to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cloudops.tenants.spec import Tenant
+
+# The order things go: what uses a thing before the thing (a server before its volume and port, a router's
+# interfaces before the subnet, the networks before the security groups, the project last).
+ORDER = (
+    "cluster", "server", "floating_ip", "snapshot", "volume", "image", "router", "network",
+    "security_group", "application_credential", "user", "project",
+)  # fmt: skip
+
+IRREVERSIBLE = {
+    "cluster": "the cluster's nodes and their data are gone; a new cluster is built from its template",
+    "server": "the server and its ephemeral disk are gone; rebuilt only from an image or a backup",
+    "floating_ip": "the address goes back to the pool; another tenant may be given it",
+    "snapshot": "the snapshot's data is gone",
+    "volume": "the volume's data is gone",
+    "image": "the image's data is gone; uploaded again only from a copy kept elsewhere",
+    "router": "the router and its interfaces are gone; recreated by `cloudops tenant apply` from the spec",
+    "network": "the network and its subnets are gone; recreated from the spec (the CIDRs may differ)",
+    "security_group": "the group and its rules are gone; recreated from the spec",
+    "application_credential": "the credential stops working at once; its owner makes a new one",
+    "user": "the user is gone with its password; recreated from the spec with a new ID and no password",
+    "project": "the project is gone; recreated from the spec with a new ID and empty",
+}
+
+
+@dataclass
+class Item:
+    kind: str  # one of ORDER
+    id: str
+    name: str
+    detail: str = ""  # what the inventory shows beside the name (a size, an address, a status)
+    owner: str | None = None  # application credentials: their user
+
+
+@dataclass
+class Inventory:
+    tenant: str
+    domain: str
+    items: list[Item] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)  # what could not be read, and why
+
+    def of(self, kind: str) -> list[Item]:
+        return [i for i in self.items if i.kind == kind]
+
+    def as_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "kind": i.kind,
+                "name": i.name,
+                "id": i.id,
+                "detail": i.detail,
+                "cannot_be_undone": IRREVERSIBLE[i.kind],
+            }
+            for i in sorted(self.items, key=lambda i: (ORDER.index(i.kind), i.name, i.id))
+        ]
+
+
+def _action(cloud: str | None, action: str, **args: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "api", "service": "tenant", "action": action, "args": args}
+    if cloud:
+        out["cloud"] = cloud
+    return out
+
+
+def changes(t: Tenant, inv: Inventory, cloud: str | None = None) -> list[dict[str, Any]]:
+    """One destructive change per item, in ``ORDER``: each pre-audited as still there, verified gone."""
+    out: list[dict[str, Any]] = []
+    where = {"project": t.name, "domain": t.domain}
+    for item in sorted(inv.items, key=lambda i: (ORDER.index(i.kind), i.name, i.id)):
+        args = {"kind": item.kind, "id": item.id, **where}
+        if item.owner:
+            args["owner"] = item.owner
+        get = _action(cloud, "get_owned", **args)
+        label = item.kind.replace("_", " ")
+        out.append({
+            "id": f"o{len(out) + 1}",
+            "title": f"delete {label} {item.name} of {t.name}",
+            "target": f"{t.name}/{item.kind}/{item.name}",
+            "class": "destructive",
+            "action": _action(cloud, "delete_owned", **args),
+            "what": f"{label} {item.name}" + (f" ({item.detail})" if item.detail else "") + f" of {t.name} is deleted",
+            "why": f"offboarding {t.name}: {t.offboarding.policy}",
+            "pre_audit": {"action": get, "expect": {"json_subset": {"present": True}}},
+            "verify": {"action": get, "expect": {"json_subset": {"present": False}}},
+            "revert": {"procedure": f"none: {IRREVERSIBLE[item.kind]}"},
+        })  # fmt: skip
+    return out
