@@ -294,3 +294,39 @@ def test_a_preflight_pass_of_this_head_within_the_hours_lets_the_run_start(
     out = _answer(child)
     assert "needs a preflight" not in out
     assert _steps(site)[:2] == [("1-look-at-the-world", "done"), ("2-mark-it", "done")]
+
+
+UNDO_REDO = """\
+# Undo, redo
+
+## Take it down
+
+```change
+run: rm -f {world}/flag
+what: the flag goes
+revert: touch {world}/flag
+verify: test ! -e {world}/flag
+```
+
+## Put it back
+
+```change
+run: touch {world}/flag
+what: the flag is back
+revert: rm -f {world}/flag
+verify: test -f {world}/flag
+```
+"""
+
+
+def test_a_later_change_in_a_plan_is_not_skipped_for_a_state_the_earlier_one_changes(site: dict) -> None:
+    # The flag is there now, so "put it back" holds before anything runs: it is needed all the same,
+    # since the change before it takes the flag down. Only leading changes already in place are skipped.
+    world = Path(site["world"])
+    (world / "flag").touch()
+    (Path(site["repo"]) / "runbooks" / "batch.md").write_text(UNDO_REDO.format(world=world))
+    prompts, status = _prompts(site)
+    assert status == 0
+    assert prompts == ["together 2-put-it-back", "alone 1-take-it-down"]
+    assert (world / "flag").is_file()
+    assert _steps(site) == [("1-take-it-down", "done"), ("2-put-it-back", "done")]

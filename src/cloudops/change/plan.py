@@ -128,16 +128,18 @@ def check_plan(plan: Plan) -> list[str]:
     return problems
 
 
-def observe(plan: Plan, adapters: Adapters, *, drop_noops: bool = True) -> Plan:
+def observe(plan: Plan, adapters: Adapters, *, drop_noops: bool = True, sequential: bool = False) -> Plan:
     """The plan with each pre-audit's current observation filled in (those with an ``expect`` left alone).
 
     A change whose verification (its own read-only action) already holds is not needed: it leaves the
-    plan and is kept as a noop with the reason, so the approver sees why it is not there.
+    plan and is kept as a noop with the reason, so the approver sees why it is not there. ``sequential``:
+    the changes are steps whose state depends on the ones before (a runbook's stop, then start), so only
+    the leading ones already in place leave; from the first one needed, every later one stays.
     """
     changes: list[Change] = []
     noops = list(plan.noops)
     for change in plan.changes:
-        if drop_noops and change.verify.action is not None:
+        if drop_noops and change.verify.action is not None and not (sequential and changes):
             seen = adapters.read(change.verify.action)
             if change.verify.expect.judge(seen) is None:
                 reason = (

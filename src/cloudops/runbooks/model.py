@@ -55,6 +55,7 @@ class Step:
     line: int  # the fence's line in the file (1-based)
     body: str  # the block as written (templates unresolved)
     fields: dict[str, Any] = field(default_factory=dict)  # change and assert: the parsed mapping
+    section: str = ""  # the heading above the step's own ("Shutdown"): consecutive changes group within it
 
     @property
     def ref(self) -> str:

@@ -26,6 +26,7 @@ def parse(text: str, path: str) -> Runbook:
     lines = text.splitlines()
     meta, start = _front_matter(lines, path)
     title, summary, heading = "", "", ""
+    headings: list[tuple[int, str]] = []  # the open headings, outermost first
     steps: list[Step] = []
     i = start
     para: list[str] = []
@@ -39,16 +40,26 @@ def parse(text: str, path: str) -> Runbook:
             if kind is not None and not indent:
                 n = len(steps) + 1
                 fields = _fields(kind, body, path, i + 2)
+                section = headings[-2][1] if len(headings) > 1 else ""
                 steps.append(
                     Step(
-                        n, kind, heading or f"step {n}", slugify(heading or f"step {n}"), i + 1, body, fields
+                        n,
+                        kind,
+                        heading or f"step {n}",
+                        slugify(heading or f"step {n}"),
+                        i + 1,
+                        body,
+                        fields,
+                        section,
                     )
                 )
             i = end + 1
             continue
         h = HEADING.match(line)
         if h:
-            if not title and len(h.group(1)) == 1:
+            level = len(h.group(1))
+            headings = [x for x in headings if x[0] < level] + [(level, h.group(2))]
+            if not title and level == 1:
                 title = h.group(2)
             else:
                 heading = h.group(2)

@@ -138,12 +138,20 @@ class Runner:
         return report
 
     def _group(self, steps: list[Step], i: int) -> list[Step]:
-        """The steps run as one: a change and the changes right after it (approved as one plan, where
-        destructive and secret-handling ones are still confirmed one by one), else one step."""
-        if steps[i].kind is not StepKind.CHANGE or self.one_by_one:
-            return [steps[i]]
+        """The steps run as one: a change and the changes right after it in the same section (approved
+        as one plan, where destructive and secret-handling ones are still confirmed one by one), else one
+        step. A change with a pre-audit starts a group of its own: what it observes would be observed
+        before the changes ahead of it had run."""
+        first = steps[i]
+        if first.kind is not StepKind.CHANGE or self.one_by_one:
+            return [first]
         j = i + 1
-        while j < len(steps) and steps[j].kind is StepKind.CHANGE:
+        while (
+            j < len(steps)
+            and steps[j].kind is StepKind.CHANGE
+            and steps[j].section == first.section
+            and "pre_audit" not in steps[j].fields
+        ):
             j += 1
         return steps[i:j]
 
@@ -292,7 +300,7 @@ class Runner:
         first, last = steps[0], steps[-1]
         which = f"step {first.ref}" if first is last else f"steps {first.number}-{last.number}"
         plan = self._plan_of(changes, f"{self.runbook.name} {which}")
-        plan = observe(plan, self.adapters)
+        plan = observe(plan, self.adapters, sequential=True)  # a later step's state depends on the earlier
         results = {n.change_id: "not needed: " + n.reason for n in plan.noops}
         if plan.changes:
             path = plan_path(self.sc.site, plan.created.at, f"{slug(self.runbook.name)[:20]}-{first.number}")
