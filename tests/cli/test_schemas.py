@@ -116,7 +116,7 @@ def test_every_schema_is_exercised() -> None:
     cloud or an approved plan, against the library's document in the tests below)."""
     by_library = {"apply", "evidence", "collect"}
     on_a_real_netbox = {"netbox-diff"}  # tests/ipam/test_netbox_diff_live.py
-    on_the_lab = {"tenant-show", "lab-status", "lab-fault", "lab-heal"}  # tests/lab/
+    on_the_lab = {"tenant-show", "tenant-offboard", "lab-status", "lab-fault", "lab-heal"}  # tests/lab/
     inputs = {"tenant-spec"}  # below, on the example repositories' files
     assert {c[0] for c in COMMANDS} | by_library | on_a_real_netbox | on_the_lab | inputs == set(
         schemas.names()

@@ -5,6 +5,7 @@ collides with the other tenant's subnet is refused at plan time naming both."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.cli.test_schemas import validate
 from tests.conftest import EXAMPLES
 from tests.pty_approve import approve
 
@@ -177,7 +179,14 @@ def test_two_tenants_onboarded_checked_in_every_service_and_re_planned_to_nothin
     for name in (alpha, beta):  # an onboarded tenant plans nothing, and `tenant show` sees no drift
         plan, shown = _plan(env, repo, name)
         assert plan is None and "nothing to do" in shown, shown
-        assert _cloudops(env, repo, "tenant", "show", name, "-f", "json").returncode == 0
+        shown_doc = _cloudops(env, repo, "tenant", "show", name, "-f", "json")
+        assert shown_doc.returncode == 0, shown_doc.stdout
+        doc = json.loads(shown_doc.stdout)
+        validate("tenant-show", doc)
+        assert [s["name"] for s in doc["subnets"]] == [f"{name}-v4"]
+        assert doc["routers"] == [
+            {"name": f"{name}-gw", "external_network": "lab-external", "subnets": [f"{name}-v4"]}
+        ]
 
     spec = repo / "tenants" / f"{alpha}.yaml"
     spec.write_text(spec.read_text().replace("cores: 14", "cores: 16"))
@@ -237,8 +246,6 @@ def test_a_pinned_cidr_on_another_tenants_subnet_is_refused_naming_both(tenants:
 
 
 def test_offboarding_one_tenant_leaves_the_other_untouched(tenants: Any, cloud: Any) -> None:
-    import json
-
     repo, (alpha, beta), env = tenants
     for name in (alpha, beta):
         _onboard(env, repo, name)
@@ -250,6 +257,7 @@ def test_offboarding_one_tenant_leaves_the_other_untouched(tenants: Any, cloud: 
     shown = _cloudops(env, repo, "tenant", "offboard", alpha, "-f", "json")  # read only
     assert shown.returncode == 0, shown.stderr
     inv = json.loads(shown.stdout)
+    validate("tenant-offboard", inv)
     kinds = sorted(
         {(i["kind"], i["name"]) for i in inv["items"]} - {("floating_ip", i["name"]) for i in inv["items"]}
     )
