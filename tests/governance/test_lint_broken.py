@@ -163,6 +163,10 @@ def _runbook_reference(r: Path) -> None:
     edit(r / "runbooks/restart-full-cloud.md", '{{ vip("vault-internal") }}', '{{ vip("vault-admin") }}')
 
 
+def _tenant_pool(r: Path) -> None:
+    edit(r / "tenants/acme.yaml", "{name: acme-web-v4, pool: tenants}", "{name: acme-web-v4, pool: tenantz}")
+
+
 def _secret(r: Path) -> None:
     (r / "runbooks/ops-check-services.md").write_text(
         (r / "runbooks/ops-check-services.md").read_text()
@@ -348,6 +352,13 @@ CASES = {
         "runbooks/restart-full-cloud.md",
         at("runbooks/restart-full-cloud.md", "vault-admin"),
         "{{ vip(\"vault-admin\") }}: no VIP 'vault-admin' in DC0",
+    ),
+    "tenants.spec": Case(
+        "tenants.spec",
+        _tenant_pool,
+        "tenants/acme.yaml",
+        at("tenants/acme.yaml", "name: acme-web-v4"),
+        "networks[acme-web].subnets[acme-web-v4].pool: unknown tenant pool 'tenantz' (known: tenants)",
     ),
     "appendix.entry": Case(
         "appendix.entry",

@@ -27,7 +27,7 @@ def test_cli_lint_clean_exit_0(repo: Path) -> None:
     out = cloudops("--repo", str(repo), "lint")
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout == ""
-    assert out.stderr.startswith("lint: 0 finding(s), 23 rule(s), ")
+    assert out.stderr.startswith("lint: 0 finding(s), 24 rule(s), ")
 
 
 def test_cli_lint_json_and_exit_1(repo: Path) -> None:

@@ -174,7 +174,7 @@ def test_lint_refuses_two_specs_pinning_colliding_cidrs(tmp_path: Path) -> None:
         )
         path.write_text(text.replace(sub, sub[:-1] + f", cidr: {cidr}}}"))
     assert [f.line() for f in run_lint(repo).findings if f.check == "tenants.spec"] == [
-        "tenants/globex.yaml: tenants.spec: subnets[globex-batch-v4].cidr: 172.16.9.0/24 of tenant globex collides "
+        "tenants/globex.yaml:14: tenants.spec: subnets[globex-batch-v4].cidr: 172.16.9.0/24 of tenant globex collides "
         "with tenant acme subnet acme-web-v4 (172.16.8.0/22)"
     ]
     assert run_lint(TESTCLOUD).findings == []

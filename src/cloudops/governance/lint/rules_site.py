@@ -289,6 +289,13 @@ def tenant_specs(ctx: LintContext) -> Iterator[Finding]:
         }
         try:  # as a plan would allocate into an empty cloud: the pools exist, the pins fit and are apart
             allocate.cidrs(t, ctx.registry, {}, {}, {c: h for c, h in pins.items() if c not in mine})
-        except InputError as exc:
-            yield fail("tenants.spec", rel, None, exc.reason, subject=name)
+        except InputError as exc:  # at the subnet's line: the allocator names the subnet, not where it is
+            import re
+
+            named = re.search(r"subnets\[([^\]]+)\]", exc.reason)
+            lines = (ctx.text(rel) or "").splitlines()
+            line = next(
+                (n for n, ln in enumerate(lines, 1) if named and f"name: {named.group(1)}" in ln), None
+            )
+            yield fail("tenants.spec", rel, line, exc.reason, subject=name)
         pins.update(mine)
