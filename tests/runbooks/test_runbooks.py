@@ -220,3 +220,33 @@ def test_the_cli_lists_shows_and_renders(tmp_path: Path) -> None:
     missing = run("--repo", str(EXAMPLES / "testcloud"), "runbook", "show", "nope")
     assert missing.returncode == 2 and "no runbook 'nope' under runbooks/" in missing.stderr
     assert catalog.paths(EXAMPLES / "testcloud")[-1].name == "restart-full-cloud.md"
+
+
+def test_shellcheck_checks_only_what_changed_since_the_last_lint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudops.governance.lint import rules_scripts
+
+    monkeypatch.setenv("CLOUDOPS_CACHE_DIR", str(tmp_path / "cache"))
+    repo = tmp_path / "testcloud"
+    shutil.copytree(EXAMPLES / "testcloud", repo)
+    runs: list[int] = []  # how many files each shellcheck run was given
+    real = subprocess.run
+
+    def spy(args: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
+        if args and args[0] == rules_scripts.shellcheck_binary():
+            runs.append(len(args) - 4)  # binary -f json1 --norc FILES...
+        return real(args, **kw)  # type: ignore[call-overload,no-any-return]
+
+    monkeypatch.setattr(rules_scripts.subprocess, "run", spy)
+    assert run_lint(repo).findings == []
+    assert len(runs) == 1 and runs[0] > 20  # every script, block and step command, in one run
+    assert run_lint(repo).findings == []
+    assert len(runs) == 1  # unchanged: nothing checked again
+    book = repo / "runbooks" / "phase-04-settle.md"
+    book.write_text(book.read_text().replace("juju status -m {{ model }} --format=short", "ls $HOME/x*"))
+    found = [f.line() for f in run_lint(repo).findings if f.check == "shellcheck"]
+    assert runs[1:] == [1]  # only the edited block
+    assert found == [
+        "runbooks/phase-04-settle.md:21: shellcheck: SC2086 (info): Double quote to prevent globbing and word splitting."
+    ]

