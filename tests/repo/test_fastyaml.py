@@ -66,7 +66,9 @@ def test_the_registries_take_the_fast_path() -> None:
     "scalar",
     ["yes", "no", "on", "010", "0o17", "0x1F", "1_000", "1e3", "1.", "1.5", ".5", ".inf", ".nan", "2026-12-05",
      "2026-12-05 10:00:00", "1:20", "~", "null", "Null", "", "true", "True", "TRUE", "tRue", "10.11.0.2", "+1",
-     "-0", "0", "00", "+.5", "'010'", '"yes"', "|\n  two\n  lines", "abc # a comment"],
+     "-0", "0", "00", "+.5", "'010'", '"yes"', "|\n  two\n  lines", "abc # a comment",
+     "2024-06-03 04:12:09.117 [info] Waiting for Mnesia", "2022-02-06T11:04:26.305Z|00017|main|WARN|x",
+     "2024-06-03T04:12:09.1Z", "2024-6-3", "failed!", "'a ! b'"],
 )  # fmt: skip
 def test_each_scalar_reads_as_ruamel_reads_it_or_is_left_to_ruamel(scalar: str) -> None:
     text = f"k: {scalar}\n"
@@ -82,6 +84,8 @@ def test_each_scalar_reads_as_ruamel_reads_it_or_is_left_to_ruamel(scalar: str) 
         "a: 1\na: 2\n",  # duplicate key
         "a: &x [1]\nb: *x\n",  # alias
         "a: !!str 1\n",  # tag
+        "a: [1, !!str 2]\n",  # a tag inside a flow sequence
+        "!!map {a: 1}\n",  # a tag on a collection
         "base: &b {x: 1}\nc:\n  <<: *b\n",  # merge key
         "? [a, b]\n: c\n",  # complex key
         "a: [1, 2\n",  # syntax error

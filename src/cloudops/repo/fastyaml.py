@@ -28,8 +28,16 @@ _NUMBERISH = re.compile(
     r"|[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?|[0-9][0-9_]*[eE][-+]?[0-9]+|\.[0-9_]+(?:[eE][-+][0-9]+)?"
     r"|\.(?:inf|Inf|INF))|\.(?:nan|NaN|NAN)"
 )
-_DATEISH = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
+# YAML's timestamp (a date, or a date and a time) as the whole scalar: ruamel reads it as a date. A log line
+# that only starts with one ("2024-06-03 04:12:09.117 [info] …") is a string to both.
+_DATEISH = re.compile(
+    r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?"
+)
+_TAG = re.compile(r"(?:^|[\s\[\{,])!", re.M)
 _STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
 
 
 class _Unsupported(Exception):
@@ -71,7 +79,9 @@ class PosList(list[Any]):
 
 def load(text: str) -> Any:
     """The document's value, or ``UNSUPPORTED`` (the caller then asks ruamel)."""
-    if "!" in text or "<<" in text:  # tags, merge keys: ruamel's to read
+    # tags and merge keys are ruamel's to read. A tag starts a token ("!x", "!!str"), so a "!" after a
+    # space, a flow indicator or at a line's start may be one; a "!" inside a word ("failed!") is text.
+    if "<<" in text or _TAG.search(text):
         return UNSUPPORTED
     composer_class = _composer_class()
     if composer_class is None:
@@ -114,6 +124,8 @@ def _build(node: Any, seen: set[int]) -> Any:
     kind = node.id
     if kind == "scalar":
         return _scalar(node)
+    if node.tag not in (_SEQ, _MAP):  # an explicit tag on a collection: ruamel's to read
+        raise _Unsupported
     mark = node.start_mark
     lc = LineCol(mark.line, mark.column)
     if kind == "sequence":
@@ -151,6 +163,6 @@ def _scalar(node: Any) -> Any:
         return int(value)
     if _FLOAT.fullmatch(value):
         return float(value)
-    if _NUMBERISH.fullmatch(value) or _DATEISH.match(value):
+    if _NUMBERISH.fullmatch(value) or _DATEISH.fullmatch(value):
         raise _Unsupported
     return value
