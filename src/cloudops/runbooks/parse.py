@@ -6,6 +6,7 @@ its revert, a block left open, front matter that is not a mapping.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -23,6 +24,13 @@ def slugify(text: str) -> str:
 
 
 def parse(text: str, path: str) -> Runbook:
+    """The runbook in ``text`` (``path`` names it in errors). Pure, so a text read twice in one process
+    (lint reads each runbook in two rules) is parsed once."""
+    return _parse(text, path)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(text: str, path: str) -> Runbook:
     lines = text.splitlines()
     meta, start = _front_matter(lines, path)
     title, summary, heading = "", "", ""
@@ -173,7 +181,13 @@ def _line_of(body: str, key: str) -> int:
 
 
 def _yaml(text: str, path: str, first_line: int) -> Any:
-    """A block of YAML inside the Markdown, errors at the Markdown's line."""
+    """A block of YAML inside the Markdown, errors at the Markdown's line: libyaml's reading where it
+    owns it (``cloudops.repo.fastyaml``), else ruamel's (its words for a bad block)."""
+    from cloudops.repo import fastyaml
+
+    fast = fastyaml.load(text)
+    if fast is not fastyaml.UNSUPPORTED:
+        return fast
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
