@@ -229,10 +229,13 @@ def placement_checks(b: Any, registry: Any) -> list[Check]:
 
 def ipam(ctx: Context) -> GateResult:
     from cloudops.errors import CloudopsError
-    from cloudops.ipam import compare
+    from cloudops.ipam import read
 
     g = "ipam"
     try:
+        read.target(ctx.netbox_url, ctx.netbox_token_file)  # no NetBox configured: said before any import
+        from cloudops.ipam import compare
+
         result = compare.compare(ctx.root, ctx.site, url=ctx.netbox_url, token_file=ctx.netbox_token_file)
     except CloudopsError as exc:
         return GateResult(g, (_check(g, "ipam.netbox", Status.UNKNOWN, "netbox", str(exc)),))
@@ -246,15 +249,16 @@ def ipam(ctx: Context) -> GateResult:
 
 
 def hosts(ctx: Context) -> GateResult:
-    from cloudops.health import assemble
     from cloudops.health import targets as targets_mod
-    from cloudops.site.load import load_registry
 
     g = "hosts"
     t = ctx.targets or targets_mod.Targets()
     if t.ssh_config is None:
         why = "no SSH configuration to reach the hosts: `ssh_config:` in the targets file (`cloudops lab env` sets one)"
         return GateResult(g, (_check(g, "hosts.ssh", Status.UNKNOWN, "hosts", why),))
+    from cloudops.health import assemble  # the probes' imports only where hosts are probed
+    from cloudops.site.load import load_registry
+
     registry = load_registry(ctx.root).require_valid()
     names = ctx.hosts if ctx.hosts is not None else t.hosts
     inp = assemble.Inputs(
