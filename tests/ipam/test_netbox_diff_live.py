@@ -90,8 +90,8 @@ def test_netbox_diff_with_a_wrong_token_is_one_line_and_exit_2(netbox: Any, tmp_
 @pytest.mark.live
 @pytest.mark.slow
 def test_the_read_is_a_bounded_number_of_list_calls(netbox: Any) -> None:
-    """One list call per kind (devices, interfaces, prefixes, IPs in the prefixes, IPs on the hosts) for a
-    site of this size, never one per object."""
+    """One GraphQL request for the whole read; by REST (the fallback), one list call per kind (devices,
+    interfaces, prefixes, IPs in the prefixes, IPs on the hosts) for a site of this size, never one per object."""
     from cloudops.ipam import compare, read
 
     netbox.load(load_registry(TESTCLOUD).require_valid(), "testcloud")
@@ -101,16 +101,20 @@ def test_the_read_is_a_bounded_number_of_list_calls(netbox: Any) -> None:
     send = nb.http_session.request
 
     def counted(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        calls.append(f"{method} {url.split('/api/', 1)[1].split('?', 1)[0]}")
+        calls.append(f"{method} {url.removeprefix(netbox.url).split('?', 1)[0]}")
         return send(method, url, *args, **kwargs)
 
     nb.http_session.request = counted
     have = read.fetch(nb, list(want.devices), [str(c) for c in want.prefixes])
-    assert sorted(calls) == [
-        "GET dcim/devices/", "GET dcim/interfaces/", "GET ipam/ip-addresses/", "GET ipam/ip-addresses/",
-        "GET ipam/prefixes/",
-    ]  # fmt: skip
+    assert calls == ["POST /graphql/"]
     assert set(have.devices) == set(want.devices) and set(have.ips) == set(want.ips)
+
+    calls.clear()
+    assert read.fetch_rest(nb, list(want.devices), [str(c) for c in want.prefixes]) == have
+    assert sorted(calls) == [
+        "GET /api/dcim/devices/", "GET /api/dcim/interfaces/", "GET /api/ipam/ip-addresses/",
+        "GET /api/ipam/ip-addresses/", "GET /api/ipam/prefixes/",
+    ]  # fmt: skip
 
 
 @pytest.mark.live
