@@ -14,23 +14,14 @@ from cloudops.errors import InputError
 from cloudops.governance.lint import run_lint
 from cloudops.site.load import load_registry
 from cloudops.tenants import allocate, spec
-from cloudops.tenants.plan import Observed, changes, default_implied, wanted_grants
+from cloudops.tenants.plan import changes
 from tests.conftest import EXAMPLES
+from tests.tenants.test_tenant_plan import _onboarded as _identity_done  # project, users, grants, quotas
 
 TESTCLOUD = EXAMPLES / "testcloud"
 REGISTRY = load_registry(TESTCLOUD).require_valid()
 ACME = spec.load(TESTCLOUD, "acme")
 GLOBEX = spec.load(TESTCLOUD, "globex")
-
-
-def _identity_done(t: spec.Tenant) -> Observed:
-    return Observed(
-        project={"name": t.name, "description": t.description, "domain": t.domain},
-        users={u: {} for u in [t.admin, *(x.name for x in t.users)]},
-        grants=wanted_grants(t),
-        quotas={s: dict(getattr(t.quotas, s)) for s in ("compute", "network", "volume")},
-        implied=default_implied(),
-    )
 
 
 def test_subnets_get_the_first_free_blocks_of_their_pool() -> None:

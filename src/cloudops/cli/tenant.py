@@ -62,6 +62,29 @@ def _pinned_elsewhere(root: Any, name: str) -> dict[str, str]:
     return out
 
 
+def _planned(ctx: click.Context, name: str, cloud: str | None) -> tuple[Any, Any] | None:
+    """The tenant's changes written as a plan file: (plan, path); None (and said) when there are none."""
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator, plan_path, write_plan
+    from cloudops.tenants.plan import changes
+
+    repo, t, seen, cloud = _observe(ctx, name, cloud)
+    rows = changes(
+        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name)
+    )
+    if not rows:
+        click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
+        return None
+    made = creator()
+    plan = Plan(
+        site=repo.name, title=f"tenant {t.name}: {len(rows)} change(s)", created=made,
+        changes=tuple(Change.model_validate(r) for r in rows),
+    )  # fmt: skip
+    path = plan_path(repo.name, made.at, f"tenant-{t.name}")
+    write_plan(plan, path)
+    return plan, path
+
+
 @tenant.command("list")
 @format_option
 @click.pass_context
@@ -96,24 +119,12 @@ def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
     Refused before anything is planned: a role beyond the tenant admin's (manager), a quota below what the
     tenant uses now.
     """
-    from cloudops.change.model import Change, Plan
-    from cloudops.change.plan import creator, plan_path, render_plan, write_plan
-    from cloudops.tenants.plan import changes
+    from cloudops.change.plan import render_plan
 
-    repo, t, seen, cloud = _observe(ctx, name, cloud)
-    rows = changes(
-        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name)
-    )
-    if not rows:
-        click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
+    planned = _planned(ctx, name, cloud)
+    if planned is None:
         return
-    made = creator()
-    plan = Plan(
-        site=repo.name, title=f"tenant {t.name}: {len(rows)} change(s)", created=made,
-        changes=tuple(Change.model_validate(r) for r in rows),
-    )  # fmt: skip
-    path = plan_path(repo.name, made.at, f"tenant-{t.name}")
-    write_plan(plan, path)
+    plan, path = planned
     click.echo(render_plan(plan))
     click.echo(f"Plan written: {path}")
     click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")
@@ -131,26 +142,14 @@ def apply_(ctx: click.Context, name: str, cloud: str | None) -> int:
     from cloudops.change.adapters import Adapters
     from cloudops.change.apply import apply_plan
     from cloudops.change.approve import approve_interactively, require_terminal
-    from cloudops.change.model import Change, Plan
-    from cloudops.change.plan import creator, load_plan, plan_path, write_plan
+    from cloudops.change.plan import load_plan
     from cloudops.cli._gate import site_context
-    from cloudops.tenants.plan import changes
 
     require_terminal()
-    repo, t, seen, cloud = _observe(ctx, name, cloud)
-    rows = changes(
-        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name)
-    )
-    if not rows:
-        click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
+    planned = _planned(ctx, name, cloud)
+    if planned is None:
         return 0
-    made = creator()
-    plan = Plan(
-        site=repo.name, title=f"tenant {t.name}: {len(rows)} change(s)", created=made,
-        changes=tuple(Change.model_validate(r) for r in rows),
-    )  # fmt: skip
-    path = plan_path(repo.name, made.at, f"tenant-{t.name}")
-    write_plan(plan, path)
+    _plan, path = planned
     sc = site_context(ctx)
     plan_file = load_plan(path)
 
@@ -168,10 +167,10 @@ def apply_(ctx: click.Context, name: str, cloud: str | None) -> int:
         resume_command=sc.command("apply", str(path)), progress=click.echo, sign_policy=sc.sign_policy,
     )  # fmt: skip
     if report.ok:
-        click.echo(f"tenant {t.name}: {len(report.done)} change(s) applied and verified")
+        click.echo(f"tenant {name}: {len(report.done)} change(s) applied and verified")
         return 0
     click.echo(f"Stopped at {report.failed}: {report.reason}")
-    click.echo(f"Run again: {sc.command('tenant', 'apply', t.name)}")
+    click.echo(f"Run again: {sc.command('tenant', 'apply', name)}")
     return 1
 
 

@@ -262,6 +262,13 @@ def set_quotas(conn: Any, service: str, values: dict[str, int], project: str, do
 # -- networks ---------------------------------------------------------------------------------------
 
 
+def _owned(conn: Any, find: Callable[[Any, str, str], Any], name: str, project: str, domain: str) -> Any:
+    """The project's resource of that name (``find``: _network, _subnet, _router, _group), or None —
+    None too when the project itself is gone (a verify after a delete, a revert after an offboarding)."""
+    p = _project(conn, project, domain)
+    return find(conn, name, p.id) if p is not None else None
+
+
 def _pid(conn: Any, project: str, domain: str) -> str:
     return str(_need_project(conn, project, domain).id)
 
@@ -271,8 +278,7 @@ def _network(conn: Any, network: str, pid: str) -> Any:
 
 
 def get_network(conn: Any, network: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    found = _network(conn, network, p.id) if p is not None else None
+    found = _owned(conn, _network, network, project, domain)
     return {"absent": True} if found is None else {"name": found.name}
 
 
@@ -285,8 +291,7 @@ def create_network(conn: Any, network: str, project: str, domain: str) -> dict[s
 
 
 def delete_network(conn: Any, network: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    found = _network(conn, network, p.id) if p is not None else None
+    found = _owned(conn, _network, network, project, domain)
     if found is not None:
         conn.network.delete_network(found)
     return {"absent": True}
@@ -297,8 +302,7 @@ def _subnet(conn: Any, subnet: str, pid: str) -> Any:
 
 
 def get_subnet(conn: Any, subnet: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    found = _subnet(conn, subnet, p.id) if p is not None else None
+    found = _owned(conn, _subnet, subnet, project, domain)
     return {"absent": True} if found is None else {"name": found.name, "cidr": found.cidr}
 
 
@@ -318,8 +322,7 @@ def create_subnet(
 
 
 def delete_subnet(conn: Any, subnet: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    found = _subnet(conn, subnet, p.id) if p is not None else None
+    found = _owned(conn, _subnet, subnet, project, domain)
     if found is not None:
         conn.network.delete_subnet(found)
     return {"absent": True}
@@ -339,8 +342,7 @@ def _external(conn: Any, name: str | None) -> dict[str, Any] | None:
 
 
 def get_router(conn: Any, router: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    found = _router(conn, router, p.id) if p is not None else None
+    found = _owned(conn, _router, router, project, domain)
     if found is None:
         return {"absent": True}
     gw = (found.external_gateway_info or {}).get("network_id")
@@ -373,17 +375,15 @@ def set_router_gateway(
 
 
 def delete_router(conn: Any, router: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    found = _router(conn, router, p.id) if p is not None else None
+    found = _owned(conn, _router, router, project, domain)
     if found is not None:
         conn.network.delete_router(found)
     return {"absent": True}
 
 
 def get_router_interface(conn: Any, router: str, subnet: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    r = _router(conn, router, p.id) if p is not None else None
-    sn = _subnet(conn, subnet, p.id) if p is not None else None
+    r = _owned(conn, _router, router, project, domain)
+    sn = _owned(conn, _subnet, subnet, project, domain)
     if r is None or sn is None:
         return {"attached": False}
     ports = conn.network.ports(device_id=r.id, device_owner="network:router_interface")
@@ -400,9 +400,8 @@ def add_router_interface(conn: Any, router: str, subnet: str, project: str, doma
 
 
 def remove_router_interface(conn: Any, router: str, subnet: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    r = _router(conn, router, p.id) if p is not None else None
-    sn = _subnet(conn, subnet, p.id) if p is not None else None
+    r = _owned(conn, _router, router, project, domain)
+    sn = _owned(conn, _subnet, subnet, project, domain)
     if (
         r is not None
         and sn is not None
@@ -417,8 +416,7 @@ def _group(conn: Any, group: str, pid: str) -> Any:
 
 
 def get_security_group(conn: Any, group: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    found = _group(conn, group, p.id) if p is not None else None
+    found = _owned(conn, _group, group, project, domain)
     return {"absent": True} if found is None else {"name": found.name, "description": found.description or ""}
 
 
@@ -433,8 +431,7 @@ def create_security_group(
 
 
 def delete_security_group(conn: Any, group: str, project: str, domain: str) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    found = _group(conn, group, p.id) if p is not None else None
+    found = _owned(conn, _group, group, project, domain)
     if found is not None:
         conn.network.delete_security_group(found)
     return {"absent": True}
@@ -470,8 +467,7 @@ def get_security_group_rule(
     project: str,
     domain: str,
 ) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    g = _group(conn, group, p.id) if p is not None else None
+    g = _owned(conn, _group, group, project, domain)
     args = _rule_args(direction, protocol, ports, remote)
     return {"present": g is not None and _matching_rule(conn, g, args) is not None}
 
@@ -506,8 +502,7 @@ def remove_security_group_rule(
     project: str,
     domain: str,
 ) -> dict[str, Any]:
-    p = _project(conn, project, domain)
-    g = _group(conn, group, p.id) if p is not None else None
+    g = _owned(conn, _group, group, project, domain)
     found = _matching_rule(conn, g, _rule_args(direction, protocol, ports, remote)) if g is not None else None
     if found is not None:
         conn.network.delete_security_group_rule(found)
