@@ -169,3 +169,52 @@ def test_lint_refuses_two_specs_pinning_colliding_cidrs(tmp_path: Path) -> None:
         "with tenant acme subnet acme-web-v4 (172.16.8.0/22)"
     ]
     assert run_lint(TESTCLOUD).findings == []
+
+
+def test_with_a_netbox_each_new_block_is_reserved_before_its_subnet_is_made() -> None:
+    nb = "http://127.0.0.1:28502"
+    held = {"172.16.0.0/24": "someone's lab", "172.16.1.0/26": "tenant acme subnet acme-ci-v4"}
+    rows = changes(ACME, _identity_done(ACME), registry=REGISTRY, netbox=nb, reserved=held)
+    order = [(r["action"]["service"], r["action"]["action"], r["target"]) for r in rows[:5]]
+    assert order == [
+        ("tenant", "create_network", "acme/acme-web"),
+        ("netbox", "create_prefix", "netbox/172.16.2.0/24"),  # past what NetBox holds for another
+        ("tenant", "create_subnet", "acme/acme-web-v4"),
+        ("tenant", "create_network", "acme/acme-ci"),
+        (
+            "tenant",
+            "create_subnet",
+            "acme/acme-ci-v4",
+        ),  # its own reservation, from an interrupted apply: taken up
+    ]
+    reserve = rows[1]
+    assert reserve["action"]["args"] == {"netbox": nb, "prefix": "172.16.2.0/24", "vlan": None, "vlan_name": None,
+                                         "role": "tenant", "description": "tenant acme subnet acme-web-v4"}  # fmt: skip
+    assert reserve["revert"]["action"]["action"] == "delete_prefix"
+    assert rows[2]["action"]["args"]["cidr"] == "172.16.2.0/24"
+    assert rows[4]["action"]["args"]["cidr"] == "172.16.1.0/26"
+
+
+def test_offboarding_releases_the_tenants_reservations_after_its_networks() -> None:
+    from cloudops.tenants import offboard
+
+    inv = offboard.Inventory("acme", "Default", [
+        offboard.Item("project", "p1", "acme"),
+        offboard.Item("netbox_prefix", "172.16.2.0/24", "172.16.2.0/24", "tenant acme subnet acme-web-v4"),
+        offboard.Item("network", "n1", "acme-web", "172.16.2.0/24"),
+    ])  # fmt: skip
+    rows = offboard.changes(ACME, inv, netbox="http://127.0.0.1:28502")
+    assert [r["target"] for r in rows] == [
+        "acme/network/acme-web",
+        "netbox/172.16.2.0/24",
+        "acme/project/acme",
+    ]
+    release = rows[1]
+    assert (release["class"], release["action"]["service"], release["action"]["action"]) == (
+        "destructive",
+        "netbox",
+        "delete_prefix",
+    )
+    assert release["verify"]["expect"] == {"json_subset": {"absent": True}}
+    with pytest.raises(ValueError, match="no NetBox to release it from"):
+        offboard.changes(ACME, inv)

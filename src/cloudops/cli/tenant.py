@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import click
 
 from cloudops.cli._common import emit, format_option, open_repo
+from cloudops.cli.netbox import _netbox_options
 
 EPILOG = """\b
 Examples:
@@ -62,16 +64,40 @@ def _pinned_elsewhere(root: Any, name: str) -> dict[str, str]:
     return out
 
 
-def _planned(ctx: click.Context, name: str, cloud: str | None) -> tuple[Any, Any] | None:
-    """The tenant's changes written as a plan file: (plan, path); None (and said) when there are none."""
-    from cloudops.change.model import Change, Plan
-    from cloudops.change.plan import creator, plan_path, write_plan
+def _netbox_state(repo: Any, url: str | None, token_file: Path | None) -> tuple[str | None, dict[str, str]]:
+    """The site's NetBox (--netbox or $CLOUDOPS_NETBOX_URL; none: no reservations) and the prefixes it holds
+    in the registry's tenant pools."""
+    from cloudops.ipam import read
+
+    if not (url or os.environ.get("CLOUDOPS_NETBOX_URL")):
+        return None, {}
+    where = read.target(url, token_file)
+    pools = [str(p.cidr) for p in repo.registry.tenant_pools]
+    return where.url, read.prefixes_within(read.api(where), pools) if pools else {}
+
+
+def _changes(
+    ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None
+) -> Any:
     from cloudops.tenants.plan import changes
 
     repo, t, seen, cloud = _observe(ctx, name, cloud)
+    netbox, reserved = _netbox_state(repo, url, token_file)
     rows = changes(
-        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name)
-    )
+        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name),
+        netbox=netbox, reserved=reserved,
+    )  # fmt: skip
+    return repo, t, seen, rows
+
+
+def _planned(
+    ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None
+) -> tuple[Any, Any] | None:
+    """The tenant's changes written as a plan file: (plan, path); None (and said) when there are none."""
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator, plan_path, write_plan
+
+    repo, t, _seen, rows = _changes(ctx, name, cloud, url, token_file)
     if not rows:
         click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
         return None
@@ -111,8 +137,9 @@ def list_(ctx: click.Context, fmt: str) -> None:
 @tenant.command("plan", epilog=EPILOG)
 @click.argument("name")
 @_cloud_option
+@_netbox_options
 @click.pass_context
-def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
+def plan_(ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None) -> None:
     """The changes that make the cloud hold the tenant as its spec says, written as a plan for the gate.
 
     Compared by name (project, users, roles, quotas), never by ID; an onboarded tenant plans nothing.
@@ -121,7 +148,7 @@ def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
     """
     from cloudops.change.plan import render_plan
 
-    planned = _planned(ctx, name, cloud)
+    planned = _planned(ctx, name, cloud, url, token_file)
     if planned is None:
         return
     plan, path = planned
@@ -133,8 +160,9 @@ def plan_(ctx: click.Context, name: str, cloud: str | None) -> None:
 @tenant.command("apply", epilog=EPILOG)
 @click.argument("name")
 @_cloud_option
+@_netbox_options
 @click.pass_context
-def apply_(ctx: click.Context, name: str, cloud: str | None) -> int:
+def apply_(ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None) -> int:
     """Plan, approve at this terminal and apply the tenant in one go: the same gate as `tenant plan`, then
     `approve` and `apply` (shown whole, approved by you, each change verified and journaled). Interrupted,
     it is run again: an onboarded part plans to nothing, so a re-run converges without duplicates.
@@ -146,7 +174,7 @@ def apply_(ctx: click.Context, name: str, cloud: str | None) -> int:
     from cloudops.cli._gate import site_context
 
     require_terminal()
-    planned = _planned(ctx, name, cloud)
+    planned = _planned(ctx, name, cloud, url, token_file)
     if planned is None:
         return 0
     _plan, path = planned
@@ -177,6 +205,7 @@ def apply_(ctx: click.Context, name: str, cloud: str | None) -> int:
 @tenant.command("offboard", epilog=EPILOG)
 @click.argument("name")
 @_cloud_option
+@_netbox_options
 @click.option(
     "--plan", "make_plan", is_flag=True, help="Also write the destructive plan, for approve and apply."
 )
@@ -184,10 +213,18 @@ def apply_(ctx: click.Context, name: str, cloud: str | None) -> int:
     "-f", "--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
 )
 @click.pass_context
-def offboard(ctx: click.Context, name: str, cloud: str | None, make_plan: bool, fmt: str) -> None:
+def offboard(
+    ctx: click.Context,
+    name: str,
+    cloud: str | None,
+    url: str | None,
+    token_file: Path | None,
+    make_plan: bool,
+    fmt: str,
+) -> None:
     """What the tenant owns, read only: servers, floating IPs, snapshots, volumes, images, routers, networks,
-    security groups, Magnum clusters, application credentials, users, the project — each with what its
-    deletion cannot undo. With --plan, the plan that deletes it all in dependency order, each item a
+    security groups, Magnum clusters, application credentials, users, the project, and its subnets'
+    reservations in NetBox (where the site has one) — each with what its deletion cannot undo. With --plan, the plan that deletes it all in dependency order, each item a
     destructive change confirmed on its own at `cloudops approve`.
     """
     from cloudops.change.adapters import OpenStackApi
@@ -204,13 +241,17 @@ def offboard(ctx: click.Context, name: str, cloud: str | None, make_plan: bool, 
     if chosen:
         require_known(chosen)
     inv = actions.inventory(OpenStackApi(cloud=chosen).connection(), t)
+    netbox, reserved = _netbox_state(repo, url, token_file)
+    for cidr, desc in sorted(reserved.items()):
+        if desc.startswith(f"tenant {t.name} subnet "):
+            inv.items.append(off.Item("netbox_prefix", cidr, cidr, desc))
     rows = inv.as_rows()
     path = None
     if make_plan and rows:
         made = creator()
         plan = Plan(
             site=repo.name, title=f"offboard tenant {t.name}: {len(rows)} deletion(s)", created=made,
-            changes=tuple(Change.model_validate(c) for c in off.changes(t, inv, chosen)),
+            changes=tuple(Change.model_validate(c) for c in off.changes(t, inv, chosen, netbox)),
         )  # fmt: skip
         path = plan_path(repo.name, made.at, f"offboard-{t.name}")
         write_plan(plan, path)
@@ -240,19 +281,18 @@ def offboard(ctx: click.Context, name: str, cloud: str | None, make_plan: bool, 
 @tenant.command("show", epilog=EPILOG)
 @click.argument("name")
 @_cloud_option
+@_netbox_options
 @click.option(
     "-f", "--format", "fmt", type=click.Choice(["table", "json", "yaml"]), default="table", show_default=True
 )
 @click.pass_context
-def show(ctx: click.Context, name: str, cloud: str | None, fmt: str) -> None:
+def show(
+    ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None, fmt: str
+) -> None:
     """The tenant live against its spec: what the cloud holds, and each drift (exit 1 when there is any)."""
     from cloudops.schemas import stamp
-    from cloudops.tenants.plan import changes
 
-    repo, t, seen, cloud = _observe(ctx, name, cloud)
-    planned = changes(
-        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name)
-    )
+    _repo, t, seen, planned = _changes(ctx, name, cloud, url, token_file)
     drift = [{"target": c["target"], "change": c["title"], "what": c["what"]} for c in planned]
     doc = stamp(
         "tenant-show",

@@ -186,11 +186,13 @@ def get_prefix(nb: Any, prefix: str) -> dict[str, Any]:
 
 
 def create_prefix(
-    nb: Any, prefix: str, vlan: int | None, vlan_name: str | None, role: str | None
+    nb: Any, prefix: str, vlan: int | None, vlan_name: str | None, role: str | None, description: str = ""
 ) -> dict[str, Any]:
     if _prefix(nb, prefix) is not None:
         raise _Refused(f"NetBox already holds prefix {prefix}")
     row: dict[str, Any] = {"prefix": prefix, "vlan": _vlan_id(nb, vlan, vlan_name)}
+    if description:
+        row["description"] = description
     if role:
         found = nb.ipam.roles.get(name=role)
         row["role"] = found.id if found is not None else nb.ipam.roles.create(name=role, slug=role).id

@@ -164,6 +164,24 @@ def fetch_graphql(nb: Any, hostnames: Sequence[str], cidrs: Sequence[str]) -> Sn
     return from_netbox(devices, interfaces, data["prefixes"], ips.values())
 
 
+def prefixes_within(nb: Any, pools: Sequence[str]) -> dict[str, str]:
+    """Every prefix NetBox holds inside these CIDRs (the registry's tenant pools) → its description: what a
+    tenant subnet's allocation keeps clear of, and how cloudops knows its own reservations."""
+    out: dict[str, str] = {}
+    for pool in pools:
+        got = nb.http_session.get(
+            f"{nb.base_url}/ipam/prefixes/", params={"within": pool, "limit": PAGE, "fields": "prefix,description"},
+            headers={"Authorization": f"Token {nb.token}", "Accept": "application/json"},
+        )  # fmt: skip
+        if not got.ok:
+            raise Unavailable(
+                f"NetBox at {nb.base_url} refused a read of the prefixes in {pool}: HTTP {got.status_code}"
+            )
+        for row in got.json().get("results", []):
+            out[str(row["prefix"])] = str(row.get("description") or "")
+    return out
+
+
 def fetch(nb: Any, hostnames: Sequence[str], cidrs: Sequence[str]) -> Snapshot:
     """NetBox's devices and interfaces of these hosts, the prefixes of these CIDRs, and every IP inside
     them or on these hosts: by GraphQL in one request, else by REST's list calls."""

@@ -68,6 +68,8 @@ def cidrs(
         taken.add(plane.cidr, f"registry plane {plane.key} ({plane.cidr})")
     for cidr, holder in {**others, **pinned_elsewhere}.items():
         taken.add(IPv4Network(cidr), f"{holder} ({cidr})")
+    for name, cidr in live.items():  # this tenant's own, whatever order its spec lists them in
+        taken.add(IPv4Network(cidr), f"tenant {t.name} subnet {name} ({cidr})")
     out: dict[str, IPv4Network] = {}
     for net in t.networks:
         for sub in net.subnets:

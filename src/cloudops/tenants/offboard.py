@@ -19,7 +19,7 @@ from cloudops.tenants.spec import Tenant
 # The order things go: what uses a thing before the thing (a server before its volume and port, a router's
 # interfaces before the subnet, the networks before the security groups, the project last).
 ORDER = (
-    "cluster", "server", "floating_ip", "snapshot", "volume", "image", "router", "network",
+    "cluster", "server", "floating_ip", "snapshot", "volume", "image", "router", "network", "netbox_prefix",
     "security_group", "application_credential", "user", "project",
 )  # fmt: skip
 
@@ -32,6 +32,7 @@ IRREVERSIBLE = {
     "image": "the image's data is gone; uploaded again only from a copy kept elsewhere",
     "router": "the router and its interfaces are gone; recreated by `cloudops tenant apply` from the spec",
     "network": "the network and its subnets are gone; recreated from the spec (the CIDRs may differ)",
+    "netbox_prefix": "NetBox's reservation goes: the block may be handed to another tenant",
     "security_group": "the group and its rules are gone; recreated from the spec",
     "application_credential": "the credential stops working at once; its owner makes a new one",
     "user": "the user is gone with its password; recreated from the spec with a new ID and no password",
@@ -71,6 +72,29 @@ class Inventory:
         ]
 
 
+def _release(t: Tenant, item: Item, netbox: str | None, n: int) -> dict[str, Any]:
+    if not netbox:
+        raise ValueError("a NetBox reservation in the inventory, and no NetBox to release it from")
+
+    def nb(action: str) -> dict[str, Any]:
+        return {
+            "type": "api",
+            "service": "netbox",
+            "action": action,
+            "args": {"netbox": netbox, "prefix": item.name},
+        }
+
+    return {
+        "id": f"o{n}", "title": f"release {item.name} in NetBox ({item.detail})", "target": f"netbox/{item.name}",
+        "class": "destructive", "action": nb("delete_prefix"),
+        "what": f"NetBox no longer holds {item.name} for {t.name} ({item.detail})",
+        "why": f"offboarding {t.name}: {t.offboarding.policy}",
+        "pre_audit": {"action": nb("get_prefix"), "expect": {"json_subset": {"prefix": item.name}}},
+        "verify": {"action": nb("get_prefix"), "expect": {"json_subset": {"absent": True}}},
+        "revert": {"procedure": f"none: {IRREVERSIBLE['netbox_prefix']}"},
+    }  # fmt: skip
+
+
 def _action(cloud: str | None, action: str, **args: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"type": "api", "service": "tenant", "action": action, "args": args}
     if cloud:
@@ -78,16 +102,22 @@ def _action(cloud: str | None, action: str, **args: Any) -> dict[str, Any]:
     return out
 
 
-def changes(t: Tenant, inv: Inventory, cloud: str | None = None) -> list[dict[str, Any]]:
-    """One destructive change per item, in ``ORDER``: each pre-audited as still there, verified gone."""
+def changes(
+    t: Tenant, inv: Inventory, cloud: str | None = None, netbox: str | None = None
+) -> list[dict[str, Any]]:
+    """One destructive change per item, in ``ORDER``: each pre-audited as still there, verified gone.
+    ``netbox``: the site's NetBox, where the tenant's reservations (items ``netbox_prefix``) are released."""
     out: list[dict[str, Any]] = []
     where = {"project": t.name, "domain": t.domain}
     for item in sorted(inv.items, key=lambda i: (ORDER.index(i.kind), i.name, i.id)):
+        label = item.kind.replace("_", " ")
+        if item.kind == "netbox_prefix":
+            out.append(_release(t, item, netbox, len(out) + 1))
+            continue
         args = {"kind": item.kind, "id": item.id, **where}
         if item.owner:
             args["owner"] = item.owner
         get = _action(cloud, "get_owned", **args)
-        label = item.kind.replace("_", " ")
         out.append({
             "id": f"o{len(out) + 1}",
             "title": f"delete {label} {item.name} of {t.name}",

@@ -93,17 +93,26 @@ def changes(
     *,
     registry: Any = None,
     pinned_elsewhere: Mapping[str, str] | None = None,
+    netbox: str | None = None,
+    reserved: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The changes, in the order they must run. ``registry`` gives the tenant pools subnets come from
-    (required when the spec has networks); ``pinned_elsewhere``: CIDRs other tenants' specs pin."""
+    (required when the spec has networks); ``pinned_elsewhere``: CIDRs other tenants' specs pin.
+    ``netbox``: the site's NetBox, where each new subnet's block is reserved before the subnet is made;
+    ``reserved``: the prefixes it holds in the pools (CIDR → description) — another's are kept clear of,
+    this tenant's own (an apply interrupted after reserving) are taken up again, not reserved twice."""
     check_scope(t, seen.implied)
     _check_quotas(t, seen)
     if t.networks and registry is None:
         raise InputError("the tenant has networks: their subnets are allocated from the registry's tenant pools, "
                          "and no registry was given", where=f"tenants/{t.name}.yaml")  # fmt: skip
+    live = {n: s["cidr"] for n, s in seen.subnets.items()}
+    own = {d.removeprefix(f"tenant {t.name} subnet "): c for c, d in (reserved or {}).items()
+           if d.startswith(f"tenant {t.name} subnet ")}  # fmt: skip
+    held = {c: f"NetBox prefix ({d or 'no description'})" for c, d in (reserved or {}).items()
+            if c not in own.values() and c not in live.values()}  # fmt: skip
     allocated = (
-        allocate.cidrs(t, registry, {n: s["cidr"] for n, s in seen.subnets.items()}, seen.others,
-                       pinned_elsewhere or {})
+        allocate.cidrs(t, registry, {**own, **live}, {**seen.others, **held}, pinned_elsewhere or {})
         if t.networks else {}
     )  # fmt: skip
     out: list[dict[str, Any]] = []
@@ -176,13 +185,24 @@ def changes(
             if all(v is not None for v in before.values())
             else {"procedure": f"set the {service} quotas of {t.name} back to the defaults by hand"},
         })  # fmt: skip
-    for change in network_changes(t, seen, allocated, cloud):
+    for change in network_changes(t, seen, allocated, cloud, netbox=netbox, own_reservations=set(own)):
         add(change)
     return out
 
 
+def reservation_name(tenant: str, subnet: str) -> str:
+    """How a tenant subnet's block is described in NetBox: how cloudops finds its own reservation again."""
+    return f"tenant {tenant} subnet {subnet}"
+
+
 def network_changes(
-    t: Tenant, seen: Observed, allocated: Mapping[str, Any], cloud: str | None
+    t: Tenant,
+    seen: Observed,
+    allocated: Mapping[str, Any],
+    cloud: str | None,
+    *,
+    netbox: str | None = None,
+    own_reservations: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Networks, subnets (at their allocated CIDRs), routers with their gateway and interfaces, security
     groups and their rules — what the spec has and the cloud lacks, in that order. What the cloud has
@@ -204,6 +224,8 @@ def network_changes(
             if sub.name in seen.subnets:
                 continue
             cidr = str(allocated[sub.name])
+            if netbox and sub.name not in (own_reservations or set()):
+                out.append(_reservation(t, sub.name, cidr, netbox))
             get_sub = _action(cloud, "get_subnet", subnet=sub.name, **where)
             out.append({
                 "title": f"create subnet {sub.name} {cidr} of {t.name}", "target": f"{t.name}/{sub.name}",
@@ -291,6 +313,22 @@ def network_changes(
                 "revert": {"action": _action(cloud, "remove_security_group_rule", **args)},
             })  # fmt: skip
     return out
+
+
+def _reservation(t: Tenant, subnet: str, cidr: str, netbox: str) -> dict[str, Any]:
+    def nb(action: str, **args: Any) -> dict[str, Any]:
+        return {"type": "api", "service": "netbox", "action": action, "args": {"netbox": netbox, **args}}
+
+    name = reservation_name(t.name, subnet)
+    return {
+        "title": f"reserve {cidr} in NetBox for {t.name}'s subnet {subnet}", "target": f"netbox/{cidr}",
+        "class": "mutating",
+        "action": nb("create_prefix", prefix=cidr, vlan=None, vlan_name=None, role="tenant", description=name),
+        "what": f"NetBox holds {cidr} ({name}, role tenant): no other allocation is given it",
+        "pre_audit": {"action": nb("get_prefix", prefix=cidr), "expect": {"json_subset": {"absent": True}}},
+        "verify": {"action": nb("get_prefix", prefix=cidr), "expect": {"json_subset": {"prefix": cidr}}},
+        "revert": {"action": nb("delete_prefix", prefix=cidr)},
+    }  # fmt: skip
 
 
 def _check_quotas(t: Tenant, seen: Observed) -> None:
