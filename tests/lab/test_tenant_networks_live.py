@@ -299,3 +299,42 @@ def _holdings(cloud: Any, name: str) -> dict[str, list[tuple[str, str]]]:
         "grants": sorted((a.user["name"], a.role["name"])
                          for a in cloud.identity.role_assignments(scope_project_id=p.id, include_names=True)),
     }  # fmt: skip
+
+
+def test_with_a_netbox_each_block_is_reserved_first_and_released_at_offboarding(
+    tenants: Any, cloud: Any, netbox: Any
+) -> None:
+    from cloudops.site.load import load_registry
+
+    repo, (alpha, _beta), env = tenants
+    env = {
+        **env,
+        "CLOUDOPS_NETBOX_URL": netbox.url,
+        "CLOUDOPS_NETBOX_TOKEN_FILE": str(netbox.paths.token_file),
+    }
+    netbox.load(load_registry(EXAMPLES / "lab").require_valid(), "lab")  # a known NetBox
+    api = netbox.api()
+    api.ipam.prefixes.create(prefix="198.19.64.0/24", description="someone else's, in NetBox only")
+
+    plan, shown = _plan(env, repo, alpha)
+    assert plan is not None and "reserve 198.19." in shown, shown
+    assert approve(env, plan, repo) == 0
+    done = _cloudops(env, repo, "apply", str(plan))
+    assert done.returncode == 0, done.stdout + done.stderr
+    project = cloud.identity.find_project(alpha, domain_id="default")
+    (subnet,) = list(cloud.network.subnets(project_id=project.id))
+    assert subnet.cidr != "198.19.64.0/24"  # NetBox held it: never handed out
+    (held,) = list(api.ipam.prefixes.filter(prefix=subnet.cidr))
+    assert held.description == f"tenant {alpha} subnet {alpha}-v4" and held.role.name == "tenant"
+    assert _plan(env, repo, alpha)[0] is None  # reserved and made: nothing left
+
+    planned = _cloudops(env, repo, "tenant", "offboard", alpha, "--plan")
+    assert subnet.cidr in planned.stdout, planned.stdout
+    off = Path(re.search(r"^Plan written: (\S+) ", planned.stdout, re.M).group(1))  # type: ignore[union-attr]
+    assert approve(env, off, repo) == 0
+    gone = _cloudops(env, repo, "apply", str(off))
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert not list(api.ipam.prefixes.filter(prefix=subnet.cidr))  # released
+    assert [p.description for p in api.ipam.prefixes.filter(prefix="198.19.64.0/24")] == [
+        "someone else's, in NetBox only"
+    ]  # another's reservation untouched
