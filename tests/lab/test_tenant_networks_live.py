@@ -328,8 +328,10 @@ def test_with_a_netbox_each_block_is_reserved_first_and_released_at_offboarding(
     assert held.description == f"tenant {alpha} subnet {alpha}-v4" and held.role.name == "tenant"
     assert _plan(env, repo, alpha)[0] is None  # reserved and made: nothing left
 
+    inv = json.loads(_cloudops(env, repo, "tenant", "offboard", alpha, "-f", "json").stdout)
+    assert [i["name"] for i in inv["items"] if i["kind"] == "netbox_prefix"] == [subnet.cidr]
     planned = _cloudops(env, repo, "tenant", "offboard", alpha, "--plan")
-    assert subnet.cidr in planned.stdout, planned.stdout
+    assert planned.returncode == 0, planned.stderr
     off = Path(re.search(r"^Plan written: (\S+) ", planned.stdout, re.M).group(1))  # type: ignore[union-attr]
     assert approve(env, off, repo) == 0
     gone = _cloudops(env, repo, "apply", str(off))
