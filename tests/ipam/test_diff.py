@@ -7,6 +7,8 @@ import copy
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 
+import pytest
+
 from cloudops.ipam import compare
 from cloudops.ipam.diff import DIFFERENT, EXTRA, MISSING, Difference, diff
 from cloudops.ipam.snapshot import Device, Ip, Prefix, Snapshot
@@ -146,3 +148,15 @@ def test_netbox_to_registry_edits_keep_comments_and_touch_only_what_netbox_says(
         (i.plane, i.name, str(i.address)) for i in kvm2.interfaces
     }
     assert next(p for p in registry.planes if p.name == "oam").vlan == 150
+
+
+def test_reading_the_tenant_pools_of_a_netbox_that_does_not_answer_is_one_line() -> None:
+    from cloudops.errors import Unavailable
+    from cloudops.ipam import read
+
+    nb = read.api(
+        read.NetBoxTarget("http://127.0.0.1:9", "not-a-token"), timeout=2
+    )  # discard port: nothing listens
+    with pytest.raises(Unavailable) as err:
+        read.prefixes_within(nb, ["198.19.64.0/18"])
+    assert str(err.value) == "NetBox at http://127.0.0.1:9/api did not answer: ConnectionError"

@@ -167,12 +167,17 @@ def fetch_graphql(nb: Any, hostnames: Sequence[str], cidrs: Sequence[str]) -> Sn
 def prefixes_within(nb: Any, pools: Sequence[str]) -> dict[str, str]:
     """Every prefix NetBox holds inside these CIDRs (the registry's tenant pools) → its description: what a
     tenant subnet's allocation keeps clear of, and how cloudops knows its own reservations."""
+    import requests
+
     out: dict[str, str] = {}
     for pool in pools:
-        got = nb.http_session.get(
-            f"{nb.base_url}/ipam/prefixes/", params={"within": pool, "limit": PAGE, "fields": "prefix,description"},
-            headers={"Authorization": f"Token {nb.token}", "Accept": "application/json"},
-        )  # fmt: skip
+        try:
+            got = nb.http_session.get(
+                f"{nb.base_url}/ipam/prefixes/", params={"within": pool, "limit": PAGE, "fields": "prefix,description"},
+                headers={"Authorization": f"Token {nb.token}", "Accept": "application/json"},
+            )  # fmt: skip
+        except requests.RequestException as exc:
+            raise Unavailable(f"NetBox at {nb.base_url} did not answer: {type(exc).__name__}") from None
         if not got.ok:
             raise Unavailable(
                 f"NetBox at {nb.base_url} refused a read of the prefixes in {pool}: HTTP {got.status_code}"
