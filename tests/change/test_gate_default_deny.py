@@ -198,6 +198,21 @@ def test_no_real_read_only_form_stays_read_only_with_an_unknown_option(row: list
         ("cloudops runbook show restart-full-cloud", True),
         ("cloudops runbook run restart-full-cloud", False),
         ("cloudops runbook render restart --out /etc/motd", False),  # an unknown option: default deny
+        ("cloudops hosts list --role compute --dc DC1 -f json", True),
+        ("cloudops hosts show kvm-01 -f json", True),
+        ("cloudops hosts allocate compute 2", False),  # it writes a plan
+        ("cloudops net free oam -n 3 --dc DC0 -f json", True),
+        ("cloudops decisions show D-001", True),
+        ("cloudops decisions new 'a title'", False),
+        ("cloudops ledger list --open -f json", True),
+        ("cloudops ledger close S-001", False),
+        ("cloudops journal show --kind audit --last 5 -f json", True),
+        ("cloudops plan show plans/x.json -f json", True),
+        ("cloudops plan check plans/x.json", True),
+        ("cloudops plan observe plans/x.json", False),  # it rewrites the plan
+        ("cloudops netbox diff -f json", True),
+        ("cloudops netbox plan", False),
+        ("cloudops site show --dc DC0 --out /etc/motd", False),  # an unknown option: default deny
     ],
 )
 def test_cloudops_own_audits_are_read_only_and_nothing_else(command: str, read_only: bool) -> None:

@@ -887,13 +887,23 @@ def _plain(tool: str, args: Sequence[str]) -> Classification:
 # the option table below, so default deny makes them mutating), `lint`, `status` and `preflight` (its gates
 # read; it journals its verdict, as an audit does). Not `triage`: it writes the recorded fix as a plan.
 _CLOUDOPS_RO = frozenset({"assert", "lint", "status", "preflight"})
-# Read-only subcommands of groups: the lab's status and exports, a runbook listed, shown or rendered.
-_CLOUDOPS_RO_SUB = frozenset({("lab", "status"), ("lab", "env"), ("runbook", "list"), ("runbook", "show"),
-                              ("runbook", "render")})  # fmt: skip
+# Read-only subcommands of groups: the lab's status and exports, runbooks listed, shown or rendered, and
+# the queries of the registry, the records, the journal, plans, NetBox and bills of materials (what the
+# agent's interface, cloudops.agent, may run). `plan observe`, `netbox plan`, `hosts allocate`,
+# `decisions new` and the ledger's `add`/`close` write, so they are not here.
+_CLOUDOPS_RO_SUB = frozenset({
+    ("lab", "status"), ("lab", "env"), ("runbook", "list"), ("runbook", "show"), ("runbook", "render"),
+    ("site", "show"), ("site", "validate"), ("net", "planes"), ("net", "whois"), ("net", "free"),
+    ("hosts", "list"), ("hosts", "show"), ("decisions", "list"), ("decisions", "show"),
+    ("decisions", "grep"), ("decisions", "governing"), ("decisions", "next"), ("ledger", "list"),
+    ("journal", "show"), ("journal", "verify"), ("journal", "path"), ("plan", "show"), ("plan", "check"),
+    ("netbox", "diff"), ("bom", "diff"),
+})  # fmt: skip
 _CLOUDOPS_VALUE_OPTS = frozenset(
     {"--repo", "-f", "--format", "-c", "--column", "--os-cloud", "--targets", "--from", "--juju-status",
      "--ceph-status", "--hosts", "--timeout", "--concurrency", "--rule", "--dir", "--port-base", "--dc",
-     "--stage", "--expect", "--explain", "--netbox", "--netbox-token-file"}
+     "--stage", "--expect", "--explain", "--netbox", "--netbox-token-file", "--role", "--status",
+     "--session", "--kind", "-n", "--last", "--count", "--pool"}
 )  # fmt: skip
 
 
@@ -907,8 +917,8 @@ def _cloudops(args: Sequence[str]) -> Classification:
         return _c(RO, f"cloudops {words[0]} {words[1]} reads")
     return _c(
         MUT,
-        f"cloudops {words[0]}: treated as mutating (only assert, lint, status, preflight, lab "
-        "status/env and runbook list/show/render are audits)",
+        f"cloudops {' '.join(words[:2])}: treated as mutating (only assert, lint, status, preflight and "
+        "the queries of the registry, records, journal, plans, runbooks and the lab are audits)",
     )
 
 
@@ -1024,6 +1034,9 @@ _TOOL_OPTS["cloudops"] = _CLOUDOPS_VALUE_OPTS | {
     "--offline",
     "--no-checks",
     "--assert",
+    "--open",
+    "-v",
+    "--verbose",
 }
 
 
