@@ -2,58 +2,15 @@
 
 from __future__ import annotations
 
-import shlex
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
 import click
 
+from cloudops.change.context import SiteContext
 from cloudops.cli._common import open_repo
 
-if TYPE_CHECKING:
-    from cloudops.change.signing import SignPolicy
-    from cloudops.journal.chain import Journal
-
-
-@dataclass(frozen=True)
-class SiteContext:
-    repo_root: Path
-    site: str
-    journal_path: Path
-    lock_path: Path
-    session: str
-    default_cloud: str | None
-    sign_policy: SignPolicy | None = None  # when the repository requires signed approvals
-
-    def journal(self) -> Journal:
-        from cloudops.journal.chain import Journal
-
-        return Journal(self.journal_path)
-
-    def command(self, *args: str) -> str:
-        """The exact cloudops command line to run something again (resume, apply, approve)."""
-        return shlex.join(["cloudops", "--repo", str(self.repo_root), *args])
+__all__ = ["SiteContext", "site_context"]
 
 
 def site_context(ctx: click.Context) -> SiteContext:
-    from cloudops.journal import location
+    from cloudops.change.context import for_repo
 
-    repo = open_repo(ctx)
-    return SiteContext(
-        repo_root=repo.root,
-        site=repo.name,
-        journal_path=location.journal_path(repo.name),
-        lock_path=location.lock_path(repo.name),
-        session=location.current_session(),
-        default_cloud=repo.config.defaults.cloud,
-        sign_policy=_sign_policy(repo.root, repo.config.approvals),
-    )
-
-
-def _sign_policy(root: Path, approvals: Any) -> SignPolicy | None:
-    from cloudops.change.signing import SignPolicy
-
-    if not approvals.signed:
-        return None
-    return SignPolicy(root / approvals.allowed_signers, dict(approvals.signers))
+    return for_repo(open_repo(ctx))

@@ -76,7 +76,7 @@ class StepFailed(Exception):
 class Runner:
     """One run of one runbook for one site. ``sc`` is the gate's site context (journal, lock, session)."""
 
-    sc: Any  # cloudops.cli._gate.SiteContext
+    sc: Any  # cloudops.change.context.SiteContext
     runbook: Runbook
     facts: render_mod.Facts
     say: Say
