@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test,live]'
+	$(BIN)/python -m pip install --quiet -e '.[test,live,agent]'
 	touch $@ $(VENV)/.installed
 
 venv: $(VENV)/.installed

@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sign": ("cloudops.cli.sign:sign", "An approver signs a plan's approval with their SSH key."),
     "apply": ("cloudops.cli.apply:apply", "Apply an approved plan: re-audit, run, verify, journal."),
     "exec": ("cloudops.cli.exec:exec_", "Run a read-only command now; plan anything else for approval."),
+    "mcp": (
+        "cloudops.cli.mcp:mcp",
+        "Serve the read-only tools and `propose` to an AI agent (Model Context Protocol, stdio).",
+    ),
     "journal": ("cloudops.cli.journal:journal", "The site's hash-chained journal: verify, show, path."),
     "log": ("cloudops.cli.log:log", "As-executed session logs: record a shell as asciicast v2."),
     "lint": (

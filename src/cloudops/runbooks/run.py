@@ -358,6 +358,25 @@ class Runner:
             )
         return change
 
+    def propose(self, ref: str) -> Any:
+        """The plan one change step would put before its approver, rendered for this site and observed,
+        approved by nobody and run by nothing (the agent's ``propose``, cloudops.agent). A step that is
+        not a change, or cannot be rendered here, is an InputError naming it."""
+        from cloudops.change.plan import observe
+
+        step = self.runbook.step(ref)
+        if step.kind is not StepKind.CHANGE:
+            raise InputError(
+                f"step {step.ref} is {step.kind.value}, not a change: there is nothing to approve",
+                where=self.runbook.path,
+            )
+        try:
+            change = self._change_of(self._rendered(step)).model_copy(update={"id": step.ref[:64]})
+        except StepFailed as exc:
+            raise InputError(exc.reason, where=f"{self.runbook.path}: step {step.ref}") from None
+        plan = self._plan_of([change], f"{self.runbook.name} step {step.ref}")
+        return observe(plan, self.adapters, sequential=True)
+
     def _plan_of(self, changes: list[Any], title: str) -> Any:
         from cloudops.change.model import Plan
         from cloudops.change.plan import creator
