@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cloudops.cli.mcp:mcp",
         "Serve the read-only tools and `propose` to an AI agent (Model Context Protocol, stdio).",
     ),
+    "skill": ("cloudops.cli.skill:skill", "Write SKILL.md: an AI agent's routing layer, generated."),
     "journal": ("cloudops.cli.journal:journal", "The site's hash-chained journal: verify, show, path."),
     "log": ("cloudops.cli.log:log", "As-executed session logs: record a shell as asciicast v2."),
     "lint": (
