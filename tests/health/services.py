@@ -64,6 +64,7 @@ class Service:
     proc: subprocess.Popen[bytes]
     env: dict[str, str] | None = None  # what a CLI needs to reach the node (HOME with its cookie, ports)
     node: str | None = None  # the Erlang node name (RabbitMQ)
+    http_port: int | None = None  # RabbitMQ's management API, when enabled
 
 
 @contextmanager
@@ -105,15 +106,18 @@ def rabbitmq(
     cookie: str | None = None,
     erl_args: str = "",
     epmd_port: int | None = None,
+    management: bool = False,
 ) -> Iterator[Service]:
     """A private RabbitMQ node. A ``disk_free_limit`` above the free space makes its disk alarm fire, a
     ``memory_limit`` (``vm_memory_high_watermark.absolute``) below its footprint the memory alarm. Nodes
     given the same ``cookie`` can form a cluster; ``erl_args`` go to the Erlang VM (``-kernel net_ticktime
-    4``); nodes of one cluster share an ``epmd_port``."""
+    4``); nodes of one cluster share an ``epmd_port``. ``management`` enables the management plugin on a
+    port of its own (``Service.http_port``)."""
     server = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
     if not server.exists():
         skip_or_fail("needs Debian rabbitmq-server")
     port, dist, epmd = free_port(), free_port(), epmd_port or free_port()
+    http = free_port() if management else 0
     for d in ("home", "mnesia", "log"):
         (base / d).mkdir(parents=True, exist_ok=True)
     if cookie:
@@ -122,11 +126,12 @@ def rabbitmq(
     password = "health-test-pw"
     (base / "rabbitmq.conf").write_text(
         f"listeners.tcp.default = 127.0.0.1:{port}\nloopback_users = none\ndefault_user = probe\n"
-        f"default_pass = {password}\nmanagement.tcp.port = 0\nlog.console = false\n"
+        f"default_pass = {password}\nmanagement.tcp.port = {http}\nmanagement.tcp.ip = 127.0.0.1\n"
+        "log.console = false\n"
         f"disk_free_limit.absolute = {disk_free_limit}\n"
         + (f"vm_memory_high_watermark.absolute = {memory_limit}\n" if memory_limit else "")
     )
-    (base / "enabled_plugins").write_text("[].\n")
+    (base / "enabled_plugins").write_text("[rabbitmq_management].\n" if management else "[].\n")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(base / "home"),
@@ -149,8 +154,8 @@ def rabbitmq(
         stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        wait_for(lambda: listening(port), 90, "rabbitmq")
-        yield Service(port, "probe", password, proc, env, env["RABBITMQ_NODENAME"])
+        wait_for(lambda: listening(port) and (not http or listening(http)), 90, "rabbitmq")
+        yield Service(port, "probe", password, proc, env, env["RABBITMQ_NODENAME"], http or None)
     finally:
         stop(proc)
         if shutil.which("epmd"):  # the node started an epmd on our private port: stop that one only

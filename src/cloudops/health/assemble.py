@@ -250,7 +250,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 load=amqp.load,
             )
         )
-        if mq.status_command:
+        if mq.status_command or mq.management_url:
             argv = mq.status_command
 
             def read_cluster(inputs: Mapping[str, Any]) -> amqp.AmqpCluster:
@@ -260,6 +260,11 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     from cloudops.probes import NotChecked
 
                     raise NotChecked("the broker does not answer AMQP")
+                if mq.management_url:  # HTTP: no Erlang VM started per sweep
+                    seen = amqp.read_management(mq)
+                    if seen.error is None or not argv:
+                        return seen
+                assert argv is not None
                 return amqp.parse_cluster_status(amqp.read_cluster_status(argv, timeout=timeout))
 
             probes.append(

@@ -9,6 +9,7 @@ hosts: [kvm-01, kvm-02]          # default: every host of the registry
 juju: {model: openstack}         # absent: a site without Juju (the deployment layer does not apply)
 database: {host: 127.0.0.1, port: 3306, user: cloudops, password_file: ~/.config/cloudops/db.pass}
 amqp: {host: 127.0.0.1, port: 5672, user: cloudops, vhost: /, password_env: CLOUDOPS_AMQP_PASSWORD,
+       management_url: http://127.0.0.1:15672,   # optional: the cluster state over HTTP (asked first)
        status_command: [juju, exec, --unit, rabbitmq-server/leader, --,
                         rabbitmq-diagnostics, -q, cluster_status, --formatter, json]}  # optional
 ceph: {conf: /etc/ceph/ceph.conf, user: admin, pool: volumes}
@@ -179,7 +180,7 @@ def _amqp(node: Any, where: str, timeout: float) -> AmqpTarget | None:
         return None
     d = _only(
         node,
-        {"host", "port", "user", "vhost", "password_file", "password_env", "status_command"},
+        {"host", "port", "user", "vhost", "password_file", "password_env", "status_command", "management_url"},
         where,
         "amqp",
     )
@@ -191,7 +192,16 @@ def _amqp(node: Any, where: str, timeout: float) -> AmqpTarget | None:
         timeout,
         vhost=str(d.get("vhost", "/")),
         status_command=_argv(d.get("status_command"), where, "amqp.status_command"),
+        management_url=_http_url(d.get("management_url"), where, "amqp.management_url"),
     )
+
+
+def _http_url(node: Any, where: str, what: str) -> str | None:
+    if node is None:
+        return None
+    if not isinstance(node, str) or not node.startswith(("http://", "https://")):
+        raise InputError("must be an http:// or https:// URL", where=where, field=what)
+    return node
 
 
 def _argv(node: Any, where: str, what: str) -> tuple[str, ...] | None:

@@ -192,16 +192,17 @@ def rabbitmq(lab: Lab) -> None:
         "default_permissions.configure = .*\n"
         "default_permissions.read = .*\n"
         "default_permissions.write = .*\n"
-        "management.tcp.port = 0\n"
+        f"management.tcp.port = {lay.port('rabbitmq-mgmt')}\n"
+        "management.tcp.ip = 127.0.0.1\n"
         "vm_memory_high_watermark.absolute = 512MiB\n"
         "disk_free_limit.absolute = 50MB\n"
         "log.console = false\n"
         "log.file.level = warning\n"
     )
-    (base / "enabled_plugins").write_text("[].\n")
+    (base / "enabled_plugins").write_text("[rabbitmq_management].\n")
     (base / "advanced.config").write_text("[].\n")
     (base / "rabbitmq-env.conf").write_text("")
-    for p in ("rabbitmq-dist", "epmd"):
+    for p in ("rabbitmq-dist", "epmd", "rabbitmq-mgmt"):
         if p == "epmd" and _own_epmd(lab):
             continue  # the lab's own epmd outlives a stopped broker (`lab fault stop rabbitmq`): reuse it
         if not lab.sup.alive("rabbitmq") and port_in_use(lay.port(p)):

@@ -29,6 +29,7 @@ PORT_OFFSETS: dict[str, int] = {
     "epmd": 3,
     "ceph-mon-v2": 4,
     "ceph-mon-v1": 5,
+    "rabbitmq-mgmt": 6,  # the management plugin's HTTP API (assert reads the cluster state there)
     "keystone": 10,
     "placement": 11,
     "glance": 12,

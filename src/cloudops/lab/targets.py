@@ -52,7 +52,8 @@ def render(lab: Lab, db_pass: Path, amqp_pass: Path, ssh: tuple[Path, list[str]]
             f"clouds_yaml: {lay.clouds_yaml}",
             f"database: {{host: 127.0.0.1, port: {lay.port('mariadb')}, user: os, password_file: {db_pass}}}",
             f"amqp: {{host: 127.0.0.1, port: {lay.port('rabbitmq')}, user: openstack, vhost: /, "
-            f"password_file: {amqp_pass},\n       status_command: {status}}}",
+            f"password_file: {amqp_pass},\n       management_url: http://127.0.0.1:{lay.port('rabbitmq-mgmt')},"
+            f"\n       status_command: {status}}}",
             f"ceph: {{conf: {lay.ceph_conf}, user: admin, pool: volumes}}",
             "timeout: 20  # generous: the lab shares two cores with everything else",
             "",

@@ -1,5 +1,8 @@
 """The message queue: a real AMQP 0-9-1 connection (py-amqp, the client oslo.messaging uses via kombu),
-and the cluster's own view of itself (``rabbitmq-diagnostics cluster_status --formatter json``)."""
+and the cluster's own view of itself — from the management plugin's HTTP API where it is enabled
+(``/api/overview`` and ``/api/nodes``: milliseconds), else ``rabbitmq-diagnostics cluster_status
+--formatter json`` (an Erlang VM started per call: most of a second). Both are read into one
+:class:`AmqpCluster`; tests/lab holds them equal on the same broker."""
 
 from __future__ import annotations
 
@@ -20,6 +23,8 @@ class AmqpTarget(ServiceTarget):
     vhost: str = "/"
     # argv printing the broker's cluster status as JSON (read-only, no shell); None: not asked
     status_command: tuple[str, ...] | None = None
+    # the management plugin's base URL (http://host:15672); asked first, with the AMQP user's credentials
+    management_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,3 +199,77 @@ def local_status_argv(
     ``ERL_EPMD_ADDRESS`` it would at least listen only where the node's did."""
     pinned = [f"{k}={env[k]}" for k in ("HOME", "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS") if k in env]
     return ["env", *pinned, cli, "-q", "-n", node, "cluster_status", "--formatter", "json"]
+
+
+# -- the management plugin's HTTP API ---------------------------------------------------------------------
+
+NODE_COLUMNS = "name,type,running,partitions,mem_alarm,disk_free_alarm,applications"
+
+
+def read_management(target: AmqpTarget) -> AmqpCluster:
+    """The cluster's state from ``/api/overview`` and ``/api/nodes`` (basic auth, the AMQP user's); every
+    failure is the cluster's ``error``, worded without the credentials."""
+    import base64
+    import urllib.error
+    import urllib.request
+
+    base = (target.management_url or "").rstrip("/")
+    source = f"{base}/api/nodes"
+    token = base64.b64encode(f"{target.user}:{target.password or ''}".encode()).decode()
+    start = time.monotonic()
+
+    def get(path: str) -> Any:
+        req = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Basic {token}"})
+        with urllib.request.urlopen(req, timeout=target.timeout) as resp:
+            return json.loads(resp.read())
+
+    try:
+        overview = get("/api/overview?columns=cluster_name,node,rabbitmq_version")
+        nodes = get(f"/api/nodes?columns={NODE_COLUMNS}")
+    except urllib.error.HTTPError as exc:
+        return AmqpCluster(
+            source, time.monotonic() - start, error=f"HTTP {exc.code} {exc.reason} from {base}"
+        )
+    except (urllib.error.URLError, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        return AmqpCluster(source, time.monotonic() - start, error=f"{base} does not answer: {reason}")
+    except (ValueError, RecursionError) as exc:
+        return AmqpCluster(source, time.monotonic() - start, error=f"not JSON: {command.json_error(exc)}")
+    return parse_management(overview, nodes, source, time.monotonic() - start)
+
+
+def parse_management(overview: Any, nodes: Any, source: str, seconds: float = 0.0) -> AmqpCluster:
+    """Pure: the management API's overview and node list → AmqpCluster, as ``cluster_status`` says it:
+    every member by its disc/RAM type (RabbitMQ 4 has only disc nodes, and may omit the type), those
+    running, each node's partitions, its memory and disk alarms, its RabbitMQ version."""
+    if not isinstance(overview, dict) or not isinstance(nodes, list):
+        return AmqpCluster(source, seconds, error="not the management API's overview and node list")
+    members = [n for n in nodes if isinstance(n, dict) and n.get("name")]
+    alarms = [
+        AmqpAlarm(str(n["name"]), resource)
+        for n in members
+        for key, resource in (("mem_alarm", "memory"), ("disk_free_alarm", "disk"))
+        if n.get(key) is True
+    ]
+    versions = []
+    for n in members:
+        rabbit = [a for a in n.get("applications") or () if isinstance(a, dict) and a.get("name") == "rabbit"]
+        if rabbit:
+            versions.append((str(n["name"]), str(rabbit[0].get("version", ""))))
+        elif n.get("name") == overview.get("node") and overview.get("rabbitmq_version"):
+            versions.append((str(n["name"]), str(overview["rabbitmq_version"])))
+    return AmqpCluster(
+        source,
+        seconds,
+        cluster_name=_text(overview.get("cluster_name")),
+        disk_nodes=tuple(str(n["name"]) for n in members if n.get("type", "disc") == "disc"),
+        ram_nodes=tuple(str(n["name"]) for n in members if n.get("type") == "ram"),
+        running_nodes=tuple(str(n["name"]) for n in members if n.get("running") is True),
+        partitions=tuple(
+            (str(n["name"]), _names(n.get("partitions")))
+            for n in sorted(members, key=lambda m: str(m["name"]))
+            if n.get("partitions")
+        ),
+        alarms=tuple(alarms),
+        versions=tuple(sorted(versions)),
+    )
