@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -35,80 +34,22 @@ def _cloud_option(func: Any) -> Any:
     )(func)
 
 
-def _observe(ctx: click.Context, name: str, cloud: str | None) -> tuple[Any, Any, Any, str | None]:
-    from cloudops.change.adapters import OpenStackApi
-    from cloudops.probes.clouds import require_known
-    from cloudops.tenants import actions, spec
-
-    repo = open_repo(ctx)
-    t = spec.load(repo.root, name)
-    chosen = cloud or os.environ.get("OS_CLOUD")
-    if chosen:
-        require_known(chosen)
-    conn = OpenStackApi(cloud=chosen).connection()
-    # the plan names the cloud it observed: its changes are made there, whatever the apply defaults to
-    return repo, t, actions.observe(conn, t.name, t.domain), chosen
-
-
-def _pinned_elsewhere(root: Any, name: str) -> dict[str, str]:
-    """The CIDRs other tenants' specs pin (an allocation keeps clear of them), with who pins each."""
-    from cloudops.tenants import spec
-
-    out = {}
-    for other in spec.names(root):
-        if other != name:
-            for net in spec.load(root, other).networks:
-                for sub in net.subnets:
-                    if sub.cidr is not None:
-                        out[str(sub.cidr)] = f"tenant {other} subnet {sub.name} (pinned in its spec)"
-    return out
-
-
-def _netbox_state(repo: Any, url: str | None, token_file: Path | None) -> tuple[str | None, dict[str, str]]:
-    """The site's NetBox (--netbox or $CLOUDOPS_NETBOX_URL; none: no reservations) and the prefixes it holds
-    in the registry's tenant pools."""
-    from cloudops.ipam import read
-
-    if not (url or os.environ.get("CLOUDOPS_NETBOX_URL")):
-        return None, {}
-    where = read.target(url, token_file)
-    pools = [str(p.cidr) for p in repo.registry.tenant_pools]
-    return where.url, read.prefixes_within(read.api(where), pools) if pools else {}
-
-
-def _changes(
-    ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None
-) -> Any:
-    from cloudops.tenants.plan import changes
-
-    repo, t, seen, cloud = _observe(ctx, name, cloud)
-    netbox, reserved = _netbox_state(repo, url, token_file)
-    rows = changes(
-        t, seen, cloud, registry=repo.registry, pinned_elsewhere=_pinned_elsewhere(repo.root, t.name),
-        netbox=netbox, reserved=reserved,
-    )  # fmt: skip
-    return repo, t, seen, rows
-
-
 def _planned(
     ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None
 ) -> tuple[Any, Any] | None:
     """The tenant's changes written as a plan file: (plan, path); None (and said) when there are none."""
-    from cloudops.change.model import Change, Plan
-    from cloudops.change.plan import creator, plan_path, write_plan
+    from cloudops.tenants import workflow
 
-    repo, t, _seen, rows = _changes(ctx, name, cloud, url, token_file)
+    repo = open_repo(ctx)
+    live, rows = workflow.changes(repo, name, cloud, url, token_file)
     if not rows:
-        click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
+        click.echo(
+            f"tenant {live.spec.name}: the cloud holds it as tenants/{live.spec.name}.yaml says; nothing to do"
+        )
         return None
-    made = creator()
-    plan = Plan(
-        site=repo.name, title=f"tenant {t.name}: {len(rows)} change(s)", created=made,
-        changes=tuple(Change.model_validate(r) for r in rows),
-    )  # fmt: skip
-    path = plan_path(repo.name, made.at, f"tenant-{t.name}")
-    write_plan(plan, path)
-    return plan, path
+    return workflow.write_plan(
+        repo, f"tenant {live.spec.name}: {len(rows)} change(s)", f"tenant-{live.spec.name}", rows
+    )
 
 
 @tenant.command("list")
@@ -227,36 +168,10 @@ def offboard(
     reservations in NetBox (where the site has one) — each with what its deletion cannot undo. With --plan, the plan that deletes it all in dependency order, each item a
     destructive change confirmed on its own at `cloudops approve`.
     """
-    from cloudops.change.adapters import OpenStackApi
-    from cloudops.change.model import Change, Plan
-    from cloudops.change.plan import creator, plan_path, write_plan
-    from cloudops.probes.clouds import require_known
-    from cloudops.schemas import stamp
-    from cloudops.tenants import actions, spec
-    from cloudops.tenants import offboard as off
+    from cloudops.tenants import workflow
 
-    repo = open_repo(ctx)
-    t = spec.load(repo.root, name)
-    chosen = cloud or os.environ.get("OS_CLOUD")
-    if chosen:
-        require_known(chosen)
-    inv = actions.inventory(OpenStackApi(cloud=chosen).connection(), t)
-    netbox, reserved = _netbox_state(repo, url, token_file)
-    for cidr, desc in sorted(reserved.items()):
-        if desc.startswith(f"tenant {t.name} subnet "):
-            inv.items.append(off.Item("netbox_prefix", cidr, cidr, desc))
-    rows = inv.as_rows()
-    path = None
-    if make_plan and rows:
-        made = creator()
-        plan = Plan(
-            site=repo.name, title=f"offboard tenant {t.name}: {len(rows)} deletion(s)", created=made,
-            changes=tuple(Change.model_validate(c) for c in off.changes(t, inv, chosen, netbox)),
-        )  # fmt: skip
-        path = plan_path(repo.name, made.at, f"offboard-{t.name}")
-        write_plan(plan, path)
-    doc = stamp("tenant-offboard", {"tenant": t.name, "policy": t.offboarding.policy, "items": rows,
-                                    "not_checked": inv.not_checked, "plan": str(path) if path else None})  # fmt: skip
+    doc, inv, path = workflow.offboarding(open_repo(ctx), name, cloud, url, token_file, make_plan=make_plan)
+    rows, t_name, policy = doc["items"], doc["tenant"], doc["policy"]
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2))
         return
@@ -266,7 +181,7 @@ def offboard(
         click.echo(to_yaml(doc), nl=False)
         return
     emit(rows, "table", columns=["kind", "name", "detail", "cannot_be_undone"],
-         title=f"tenant {t.name}: {len(rows)} item(s) owned; policy: {t.offboarding.policy}")  # fmt: skip
+         title=f"tenant {t_name}: {len(rows)} item(s) owned; policy: {policy}")  # fmt: skip
     for why in inv.not_checked:
         click.echo(f"not checked: {why}")
     if path is not None:
@@ -274,7 +189,7 @@ def offboard(
         click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")
     elif rows:
         click.echo(
-            f"Read only: nothing was changed. The plan deleting it all: cloudops tenant offboard {t.name} --plan"
+            f"Read only: nothing was changed. The plan deleting it all: cloudops tenant offboard {t_name} --plan"
         )
 
 
@@ -290,35 +205,11 @@ def show(
     ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None, fmt: str
 ) -> None:
     """The tenant live against its spec: what the cloud holds, and each drift (exit 1 when there is any)."""
-    from cloudops.schemas import stamp
+    from cloudops.tenants import workflow
 
-    _repo, t, seen, planned = _changes(ctx, name, cloud, url, token_file)
-    drift = [{"target": c["target"], "change": c["title"], "what": c["what"]} for c in planned]
-    doc = stamp(
-        "tenant-show",
-        {
-            "tenant": t.name,
-            "domain": t.domain,
-            "project": seen.project is not None,
-            "users": sorted(u for u in seen.users if u == t.admin or u in {x.name for x in t.users}),
-            "grants": sorted(f"{u}:{r}" for u, r in seen.grants),
-            "quotas": seen.quotas,
-            "usage": seen.usage,
-            "networks": sorted(seen.networks),
-            "subnets": [
-                {"name": n, "network": v["network"], "cidr": v["cidr"]}
-                for n, v in sorted(seen.subnets.items())
-            ],
-            "routers": [
-                {"name": n, "external_network": v["external_network"], "subnets": sorted(v["subnets"])}
-                for n, v in sorted(seen.routers.items())
-            ],
-            "security_groups": [
-                {"name": n, "rules": len(v["rules"])} for n, v in sorted(seen.security_groups.items())
-            ],
-            "drift": drift,
-        },
-    )
+    live, planned = workflow.changes(open_repo(ctx), name, cloud, url, token_file)
+    doc = workflow.drift_document(live, planned)
+    drift = doc["drift"]
     if fmt == "json":
         click.echo(json.dumps(doc, indent=2, sort_keys=False))
     elif fmt == "yaml":
@@ -326,8 +217,10 @@ def show(
 
         click.echo(to_yaml(doc), nl=False)
     else:
-        state = "absent" if seen.project is None else "present"
-        click.echo(f"tenant {t.name} (domain {t.domain}): project {state}, {len(drift)} drift(s)")
+        state = "absent" if live.seen.project is None else "present"
+        click.echo(
+            f"tenant {live.spec.name} (domain {live.spec.domain}): project {state}, {len(drift)} drift(s)"
+        )
         for d in drift:
             click.echo(f"  drift: {d['what']}")
     ctx.exit(1 if drift else 0)

@@ -1,0 +1,170 @@
+"""The steps `tenant plan`, `apply`, `show` and `offboard` share, as a library: the tenant's spec and the
+cloud it is compared with, the subnets NetBox reserves and other specs pin, the changes, the plan written,
+the offboarding inventory with its NetBox reservations, and the drift document. The CLI only renders.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cloudops.change.model import Plan
+    from cloudops.repo.opsrepo import OpsRepo
+    from cloudops.tenants.spec import Tenant
+
+
+@dataclass(frozen=True)
+class Live:
+    """A tenant's spec and what the cloud holds of it now, read by name; ``cloud`` is the one observed
+    (the plan names it: its changes are made there, whatever an apply would default to)."""
+
+    spec: Tenant
+    seen: Any  # tenants.actions.Observed
+    cloud: str | None
+
+
+def chosen_cloud(cloud: str | None) -> str | None:
+    from cloudops.probes.clouds import require_known
+
+    chosen = cloud or os.environ.get("OS_CLOUD")
+    if chosen:
+        require_known(chosen)
+    return chosen
+
+
+def connect(cloud: str | None) -> Any:
+    from cloudops.change.adapters import OpenStackApi
+
+    return OpenStackApi(cloud=cloud).connection()
+
+
+def observe(repo: OpsRepo, name: str, cloud: str | None) -> Live:
+    from cloudops.tenants import actions, spec
+
+    t = spec.load(repo.root, name)
+    chosen = chosen_cloud(cloud)
+    return Live(t, actions.observe(connect(chosen), t.name, t.domain), chosen)
+
+
+def pinned_elsewhere(root: Path, name: str) -> dict[str, str]:
+    """The CIDRs other tenants' specs pin (an allocation keeps clear of them), with who pins each."""
+    from cloudops.tenants import spec
+
+    out = {}
+    for other in spec.names(root):
+        if other != name:
+            for net in spec.load(root, other).networks:
+                for sub in net.subnets:
+                    if sub.cidr is not None:
+                        out[str(sub.cidr)] = f"tenant {other} subnet {sub.name} (pinned in its spec)"
+    return out
+
+
+def netbox_state(
+    repo: OpsRepo, url: str | None, token_file: Path | None
+) -> tuple[str | None, dict[str, str]]:
+    """The site's NetBox (``url`` or $CLOUDOPS_NETBOX_URL; none: no reservations) and the prefixes it holds
+    in the registry's tenant pools."""
+    from cloudops.ipam import read
+
+    if not (url or os.environ.get("CLOUDOPS_NETBOX_URL")):
+        return None, {}
+    where = read.target(url, token_file)
+    pools = [str(p.cidr) for p in repo.registry.tenant_pools]
+    return where.url, read.prefixes_within(read.api(where), pools) if pools else {}
+
+
+def changes(
+    repo: OpsRepo, name: str, cloud: str | None, url: str | None = None, token_file: Path | None = None
+) -> tuple[Live, list[dict[str, Any]]]:
+    """The tenant observed, and the changes (as plan rows) that make the cloud hold it as its spec says."""
+    from cloudops.tenants.plan import changes as plan_changes
+
+    o = observe(repo, name, cloud)
+    netbox, reserved = netbox_state(repo, url, token_file)
+    rows = plan_changes(
+        o.spec, o.seen, o.cloud, registry=repo.registry, pinned_elsewhere=pinned_elsewhere(repo.root, o.spec.name),
+        netbox=netbox, reserved=reserved,
+    )  # fmt: skip
+    return o, rows
+
+
+def write_plan(repo: OpsRepo, title: str, label: str, rows: list[dict[str, Any]]) -> tuple[Plan, Path]:
+    """``rows`` as a plan file in the site's plans folder."""
+    from cloudops.change.model import Change, Plan
+    from cloudops.change.plan import creator, plan_path
+    from cloudops.change.plan import write_plan as write
+
+    made = creator()
+    plan = Plan(
+        site=repo.name, title=title, created=made, changes=tuple(Change.model_validate(r) for r in rows)
+    )
+    path = plan_path(repo.name, made.at, label)
+    write(plan, path)
+    return plan, path
+
+
+def offboarding(
+    repo: OpsRepo, name: str, cloud: str | None, url: str | None, token_file: Path | None, *, make_plan: bool
+) -> tuple[dict[str, Any], Any, Path | None]:
+    """The offboarding document (``cloudops-tenant-offboard``), its inventory, and the destructive plan's
+    path when ``make_plan`` and the tenant owns anything."""
+    from cloudops.schemas import stamp
+    from cloudops.tenants import actions, spec
+    from cloudops.tenants import offboard as off
+
+    t = spec.load(repo.root, name)
+    chosen = chosen_cloud(cloud)
+    inv = actions.inventory(connect(chosen), t)
+    netbox, reserved = netbox_state(repo, url, token_file)
+    for cidr, desc in sorted(reserved.items()):
+        if desc.startswith(f"tenant {t.name} subnet "):
+            inv.items.append(off.Item("netbox_prefix", cidr, cidr, desc))
+    rows = inv.as_rows()
+    path = None
+    if make_plan and rows:
+        _, path = write_plan(
+            repo, f"offboard tenant {t.name}: {len(rows)} deletion(s)", f"offboard-{t.name}",
+            off.changes(t, inv, chosen, netbox),
+        )  # fmt: skip
+    doc = stamp(
+        "tenant-offboard",
+        {"tenant": t.name, "policy": t.offboarding.policy, "items": rows, "not_checked": inv.not_checked,
+         "plan": str(path) if path else None},
+    )  # fmt: skip
+    return doc, inv, path
+
+
+def drift_document(o: Live, planned: list[dict[str, Any]]) -> dict[str, Any]:
+    """``cloudops-tenant-show``: what the cloud holds of the tenant, and each drift from its spec."""
+    from cloudops.schemas import stamp
+
+    t, seen = o.spec, o.seen
+    return stamp(
+        "tenant-show",
+        {
+            "tenant": t.name,
+            "domain": t.domain,
+            "project": seen.project is not None,
+            "users": sorted(u for u in seen.users if u == t.admin or u in {x.name for x in t.users}),
+            "grants": sorted(f"{u}:{r}" for u, r in seen.grants),
+            "quotas": seen.quotas,
+            "usage": seen.usage,
+            "networks": sorted(seen.networks),
+            "subnets": [
+                {"name": n, "network": v["network"], "cidr": v["cidr"]}
+                for n, v in sorted(seen.subnets.items())
+            ],
+            "routers": [
+                {"name": n, "external_network": v["external_network"], "subnets": sorted(v["subnets"])}
+                for n, v in sorted(seen.routers.items())
+            ],
+            "security_groups": [
+                {"name": n, "rules": len(v["rules"])} for n, v in sorted(seen.security_groups.items())
+            ],
+            "drift": [{"target": c["target"], "change": c["title"], "what": c["what"]} for c in planned],
+        },
+    )
