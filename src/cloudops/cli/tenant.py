@@ -76,26 +76,49 @@ def list_(ctx: click.Context, fmt: str) -> None:
 
 
 @tenant.command("plan", epilog=EPILOG)
-@click.argument("name")
+@click.argument("names", nargs=-1, metavar="NAME...")
+@click.option("--all", "every", is_flag=True, help="Every tenant of tenants/ (the cloud read once for all).")
 @_cloud_option
 @_netbox_options
 @click.pass_context
-def plan_(ctx: click.Context, name: str, cloud: str | None, url: str | None, token_file: Path | None) -> None:
-    """The changes that make the cloud hold the tenant as its spec says, written as a plan for the gate.
+def plan_(
+    ctx: click.Context,
+    names: tuple[str, ...],
+    every: bool,
+    cloud: str | None,
+    url: str | None,
+    token_file: Path | None,
+) -> None:
+    """The changes that make the cloud hold each tenant as its spec says, written as one plan per tenant.
 
-    Compared by name (project, users, roles, quotas), never by ID; an onboarded tenant plans nothing.
-    Refused before anything is planned: a role beyond the tenant admin's (manager), a quota below what the
-    tenant uses now.
+    Compared by name (project, users, roles, quotas, networks), never by ID; an onboarded tenant plans
+    nothing. Several tenants (or --all) are read from the cloud in shared list calls, and a subnet planned
+    for one is kept clear of for the next. Refused before anything is planned: a role beyond the tenant
+    admin's (manager), a quota below what the tenant uses now.
     """
     from cloudops.change.plan import render_plan
+    from cloudops.errors import InputError
+    from cloudops.tenants import spec, workflow
 
-    planned = _planned(ctx, name, cloud, url, token_file)
-    if planned is None:
-        return
-    plan, path = planned
-    click.echo(render_plan(plan))
-    click.echo(f"Plan written: {path}")
-    click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")
+    repo = open_repo(ctx)
+    if every == bool(names):
+        raise InputError("name the tenants to plan, or give --all (not both)")
+    chosen = spec.names(repo.root) if every else list(names)
+    for live, rows in workflow.changes_many(repo, chosen, cloud, url, token_file):
+        t = live.spec
+        if not rows:
+            click.echo(f"tenant {t.name}: the cloud holds it as tenants/{t.name}.yaml says; nothing to do")
+            continue
+        plan, path = workflow.write_plan(
+            repo, f"tenant {t.name}: {len(rows)} change(s)", f"tenant-{t.name}", rows
+        )
+        if len(chosen) == 1:
+            click.echo(render_plan(plan))
+        click.echo(
+            f"Plan written: {path}"
+            + (f" (tenant {t.name}, {len(rows)} change(s))" if len(chosen) > 1 else "")
+        )
+        click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")
 
 
 @tenant.command("apply", epilog=EPILOG)

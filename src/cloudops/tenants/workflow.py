@@ -92,6 +92,42 @@ def changes(
     return o, rows
 
 
+def changes_many(
+    repo: OpsRepo, names: list[str], cloud: str | None, url: str | None = None, token_file: Path | None = None
+) -> list[tuple[Live, list[dict[str, Any]]]]:
+    """Several tenants planned in one run: the cloud read once for all of them (``actions.observe_many``),
+    NetBox once, and each tenant's new subnets kept clear of those planned before it in the run."""
+    from cloudops.tenants import actions, spec
+    from cloudops.tenants.plan import changes as plan_changes
+
+    specs = [spec.load(repo.root, n) for n in names]
+    chosen = chosen_cloud(cloud)
+    seen = actions.observe_many(connect(chosen), [(t.name, t.domain) for t in specs])
+    netbox, reserved = netbox_state(repo, url, token_file)
+    planned_here: dict[str, str] = {}
+    out = []
+    for t in specs:
+        pins = {**pinned_elsewhere(repo.root, t.name), **planned_here}
+        rows = plan_changes(
+            t,
+            seen[t.name],
+            chosen,
+            registry=repo.registry,
+            pinned_elsewhere=pins,
+            netbox=netbox,
+            reserved=reserved,
+        )
+        for row in rows:
+            action = row.get("action") or {}
+            if action.get("action") == "create_subnet":
+                args = action["args"]
+                planned_here[str(args["cidr"])] = (
+                    f"tenant {t.name} subnet {args['subnet']} (planned in this run)"
+                )
+        out.append((Live(t, seen[t.name], chosen), rows))
+    return out
+
+
 def write_plan(repo: OpsRepo, title: str, label: str, rows: list[dict[str, Any]]) -> tuple[Plan, Path]:
     """``rows`` as a plan file in the site's plans folder."""
     from cloudops.change.model import Change, Plan
