@@ -340,3 +340,37 @@ def test_with_a_netbox_each_block_is_reserved_first_and_released_at_offboarding(
     assert [p.description for p in api.ipam.prefixes.filter(prefix="198.19.64.0/24")] == [
         "someone else's, in NetBox only"
     ]  # another's reservation untouched
+
+
+def test_plan_all_reads_the_cloud_once_and_gives_each_new_tenant_its_own_block(
+    tenants: Any, cloud: Any
+) -> None:
+    repo, (alpha, beta), env = tenants
+    _onboard(env, repo, alpha)
+    out = _cloudops(env, repo, "tenant", "plan", "--all")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"tenant {alpha}: the cloud holds it as tenants/{alpha}.yaml says; nothing to do" in out.stdout
+    (path,) = re.findall(rf"^Plan written: (\S+) \(tenant {beta}, 14 change\(s\)\)$", out.stdout, re.M)
+    beta_cidr = next(
+        c["action"]["args"]["cidr"] for c in json.loads(Path(path).read_text())["changes"]
+        if c["action"].get("action") == "create_subnet"
+    )  # fmt: skip
+    (alpha_sub,) = list(cloud.network.subnets(name=f"{alpha}-v4"))
+    assert not IPv4Network(beta_cidr).overlaps(IPv4Network(alpha_sub.cidr))
+
+    from cloudops.tenants import actions
+
+    gamma = beta.replace("beta", "gamma")  # two new tenants planned in one run: two distinct blocks
+    (repo / "tenants" / f"{gamma}.yaml").write_text(SPEC.format(name=gamma, extra=""))
+    out = _cloudops(env, repo, "tenant", "plan", beta, gamma)
+    assert out.returncode == 0, out.stdout + out.stderr
+    blocks = []
+    for found in re.findall(r"^Plan written: (\S+) \(tenant", out.stdout, re.M):
+        changes = json.loads(Path(found).read_text())["changes"]
+        blocks += [
+            c["action"]["args"]["cidr"] for c in changes if c["action"].get("action") == "create_subnet"
+        ]
+    assert len(blocks) == 2 and not IPv4Network(blocks[0]).overlaps(IPv4Network(blocks[1]))
+    shared = actions.observe_many(cloud, [(alpha, "Default"), (beta, "Default"), (gamma, "Default")])
+    assert shared[alpha] == actions.observe(cloud, alpha, "Default")  # the shared reading is the faithful one
+    assert shared[beta].project is None and alpha_sub.cidr in shared[beta].others
