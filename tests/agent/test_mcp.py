@@ -57,6 +57,8 @@ def test_each_read_answers_what_the_cli_prints_with_json(site: AgentSite) -> Non
         ("runbook_show", {"runbook": "phase-04-settle"}, ["runbook", "show", "phase-04-settle", "-f", "json"]),
         ("runbook_render", {"runbook": "phase-04-settle"}, ["runbook", "render", "phase-04-settle", "-f", "json"]),
         ("lint", {"rules": ["bundle"]}, ["lint", "--rule", "bundle", "-f", "json"]),
+        ("status", {}, ["status", "-f", "json"]),
+        ("journal_verify", {}, ["journal", "verify", "-f", "json"]),
     ]  # fmt: skip
 
     async def scenario(s: Any) -> list[Any]:
@@ -66,12 +68,25 @@ def test_each_read_answers_what_the_cli_prints_with_json(site: AgentSite) -> Non
     for (name, _, argv), result in zip(calls, results, strict=True):
         cli = site.cli(*argv)
         assert not result.is_error, (name, text(result))
+        if name == "journal_verify":  # the CLI, run after, also sees the audit record of this very call
+            mine, theirs = json.loads(text(result)), json.loads(cli.stdout)
+            assert (mine["status"], mine["records"] + 1) == (theirs["status"], theirs["records"]) == ("clean", 18)
+            continue
         assert text(result) == cli.stdout, name
         assert result.meta["cloudops/exit_code"] == cli.returncode, name
+    netbox = site.cli("netbox", "diff", "-f", "json")  # no NetBox configured: the CLI's own one line
+    assert netbox.returncode == 2
+
+    async def more(s: Any) -> tuple[Any, Any]:
+        return await s.call_tool("netbox_diff", {}), await s.call_tool("journal_show", {"kind": "audit"})
+
+    nb, journal = site.session(more)
+    assert nb.is_error and text(nb) == netbox.stderr.strip()
+    assert len(journal.structured_content["items"]) == len(calls) + 1  # every call above, and this one's
     hosts = results[0].structured_content["items"]
     assert [h["hostname"] for h in hosts] == ["kvm-01", "kvm-02", "kvm-03", "kvm-04"]
     audits = [r for r in site.records("audit") if r["data"].get("via") == "mcp"]
-    assert [r["data"]["tool"] for r in audits] == [name for name, _, _ in calls]
+    assert [r["data"]["tool"] for r in audits] == [name for name, _, _ in calls] + ["netbox_diff", "journal_show"]
     assert {r["data"]["client"] for r in audits} == {f"{CLIENT} 1"}
 
 

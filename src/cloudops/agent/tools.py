@@ -204,7 +204,7 @@ TOOLS: tuple[Tool, ...] = (
         "preflight",
         ("preflight",),
         "The one pre-deploy gate: every sub-gate, PASS or what blocks.",
-        (HOSTS, _p("explain", "Describe one gate without running anything.", "--explain")),
+        (HOSTS,),
         deadline=300.0,
     ),
     Tool("netbox_diff", ("netbox", "diff"), "The registry and NetBox compared both ways, one line each."),
