@@ -70,7 +70,11 @@ def test_each_read_answers_what_the_cli_prints_with_json(site: AgentSite) -> Non
         assert not result.is_error, (name, text(result))
         if name == "journal_verify":  # the CLI, run after, also sees the audit record of this very call
             mine, theirs = json.loads(text(result)), json.loads(cli.stdout)
-            assert (mine["status"], mine["records"] + 1) == (theirs["status"], theirs["records"]) == ("clean", 18)
+            assert (
+                (mine["status"], mine["records"] + 1)
+                == (theirs["status"], theirs["records"])
+                == ("clean", 18)
+            )
             continue
         assert text(result) == cli.stdout, name
         assert result.meta["cloudops/exit_code"] == cli.returncode, name
@@ -86,7 +90,10 @@ def test_each_read_answers_what_the_cli_prints_with_json(site: AgentSite) -> Non
     hosts = results[0].structured_content["items"]
     assert [h["hostname"] for h in hosts] == ["kvm-01", "kvm-02", "kvm-03", "kvm-04"]
     audits = [r for r in site.records("audit") if r["data"].get("via") == "mcp"]
-    assert [r["data"]["tool"] for r in audits] == [name for name, _, _ in calls] + ["netbox_diff", "journal_show"]
+    assert [r["data"]["tool"] for r in audits] == [name for name, _, _ in calls] + [
+        "netbox_diff",
+        "journal_show",
+    ]
     assert {r["data"]["client"] for r in audits} == {f"{CLIENT} 1"}
 
 

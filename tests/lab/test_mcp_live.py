@@ -51,7 +51,9 @@ def test_the_agent_asserts_collects_and_proposes_on_the_lab_and_changes_nothing(
     assert not live.is_error, live.content[0].text
     cli = json.loads(site.cli("assert", "-f", "json").stdout)
     assert live.structured_content["verdict"] == cli["verdict"] == "PASS"
-    assert [layer["name"] for layer in live.structured_content["layers"]] == [layer["name"] for layer in cli["layers"]]
+    assert [layer["name"] for layer in live.structured_content["layers"]] == [
+        layer["name"] for layer in cli["layers"]
+    ]
 
     collected = out["collect"]
     assert not collected.is_error, collected.content[0].text

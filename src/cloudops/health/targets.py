@@ -180,7 +180,16 @@ def _amqp(node: Any, where: str, timeout: float) -> AmqpTarget | None:
         return None
     d = _only(
         node,
-        {"host", "port", "user", "vhost", "password_file", "password_env", "status_command", "management_url"},
+        {
+            "host",
+            "port",
+            "user",
+            "vhost",
+            "password_file",
+            "password_env",
+            "status_command",
+            "management_url",
+        },
         where,
         "amqp",
     )
