@@ -13,8 +13,9 @@ ignore`` then reports the partition on both sides.
 
 With ``--both`` the nodes run the management plugin, and each state is saved once as
 ``both_<state>.json``: the CLI's ``cluster_status`` and the HTTP API's ``/api/overview`` and ``/api/nodes``
-(the columns ``cloudops.probes.amqp`` asks for) read one after the other from the same broker, so a test
-holds the two readings equal.
+and ``/api/health/checks/alarms`` (what ``cloudops.probes.amqp`` asks) read one after the other from the
+same broker, six seconds after the state was made (past the management agent's statistics interval: the
+API's view of partitions lags by that much), so a test holds the two readings equal.
 """
 
 from __future__ import annotations
@@ -64,15 +65,22 @@ def api(svc: Service, path: str) -> object:
 
 def save_both(out: Path, name: str, svc: Service) -> None:
     import json
+    import urllib.error
 
-    from cloudops.probes.amqp import NODE_COLUMNS
+    from cloudops.probes.amqp import ALARMS, NODE_COLUMNS, OVERVIEW
 
+    time.sleep(6)  # past the management agent's statistics interval (5 s): the state has settled in both
     proc = status(svc)
     print(f"{name}: rc {proc.returncode}", file=sys.stderr)
+    try:
+        alarms = api(svc, ALARMS)
+    except urllib.error.HTTPError as exc:  # 503: alarms in effect, listed in the body
+        alarms = json.loads(exc.read())
     doc = {
         "cluster_status": json.loads(proc.stdout),
-        "overview": api(svc, "/api/overview?columns=cluster_name,node,rabbitmq_version"),
+        "overview": api(svc, OVERVIEW),
         "nodes": api(svc, f"/api/nodes?columns={NODE_COLUMNS}"),
+        "alarms": alarms,
     }
     (out / f"both_{name}.json").write_text(json.dumps(doc, indent=2) + "\n")
 

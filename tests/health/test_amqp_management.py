@@ -24,7 +24,7 @@ BOTH = sorted((RECORDED / "rabbitmq").glob("both_*.json"))
 def readings(path: Path) -> tuple[amqp.AmqpCluster, amqp.AmqpCluster]:
     doc = json.loads(path.read_text())
     cli = amqp.parse_cluster_status(CommandResult("cli", 0, json.dumps(doc["cluster_status"]), ""))
-    http = amqp.parse_management(doc["overview"], doc["nodes"], "http")
+    http = amqp.parse_management(doc["overview"], doc["nodes"], doc["alarms"], "http")
     return cli, http
 
 
@@ -57,8 +57,9 @@ def test_the_http_reading_says_what_cluster_status_says(path: Path) -> None:
 
 
 def test_the_partition_and_the_alarms_are_there_in_both() -> None:
-    partition = readings(RECORDED / "rabbitmq" / "both_two-nodes_partition.json")[1]
-    assert partition.partitions and partition.missing == ()
+    cli, partition = readings(RECORDED / "rabbitmq" / "both_two-nodes_partition.json")
+    assert partition.partitions == cli.partitions and len(partition.partitions) == 1
+    assert partition.missing == cli.missing and len(partition.members) == 2
     assert readings(RECORDED / "rabbitmq" / "both_memory-alarm.json")[1].alarms[0].resource == "memory"
     assert readings(RECORDED / "rabbitmq" / "both_disk-alarm.json")[1].alarms[0].resource == "disk"
 
@@ -71,4 +72,14 @@ def test_a_management_api_that_does_not_answer_is_an_error_without_the_password(
 
 
 def test_documents_that_are_not_the_api_s_are_said_so() -> None:
-    assert amqp.parse_management([], {}, "x").error == "not the management API's overview and node list"
+    assert (
+        amqp.parse_management([], {}, {}, "x").error
+        == "not the management API's overview, node list and alarms"
+    )
+
+
+def test_a_running_node_without_statistics_yet_makes_the_reading_incomplete() -> None:
+    doc = json.loads((RECORDED / "rabbitmq" / "both_ok.json").read_text())
+    fresh = [{k: v for k, v in n.items() if k in ("name", "type", "running")} for n in doc["nodes"]]
+    seen = amqp.parse_management(doc["overview"], fresh, doc["alarms"], "http")
+    assert seen.error == f"the management API has no statistics yet for {fresh[0]['name']}"

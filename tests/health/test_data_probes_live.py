@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,3 +101,44 @@ def test_amqp_cluster_status_disk_alarm_live(tmp_path: Path) -> None:
                 break
             time.sleep(1)
         assert (f.verdict, f.subject) == (Verdict.WARN, f"alarm:disk@{svc.node}")
+
+
+def test_amqp_cluster_over_http_judges_as_the_cli_and_falls_back_to_it(tmp_path: Path) -> None:
+    """The management API and the CLI on one real broker with a disk alarm: the same finding, read over
+    HTTP in milliseconds; with the API unreachable, the sweep asks the CLI instead."""
+    from cloudops.health.assemble import Inputs, run
+    from cloudops.health.targets import Targets
+
+    def sweep(target: amqp.AmqpTarget) -> Any:
+        rep, _ = run(Inputs(targets=Targets(amqp=target, timeout=20)))
+        (f,) = [f for f in rep.findings if f.check == "data.amqp-cluster"]
+        return f
+
+    with rabbitmq(tmp_path, disk_free_limit="100000GB", management=True) as svc:
+        assert svc.env is not None and svc.node is not None
+        argv = tuple(amqp.local_status_argv(svc.node, svc.env))
+        base = amqp.AmqpTarget("127.0.0.1", svc.port, svc.user, svc.password, timeout=20, status_command=argv)
+        http = replace(base, management_url=f"http://127.0.0.1:{svc.http_port}")
+        deadline = time.monotonic() + 30
+        while True:  # the alarm, and the management agent's first statistics, trail the listener
+            over_http = amqp.read_management(http)
+            if (over_http.error is None and over_http.alarms) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        cli = amqp.parse_cluster_status(amqp.read_cluster_status(argv, timeout=20))
+        assert over_http.error is None and over_http.seconds < 1.0
+        for field in ("cluster_name", "running_nodes", "disk_nodes", "partitions", "alarms"):
+            assert getattr(over_http, field) == getattr(cli, field), field
+        f = sweep(http)
+        assert (f.verdict, f.subject) == (Verdict.WARN, f"alarm:disk@{svc.node}")
+        assert f.evidence["call"] == f"http://127.0.0.1:{svc.http_port}/api/nodes"
+        gone = replace(base, management_url=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+        f = sweep(gone)
+        assert (f.verdict, f.subject) == (Verdict.WARN, f"alarm:disk@{svc.node}")
+        assert f.evidence["call"] != gone.management_url
+        (wrong,) = check_amqp_cluster(amqp.read_management(replace(http, password="not-the-password")))
+        assert wrong.verdict == Verdict.UNKNOWN
+        assert (
+            wrong.message
+            == f"could not read cluster status: HTTP 401 Unauthorized from {http.management_url}"
+        )

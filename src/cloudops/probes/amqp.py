@@ -203,12 +203,16 @@ def local_status_argv(
 
 # -- the management plugin's HTTP API ---------------------------------------------------------------------
 
-NODE_COLUMNS = "name,type,running,partitions,mem_alarm,disk_free_alarm,applications"
+NODE_COLUMNS = "name,type,running,partitions,applications"
+OVERVIEW = "/api/overview?columns=cluster_name,node,rabbitmq_version"
+ALARMS = "/api/health/checks/alarms"  # the cluster's alarms as they are now (503 while any is in effect)
+# The health check names a resource in words (rabbit_alarm's format_as_map); cluster_status by its atom.
+HEALTH_RESOURCES = {"disk space": "disk", "memory": "memory", "file descriptors": "file_descriptors"}
 
 
 def read_management(target: AmqpTarget) -> AmqpCluster:
-    """The cluster's state from ``/api/overview`` and ``/api/nodes`` (basic auth, the AMQP user's); every
-    failure is the cluster's ``error``, worded without the credentials."""
+    """The cluster's state from ``/api/overview``, ``/api/nodes`` and ``/api/health/checks/alarms`` (basic
+    auth, the AMQP user's); every failure is the cluster's ``error``, worded without the credentials."""
     import base64
     import urllib.error
     import urllib.request
@@ -218,14 +222,20 @@ def read_management(target: AmqpTarget) -> AmqpCluster:
     token = base64.b64encode(f"{target.user}:{target.password or ''}".encode()).decode()
     start = time.monotonic()
 
-    def get(path: str) -> Any:
+    def get(path: str, answers: tuple[int, ...] = ()) -> Any:
         req = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Basic {token}"})
-        with urllib.request.urlopen(req, timeout=target.timeout) as resp:
-            return json.loads(resp.read())
+        try:
+            with urllib.request.urlopen(req, timeout=target.timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code in answers:  # a health check says "failed" with 503 and its reasons in the body
+                return json.loads(exc.read())
+            raise
 
     try:
-        overview = get("/api/overview?columns=cluster_name,node,rabbitmq_version")
+        overview = get(OVERVIEW)
         nodes = get(f"/api/nodes?columns={NODE_COLUMNS}")
+        alarms = get(ALARMS, answers=(503,))
     except urllib.error.HTTPError as exc:
         return AmqpCluster(
             source, time.monotonic() - start, error=f"HTTP {exc.code} {exc.reason} from {base}"
@@ -235,41 +245,51 @@ def read_management(target: AmqpTarget) -> AmqpCluster:
         return AmqpCluster(source, time.monotonic() - start, error=f"{base} does not answer: {reason}")
     except (ValueError, RecursionError) as exc:
         return AmqpCluster(source, time.monotonic() - start, error=f"not JSON: {command.json_error(exc)}")
-    return parse_management(overview, nodes, source, time.monotonic() - start)
+    return parse_management(overview, nodes, alarms, source, time.monotonic() - start)
 
 
-def parse_management(overview: Any, nodes: Any, source: str, seconds: float = 0.0) -> AmqpCluster:
-    """Pure: the management API's overview and node list → AmqpCluster, as ``cluster_status`` says it:
-    every member by its disc/RAM type (RabbitMQ 4 has only disc nodes, and may omit the type), those
-    running, each node's partitions, its memory and disk alarms, its RabbitMQ version."""
-    if not isinstance(overview, dict) or not isinstance(nodes, list):
-        return AmqpCluster(source, seconds, error="not the management API's overview and node list")
+def parse_management(
+    overview: Any, nodes: Any, alarms: Any, source: str, seconds: float = 0.0
+) -> AmqpCluster:
+    """Pure: the management API's overview, node list and alarms check → AmqpCluster, as ``cluster_status``
+    says it: every member by its disc/RAM type (RabbitMQ 4 has only disc nodes, and may omit the type),
+    those running, the partitions each running node sees, the cluster's alarms, the running nodes' versions.
+
+    A node's partitions come from the management agent's statistics, refreshed every
+    ``collect_statistics_interval`` (5 s): they lag the cluster by that much, and a stopped node's are
+    stale (not read). A running node with no statistics yet (just started) makes the reading incomplete:
+    an error, so that the CLI is asked instead. The alarms are the health check's, as they are now."""
+    if not isinstance(overview, dict) or not isinstance(nodes, list) or not isinstance(alarms, dict):
+        return AmqpCluster(source, seconds, error="not the management API's overview, node list and alarms")
     members = [n for n in nodes if isinstance(n, dict) and n.get("name")]
-    alarms = [
-        AmqpAlarm(str(n["name"]), resource)
-        for n in members
-        for key, resource in (("mem_alarm", "memory"), ("disk_free_alarm", "disk"))
-        if n.get(key) is True
-    ]
+    running = [n for n in members if n.get("running") is True]
+    fresh = [n for n in running if "partitions" not in n]
+    if fresh:
+        names = ", ".join(str(n["name"]) for n in fresh)
+        return AmqpCluster(source, seconds, error=f"the management API has no statistics yet for {names}")
     versions = []
-    for n in members:
+    for n in running:
         rabbit = [a for a in n.get("applications") or () if isinstance(a, dict) and a.get("name") == "rabbit"]
         if rabbit:
             versions.append((str(n["name"]), str(rabbit[0].get("version", ""))))
-        elif n.get("name") == overview.get("node") and overview.get("rabbitmq_version"):
-            versions.append((str(n["name"]), str(overview["rabbitmq_version"])))
     return AmqpCluster(
         source,
         seconds,
         cluster_name=_text(overview.get("cluster_name")),
         disk_nodes=tuple(str(n["name"]) for n in members if n.get("type", "disc") == "disc"),
         ram_nodes=tuple(str(n["name"]) for n in members if n.get("type") == "ram"),
-        running_nodes=tuple(str(n["name"]) for n in members if n.get("running") is True),
+        running_nodes=tuple(str(n["name"]) for n in running),
         partitions=tuple(
             (str(n["name"]), _names(n.get("partitions")))
-            for n in sorted(members, key=lambda m: str(m["name"]))
+            for n in sorted(running, key=lambda m: str(m["name"]))
             if n.get("partitions")
         ),
-        alarms=tuple(alarms),
+        alarms=tuple(
+            AmqpAlarm(
+                str(a.get("node", "")), HEALTH_RESOURCES.get(str(a.get("resource")), str(a.get("resource")))
+            )
+            for a in alarms.get("alarms") or ()
+            if isinstance(a, dict)
+        ),
         versions=tuple(sorted(versions)),
     )
