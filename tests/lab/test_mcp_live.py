@@ -51,9 +51,8 @@ def test_the_agent_asserts_collects_and_proposes_on_the_lab_and_changes_nothing(
     assert not live.is_error, live.content[0].text
     cli = json.loads(site.cli("assert", "-f", "json").stdout)
     assert live.structured_content["verdict"] == cli["verdict"] == "PASS"
-    assert [layer["name"] for layer in live.structured_content["layers"]] == [
-        layer["name"] for layer in cli["layers"]
-    ]
+    layers = [(x["layer"], x["verdict"]) for x in live.structured_content["layers"]]
+    assert layers == [(x["layer"], x["verdict"]) for x in cli["layers"]] and len(layers) == 6
 
     collected = out["collect"]
     assert not collected.is_error, collected.content[0].text
