@@ -89,6 +89,7 @@ def main() -> None:
     repo_dir = tmp / "repo"
     shutil.copytree(ROOT / "examples" / "lab", repo_dir)
     names = [f"bench{i:03d}" for i in range(args.tenants)]
+    (repo_dir / "tenants").mkdir(exist_ok=True)
     for n in names:
         (repo_dir / "tenants" / f"{n}.yaml").write_text(SPEC.format(name=n))
     made: list[Any] = []
