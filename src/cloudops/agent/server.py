@@ -172,7 +172,7 @@ class Agent:
         except CloudopsError as exc:
             self._journal_refusal(name, arguments, client, exc)
             return Outcome(_one_line(exc), error=True)
-        outcome = self._run(tool, argv)
+        outcome = self._via_cli(tool, argv)
         self._journal_audit(tool, argv, client, outcome, time.monotonic() - start)
         return outcome
 
@@ -188,7 +188,7 @@ class Agent:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         return [f"--out={folder / f'evidence-{self.sc.site}-{stamp}.tar.gz'}"]
 
-    def _run(self, tool: Tool, argv: list[str]) -> Outcome:
+    def _via_cli(self, tool: Tool, argv: list[str]) -> Outcome:
         from cloudops.redact import redact
 
         command = [*self.cli, "--repo", str(self.repo.root), *argv]
