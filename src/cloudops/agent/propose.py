@@ -65,7 +65,7 @@ def command(
     """A one-change plan for a command (an argument vector, or an explicit shell string)."""
     from cloudops.change.adapters import Adapters, classify_action
     from cloudops.change.model import ShellAction
-    from cloudops.change.plan import as_action, command_plan, observe
+    from cloudops.change.plan import observed_command_plan
 
     if bool(argv) == bool(shell):
         raise ToolRefused("give the command as argv (a list of words) or as one shell string, not both")
@@ -79,16 +79,16 @@ def command(
         raise ToolRefused(
             f"{action.display()}: read-only ({verdict.reason}); there is nothing to approve, run it as a read"
         )
-    plan = command_plan(
+    plan = observed_command_plan(
         sc.site,
         action,
+        adapters or Adapters(),
         what=what,
         why=why,
         revert=revert,
-        pre_audit=as_action(pre_audit) if pre_audit else None,
-        verify=as_action(verify) if verify else None,
+        pre_audit=pre_audit,
+        verify=verify,
     )
-    plan = observe(plan, adapters or Adapters())
     return _written(sc, plan, client, source={"command": action.display()})
 
 

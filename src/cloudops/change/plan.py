@@ -128,6 +128,31 @@ def check_plan(plan: Plan) -> list[str]:
     return problems
 
 
+def observed_command_plan(
+    site: str,
+    action: ShellAction,
+    adapters: Adapters,
+    *,
+    what: str | None = None,
+    why: str = "",
+    revert: str | None = None,
+    pre_audit: str | None = None,
+    verify: str | None = None,
+) -> Plan:
+    """``cloudops exec``'s plan for one command, and the agent's ``propose``: the one-change plan, its
+    pre-audit and verify given as command strings, observed (read-only) before anyone sees it."""
+    plan = command_plan(
+        site,
+        action,
+        what=what,
+        why=why,
+        revert=revert,
+        pre_audit=as_action(pre_audit) if pre_audit else None,
+        verify=as_action(verify) if verify else None,
+    )
+    return observe(plan, adapters)
+
+
 def observe(plan: Plan, adapters: Adapters, *, drop_noops: bool = True, sequential: bool = False) -> Plan:
     """The plan with each pre-audit's current observation filled in (those with an ``expect`` left alone).
 

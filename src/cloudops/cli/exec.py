@@ -46,7 +46,7 @@ def exec_(
     from cloudops.change import secret_refs
     from cloudops.change.adapters import Adapters, classify_action
     from cloudops.change.model import ShellAction
-    from cloudops.change.plan import as_action, command_plan, observe, plan_path, write_plan
+    from cloudops.change.plan import observed_command_plan, plan_path, write_plan
     from cloudops.errors import InputError
     from cloudops.journal.location import slug
     from cloudops.redact import redact
@@ -81,16 +81,9 @@ def exec_(
             session=sc.session,
         )
         return seen.rc
-    plan = command_plan(
-        sc.site,
-        action,
-        what=what,
-        why=why,
-        revert=revert,
-        pre_audit=as_action(pre_audit) if pre_audit else None,
-        verify=as_action(verify) if verify else None,
+    plan = observed_command_plan(
+        sc.site, action, adapters, what=what, why=why, revert=revert, pre_audit=pre_audit, verify=verify
     )
-    plan = observe(plan, adapters)
     if not plan.changes:
         for noop in plan.noops:
             click.echo(f"{redact(action.display())}: not needed, {noop.reason}; not run.")
