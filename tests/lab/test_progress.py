@@ -29,10 +29,10 @@ def test_the_services_venv_build_says_what_it_does_and_how_far_along() -> None:
         progress.feed(line)
     first = next(i for i, line in enumerate(lines, 1) if line.startswith("Collecting "))
     assert said[0] == f"venv: resolving and downloading: keystone==25.0.0 ({first} s)"
-    assert said[-1].startswith("venv: installing 192 packages (")
+    assert said[-1].startswith("venv: installing 209 packages (")
     middle = said[1:-1]
     assert middle and all(m.startswith("venv: resolving and downloading: ") for m in middle)
-    assert all(" of ~199 packages, now " in m for m in middle)
+    assert all(" of ~216 packages, now " in m for m in middle)
     # at most one message a minute while resolving, for a log of several hundred lines
     assert 1 <= len(middle) <= len(lines) // 60
     # the estimate is what a build resolves: every requirement line counted once

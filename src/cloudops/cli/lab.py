@@ -52,6 +52,7 @@ def lab(ctx: click.Context, lab_dir: Path | None, port_base: int | None) -> None
 @lab.command(
     epilog="Examples: cloudops lab up   (again: a no-op when the lab is up)\n\n"
     "          cloudops --repo examples/lab lab up --hosts 2 --with netbox"
+    "\n\n          cloudops lab up --with magnum   # Magnum 2024.1 + magnum-cluster-api"
 )
 @click.option(
     "--hosts",
@@ -61,7 +62,14 @@ def lab(ctx: click.Context, lab_dir: Path | None, port_base: int | None) -> None
     show_default=True,
     help="Namespace hosts kvm-01.. (sshd, nova-compute, linuxbridge agent each); 0 for none. Needs root.",
 )
-@click.option("--with", "extras", multiple=True, type=click.Choice(["netbox"]), help="Also start NetBox.")
+@click.option(
+    "--with",
+    "extras",
+    multiple=True,
+    type=click.Choice(["netbox", "magnum"]),
+    help="Also start NetBox (loaded from --repo's registry), or Magnum with the Cluster API driver (its "
+    "management cluster declared, unreachable: no Kubernetes runs here). Repeatable.",
+)
 @click.pass_context
 def up(ctx: click.Context, n_hosts: int, extras: tuple[str, ...]) -> None:
     """Bring the lab up: idempotent, resumable; stops what it started if a step fails."""
@@ -109,7 +117,9 @@ def _companions(lab_obj: Lab, n_hosts: int, extras: tuple[str, ...], console: An
             registry, site = repo.registry, repo.name
         except InputError as exc:
             console.print(f"  netbox: not loaded: {exc.one_line()} (give --repo examples/lab)")
-    for line in companions.up(lab_obj, n_hosts, "netbox" in extras, registry, site):
+    for line in companions.up(
+        lab_obj, n_hosts, "netbox" in extras, registry, site, magnum="magnum" in extras
+    ):
         console.print(f"  {line}")
 
 

@@ -16,8 +16,10 @@ def _netbox_port(lab: Lab) -> int:
     return lab.layout.port_base + 50
 
 
-def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "lab") -> list[str]:
-    """Bring up ``n_hosts`` namespace hosts as compute nodes, and NetBox when asked; notes to print."""
+def up(
+    lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "lab", *, magnum: bool = False
+) -> list[str]:
+    """Bring up ``n_hosts`` namespace hosts as compute nodes, NetBox and Magnum when asked; notes to print."""
     from cloudops.lab import netns
     from cloudops.lab.sshd import HostLab
     from cloudops.lab.targets import write_targets
@@ -59,6 +61,10 @@ def up(lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "
             if registry is not None:
                 counts = cli_parts.netbox_load(lab.layout.root, registry, site, _netbox_port(lab))
                 notes.append("netbox: loaded " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    if magnum:
+        from cloudops.lab import magnum as magnum_lab
+
+        notes += magnum_lab.up(lab)
     write_targets(lab)
     return notes
 

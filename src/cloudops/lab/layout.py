@@ -36,6 +36,10 @@ PORT_OFFSETS: dict[str, int] = {
     "nova-api": 13,
     "neutron": 14,
     "cinder-api": 15,
+    "magnum-api": 16,
+    # The management cluster's Kubernetes API named by the lab's kubeconfig: nothing listens there (no
+    # Kubernetes API server can run on this machine), so Magnum fails as it does when that cluster is down.
+    "capi-management": 17,
     # Ceph's mgr and OSD pick their ports from [ceph-ms-min, ceph-ms-max].
     "ceph-ms-min": 20,
     "ceph-ms-max": 39,
@@ -49,11 +53,15 @@ SERVICE_PACKAGES: tuple[str, ...] = (
     "nova==29.4.0",
     "neutron==24.2.2",
     "cinder==24.5.0",
+    # Magnum (2024.1) and its Cluster API driver: started only by `lab up --with magnum`.
+    "magnum==18.0.1",
+    "magnum-cluster-api==0.38.2",
     "PyMySQL",
     "uwsgi",
     # The client a new user types after `eval "$(cloudops lab env)"` (lab env puts it on PATH).
     "python-openstackclient",
     "osc-placement",
+    "python-magnumclient",  # `openstack coe ...` against the lab's Magnum
 )
 
 

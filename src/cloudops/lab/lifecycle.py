@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cloudops.lab import infra, services
+from cloudops.lab import infra, magnum, services
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
 from cloudops.lab.procs import lab_members, pid_alive, run_bounded, terminate
@@ -27,6 +27,7 @@ from cloudops.lab.targets import targets_path, write_targets
 # Stop order for `down`: API front doors first, agents, workers, then the infrastructure bottom-up
 # (the OSD before the mgr before the mon, so a quick restart finds no locked pid file).
 STOP_ORDER = (
+    "magnum-api",
     "nova-api",
     "cinder-api",
     "placement",
@@ -40,6 +41,7 @@ STOP_ORDER = (
     "nova-conductor",
     "cinder-volume",
     "cinder-scheduler",
+    "magnum-conductor",
     "keystone",
     "ceph-osd",
     "ceph-mgr",
@@ -69,6 +71,7 @@ def expected_processes(lab: Lab) -> list[str]:
         "cinder-api",
         "cinder-scheduler",
         "cinder-volume",
+        *(magnum.PROCESSES if magnum.wanted(lab) else ()),
     ]
 
 
@@ -277,6 +280,8 @@ def graph(lab: Lab) -> list[Task]:
         ),
         Task("volume-ready", lambda: readiness.volume_ready(lab), ["identity", "apis-answer"]),
         Task("image", lambda: readiness.image(lab), ["identity", "apis-answer"]),
+        # Magnum once asked for (`--with magnum`) comes back with the lab; else nothing to do.
+        Task("magnum", lambda: magnum.start(lab) if magnum.wanted(lab) else None, ["identity", "rabbitmq"]),
     ]
 
 

@@ -26,6 +26,7 @@ STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "storage": (("ceph-osd", "ceph-mgr", "ceph-mon"), ("ceph", "ceph-pools")),
     "apis": (
         (
+            "magnum-api",
             "nova-api",
             "cinder-api",
             "placement",
@@ -35,6 +36,7 @@ STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "nova-conductor",
             "cinder-volume",
             "cinder-scheduler",
+            "magnum-conductor",
             "keystone",
         ),
         (
@@ -46,6 +48,7 @@ STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "neutron-server",
             "cinder",
             "apis-answer",
+            "magnum",
         ),
     ),
     "queue": (("rabbitmq",), ("rabbitmq",)),

@@ -55,10 +55,22 @@ def render(lab: Lab, db_pass: Path, amqp_pass: Path, ssh: tuple[Path, list[str]]
             f"password_file: {amqp_pass},\n       management_url: http://127.0.0.1:{lay.port('rabbitmq-mgmt')},"
             f"\n       status_command: {status}}}",
             f"ceph: {{conf: {lay.ceph_conf}, user: admin, pool: volumes}}",
+            *magnum_entry(lab),
             "timeout: 20  # generous: the lab shares two cores with everything else",
             "",
         ]
     )
+
+
+def magnum_entry(lab: Lab) -> list[str]:
+    """Magnum's entry when the lab runs it: the management cluster the lab declares (nothing answers)."""
+    from cloudops.lab import magnum
+
+    if not magnum.wanted(lab):
+        return []
+    return [
+        f"magnum: {{management_api: {magnum.management_api(lab)}, insecure: true, stuck_after_minutes: 60}}"
+    ]
 
 
 def write_targets(lab: Lab) -> Path:

@@ -16,9 +16,9 @@ from cloudops.lab.progress import PipProgress
 
 STAMP = ".cloudops-complete"
 DEBIAN_PYTHON = Path("/usr/bin/python3")
-# How many distributions pip resolves for SERVICE_PACKAGES (measured on a build, 2026-12-04): the
+# How many distributions pip resolves for SERVICE_PACKAGES (measured on a build, 2026-12-05): the
 # denominator of "collected n of ~N". An estimate only; a different count is not an error.
-EXPECTED_PACKAGES = 199
+EXPECTED_PACKAGES = 216
 
 
 def venv_ready(path: Path) -> bool:
@@ -77,7 +77,11 @@ def ensure_venv(lab: Lab) -> bool:
         Path(constraints).unlink(missing_ok=True)
     lab.run(
         "venv",
-        [str(venv / "bin/python"), "-c", "import rados, rbd, keystone, nova, neutron, cinder, glance"],
+        [
+            str(venv / "bin/python"),
+            "-c",
+            "import rados, rbd, keystone, nova, neutron, cinder, glance, magnum",
+        ],
         fix="apt-get install -y python3-rados python3-rbd",
     )
     (venv / STAMP).write_text(constraints_hash() + "\n")
