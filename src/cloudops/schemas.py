@@ -162,7 +162,7 @@ CAUSE = obj(
 )
 
 PREFLIGHT_STATUS = {"enum": ["PASS", "N/A", "UNKNOWN", "FAIL"]}
-LAYER_KEYS = {"enum": ["hosts", "deployment", "data", "apis", "agents", "smoke"]}
+LAYER_KEYS = {"enum": ["hosts", "deployment", "data", "apis", "agents", "magnum", "smoke"]}
 
 
 def _hand_written() -> dict[str, dict[str, Any]]:

@@ -50,6 +50,7 @@ def test_healthy_recordings_exit_0(tmp_path: Path) -> None:
         "data": "PASS",
         "apis": "NOT_CHECKED",
         "agents": "NOT_CHECKED",
+        "magnum": "NOT_CHECKED",
         "smoke": "NOT_CHECKED",
     }
     assert doc["localisation"]["probable_cause"] is None
@@ -126,7 +127,7 @@ def test_bad_targets_file_is_one_line(tmp_path: Path) -> None:
     assert out.returncode == 3  # bad input to a Nagios plugin: UNKNOWN
     assert (
         out.stderr.strip()
-        == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, clouds_yaml, database, hosts, juju, ssh_config, timeout, vault"
+        == f"cloudops: error: {bad}: unknown keys databse; known: amqp, ceph, cloud, clouds_yaml, database, hosts, juju, magnum, ssh_config, timeout, vault"
     )
 
 

@@ -102,7 +102,7 @@ def test_report_dom(tmp_path: Path) -> None:
 
     # the layers as a stack, top layer first, hosts at the bottom
     layers = [el["data-layer"] for el in dom.find(tag="li", cls="layer")]
-    assert layers == ["smoke", "agents", "apis", "data", "deployment", "hosts"]
+    assert layers == ["smoke", "magnum", "agents", "apis", "data", "deployment", "hosts"]
     (data,) = dom.find(tag="li", id="layer-data")
     assert data["data-verdict"] == "FAIL" and "cause-layer" in data["class"].split()
 

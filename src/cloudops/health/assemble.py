@@ -327,6 +327,14 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
         notes.setdefault(Layer.APIS, "not configured: no cloud in targets (clouds.yaml name)")
         notes.setdefault(Layer.AGENTS, "not configured: no cloud in targets (clouds.yaml name)")
 
+    # -- tenant Kubernetes (Magnum and the Cluster API management cluster) ---------------------------
+    if t.magnum is not None:
+        probes.extend(_magnum_probes(t, has_cloud=bool(t.cloud)))
+    if ev is not None:
+        probes.extend(_recorded_capi(ev, notes))
+    if not any(p.layer == Layer.MAGNUM for p in probes):
+        notes.setdefault(Layer.MAGNUM, "not configured: no magnum in targets")
+
     # -- smoke ---------------------------------------------------------------------------------------
     if inp.smoke:
         notes[Layer.SMOKE] = inp.smoke_note or "not run: the smoke test creates resources (approval gate)"
@@ -572,6 +580,78 @@ def _openstack_probes(
                 lambda listings: agent_checks.check_registered(expected, listings),
                 needs=services,
                 check_id="agents.registered",
+            )
+        )
+    return probes
+
+
+def _recorded_capi(ev: Evidence, notes: dict[Layer, str]) -> list[Probe]:
+    """Every Cluster API recording, each its own probe (objects and logs of several clusters and
+    controllers are all judged, not only the newest)."""
+    from cloudops.checks import capi as capi_checks
+
+    probes = []
+    for kind, check, check_id in (
+        ("capi-objects", capi_checks.check_objects, "magnum.capi-object"),
+        ("capi-log", capi_checks.check_log, "magnum.capi-log"),
+    ):
+        for item in ev.of(kind):
+            probes.append(
+                Probe(
+                    f"{kind}:{item.path}",
+                    Layer.MAGNUM,
+                    "capi-cluster" if kind == "capi-objects" else "capi-controller",
+                    _recorded(item.observation),
+                    check,
+                    check_id=check_id,
+                )
+            )
+    if probes:
+        notes[Layer.MAGNUM] = f"recorded: {len(probes)} Cluster API recordings"
+    return probes
+
+
+def _magnum_probes(t: Targets, *, has_cloud: bool) -> list[Probe]:
+    from cloudops.checks import magnum as magnum_checks
+    from cloudops.probes import magnum
+
+    target = t.magnum
+    assert target is not None
+    probes = []
+    if target.management_api:
+        probes.append(
+            Probe(
+                "capi-management",
+                Layer.MAGNUM,
+                "capi-management",
+                lambda _inputs: magnum.read_readyz(target),
+                magnum_checks.check_management,
+                timeout=t.timeout * 2,
+                check_id="magnum.management-cluster",
+            )
+        )
+    if has_cloud:
+        probes.append(
+            Probe(
+                "magnum",
+                Layer.MAGNUM,
+                "magnum-conductor",
+                lambda inputs: magnum.read(inputs["keystone"], timeout=t.timeout),
+                lambda state: magnum_checks.check_conductors(state.services),
+                timeout=t.timeout * 4,
+                needs=("keystone",),
+                check_id="magnum.conductor",
+            )
+        )
+        probes.append(
+            Probe(
+                "magnum-clusters",
+                Layer.MAGNUM,
+                "magnum-cluster",
+                lambda inputs: inputs["magnum"],
+                partial(magnum_checks.check_clusters, stuck_after_minutes=target.stuck_after_minutes),
+                needs=("magnum",),
+                check_id="magnum.cluster",
             )
         )
     return probes

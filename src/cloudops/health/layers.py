@@ -16,7 +16,8 @@ class Layer(enum.IntEnum):
     DATA = 3
     APIS = 4
     AGENTS = 5
-    SMOKE = 6
+    MAGNUM = 6
+    SMOKE = 7
 
     @property
     def key(self) -> str:
@@ -41,6 +42,7 @@ _KEYS = {
     Layer.DATA: "data",
     Layer.APIS: "apis",
     Layer.AGENTS: "agents",
+    Layer.MAGNUM: "magnum",
     Layer.SMOKE: "smoke",
 }
 
@@ -50,5 +52,6 @@ _TITLES = {
     Layer.DATA: "Data services (database, message queue, Ceph, Vault)",
     Layer.APIS: "Control-plane APIs (Keystone token, catalog endpoints)",
     Layer.AGENTS: "Agents (Nova, Neutron, Cinder services; Placement)",
+    Layer.MAGNUM: "Tenant Kubernetes (Magnum conductor, clusters; Cluster API management cluster)",
     Layer.SMOKE: "Tenant smoke (--smoke)",
 }

@@ -79,6 +79,9 @@ COMPONENT_RANK = {
     "nova-compute": 1,  # agents: the service reports its hypervisor, which Placement mirrors
     "hypervisor": 5,
     "placement": 6,
+    "capi-management": 0,  # magnum: the management cluster the conductor builds clusters on
+    "magnum-conductor": 1,
+    "magnum-cluster": 5,
 }
 
 # Which API serves an agent check (one list call per service type).
@@ -88,6 +91,9 @@ AGENT_SERVICE = {
     "agents.neutron-agent": "network",
     "agents.cinder-service": "volume",
     "agents.placement-rp": "placement",
+    "magnum.conductor": "container-infra",
+    "magnum.cluster": "container-infra",
+    "magnum.nodegroup": "container-infra",
 }
 
 # A Juju application's charm → the component it provides in the layers above.
@@ -181,7 +187,12 @@ def _same_host(cause: Finding, effect: Finding) -> str | None:
 
 
 def _database(cause: Finding, effect: Finding) -> str | None:
-    if cause.component == "database" and layer_of(effect) in (Layer.APIS, Layer.AGENTS, Layer.SMOKE):
+    if cause.component == "database" and layer_of(effect) in (
+        Layer.APIS,
+        Layer.AGENTS,
+        Layer.MAGNUM,
+        Layer.SMOKE,
+    ):
         return (
             "OpenStack services keep their state in the database: with it failing, APIs answer errors "
             "and service heartbeats cannot be recorded"
@@ -190,7 +201,7 @@ def _database(cause: Finding, effect: Finding) -> str | None:
 
 
 def _amqp(cause: Finding, effect: Finding) -> str | None:
-    if cause.component == "amqp" and layer_of(effect) in (Layer.AGENTS, Layer.SMOKE):
+    if cause.component == "amqp" and layer_of(effect) in (Layer.AGENTS, Layer.MAGNUM, Layer.SMOKE):
         if cause.check == "data.amqp-cluster" and cause.subject.startswith("partition:"):
             return (
                 "the message queue is partitioned: agents connected to the nodes cut off cannot report "
@@ -228,6 +239,22 @@ def _api(cause: Finding, effect: Finding) -> str | None:
     service = cause.component if cause.layer == Layer.APIS.key else None
     if service and layer_of(effect) == Layer.AGENTS and _service_of(effect) == service:
         return f"the agents are listed through the {service} API"
+    if service and layer_of(effect) == Layer.MAGNUM and _service_of(effect) == service:
+        return f"Magnum's services and clusters are listed through the {service} API"
+    return None
+
+
+def _magnum(cause: Finding, effect: Finding) -> str | None:
+    """Tenant clusters are built and reconciled by the conductor, on the Cluster API management cluster."""
+    if effect.component != "magnum-cluster" or cause.layer != Layer.MAGNUM.key:
+        return None
+    if cause.component == "capi-management":
+        return (
+            "the Cluster API driver builds and reconciles tenant clusters on the management cluster, whose "
+            f"API is failing: {cause.message}"
+        )
+    if cause.component == "magnum-conductor":
+        return f"the conductor that builds and updates clusters is not working: {cause.message}"
     return None
 
 
@@ -261,6 +288,7 @@ EXPLAINS: tuple[Callable[[Finding, Finding], str | None], ...] = (
     _ceph,
     _identity,
     _api,
+    _magnum,
     _juju_unit,
     _smoke,
 )

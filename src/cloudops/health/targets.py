@@ -14,6 +14,8 @@ amqp: {host: 127.0.0.1, port: 5672, user: cloudops, vhost: /, password_env: CLOU
                         rabbitmq-diagnostics, -q, cluster_status, --formatter, json]}  # optional
 ceph: {conf: /etc/ceph/ceph.conf, user: admin, pool: volumes}
 vault: {url: https://vault.example:8200}
+magnum: {management_api: https://10.0.0.5:6443,   # the Cluster API management cluster (its /readyz)
+         ca_file: ~/.config/cloudops/capi-ca.pem, stuck_after_minutes: 60}  # absent: no Magnum layer
 timeout: 5                       # seconds per probe
 ```
 """
@@ -28,6 +30,7 @@ from typing import Any
 from cloudops.errors import InputError
 from cloudops.probes.amqp import AmqpTarget
 from cloudops.probes.database import DatabaseTarget
+from cloudops.probes.magnum import MagnumTarget
 
 DEFAULT_TARGETS = Path("~/.config/cloudops/targets.yaml")
 
@@ -51,6 +54,7 @@ class Targets:
     amqp: AmqpTarget | None = None
     ceph: CephTarget | None = None
     vault: str | None = None  # its URL; /v1/sys/health is asked, unauthenticated
+    magnum: MagnumTarget | None = None
     timeout: float = 5.0
     source: str | None = None
     ssh: bool = False
@@ -93,6 +97,7 @@ def load(path: Path) -> Targets:
         "amqp",
         "ceph",
         "vault",
+        "magnum",
         "timeout",
     }
     unknown = sorted(set(doc) - known)
@@ -120,8 +125,38 @@ def load(path: Path) -> Targets:
         if doc.get("ceph")
         else None,
         vault=str(_only(doc["vault"], {"url"}, name, "vault")["url"]) if doc.get("vault") else None,
+        magnum=_magnum(doc.get("magnum"), name, timeout),
         timeout=timeout,
         source=name,
+    )
+
+
+def _magnum(node: Any, where: str, timeout: float) -> MagnumTarget | None:
+    if node is None:
+        return None
+    if node == {} or node is True:
+        return MagnumTarget(timeout=timeout)
+    d = _only(node, {"management_api", "ca_file", "insecure", "stuck_after_minutes"}, where, "magnum")
+    api = d.get("management_api")
+    if api is not None and (not isinstance(api, str) or not api.startswith("https://")):
+        raise InputError("must be an https:// URL", where=where, field="magnum.management_api")
+    stuck = d.get("stuck_after_minutes", 60)
+    if isinstance(stuck, bool) or not isinstance(stuck, int | float) or stuck <= 0:
+        raise InputError(
+            f"expected a number of minutes > 0, got {stuck!r}",
+            where=where,
+            field="magnum.stuck_after_minutes",
+        )
+    insecure = d.get("insecure", False)
+    if not isinstance(insecure, bool):
+        raise InputError(f"expected true or false, got {insecure!r}", where=where, field="magnum.insecure")
+    ca = _path(d, "ca_file", where)
+    return MagnumTarget(
+        management_api=api,
+        ca_file=str(ca) if ca else None,
+        insecure=insecure,
+        stuck_after_minutes=float(stuck),
+        timeout=timeout,
     )
 
 

@@ -284,6 +284,10 @@ def _body_words(resp: Any) -> str:
     except ValueError:
         return str(resp.text)[:200]
     if isinstance(body, dict):
+        errors = body.get("errors")  # Magnum's (and other WSME/pecan APIs') error body
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            return str(first.get("detail") or first.get("title") or first)
         for value in body.values():
             if isinstance(value, dict) and value.get("message"):
                 return str(value["message"])
