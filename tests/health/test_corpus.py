@@ -24,7 +24,7 @@ from cloudops.health import assemble, repo_inputs
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "recorded"
 ROWS: list[dict[str, Any]] = YAML(typ="safe").load((RECORDED / "SOURCES.yaml").read_text(encoding="utf-8"))
 VERDICT = {"OK": Verdict.PASS, "WARNING": Verdict.WARN, "CRITICAL": Verdict.FAIL}
-CORPUS_DIRS = ("juju", "innodb", "rabbitmq", "openstack", "ceph", "sosreport")
+CORPUS_DIRS = ("juju", "innodb", "rabbitmq", "openstack", "ceph", "sosreport", "capi")
 
 
 def _judge(paths: list[Path]) -> Any:
@@ -135,7 +135,8 @@ def test_cli_unreadable_recording_is_unknown_exit_3(tmp_path: Path) -> None:
     assert out.stderr.strip() == (
         f"cloudops: error: {notes}: not a recording cloudops reads (tried: juju status JSON/YAML/table, ceph "
         "status or health detail JSON, rabbitmqctl cluster_status text/JSON/Erlang, InnoDB cluster status, "
-        "openstack service, agent and hypervisor listings as table or JSON)"
+        "openstack service, agent and hypervisor listings as table or JSON, Cluster API objects, `clusterctl "
+        "describe` and controller logs)"
     )
 
 

@@ -18,7 +18,7 @@ from cloudops.probes.command import CommandResult
 NOT_RECOGNISED = (
     "not a recording cloudops reads (tried: juju status JSON/YAML/table, ceph status or health detail "
     "JSON, rabbitmqctl cluster_status text/JSON/Erlang, InnoDB cluster status, openstack service, agent "
-    "and hypervisor listings as table or JSON)"
+    "and hypervisor listings as table or JSON, Cluster API objects, `clusterctl describe` and controller logs)"
 )
 Found = list[tuple[str, Any]]
 _JSON_START = re.compile(r"^[ \t]*[\[{]", re.M)
@@ -45,6 +45,9 @@ def parse(text: str, source: str) -> Found | str:
             return f"juju status table: {exc}"
     if rabbitmq_text.looks_like(text):
         return [("amqp-cluster", rabbitmq_text.parse(text, source))]
+    capi_found = _capi_text(text, source)
+    if capi_found is not None:
+        return capi_found
     head = text[:4000]
     if "rabbit" in head and (
         "Error: unable to perform an operation on node" in head or head.lstrip().startswith("Error:")
@@ -57,6 +60,28 @@ def parse(text: str, source: str) -> Found | str:
     if isinstance(yaml_doc, dict) and ("applications" in yaml_doc or "machines" in yaml_doc):
         return [("juju-status", juju.parse_document(source, yaml_doc))]
     return NOT_RECOGNISED
+
+
+def _capi_text(text: str, source: str) -> Found | str | None:
+    """A Cluster API recording: `clusterctl describe`, `kubectl get` tables or objects, a controller log."""
+    from cloudops.evidence import capi
+
+    if capi.looks_like_describe(text):
+        return [("capi-objects", capi.parse_describe(text, source))]
+    if capi.looks_like_tables(text):
+        return [("capi-objects", capi.parse_tables(text, source))]
+    if capi.looks_like_yaml_objects(text):
+        from ruamel.yaml.error import YAMLError
+
+        try:
+            docs = capi.load_yaml_objects(text)
+        except (YAMLError, ValueError, RecursionError) as exc:
+            return f"Cluster API objects (YAML): {' '.join(str(exc).split())[:200]}"
+        found = capi.parse_objects(docs, source)
+        return [("capi-objects", found)] if found.objects else None
+    if capi.looks_like_klog(text):
+        return [("capi-log", capi.parse_klog(text, source))]
+    return None
 
 
 def _json(text: str) -> Any:
@@ -77,6 +102,10 @@ def _from_json(doc: Any, text: str, source: str) -> Found | str:
         return [(listings.kind_of(listing), listing)] if listing else NOT_RECOGNISED
     if not isinstance(doc, dict):
         return NOT_RECOGNISED
+    from cloudops.evidence import capi
+
+    if capi.is_capi_document(doc):
+        return [("capi-objects", capi.parse_objects([doc], source))]
     kind = str(doc.get("kind", ""))
     if kind.startswith("cloudops-host-facts"):
         return _host_facts(doc, source)
