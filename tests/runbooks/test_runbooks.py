@@ -193,6 +193,7 @@ def test_the_cli_lists_shows_and_renders(tmp_path: Path) -> None:
     listed = run("--repo", str(EXAMPLES / "testcloud"), "runbook", "list", "-f", "json")
     assert listed.returncode == 0, listed.stderr
     assert {r["runbook"]: (r["steps"], r["changes"], r["asserts"]) for r in json.loads(listed.stdout)} == {
+        "ops-capi-recovery": (12, 2, 1),
         "ops-check-services": (0, 0, 0),
         "phase-00-destroy": (4, 1, 0),
         "phase-01-preflight": (2, 0, 2),

@@ -1008,7 +1008,8 @@ _TOOL_OPTS: dict[str, frozenset[str]] = {
         "--field-selector", "--follow", "--kubeconfig", "--label-columns", "--namespace", "--no-headers",
         "--output", "--previous", "--raw", "--request-timeout", "--selector", "--show-kind",
         "--show-labels", "--show-managed-fields", "--since", "--since-time", "--sort-by", "--tail",
-        "--template", "--timestamps", "--watch", "-A", "-L", "-c", "-f", "-l", "-n", "-o", "-p", "-w"
+        "--template", "--timestamps", "--watch", "-A", "-L", "-c", "-f", "-l", "-n", "-o", "-p", "-w",
+        "--timeout", "--revision"
     }),
     "clusterctl": frozenset({
         "--addon", "--bootstrap", "--config", "--control-plane", "--core", "--disable-grouping",

@@ -23,6 +23,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from cloudops.health.layers import Layer
+
 
 class StepKind(enum.StrEnum):
     AUDIT = "audit"
@@ -32,7 +34,7 @@ class StepKind(enum.StrEnum):
 
 
 #: The layers an ``assert`` step may name: ``cloudops assert``'s own (a test holds them equal).
-LAYERS = ("hosts", "deployment", "data", "apis", "agents", "smoke")
+LAYERS = tuple(layer.key for layer in Layer)
 #: What a layer assert may accept; the default lets a WARN pass.
 ACCEPT = {"PASS": frozenset({"PASS"}), "PASS, WARN": frozenset({"PASS", "WARN"})}
 

@@ -16,9 +16,10 @@ from typing import Any
 
 from cloudops.errors import InputError
 from cloudops.findings import Finding, Verdict
+from cloudops.health.layers import Layer
 
 APPENDIX_DIR = "runbooks/appendix-A"
-LAYERS = ("hosts", "deployment", "data", "apis", "agents", "smoke")
+LAYERS = tuple(layer.key for layer in Layer)
 STATUSES = ("KNOWN", "PROPOSED")
 
 
