@@ -99,12 +99,14 @@ def parse_describe(text: str, source: str) -> CapiObjects:
 
         label = _TREE.sub("", line[: cols["READY"]]).strip()
         ready = cell("READY", "SEVERITY")
-        kind, _, name = label.rpartition("/")
-        kind = kind.split(" - ")[-1].strip() if kind else label  # "3 Machines...": a group, no name
+        kind, slash, name = label.rpartition("/")
+        kind = (
+            kind.split(" - ")[-1].strip() if slash else label
+        )  # "Workers", "3 Machines...": a group, no name
         out.append(
             CapiObject(
                 kind=kind,
-                name=name,
+                name=name if slash else "",
                 ready={"True": True, "False": False}.get(ready),
                 severity=cell("SEVERITY", "REASON") or None,
                 reason=cell("REASON", "SINCE") or None,
