@@ -197,3 +197,21 @@ def test_cluster_against_the_unreachable_management_cluster(
 
 def _repo() -> Path:
     return Path(__file__).resolve().parents[2] / "examples" / "testcloud"
+
+
+def test_collect_then_assert_from_judges_magnum_as_live(magnum_lab: Lab, tmp_path: Path) -> None:
+    targets = str(magnum_lab.layout.root / "targets.yaml")
+    bundle = tmp_path / "evidence"
+    out = _cloudops("collect", "--targets", targets, "--out", str(bundle), "-f", "json", tmp=tmp_path)
+    assert out.returncode == 0, out.stderr
+    files = {f["file"] for f in json.loads(out.stdout)["files"]}
+    assert {"magnum/magnum.json", "magnum/readyz.json"} <= files
+    recorded = json.loads(_cloudops("assert", "--from", str(bundle), "-f", "json", tmp=tmp_path).stdout)
+    live = _assert(magnum_lab, tmp_path)
+
+    def magnum(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+        return sorted((f["check"], f["verdict"], f["message"]) for f in _magnum(report))
+
+    assert magnum(recorded) == magnum(live)
+    assert ("magnum.conductor", "PASS", "magnum-conductor on lab-ctl: up") in magnum(recorded)
+    assert recorded["localisation"]["probable_cause"]["component"] == "capi-management"

@@ -5,7 +5,8 @@ What is collected follows the targets file, as ``assert`` does: ``juju status`` 
 log of every unit that is not active, RabbitMQ's ``cluster_status`` through a unit (or the targets'
 status command), the InnoDB ``cluster-status`` action, ``ceph status`` / ``health detail`` / ``osd tree``
 / ``versions``, the OpenStack service, agent, hypervisor and volume service listings (the API's own
-bodies), and each host's facts. Commands run concurrently, each bounded in time; a command that fails is
+bodies), Magnum's services, clusters and node groups and the Cluster API management cluster's ``/readyz``
+(where the targets name ``magnum``), and each host's facts. Commands run concurrently, each bounded in time; a command that fails is
 listed in the manifest with its error and the collection goes on. Every file is redacted as it is written.
 
 The plan (which commands) is pure; running and writing are the side effects, apart.
@@ -29,6 +30,8 @@ MANIFEST_SCHEMA = "cloudops-evidence/1"  # cloudops.schemas
 HOST_FACTS_KIND = "cloudops-host-facts/1"
 TOKEN_KIND = "cloudops-openstack-token/1"
 VERSIONS_KIND = "cloudops-openstack-versions/1"
+MAGNUM_KIND = "cloudops-magnum/1"
+READYZ_KIND = "cloudops-capi-readyz/1"
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,8 @@ def plan(targets: Targets, hosts: Sequence[str] = ()) -> list[Step]:
         steps.append(_argv_step("rabbitmq/cluster_status.json", list(targets.amqp.status_command)))
     if targets.cloud:
         steps.append(_openstack_step(targets))
+    if targets.magnum is not None and targets.magnum.management_api:
+        steps.append(_readyz_step(targets))
     for host in hosts:
         steps.append(_host_step(host, targets))
     return steps
@@ -211,9 +216,41 @@ def _openstack_step(targets: Targets) -> Step:
                 return Output(0, json.dumps({key: list(listing.rows)}, indent=1, default=str))
 
             steps.append(Step(file, f"GET {what} (cloud {targets.cloud})", run))
+        if targets.magnum is not None:
+            steps.append(_magnum_step(targets, session))
         return steps
 
     return Step("openstack/token.json", f"keystone token (cloud {targets.cloud})", connect, listings)
+
+
+def _magnum_step(targets: Targets, session: dict[str, Any]) -> Step:
+    """Magnum's answers as the Magnum layer reads them (one record: conductors, clusters, node groups)."""
+
+    def run(timeout: float) -> Output:
+        from cloudops.probes import NotChecked, magnum
+
+        try:
+            state = magnum.read(session["s"], timeout=timeout)
+        except NotChecked as exc:
+            return Output(1, "", error=f"not collected: {exc}")
+        doc = {"kind": MAGNUM_KIND, **dataclasses.asdict(state)}
+        return Output(0, json.dumps(doc, indent=1, default=str))
+
+    return Step(
+        "magnum/magnum.json", f"GET container-infra /mservices, /clusters/detail (cloud {targets.cloud})", run
+    )
+
+
+def _readyz_step(targets: Targets) -> Step:
+    def run(timeout: float) -> Output:
+        from cloudops.probes import magnum
+
+        assert targets.magnum is not None
+        ready = magnum.read_readyz(dataclasses.replace(targets.magnum, timeout=timeout))
+        return Output(0, json.dumps({"kind": READYZ_KIND, **dataclasses.asdict(ready)}, indent=1))
+
+    assert targets.magnum is not None
+    return Step("magnum/readyz.json", f"GET {targets.magnum.management_api}/readyz", run)
 
 
 def _host_step(host: str, targets: Targets) -> Step:

@@ -113,6 +113,10 @@ def _from_json(doc: Any, text: str, source: str) -> Found | str:
         return _token(doc, source)
     if kind.startswith("cloudops-openstack-versions"):
         return _versions(doc, source)
+    if kind.startswith("cloudops-magnum/"):
+        return _magnum(doc, source)
+    if kind.startswith("cloudops-capi-readyz/"):
+        return _readyz(doc, source)
     if not doc:  # what `juju status --format=json` prints when it cannot reach its controller
         return [("juju-status", juju.parse_status(CommandResult(source, 0, "{}")))]
     if "applications" in doc or ("machines" in doc and "model" in doc):
@@ -193,6 +197,44 @@ def _versions(doc: dict[str, Any], source: str) -> Found | str:
     except (TypeError, KeyError, ValueError) as exc:
         return f"version documents record: {exc}"
     return [("endpoints", rows)]
+
+
+def _magnum(doc: dict[str, Any], source: str) -> Found | str:
+    """Magnum's answers as ``cloudops collect`` recorded them; "now" for the stuck bound is when they were."""
+    from cloudops.probes.magnum import MagnumState
+    from cloudops.probes.openstack import Listing
+
+    def listing(node: Any) -> Listing:
+        node = dict(node or {})
+        return Listing(
+            str(node.get("service_type", "container-infra")),
+            str(node.get("source", source)),
+            tuple(dict(r) for r in node.get("rows") or ()),
+            node.get("error"),
+        )
+
+    try:
+        state = MagnumState(
+            listing(doc.get("services")),
+            listing(doc.get("clusters")),
+            {str(k): listing(v) for k, v in (doc.get("nodegroups") or {}).items()},
+            float(doc.get("observed_at") or 0),
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        return f"Magnum record: {exc}"
+    return [("magnum", state)]
+
+
+def _readyz(doc: dict[str, Any], source: str) -> Found | str:
+    import dataclasses
+
+    from cloudops.probes.magnum import ReadyZ
+
+    names = {f.name for f in dataclasses.fields(ReadyZ)}
+    try:
+        return [("capi-management", ReadyZ(**{k: v for k, v in doc.items() if k in names}))]
+    except TypeError as exc:
+        return f"management cluster /readyz record: {exc}"
 
 
 def _yaml(text: str) -> Any:

@@ -331,7 +331,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     if t.magnum is not None:
         probes.extend(_magnum_probes(t, has_cloud=bool(t.cloud)))
     if ev is not None:
-        probes.extend(_recorded_capi(ev, notes))
+        probes.extend(_recorded_capi(ev, notes, live=t.magnum is not None))
     if not any(p.layer == Layer.MAGNUM for p in probes):
         notes.setdefault(Layer.MAGNUM, "not configured: no magnum in targets")
 
@@ -585,12 +585,30 @@ def _openstack_probes(
     return probes
 
 
-def _recorded_capi(ev: Evidence, notes: dict[Layer, str]) -> list[Probe]:
-    """Every Cluster API recording, each its own probe (objects and logs of several clusters and
-    controllers are all judged, not only the newest)."""
+def _recorded_capi(ev: Evidence, notes: dict[Layer, str], *, live: bool) -> list[Probe]:
+    """Magnum's recorded answers (the newest; none when Magnum is asked live), and every Cluster API
+    recording, each its own probe (objects and logs of several clusters and controllers are all judged,
+    not only the newest)."""
     from cloudops.checks import capi as capi_checks
+    from cloudops.checks import magnum as magnum_checks
 
     probes = []
+    ready = None if live else ev.latest("capi-management")
+    if ready is not None:
+        probes.append(
+            Probe("capi-management", Layer.MAGNUM, "capi-management", _recorded(ready.observation),
+                  magnum_checks.check_management, check_id="magnum.management-cluster")
+        )  # fmt: skip
+    state = None if live else ev.latest("magnum")
+    if state is not None:
+        probes.append(
+            Probe("magnum", Layer.MAGNUM, "magnum-conductor", _recorded(state.observation),
+                  lambda st: magnum_checks.check_conductors(st.services), check_id="magnum.conductor")
+        )  # fmt: skip
+        probes.append(
+            Probe("magnum-clusters", Layer.MAGNUM, "magnum-cluster", _recorded(state.observation),
+                  magnum_checks.check_clusters, check_id="magnum.cluster")
+        )  # fmt: skip
     for kind, check, check_id in (
         ("capi-objects", capi_checks.check_objects, "magnum.capi-object"),
         ("capi-log", capi_checks.check_log, "magnum.capi-log"),
@@ -607,7 +625,7 @@ def _recorded_capi(ev: Evidence, notes: dict[Layer, str]) -> list[Probe]:
                 )
             )
     if probes:
-        notes[Layer.MAGNUM] = f"recorded: {len(probes)} Cluster API recordings"
+        notes[Layer.MAGNUM] = f"recorded: {len(probes)} Magnum and Cluster API recordings"
     return probes
 
 
