@@ -63,7 +63,8 @@ def test_the_routes_follow_the_repository_runbooks() -> None:
     assert "`phase-00-destroy` → `phase-01-preflight`" in testcloud
     assert "no phase-NN runbooks yet" in lab
     assert "- `restart-lab`:" in lab
-    assert "ops-capi-recovery" not in testcloud  # no such runbook yet: not routed
+    assert "`cloudops runbook run ops-capi-recovery`" in testcloud
+    assert "ops-capi-recovery" not in lab  # the lab's repository has no such runbook: not routed
     assert skill_of("roosevelt") == testcloud.replace("testcloud", "roosevelt")  # no site fact but its name
 
 

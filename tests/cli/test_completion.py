@@ -90,9 +90,10 @@ def test_plan_files_of_the_site_then_the_shells_files(tmp_path: Path) -> None:
 
 def test_runbooks(tmp_path: Path) -> None:
     assert complete(f"cloudops --repo {TESTCLOUD} decisions governing runbooks/o", tmp_path) == [
-        "plain,runbooks/ops-check-services.md"
+        "plain,runbooks/ops-capi-recovery.md",
+        "plain,runbooks/ops-check-services.md",
     ]
-    assert complete(f"cloudops --repo {TESTCLOUD} log start ops", tmp_path) == ["plain,ops-check-services"]
+    assert complete(f"cloudops --repo {TESTCLOUD} log start ops-ch", tmp_path) == ["plain,ops-check-services"]
 
 
 def test_zsh_and_fish_offer_the_same(tmp_path: Path) -> None:
