@@ -309,6 +309,7 @@ def _hand_written() -> dict[str, dict[str, Any]]:
             subnets=array(obj(name=STR, network=null(STR), cidr=STR)),
             routers=array(obj(name=STR, external_network=null(STR), subnets=array(STR))),
             security_groups=array(obj(name=STR, rules=INT)),
+            application_credentials=array(obj(user=STR, name=STR, roles=array(STR), expires_at=null(STR))),
             drift=array(obj(target=STR, change=STR, what=STR)),
         ),
         "tenant-offboard": obj(

@@ -20,7 +20,9 @@ from tests.tenants.test_tenant_plan import _onboarded as _identity_done  # proje
 
 TESTCLOUD = EXAMPLES / "testcloud"
 REGISTRY = load_registry(TESTCLOUD).require_valid()
-ACME = spec.load(TESTCLOUD, "acme")
+ACME = spec.load(TESTCLOUD, "acme").model_copy(
+    update={"application_credentials": ()}
+)  # test_tenant_plan.py's
 GLOBEX = spec.load(TESTCLOUD, "globex")
 
 

@@ -25,6 +25,7 @@ def _onboarded(t: spec.Tenant) -> Observed:
         grants=wanted_grants(t),
         quotas={s: dict(getattr(t.quotas, s)) for s in ("compute", "network", "volume")},
         implied=default_implied(),
+        credentials={(c.user, c.name): {"roles": sorted(c.roles)} for c in t.application_credentials},
     )
 
 
@@ -34,13 +35,16 @@ def test_a_new_tenant_is_its_project_users_grants_and_quotas() -> None:
         ("create_project", "acme"),
         ("create_user", "acme-admin"),
         ("create_user", "acme-audit"),
+        ("create_user", "acme-ci-bot"),
         ("create_user", "acme-dev"),
         ("grant_role", "acme-admin@acme"),
         ("grant_role", "acme-audit@acme"),
+        ("grant_role", "acme-ci-bot@acme"),
         ("grant_role", "acme-dev@acme"),
         ("set_quotas", "acme/compute"),
         ("set_quotas", "acme/network"),
         ("set_quotas", "acme/volume"),
+        ("create_application_credential", "acme/acme-ci-bot/acme-ci-deploy"),
     ]
 
 
@@ -95,7 +99,7 @@ def test_a_bad_spec_is_named_at_file_line_column(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         spec.load(repo, "acme")
     assert err.value.one_line() == (
-        "tenants/acme.yaml:11:24: quotas.compute.instances: input should be a valid integer, unable to parse "
+        "tenants/acme.yaml:12:24: quotas.compute.instances: input should be a valid integer, unable to parse "
         "string as an integer, got 'many'"
     )
     with pytest.raises(InputError, match=r"no tenant 'initech' \(tenants: acme, globex\)"):
@@ -112,9 +116,50 @@ def test_a_new_tenants_plan_can_be_written_it_holds_no_secret(tmp_path: Path) ->
     rows = changes(
         whole, Observed(implied=default_implied()), registry=load_registry(TESTCLOUD).require_valid()
     )
-    assert len(rows) == 20
+    assert len(rows) == 23
     plan = Plan(
         site="testcloud", title="t", created=creator(), changes=tuple(Change.model_validate(r) for r in rows)
     )
     write_plan(plan, tmp_path / "p.json")
     assert (tmp_path / "p.json").is_file()
+
+
+def test_an_application_credential_is_one_secret_handling_change_shown_once() -> None:
+    seen = _onboarded(ACME)
+    seen.credentials = {}
+    (only,) = changes(ACME, seen, cloud="lab-admin")
+    assert (only["class"], only["shown_once"]) == ("secret-handling", True)
+    assert only["action"]["args"] == {
+        "name": "acme-ci-deploy", "user": "acme-ci-bot", "roles": ["member"], "expires": "2027-12-31",
+        "description": "the CI's deploys", "project": "acme", "domain": "Default",
+    }  # fmt: skip
+    assert only["what"].endswith("its secret is shown once at the terminal that applies this, recorded nowhere: "
+                                 "hand it to the tenant at once")  # fmt: skip
+    assert only["revert"]["action"]["action"] == "delete_application_credential"
+    assert only["verify"]["expect"] == {"json_subset": {"name": "acme-ci-deploy", "roles": ["member"]}}
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        ("  - {name: acme-ci-bot, roles: [member], automation: true}", "is not one of this tenant's users with "
+         "automation: true (a credential's owner is a user for machines, never a person)"),
+        ("user: acme-ci-bot, roles: [member]", "roles: manager beyond its owner acme-ci-bot's roles (member)"),
+    ],
+)  # fmt: skip
+def test_a_credential_owned_by_a_person_or_beyond_its_owner_is_refused(
+    tmp_path: Path, edit: str, words: str
+) -> None:
+    repo = tmp_path / "ops"
+    shutil.copytree(TESTCLOUD, repo)
+    f = repo / "tenants" / "acme.yaml"
+    text = f.read_text()
+    if "automation" in edit:
+        text = text.replace(edit, "  - {name: acme-ci-bot, roles: [member]}")
+    else:
+        text = text.replace(edit, "user: acme-ci-bot, roles: [manager]")
+    f.write_text(text)
+    with pytest.raises(InputError) as err:
+        spec.load(repo, "acme")
+    assert words in err.value.one_line()
+    assert err.value.one_line().startswith("tenants/acme.yaml:")

@@ -203,10 +203,13 @@ def apply_plan(
     progress: Callable[[str], None] = lambda _line: None,
     secrets: Callable[[str], str | None] | None = None,
     sign_policy: SignPolicy | None = None,
+    show_once: Callable[[str], None] | None = None,
 ) -> ApplyReport:
     """Apply an approved plan; raises Refusal (nothing changed) or returns a report (ok, or halted).
     ``secrets`` gives the value of a secret reference (default: the environment); every reference is
-    resolved before the first change runs, and the values live in this process only."""
+    resolved before the first change runs, and the values live in this process only. ``show_once`` shows
+    a secret a change made (``Change.shown_once``) to the person applying, once (``change.once``); a
+    plan with such a change is refused without it, before anything runs."""
     plan: Plan = plan_file.plan
     report = ApplyReport(plan.sha256)
     checked = verify(journal)
@@ -232,6 +235,13 @@ def apply_plan(
             )
         # Every secret reference resolved before anything is journaled or run: a missing one refuses.
         runnable = _with_secrets([c for c in plan.changes if c.id not in state.done], secrets)
+        shows = [c.id for c in plan.changes if c.shown_once and c.id not in state.done]
+        if shows and show_once is None:
+            raise _refuse(
+                journal, session, plan_file.path,
+                f"{', '.join(shows)} make a secret that is shown once to the person applying it, and this "
+                "apply has no terminal: run `cloudops apply` at a terminal",
+            )  # fmt: skip
         journal.append(
             "apply-start",
             {"plan_sha256": plan.sha256, "plan": str(plan_file.path), "approval_id": approval.approval_id},
@@ -259,6 +269,12 @@ def apply_plan(
             journal.append(STARTED, base, session=session)
             progress(f"{change.id}: running {redact(change.action.display())}")
             result = adapters.run_mutating(runnable[change.id])
+            if result.shown_once is not None:
+                from cloudops.change import once
+
+                once.remember(result.shown_once)  # masked in everything written after this
+                if show_once is not None:
+                    show_once(result.shown_once)
             failure = None
             if change.verify.action is None:
                 bad = change.verify.expect.judge(result)

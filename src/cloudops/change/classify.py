@@ -1174,11 +1174,18 @@ def classify_shell(command: str) -> Classification:
 # -- API actions -------------------------------------------------------------------------------------
 
 _API_SECRET = re.compile(r"(credential|password|secret|token|keypair|private_key)")
+# Reads whose name mentions a credential but whose answer holds none: Keystone returns an application
+# credential's secret once, in the answer to its creation, never again.
+_API_NO_SECRET = frozenset(
+    {"get_application_credential", "find_application_credential", "application_credentials"}
+)
 
 
 def classify_api(service: str, action: str) -> Classification:
     """The class of an SDK call by its name: get_/find_/list_ read; delete_ destroys; the rest mutate."""
     name = action.lower()
+    if name in _API_NO_SECRET:
+        return _c(RO, f"{service}.{action}: Keystone never returns the secret after its creation")
     if _API_SECRET.search(name) and not name.startswith(("list_", "delete_")):
         return _c(SEC, f"{service}.{action} handles credentials")
     if name.startswith(("get_", "find_", "list_", "search_", "show_", "fetch_", "wait_for_")) or name in (

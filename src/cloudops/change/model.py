@@ -113,10 +113,14 @@ Action = Annotated[ShellAction | ApiAction, Field(discriminator="type")]
 
 
 class Observation(_Frozen):
-    """What a read-only action saw: its exit status and its normalised, redacted output."""
+    """What a read-only action saw: its exit status and its normalised, redacted output.
+
+    ``shown_once``: what a secret-handling action made and only a person may see (an application
+    credential's secret): never in ``output``, never serialised; apply shows it at the terminal, once."""
 
     rc: int
     output: str
+    shown_once: str | None = Field(default=None, exclude=True, repr=False)
 
     def summary(self, limit: int = 400) -> str:
         text = self.output if len(self.output) <= limit else self.output[:limit] + " …"
@@ -231,11 +235,22 @@ class Change(_Frozen):
     verify: Verify = Verify()
     revert: Revert | None = None
     decision: str | None = Field(default=None, pattern=r"^D-\d{3,}$")
+    shown_once: bool | None = Field(
+        default=None,
+        description="true: it makes a secret that is shown once at the terminal that applies it, and "
+        "recorded nowhere (apply refuses without a terminal)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return _omit_when_none(handler(self), "shown_once")
 
     @model_validator(mode="after")
     def _revert_needed(self) -> Change:
         if self.change_class != ChangeClass.READ_ONLY and self.revert is None:
             raise ValueError(f"change {self.id}: a {self.change_class} change needs a revert")
+        if self.shown_once and self.change_class != ChangeClass.SECRET:
+            raise ValueError(f"change {self.id}: a change that shows a secret is secret-handling")
         return self
 
 

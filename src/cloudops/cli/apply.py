@@ -43,6 +43,7 @@ def apply(
     another apply holds the site's lock. Stops at the first failure and prints what was done, what
     remains and the command to resume; changes journaled as done are never run again.
     """
+    from cloudops.change import once
     from cloudops.change.adapters import Adapters, OpenStackApi
     from cloudops.change.apply import apply_plan
     from cloudops.change.plan import load_plan
@@ -66,6 +67,7 @@ def apply(
         progress=(lambda line: click.echo(line, err=True)) if fmt == "table" else (lambda _line: None),
         secrets=_secret_source,
         sign_policy=sc.sign_policy,
+        show_once=once.terminal(),
     )
     if fmt != "table":
         emit(document("apply", report.as_dict(), fmt), fmt)

@@ -131,6 +131,7 @@ def apply_(ctx: click.Context, name: str, cloud: str | None, url: str | None, to
     `approve` and `apply` (shown whole, approved by you, each change verified and journaled). Interrupted,
     it is run again: an onboarded part plans to nothing, so a re-run converges without duplicates.
     """
+    from cloudops.change import once
     from cloudops.change.adapters import Adapters
     from cloudops.change.apply import apply_plan
     from cloudops.change.approve import approve_interactively, require_terminal
@@ -157,6 +158,7 @@ def apply_(ctx: click.Context, name: str, cloud: str | None, url: str | None, to
     report = apply_plan(
         plan_file, journal=sc.journal(), lock_file=sc.lock_path, session=sc.session, adapters=Adapters(),
         resume_command=sc.command("apply", str(path)), progress=click.echo, sign_policy=sc.sign_policy,
+        show_once=once.terminal(),
     )  # fmt: skip
     if report.ok:
         click.echo(f"tenant {name}: {len(report.done)} change(s) applied and verified")

@@ -9,6 +9,7 @@ in, IDs looked up when it runs, a JSON view out for the pre-audits and verifies 
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -88,16 +89,20 @@ def _quotas(conn: Any, service: str, project_id: str) -> tuple[dict[str, int], d
     return limits, usage
 
 
-def observe(conn: Any, project: str, domain: str) -> Observed:
+def observe(conn: Any, project: str, domain: str, automation: Sequence[str] = ()) -> Observed:
     """One tenant: what ``observe_many`` reads, its network lists narrowed to the project by Neutron."""
-    return observe_many(conn, [(project, domain)])[project]
+    return observe_many(conn, [(project, domain)], {project: automation})[project]
 
 
-def observe_many(conn: Any, tenants: Sequence[tuple[str, str]]) -> dict[str, Observed]:
+def observe_many(
+    conn: Any, tenants: Sequence[tuple[str, str]], automation: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Observed]:
     """Several tenants (project, domain) in calls shared between them: Keystone's role inferences, each
     domain's users and projects, every role assignment with names, every project's name, and Neutron's
     networks, subnets, routers, router ports and security groups once each — then three quota reads per
-    existing tenant. 50 tenants cost about 160 calls, not 50 × 15 (benchmarks/tenant_plan.py)."""
+    existing tenant; and one list of application credentials per automation user a spec names
+    (``automation``: tenant → those users). 50 tenants cost about 160 calls, not 50 × 15
+    (benchmarks/tenant_plan.py)."""
     implied: set[tuple[str, str]] = set()
     for rule in conn.identity.get("/role_inferences").json().get("role_inferences", []):
         for imp in rule.get("implies", []):
@@ -130,6 +135,10 @@ def observe_many(conn: Any, tenants: Sequence[tuple[str, str]]) -> dict[str, Obs
             seen.grants = grants[p.id]
             for service in QUOTA_NAMES:
                 seen.quotas[service], seen.usage[service] = _quotas(conn, service, p.id)
+            for user in (automation or {}).get(name, ()):
+                if user in seen.users:
+                    for cred, view in list_application_credentials(conn, user, d).items():
+                        seen.credentials[(user, cred)] = view
         net.fill(p.id if p is not None else None, seen)
         out[name] = seen
     return out
@@ -293,6 +302,123 @@ def revoke_role(conn: Any, user: str, role: str, project: str, domain: str) -> d
     if p is not None and u is not None:
         conn.identity.unassign_project_role_from_user(p, u, _role(conn, role))
     return {"granted": False}
+
+
+# -- application credentials ------------------------------------------------------------------------------
+# Keystone 2024.1 (enforce_new_defaults) lets only a system-scoped reader/admin, or the owner, list, show or
+# delete a user's application credentials, and only the owner create one. So reads and deletes go through a
+# system-scoped session of the same operator; a create through the owner's own session, opened with a
+# password set for that moment and kept nowhere (the owner is a user for machines: nobody knows its
+# password, before or after).
+
+_SYSTEM: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _system(conn: Any) -> Any:
+    """A system-scoped connection with ``conn``'s credentials (one per connection)."""
+    import openstack
+
+    key = conn
+    if key not in _SYSTEM:
+        auth = {k: v for k, v in dict(conn.config.auth).items() if not k.startswith(("project_", "domain_"))}
+        auth["system_scope"] = "all"
+        _SYSTEM[key] = openstack.connection.Connection(
+            auth=auth, region_name=conn.config.region_name, identity_api_version="3",
+            interface=conn.config.interface,
+        )  # fmt: skip
+    return _SYSTEM[key]
+
+
+def _credential_view(c: Any) -> dict[str, Any]:
+    return {
+        "name": c.name,
+        "roles": sorted(str(r.get("name")) for r in (c.roles or [])),
+        "expires_at": c.expires_at,
+        "project_id": c.project_id,
+    }
+
+
+def _credential(conn: Any, name: str, user: str, domain: str) -> tuple[Any, Any]:
+    u = _user(conn, user, domain)
+    if u is None:
+        return None, None
+    for c in _system(conn).identity.application_credentials(user=u.id, name=name):
+        if c.name == name:
+            return u, c
+    return u, None
+
+
+def list_application_credentials(conn: Any, user: str, domain: str) -> dict[str, dict[str, Any]]:
+    """An automation user's credentials by name (what the plan compares with the spec)."""
+    u = _user(conn, user, domain)
+    if u is None:
+        return {}
+    return {c.name: _credential_view(c) for c in _system(conn).identity.application_credentials(user=u.id)}
+
+
+def get_application_credential(conn: Any, name: str, user: str, project: str, domain: str) -> dict[str, Any]:
+    _u, c = _credential(conn, name, user, domain)
+    return {"absent": True} if c is None else _credential_view(c)
+
+
+def create_application_credential(
+    conn: Any,
+    name: str,
+    user: str,
+    roles: list[str],
+    project: str,
+    domain: str,
+    expires: str | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    """Create it as its owner and return its view, its id and secret set apart (``_shown_once``)."""
+    import secrets
+    import time
+
+    import openstack
+
+    from cloudops.change import once
+
+    u, existing = _credential(conn, name, user, domain)
+    if u is None:
+        raise _Refused(f"no user {user!r} in domain {domain!r}")
+    if existing is not None:
+        raise _Refused(
+            f"user {user} has an application credential {name!r} already (its secret was shown when it was made)"
+        )
+    p = _need_project(conn, project, domain)
+    password = secrets.token_urlsafe(32)
+    once.remember(f"secret: {password}")  # masked in anything this process writes from now on
+    conn.identity.update_user(u, password=password)
+    # Keystone revokes the user's tokens at the password change, to the second: a token issued within the
+    # same second would be refused, so the owner's session starts in the next one.
+    time.sleep(1.1)
+    auth = dict(conn.config.auth)
+    owner: Any = openstack.connection.Connection(
+        auth={"auth_url": auth["auth_url"], "username": user, "password": password,
+              "user_domain_id": u.domain_id, "project_id": p.id},
+        region_name=conn.config.region_name, identity_api_version="3", interface=conn.config.interface,
+    )  # fmt: skip
+    made = owner.identity.create_application_credential(
+        user=u.id, name=name, roles=[{"name": r} for r in roles], description=description or None,
+        expires_at=f"{expires}T00:00:00" if expires else None, unrestricted=False,
+    )  # fmt: skip
+    view = _credential_view(made)
+    shown = (
+        f"application credential {name} of user {user}, project {project} (domain {domain})\n"
+        f"  auth_type: v3applicationcredential\n  auth_url: {auth['auth_url']}\n"
+        f"  application_credential_id: {made.id}\n  application_credential_secret: {made.secret}"
+    )
+    return {**view, "_shown_once": shown}
+
+
+def delete_application_credential(
+    conn: Any, name: str, user: str, project: str, domain: str
+) -> dict[str, Any]:
+    u, c = _credential(conn, name, user, domain)
+    if c is not None:
+        _system(conn).identity.delete_application_credential(u.id, c.id)
+    return {"absent": True}
 
 
 def get_quotas(conn: Any, service: str, project: str, domain: str) -> dict[str, Any]:
@@ -611,13 +737,13 @@ def inventory(conn: Any, t: Any) -> Any:
     from openstack import exceptions
 
     for u in users:
-        try:
-            for ac in conn.identity.application_credentials(user=u.id):
+        try:  # Keystone lists them to their owner or a system reader only: asked with system scope
+            for ac in _system(conn).identity.application_credentials(user=u.id):
                 inv.items.append(Item("application_credential", ac.id, ac.name, f"of {u.name}", owner=u.id))
-        except exceptions.ForbiddenException:  # Keystone lists them to their owner or a system reader only
+        except exceptions.HttpException as exc:  # the operator holds no role on the system
             inv.not_checked.append(
                 f"application credentials of {u.name}: Keystone lists them only to their owner or a "
-                "system-scoped reader (they are deleted with the user all the same)"
+                f"system-scoped reader ({type(exc).__name__}; they are deleted with the user all the same)"
             )
         inv.items.append(Item("user", u.id, u.name))
     if found is not None:
@@ -637,7 +763,7 @@ def _finder(conn: Any, kind: str, owner: str | None) -> Callable[[str], Any]:
         "router": lambda i: net.find_router(i, ignore_missing=True),
         "network": lambda i: net.find_network(i, ignore_missing=True),
         "security_group": lambda i: net.find_security_group(i, ignore_missing=True),
-        "application_credential": lambda i: conn.identity.find_application_credential(
+        "application_credential": lambda i: _system(conn).identity.find_application_credential(
             owner, i, ignore_missing=True
         ),
         "user": lambda i: conn.identity.find_user(i, ignore_missing=True),
@@ -683,7 +809,7 @@ def delete_owned(
     elif kind == "security_group":
         net.delete_security_group(found)
     elif kind == "application_credential":
-        conn.identity.delete_application_credential(owner, found)
+        _system(conn).identity.delete_application_credential(owner, found)
     elif kind == "user":
         conn.identity.delete_user(found)
     else:
@@ -700,7 +826,8 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
         get_router, create_router, set_router_gateway, delete_router, get_router_interface,
         add_router_interface, remove_router_interface, get_security_group, create_security_group,
         delete_security_group, get_security_group_rule, add_security_group_rule, remove_security_group_rule,
-        get_owned, delete_owned,
+        get_owned, delete_owned, get_application_credential, create_application_credential,
+        delete_application_credential,
     )
 }  # fmt: skip
 
@@ -715,4 +842,6 @@ def call(conn: Any, action: ApiAction) -> Observation:
         return Observation(rc=1, output=str(exc))
     except Exception as exc:  # the service's own words, as an observation
         return Observation(rc=1, output=f"{type(exc).__name__}: {' '.join(redact(str(exc)).split())[:300]}")
-    return Observation(rc=0, output=json.dumps(result, sort_keys=True, separators=(",", ":"), default=str))
+    shown = result.pop("_shown_once", None) if isinstance(result, dict) else None
+    output = json.dumps(result, sort_keys=True, separators=(",", ":"), default=str)
+    return Observation(rc=0, output=output, shown_once=shown)

@@ -37,6 +37,8 @@ class Observed:
     routers: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {"external_network", "subnets"}
     security_groups: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → {"rules": set}
     others: dict[str, str] = field(default_factory=dict)  # every other project's subnet: CIDR → holder
+    # (owner, name) → {"roles", "expires_at", "project_id"}: the automation users' application credentials
+    credentials: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 def effective(roles: Iterable[str], implied: Iterable[tuple[str, str]]) -> set[str]:
@@ -187,6 +189,35 @@ def changes(
         })  # fmt: skip
     for change in network_changes(t, seen, allocated, cloud, netbox=netbox, own_reservations=set(own)):
         add(change)
+    for change in credential_changes(t, seen, cloud):
+        add(change)
+    return out
+
+
+def credential_changes(t: Tenant, seen: Observed, cloud: str | None) -> list[dict[str, Any]]:
+    """Each application credential the spec has and the owner lacks: its own secret-handling change (confirmed
+    alone, its secret shown once to the person applying). One the owner has is left alone: its secret
+    cannot be shown again, and a changed credential is a new name (rotation)."""
+    out = []
+    where = {"project": t.name, "domain": t.domain}
+    for c in t.application_credentials:
+        if (c.user, c.name) in seen.credentials:
+            continue
+        ident = {"name": c.name, "user": c.user, **where}
+        get = _action(cloud, "get_application_credential", **ident)
+        until = f", until {c.expires.isoformat()}" if c.expires else ", without expiry"
+        out.append({
+            "title": f"create application credential {c.name} of {c.user} ({t.name})",
+            "target": f"{t.name}/{c.user}/{c.name}", "class": "secret-handling", "shown_once": True,
+            "action": _action(cloud, "create_application_credential", **ident, roles=list(c.roles),
+                              expires=c.expires.isoformat() if c.expires else None, description=c.description),
+            "what": f"{c.user} gains application credential {c.name} for project {t.name} (roles "
+                    f"{', '.join(c.roles)}{until}); its secret is shown once at the terminal that applies this, "
+                    "recorded nowhere: hand it to the tenant at once",
+            "pre_audit": {"action": get, "expect": {"json_subset": {"absent": True}}},
+            "verify": {"action": get, "expect": {"json_subset": {"name": c.name, "roles": sorted(c.roles)}}},
+            "revert": {"action": _action(cloud, "delete_application_credential", **ident)},
+        })  # fmt: skip
     return out
 
 

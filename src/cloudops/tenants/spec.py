@@ -8,6 +8,7 @@ manages the project's users), all below the cloud's ``admin``, which no tenant i
 
 from __future__ import annotations
 
+from datetime import date
 from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +36,23 @@ class User(_Strict):
     name: str = Field(pattern=NAME)
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     roles: tuple[str, ...] = Field(min_length=1)
+    automation: bool = Field(
+        default=False,
+        description="a user for machines, owner of the tenant's application credentials: nobody knows its "
+        "password (cloudops sets a random one, kept nowhere, only to create a credential)",
+    )
+
+
+class ApplicationCredential(_Strict):
+    """An application credential for the tenant's automation, owned by one of its automation users.
+    Secret-handling: each is its own change, confirmed alone; its secret is shown once at the terminal that
+    applies it and written nowhere (repository, plan, journal, logs). To rotate one, give it a new name."""
+
+    name: str = Field(pattern=NAME)
+    user: str = Field(pattern=NAME, description="its owner: a user of this tenant with automation: true")
+    roles: tuple[str, ...] = Field(min_length=1, description="a subset of its owner's roles")
+    expires: date | None = Field(default=None, description="the day it stops working (UTC midnight)")
+    description: str = ""
 
 
 class Quotas(_Strict):
@@ -124,6 +142,7 @@ class Tenant(_Strict):
     networks: tuple[Network, ...] = ()
     routers: tuple[Router, ...] = ()
     security_groups: tuple[SecurityGroup, ...] = ()
+    application_credentials: tuple[ApplicationCredential, ...] = ()
     offboarding: Offboarding
 
     @model_validator(mode="after")
@@ -139,6 +158,26 @@ class Tenant(_Strict):
             twice = sorted({n for n in names if names.count(n) > 1})
             if twice:
                 raise ValueError(f"{kind}: {twice[0]!r} is named twice")
+        creds = [(c.user, c.name) for c in self.application_credentials]
+        twice_creds = sorted({c for c in creds if creds.count(c) > 1})
+        if twice_creds:
+            raise ValueError(
+                f"application_credentials: {twice_creds[0][1]!r} of {twice_creds[0][0]} is named twice"
+            )
+        people = {u.name: u for u in self.users}
+        for c in self.application_credentials:
+            owner = people.get(c.user)
+            if owner is None or not owner.automation:
+                raise ValueError(
+                    f"application_credentials[{c.name}].user: {c.user!r} is not one of this tenant's users with "
+                    "automation: true (a credential's owner is a user for machines, never a person)"
+                )
+            beyond = sorted(set(c.roles) - set(owner.roles))
+            if beyond:
+                raise ValueError(
+                    f"application_credentials[{c.name}].roles: {', '.join(beyond)} beyond its owner {c.user}'s "
+                    f"roles ({', '.join(owner.roles)})"
+                )
         for r in self.routers:
             unknown = sorted(set(r.subnets) - set(subnets))
             if unknown:

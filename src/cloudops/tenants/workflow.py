@@ -46,7 +46,7 @@ def observe(repo: OpsRepo, name: str, cloud: str | None) -> Live:
 
     t = spec.load(repo.root, name)
     chosen = chosen_cloud(cloud)
-    return Live(t, actions.observe(connect(chosen), t.name, t.domain), chosen)
+    return Live(t, actions.observe(connect(chosen), t.name, t.domain, _automation(t)), chosen)
 
 
 def pinned_elsewhere(root: Path, name: str) -> dict[str, str]:
@@ -102,7 +102,9 @@ def changes_many(
 
     specs = [spec.load(repo.root, n) for n in names]
     chosen = chosen_cloud(cloud)
-    seen = actions.observe_many(connect(chosen), [(t.name, t.domain) for t in specs])
+    seen = actions.observe_many(
+        connect(chosen), [(t.name, t.domain) for t in specs], {t.name: _automation(t) for t in specs}
+    )
     netbox, reserved = netbox_state(repo, url, token_file)
     planned_here: dict[str, str] = {}
     out = []
@@ -201,6 +203,15 @@ def drift_document(o: Live, planned: list[dict[str, Any]]) -> dict[str, Any]:
             "security_groups": [
                 {"name": n, "rules": len(v["rules"])} for n, v in sorted(seen.security_groups.items())
             ],
+            "application_credentials": [
+                {"user": u, "name": n, "roles": v["roles"], "expires_at": v["expires_at"]}
+                for (u, n), v in sorted(seen.credentials.items())
+            ],
             "drift": [{"target": c["target"], "change": c["title"], "what": c["what"]} for c in planned],
         },
     )
+
+
+def _automation(t: Any) -> list[str]:
+    """The users whose application credentials the spec names (their lists are read, nobody else's)."""
+    return sorted({c.user for c in t.application_credentials})
