@@ -33,7 +33,7 @@ class Site:
         shutil.copytree(ROOT / "examples" / "testcloud", self.repo)
         for spec in (self.repo / "tenants").glob("*.yaml"):  # identity and quotas here; their networks
             doc = yaml.safe_load(spec.read_text())  # are test_tenant_networks_live.py's (on the lab's pool)
-            for key in ("networks", "routers", "security_groups"):
+            for key in ("networks", "routers", "security_groups", "application_credentials"):
                 doc.pop(key, None)
             spec.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
         self.state = tmp / "state"
@@ -97,7 +97,9 @@ def test_two_tenants_onboarded_reapplied_edited_and_converging_after_a_kill(
             (a.user["name"], a.role["name"])
             for a in cloud.identity.role_assignments(scope_project_id=acme.id, include_names=True)
         }
-        assert grants == {("acme-admin", "manager"), ("acme-dev", "member"), ("acme-audit", "reader")}
+        assert grants == {
+            ("acme-admin", "manager"), ("acme-dev", "member"), ("acme-audit", "reader"), ("acme-ci-bot", "member")
+        }  # fmt: skip
         compute = cloud.compute.get_quota_set(acme.id)
         assert (compute.instances, compute.cores, compute.ram) == (20, 40, 81920)
         network = cloud.network.get_quota(acme.id)
@@ -111,7 +113,7 @@ def test_two_tenants_onboarded_reapplied_edited_and_converging_after_a_kill(
         assert shown.returncode == 0, shown.stderr
         doc = json.loads(shown.stdout)
         validate("tenant-show", doc)
-        assert doc["drift"] == [] and doc["users"] == ["acme-admin", "acme-audit", "acme-dev"]
+        assert doc["drift"] == [] and doc["users"] == ["acme-admin", "acme-audit", "acme-ci-bot", "acme-dev"]
 
         spec = site.repo / "tenants" / "acme.yaml"
         spec.write_text(spec.read_text().replace("cores: 40", "cores: 30"))
