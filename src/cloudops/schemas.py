@@ -39,7 +39,7 @@ DOCUMENTS = {
     "collect": 1,
     "preflight": 1,
     "tenant-show": 2,
-    "tenant-offboard": 1,
+    "tenant-offboard": 2,
 }
 LISTINGS = {
     "site-show": 1,
@@ -315,7 +315,12 @@ def _hand_written() -> dict[str, dict[str, Any]]:
         "tenant-offboard": obj(
             tenant=STR,
             policy=STR,
-            items=array(obj(kind=STR, name=STR, id=STR, detail=STR, cannot_be_undone=STR)),
+            retain_days=INT,
+            since=null(STR),
+            retained_until=null(STR),
+            items=array(
+                obj(kind=STR, name=STR, id=STR, detail=STR, cannot_be_undone=STR, retained_until=null(STR))
+            ),
             not_checked=array(STR),
             plan=null(STR),
         ),

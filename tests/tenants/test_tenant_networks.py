@@ -205,7 +205,8 @@ def test_offboarding_releases_the_tenants_reservations_after_its_networks() -> N
         offboard.Item("netbox_prefix", "172.16.2.0/24", "172.16.2.0/24", "tenant acme subnet acme-web-v4"),
         offboard.Item("network", "n1", "acme-web", "172.16.2.0/24"),
     ])  # fmt: skip
-    rows = offboard.changes(ACME, inv, netbox="http://127.0.0.1:28502")
+    now = ACME.model_copy(update={"offboarding": ACME.offboarding.model_copy(update={"retain_days": 0})})
+    rows = offboard.changes(now, inv, netbox="http://127.0.0.1:28502")
     assert [r["target"] for r in rows] == [
         "acme/network/acme-web",
         "netbox/172.16.2.0/24",

@@ -190,8 +190,11 @@ def offboard(
 ) -> None:
     """What the tenant owns, read only: servers, floating IPs, snapshots, volumes, images, routers, networks,
     security groups, Magnum clusters, application credentials, users, the project, and its subnets'
-    reservations in NetBox (where the site has one) — each with what its deletion cannot undo. With --plan, the plan that deletes it all in dependency order, each item a
-    destructive change confirmed on its own at `cloudops approve`.
+    reservations in NetBox (where the site has one) — each with what its deletion cannot undo. With --plan,
+    the plan that deletes it all in dependency order, each item a destructive change confirmed on its own at
+    `cloudops approve`. Where the spec's offboarding has retain_days, the first plan disables the project
+    and tags the day offboarding began; its volumes, snapshots, users and project are kept that many days
+    after it, and deleted by the first plan made from then on.
     """
     from cloudops.tenants import workflow
 
@@ -205,13 +208,22 @@ def offboard(
 
         click.echo(to_yaml(doc), nl=False)
         return
-    emit(rows, "table", columns=["kind", "name", "detail", "cannot_be_undone"],
+    emit(rows, "table", columns=["kind", "name", "detail", "cannot_be_undone", "retained_until"],
          title=f"tenant {t_name}: {len(rows)} item(s) owned; policy: {policy}")  # fmt: skip
     for why in inv.not_checked:
         click.echo(f"not checked: {why}")
+    until = doc["retained_until"]
+    if until:
+        began = f"offboarding began {doc['since']}" if doc["since"] else "offboarding begins with the plan"
+        click.echo(
+            f"Retention: {began}; its volumes, snapshots, users and project are kept until {until} "
+            f"(retain_days {doc['retain_days']}), the project disabled."
+        )
     if path is not None:
-        click.echo(f"Plan written: {path} ({len(rows)} destructive change(s), each confirmed on its own)")
+        click.echo(f"Plan written: {path} (each destructive change confirmed on its own)")
         click.echo(f"Next: cloudops approve {path} && cloudops apply {path}")
+    elif make_plan and rows:
+        click.echo(f"Nothing to do before {until}: what is left is retained.")
     elif rows:
         click.echo(
             f"Read only: nothing was changed. The plan deleting it all: cloudops tenant offboard {t_name} --plan"

@@ -421,6 +421,48 @@ def delete_application_credential(
     return {"absent": True}
 
 
+# -- offboarding with retention ------------------------------------------------------------------------------
+
+
+def _offboarding_since(p: Any) -> Any:
+    import datetime as dt
+
+    from cloudops.tenants.offboard import MARK
+
+    for tag in p.tags or ():
+        if str(tag).startswith(MARK):
+            try:
+                return dt.date.fromisoformat(str(tag).removeprefix(MARK))
+            except ValueError:
+                continue
+    return None
+
+
+def get_offboarding(conn: Any, project: str, domain: str) -> dict[str, Any]:
+    p = _need_project(conn, project, domain)
+    since = _offboarding_since(p)
+    return {"since": since.isoformat() if since else None, "enabled": bool(p.is_enabled)}
+
+
+def begin_offboarding(conn: Any, since: str, project: str, domain: str) -> dict[str, Any]:
+    """Disable the project and tag it with the day offboarding began (its retention counts from it)."""
+    from cloudops.tenants.offboard import MARK
+
+    p = _need_project(conn, project, domain)
+    tags = [t for t in (p.tags or ()) if not str(t).startswith(MARK)] + [f"{MARK}{since}"]
+    conn.identity.update_project(p, is_enabled=False, tags=tags)
+    return get_offboarding(conn, project, domain)
+
+
+def cancel_offboarding(conn: Any, project: str, domain: str) -> dict[str, Any]:
+    from cloudops.tenants.offboard import MARK
+
+    p = _need_project(conn, project, domain)
+    tags = [t for t in (p.tags or ()) if not str(t).startswith(MARK)]
+    conn.identity.update_project(p, is_enabled=True, tags=tags)
+    return get_offboarding(conn, project, domain)
+
+
 def get_quotas(conn: Any, service: str, project: str, domain: str) -> dict[str, Any]:
     limits, _ = _quotas(conn, service, _need_project(conn, project, domain).id)
     return limits
@@ -707,6 +749,7 @@ def inventory(conn: Any, t: Any) -> Any:
     found = conn.identity.find_project(t.name, domain_id=did, ignore_missing=True)
     if found is not None:
         pid = found.id
+        inv.since = _offboarding_since(found)
         if conn.has_service("container-infra"):
             for c in conn.container_infrastructure_management.clusters():
                 if getattr(c, "project_id", None) == pid:
@@ -827,7 +870,7 @@ OPERATIONS: dict[str, Callable[..., Any]] = {
         add_router_interface, remove_router_interface, get_security_group, create_security_group,
         delete_security_group, get_security_group_rule, add_security_group_rule, remove_security_group_rule,
         get_owned, delete_owned, get_application_credential, create_application_credential,
-        delete_application_credential,
+        delete_application_credential, get_offboarding, begin_offboarding, cancel_offboarding,
     )
 }  # fmt: skip
 

@@ -5,6 +5,7 @@ the offboarding inventory with its NetBox reservations, and the drift document. 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,17 +162,23 @@ def offboarding(
     for cidr, desc in sorted(reserved.items()):
         if desc.startswith(f"tenant {t.name} subnet "):
             inv.items.append(off.Item("netbox_prefix", cidr, cidr, desc))
-    rows = inv.as_rows()
+    today = dt.datetime.now(dt.UTC).date()
+    until = off.retention(t, inv, today)
+    rows = inv.as_rows(retained_until=until)
     path = None
-    if make_plan and rows:
+    planned = off.changes(t, inv, chosen, netbox, today=today) if make_plan else []
+    if planned:
+        deletions = sum(1 for c in planned if c["class"] == "destructive")
+        kept = f", {len(rows) - deletions} kept until {until}" if until else ""
         _, path = write_plan(
-            repo, f"offboard tenant {t.name}: {len(rows)} deletion(s)", f"offboard-{t.name}",
-            off.changes(t, inv, chosen, netbox),
-        )  # fmt: skip
+            repo, f"offboard tenant {t.name}: {deletions} deletion(s){kept}", f"offboard-{t.name}", planned
+        )
     doc = stamp(
         "tenant-offboard",
-        {"tenant": t.name, "policy": t.offboarding.policy, "items": rows, "not_checked": inv.not_checked,
-         "plan": str(path) if path else None},
+        {"tenant": t.name, "policy": t.offboarding.policy, "retain_days": t.offboarding.retain_days,
+         "since": inv.since.isoformat() if inv.since else None,
+         "retained_until": until.isoformat() if until else None,
+         "items": rows, "not_checked": inv.not_checked, "plan": str(path) if path else None},
     )  # fmt: skip
     return doc, inv, path
 
