@@ -413,18 +413,18 @@ def test_decision_number_reuse_is_caught_against_history(repo: Path) -> None:
     path = repo / "docs/decisions.md"
     text = path.read_text()
     path.write_text(
-        text + "\n## D-007: Magnum with Cluster API\nStatus: PROPOSED\nDate: 2026-03-01\nGoverns: magnum\n\n"
+        text + "\n## D-008: Magnum with Cluster API\nStatus: PROPOSED\nDate: 2026-03-01\nGoverns: magnum\n\n"
         "### Context\nx\n### Decision\ny\n### Consequences\nz\n"
     )
-    commit(repo, "D-007 proposed")
+    commit(repo, "D-008 proposed")
     path.write_text(
-        text + "\n## D-007: Something else entirely\nStatus: PROPOSED\nDate: 2026-03-02\nGoverns: x\n\n"
+        text + "\n## D-008: Something else entirely\nStatus: PROPOSED\nDate: 2026-03-02\nGoverns: x\n\n"
         "### Context\nx\n### Decision\ny\n### Consequences\nz\n"
     )
     report = run_lint(repo)
     assert [f.check for f in report.findings] == ["decisions.number"]
     assert report.findings[0].message == (
-        "D-007 was 'Magnum with Cluster API' in the history: a number is never reused (next free: D-008)"
+        "D-008 was 'Magnum with Cluster API' in the history: a number is never reused (next free: D-009)"
     )
 
 
@@ -540,19 +540,19 @@ def test_an_accepted_successor_must_be_named_by_its_predecessor(repo: Path) -> N
     path = repo / "docs/decisions.md"
     path.write_text(
         path.read_text()
-        + "\n## D-007: Bundle machines land on hosts through MAAS tags and zones\nStatus: ACCEPTED\n"
+        + "\n## D-008: Bundle machines land on hosts through MAAS tags and zones\nStatus: ACCEPTED\n"
         "Date: 2026-03-01\nGoverns: bundle.yaml\nSupersedes: D-003\n\n### Context\nx\n### Decision\ny\n"
         "### Consequences\nz\n"
     )
     line = line_of(path, "Supersedes: D-003")
     assert run_lint(repo).lines() == [
-        f"docs/decisions.md:{line}: decisions.supersedes: D-007 supersedes D-003, whose status is ACCEPTED: "
-        "set it to SUPERSEDED by D-007"
+        f"docs/decisions.md:{line}: decisions.supersedes: D-008 supersedes D-003, whose status is ACCEPTED: "
+        "set it to SUPERSEDED by D-008"
     ]
     edit(
         path,
         "Status: ACCEPTED\nDate: 2026-01-12\nGoverns: bundle.yaml",
-        "Status: SUPERSEDED by D-007\nDate: 2026-01-12\nGoverns: bundle.yaml",
+        "Status: SUPERSEDED by D-008\nDate: 2026-01-12\nGoverns: bundle.yaml",
     )
     assert run_lint(repo).lines() == []
 

@@ -20,6 +20,7 @@ def test_parse_the_example_records(repo: Path) -> None:
         ("D-004", "ACCEPTED"),
         ("D-005", "REJECTED"),
         ("D-006", "OPEN"),
+        ("D-007", "PROPOSED"),
     ]
     d3 = decisions.find(records, "3")
     assert d3 is not None and d3.governs == ["bundle.yaml"]
@@ -27,22 +28,22 @@ def test_parse_the_example_records(repo: Path) -> None:
 
 
 def test_next_never_reuses_a_number_even_a_deleted_one(repo: Path) -> None:
-    assert decisions.next_id(repo) == "D-007"
+    assert decisions.next_id(repo) == "D-008"
     ident = decisions.append_new(repo, "Magnum with Cluster API", today=date(2026, 3, 1))
-    assert ident == "D-007"
-    commit(repo, "propose D-007")
+    assert ident == "D-008"
+    commit(repo, "propose D-008")
     path = repo / "docs/decisions.md"
     text = path.read_text()
-    path.write_text(text[: text.index("## D-007")])  # deleted from the file ...
-    assert decisions.next_id(repo) == "D-008"  # ... yet its number stays used
+    path.write_text(text[: text.index("## D-008")])  # deleted from the file ...
+    assert decisions.next_id(repo) == "D-009"  # ... yet its number stays used
 
 
 def test_new_record_is_proposed_and_lints_clean(repo: Path) -> None:
     out = cloudops("--repo", str(repo), "decisions", "new", "Octavia", "with", "amphorae")
     assert out.returncode == 0, out.stderr
-    assert out.stdout == "D-007: written as PROPOSED to docs/decisions.md\n"
-    shown = cloudops("--repo", str(repo), "decisions", "show", "D-007")
-    assert shown.stdout.startswith("## D-007: Octavia with amphorae\nStatus: PROPOSED\nDate: ")
+    assert out.stdout == "D-008: written as PROPOSED to docs/decisions.md\n"
+    shown = cloudops("--repo", str(repo), "decisions", "show", "D-008")
+    assert shown.stdout.startswith("## D-008: Octavia with amphorae\nStatus: PROPOSED\nDate: ")
     assert run_lint(repo).lines() == []
 
 
