@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cloudops.agent.tools import ToolRefused
+from cloudops.journal.kinds import Kind
 
 if TYPE_CHECKING:
     from cloudops.change.context import SiteContext
     from cloudops.change.model import Plan
     from cloudops.repo.opsrepo import OpsRepo
 
-JOURNAL_KIND = "proposal"
+JOURNAL_KIND = Kind.PROPOSAL
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from cloudops import __version__
 from cloudops.agent import propose as propose_mod
 from cloudops.agent.tools import BY_NAME, TOOLS, Tool, ToolRefused, argv_for
 from cloudops.errors import CloudopsError
+from cloudops.journal.kinds import Kind
 
 if TYPE_CHECKING:
     from cloudops.change.context import SiteContext
@@ -290,7 +291,7 @@ class Agent:
         import hashlib
 
         self.sc.journal().append(
-            "audit",
+            Kind.AUDIT,
             {
                 "command": shlex.join(["cloudops", *argv]),
                 "class": "read-only" if not tool.writes else f"writes {tool.writes}",
@@ -307,7 +308,7 @@ class Agent:
 
     def _journal_refusal(self, name: str, arguments: Any, client: str, exc: CloudopsError) -> None:
         self.sc.journal().append(
-            "audit",
+            Kind.AUDIT,
             {
                 "command": f"mcp {name}",
                 "class": "refused",

@@ -27,13 +27,14 @@ from cloudops.change.plan import PlanFile, check_plan
 from cloudops.change.signing import SignPolicy, check_signatures
 from cloudops.errors import Refusal
 from cloudops.journal.chain import Journal, Record, verify
+from cloudops.journal.kinds import Kind
 from cloudops.redact import redact
 
-DONE = "change-done"
-FAILED = "change-failed"
-STARTED = "change-start"
-COMPLETE = "apply-complete"
-REFUSED = "apply-refused"
+DONE = Kind.CHANGE_DONE
+FAILED = Kind.CHANGE_FAILED
+STARTED = Kind.CHANGE_START
+COMPLETE = Kind.APPLY_COMPLETE
+REFUSED = Kind.APPLY_REFUSED
 
 
 @dataclass
@@ -243,7 +244,7 @@ def apply_plan(
                 "apply has no terminal: run `cloudops apply` at a terminal",
             )  # fmt: skip
         journal.append(
-            "apply-start",
+            Kind.APPLY_START,
             {"plan_sha256": plan.sha256, "plan": str(plan_file.path), "approval_id": approval.approval_id},
             session=session,
         )

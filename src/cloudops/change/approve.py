@@ -25,9 +25,10 @@ from cloudops.change.model import Approval, Change, ItemApproval
 from cloudops.change.plan import PlanFile, check_plan, render_plan
 from cloudops.errors import InputError, Refusal
 from cloudops.journal.chain import Journal
+from cloudops.journal.kinds import Kind
 from cloudops.journal.location import who
 
-APPROVAL_KIND = "approval"
+APPROVAL_KIND = Kind.APPROVAL
 
 
 def approval_path(plan_path: Path) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cloudops.cli._gate import site_context
+from cloudops.journal.kinds import Kind
 
 
 @click.command(
@@ -68,7 +69,7 @@ def exec_(
         if seen.output:
             click.echo(seen.output)
         sc.journal().append(
-            "audit",
+            Kind.AUDIT,
             {
                 "command": action.display(),
                 "class": str(verdict.change_class),

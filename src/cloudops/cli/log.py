@@ -7,6 +7,7 @@ import click
 from cloudops.cli import _complete
 from cloudops.cli._common import emit, format_option
 from cloudops.cli._gate import site_context
+from cloudops.journal.kinds import Kind
 
 
 @click.group(epilog="Example: cloudops log start rotate-rabbitmq-password")
@@ -52,7 +53,7 @@ def start(ctx: click.Context, label: str, argv: tuple[str, ...]) -> int:
     terminal = os.ttyname(0) if os.isatty(0) else None
     journal = sc.journal()
     journal.append(
-        "session-start",
+        Kind.SESSION_START,
         {"label": label, "cast": str(cast), "command": shell, "terminal": terminal, **location.who()},
         session=session,
     )
@@ -60,7 +61,7 @@ def start(ctx: click.Context, label: str, argv: tuple[str, ...]) -> int:
     began = time.monotonic()
     stats = record(cast, shell, title=f"{sc.site}: {label}", env=env, redactor=default())
     journal.append(
-        "session-end",
+        Kind.SESSION_END,
         {
             "label": label,
             "cast": str(cast),

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cloudops.cli._common import open_repo, targets_option
+from cloudops.journal.kinds import Kind
 
 
 @click.command(
@@ -88,7 +89,7 @@ def preflight(
     if result.status.value == "PASS":
         sc = site_context(ctx)
         sc.journal().append(
-            "preflight",
+            Kind.PREFLIGHT,
             {"status": "PASS", "head": result.head, "registry_sha256": result.registry_sha256,
              "gates": {g.gate: g.status.value for g in result.gates}},
             session=sc.session,

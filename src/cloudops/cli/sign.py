@@ -8,6 +8,7 @@ import click
 
 from cloudops.cli import _complete
 from cloudops.cli._gate import site_context
+from cloudops.journal.kinds import Kind
 
 
 @click.command(epilog="Example: cloudops sign PLAN.json --key ~/.ssh/id_ed25519_sk")
@@ -55,7 +56,7 @@ def sign(ctx: click.Context, plan_path: Path, key: Path) -> int:
     signature = signing.sign(approval, key)
     path = signing.add_signature(plan_path, signature)
     sc.journal().append(
-        "approval-signed",
+        Kind.APPROVAL_SIGNED,
         {"approval_id": approval.approval_id, "plan_sha256": approval.plan_sha256, "key": str(key)},
         session=sc.session,
     )

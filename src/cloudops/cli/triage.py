@@ -105,8 +105,10 @@ def triage(
     draft = None
     if t.best is None and (message or files):
         draft = _write_draft(sc.site, t.digest, session.draft_entry(message or "", t))
+    from cloudops.journal.kinds import Kind
+
     sc.journal().append(
-        "triage", session.record(t, [*files, *evidence], plan_path, draft), session=sc.session
+        Kind.TRIAGE, session.record(t, [*files, *evidence], plan_path, draft), session=sc.session
     )
     doc = session.document(t, plan_path, draft)
     if fmt == "json":

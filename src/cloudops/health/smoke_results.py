@@ -24,14 +24,15 @@ from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
 from cloudops.health.smoke import CHECKS, REVERT_TITLE, TITLE
 from cloudops.journal.chain import Record
+from cloudops.journal.kinds import Kind
 
-# The gate's record kinds (cloudops.change.apply, cloudops.change.approve); kept as strings here so
-# that reading the journal does not import the gate.
-APPROVAL = "approval"
-STARTED = "change-start"
-DONE = "change-done"
-FAILED = "change-failed"
-REFUSED = "apply-refused"
+# The gate's record kinds, from the journal's own list (cloudops.journal.kinds): reading the journal
+# imports nothing of the gate.
+APPROVAL = Kind.APPROVAL
+STARTED = Kind.CHANGE_START
+DONE = Kind.CHANGE_DONE
+FAILED = Kind.CHANGE_FAILED
+REFUSED = Kind.APPLY_REFUSED
 DEFAULT_MAX_AGE = dt.timedelta(hours=24)
 
 

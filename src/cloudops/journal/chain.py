@@ -28,9 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import InputError
+from cloudops.journal.kinds import Kind
 
 GENESIS = "0" * 64
-TORN_KIND = "torn-tail"
+TORN_KIND = Kind.TORN_TAIL
 
 
 def digest(line: bytes) -> str:
@@ -98,7 +99,7 @@ class Journal:
 
     # -- writing --------------------------------------------------------------------------------------
 
-    def append(self, kind: str, data: dict[str, Any], *, session: str) -> Record:
+    def append(self, kind: Kind, data: dict[str, Any], *, session: str) -> Record:
         """Append one record (``data`` redacted first), fsync'd before returning."""
         from cloudops.redact import redact_data
 

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import InputError, Refusal
+from cloudops.journal.kinds import Kind
 from cloudops.runbooks import render as render_mod
 from cloudops.runbooks.model import ACCEPT, Runbook, Step, StepKind
 
 Say = Callable[[str], None]
 Ask = Callable[[str], str]
-JOURNAL_KIND = "runbook.step"
+JOURNAL_KIND = Kind.RUNBOOK_STEP
 # A change's ``revert:`` that starts so is a procedure in words (what cannot be undone, and what rebuilds
 # it), shown to the approver and never run.
 IRREVERSIBLE = "none:"
@@ -172,7 +173,7 @@ class Runner:
         head = state.head if state else None
         since = now - dt.timedelta(hours=hours)
         for rec in self.sc.journal().records():
-            if rec.kind != "preflight" or rec.data.get("status") != "PASS" or rec.data.get("head") != head:
+            if rec.kind != Kind.PREFLIGHT or rec.data.get("status") != "PASS" or rec.data.get("head") != head:
                 continue
             if dt.datetime.fromisoformat(rec.ts) >= since:
                 return
