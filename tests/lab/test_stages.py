@@ -52,6 +52,15 @@ def test_each_stage_holds_its_processes_in_stop_order(lab: Lab) -> None:
         stages.processes(lab, "network")
 
 
+def test_magnum_once_asked_for_is_in_the_apis_stage(lab: Lab) -> None:
+    """`lab up --with magnum` marks it wanted: its API stops first, its conductor before Keystone, and both
+    are expected of a whole lab."""
+    lab.mark("magnum")
+    apis = stages.processes(lab, "apis")
+    assert apis[0] == "magnum-api" and apis[-2:] == ["magnum-conductor", "keystone"]
+    assert {"magnum-api", "magnum-conductor"} <= set(lifecycle.expected_processes(lab))
+
+
 def test_status_expect_is_the_verification_a_restart_step_uses(lab: Lab) -> None:
     env = {**os.environ, "CLOUDOPS_LAB_DIR": str(lab.layout.root), "CLOUDOPS_LAB_PORT_BASE": "16900"}
 
