@@ -152,7 +152,9 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
         # command.run says "juju: command not found" (rc 127) itself: UNKNOWN, never healthy
         juju_read = lambda _: juju.parse_status(juju.read_live(model, timeout=timeout * 4))  # noqa: E731
     else:
-        notes[Layer.DEPLOYMENT] = "does not apply: a site without Juju (no juju in targets, no recording)"
+        notes[Layer.DEPLOYMENT] = report.NotApplicable(
+            "does not apply: a site without Juju (no juju in targets, no recording)"
+        )
     if juju_read is not None and inp.policy is not None and inp.policy.overridden:
         said = f"site policy (assert-policy.yaml): {'; '.join(inp.policy.overridden)}"
         notes[Layer.DEPLOYMENT] = f"{notes[Layer.DEPLOYMENT]}; {said}" if Layer.DEPLOYMENT in notes else said

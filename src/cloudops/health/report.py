@@ -12,6 +12,13 @@ from cloudops.health.localise import Localisation, localise
 from cloudops.health.sweep import ProbeRun
 
 
+class NotApplicable(str):
+    """A layer's note saying it does not apply to this site (a site without Juju has no deployment layer):
+    the type says so, not the words."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class LayerState:
     layer: Layer
@@ -25,7 +32,7 @@ class LayerState:
         (not configured, not requested) — neither counts as healthy or failed."""
         if self.verdict is not None:
             return self.verdict.name
-        return "NOT_APPLICABLE" if (self.note or "").startswith("does not apply") else "NOT_CHECKED"
+        return "NOT_APPLICABLE" if isinstance(self.note, NotApplicable) else "NOT_CHECKED"
 
 
 @dataclass(frozen=True)
