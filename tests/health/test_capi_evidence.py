@@ -88,3 +88,16 @@ def test_a_healthy_table_recording_raises_nothing() -> None:
         ("PASS", "OpenStackMachine/capi-openstack-control-plane-82xck"),
         ("PASS", "OpenStackMachine/capi-openstack-md-0-bkwhh"),
     ]
+
+
+def test_every_recording_is_found_inside_an_archive(tmp_path: Path) -> None:
+    """A bundle or a sosreport is searched by content markers first: each Cluster API shape has one."""
+    import tarfile
+
+    archive = tmp_path / "capi.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(CAPI, arcname="capi")
+    rep, _ = assemble.run(assemble.Inputs(evidence=read.read([archive])))
+    layer = next(s for s in rep.layers if s.layer.key == "magnum")
+    assert layer.note == "recorded: 7 Magnum and Cluster API recordings"
+    assert layer.label == "FAIL"

@@ -48,6 +48,14 @@ _MARKERS = (
     "hypervisor_hostname",
     "cloudops-host-facts",
     "cloudops-openstack-",
+    "cloudops-magnum",
+    "cloudops-capi-",
+    # Cluster API: objects and tables, `clusterctl describe`, the controllers' errors
+    "x-k8s.io",
+    "SEVERITY",
+    "Reconciler error",
+    "providerClient",
+    "Connect failed",
 )
 
 
