@@ -201,7 +201,7 @@ def _repo() -> Path:
 
 def test_collect_then_assert_from_judges_magnum_as_live(magnum_lab: Lab, tmp_path: Path) -> None:
     targets = str(magnum_lab.layout.root / "targets.yaml")
-    bundle = tmp_path / "evidence"
+    bundle = tmp_path / "evidence.tar.gz"  # read in memory, as a bundle handed over is
     out = _cloudops("collect", "--targets", targets, "--out", str(bundle), "-f", "json", tmp=tmp_path)
     assert out.returncode == 0, out.stderr
     files = {f["file"] for f in json.loads(out.stdout)["files"]}
