@@ -6,6 +6,7 @@ message, the call that produced them in the evidence. "Could not check" is UNKNO
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,3 +42,14 @@ def make(
         evidence=evidence or {},
         component=component,
     )
+
+
+def timestamp(value: object) -> dt.datetime | None:
+    """An API's ISO 8601 time (``Z`` or an offset; naive read as UTC), or None when there is none."""
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

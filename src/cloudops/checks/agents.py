@@ -4,11 +4,10 @@ agent set admin-down, is reported, not failed."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cloudops.checks import make
+from cloudops.checks import make, timestamp
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
 from cloudops.probes.openstack import Listing
@@ -40,14 +39,6 @@ def _host(row: dict[str, Any]) -> str:
 STALE_HOURS = 6.0  # the packaged judgement policy's stale_registration_hours
 
 
-def _when(value: object) -> dt.datetime | None:
-    try:
-        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
 def _age(hours: float) -> str:
     return f"{hours / 24:.0f} days" if hours >= 48 else f"{hours:.0f} h"
 
@@ -59,7 +50,7 @@ def _service_rows(check: str, listing: Listing, stale_hours: float = STALE_HOURS
     failed = _failed(check, listing)
     if failed is not None:
         return failed
-    beats = {id(r): _when(r.get("updated_at")) for r in listing.rows}
+    beats = {id(r): timestamp(r.get("updated_at")) for r in listing.rows}
     newest = max((b for b in beats.values() if b), default=None)
     serving = {
         str(r.get("binary")) for r in listing.rows if r.get("state") == "up" and r.get("status") != "disabled"

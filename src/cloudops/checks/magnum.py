@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from cloudops.checks import make
+from cloudops.checks import make, timestamp
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
 from cloudops.probes.magnum import MagnumState, ReadyZ, settled
@@ -104,16 +104,6 @@ def check_conductors(listing: Listing) -> list[Finding]:
     return out
 
 
-def _when(value: object) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-
-
 def _minutes(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 7200 else f"{seconds / 60:.0f} min"
 
@@ -152,8 +142,10 @@ def check_clusters(state: MagnumState, stuck_after_minutes: float = 60.0) -> lis
         if status.endswith("_FAILED"):
             verdict, msg = Verdict.FAIL, f"cluster {name}: {status}{words}"
         elif status.endswith("_IN_PROGRESS"):
-            since = _when(row.get("created_at") if status == "CREATE_IN_PROGRESS" else row.get("updated_at"))
-            since = since or _when(row.get("created_at"))
+            since = timestamp(
+                row.get("created_at") if status == "CREATE_IN_PROGRESS" else row.get("updated_at")
+            )
+            since = since or timestamp(row.get("created_at"))
             minutes, what = _bound(row, stuck_after_minutes)
             age = (now - since).total_seconds() if since else None
             ev["age_seconds"] = round(age) if age is not None else None

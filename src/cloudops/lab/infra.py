@@ -138,11 +138,16 @@ def mariadb(lab: Lab) -> None:
         sql.append("GRANT ALL PRIVILEGES ON *.* TO 'os'@'127.0.0.1';")
         lab.run(
             "mariadb",
-            ["/usr/bin/mariadb", "--no-defaults", f"--socket={lay.mysql_socket}", "-uroot"],
+            mariadb_root(lab),
             input_text="\n".join(sql),
             timeout=60,
         )
         lab.mark("mariadb-databases")
+
+
+def mariadb_root(lab: Lab) -> list[str]:
+    """The lab's MariaDB client as root, over the server's socket (no password, no host defaults)."""
+    return ["/usr/bin/mariadb", "--no-defaults", f"--socket={lab.layout.mysql_socket}", "-uroot"]
 
 
 def db_url(lab: Lab, database: str) -> str:

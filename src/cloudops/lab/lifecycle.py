@@ -296,10 +296,7 @@ def neutron_leftovers(lab: Lab) -> tuple[list[str], list[str]]:
         return [], []
     res = run_bounded(
         [
-            "/usr/bin/mariadb",
-            "--no-defaults",
-            f"--socket={lab.layout.mysql_socket}",
-            "-uroot",
+            *infra.mariadb_root(lab),
             "-N",
             "-B",
             "-e",

@@ -116,7 +116,7 @@ def database(lab: Lab) -> None:
         return
     lab.run(
         "mariadb",
-        ["/usr/bin/mariadb", "--no-defaults", f"--socket={lab.layout.mysql_socket}", "-uroot"],
+        infra.mariadb_root(lab),
         input_text="CREATE DATABASE IF NOT EXISTS magnum CHARACTER SET utf8mb4;",
         timeout=60,
     )
@@ -214,14 +214,7 @@ def forget_cluster(lab: Lab, uuid: str) -> bool:
 
     if not re.fullmatch(r"[0-9a-f-]{36}", uuid):
         raise ValueError(f"not a cluster UUID: {uuid!r}")
-    socket = [
-        "/usr/bin/mariadb",
-        "--no-defaults",
-        f"--socket={lab.layout.mysql_socket}",
-        "-uroot",
-        "-N",
-        "-B",
-    ]
+    socket = [*infra.mariadb_root(lab), "-N", "-B"]
     found = lab.run(
         "magnum",
         [*socket, "magnum", "-e", f"SELECT trustee_user_id FROM cluster WHERE uuid = '{uuid}'"],
