@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,10 @@ def test_no_arguments_make_a_changing_command_raise(
     # `assert --from /` reads the whole root file system (one file system, regular files only): it ends,
     # but in tens of seconds — not an example to repeat here
     assume(not (command[0] == "assert" and "/" in args))
-    monkeypatch.setenv("CLOUDOPS_STATE_DIR", str(tmp_path / "state"))
+    # A state folder of this example's own: tmp_path is shared by every example of the test, and an earlier
+    # one may rightly have written "hunter2" (as a plain word, `-rf hunter2`) where this one looks for it.
+    state = Path(tempfile.mkdtemp(dir=tmp_path, prefix="state-"))
+    monkeypatch.setenv("CLOUDOPS_STATE_DIR", str(state))
     monkeypatch.chdir(tmp_path)
     out, err = io.StringIO(), io.StringIO()
     with (
@@ -117,6 +121,6 @@ def test_no_arguments_make_a_changing_command_raise(
     assert done.value.code in allowed, (command, args, done.value.code, err.getvalue())
     assert "Traceback" not in err.getvalue()
     secret = any(a == "--password" and b == "hunter2" for a, b in itertools.pairwise(args))
-    for written in (tmp_path / "state").rglob("*") if secret else ():
+    for written in state.rglob("*") if secret else ():
         if written.is_file():
             assert "hunter2" not in written.read_text(errors="replace"), written
