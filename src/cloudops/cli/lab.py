@@ -143,6 +143,11 @@ def _summary(lab_obj: Lab, total: float) -> None:
         ("cinder-api", "/v3"),
     ):
         table.add_row(name, lay.url(name, path))
+    from cloudops.lab import magnum
+
+    if magnum.wanted(lab_obj):
+        table.add_row("magnum-api", lay.url("magnum-api", "/v1"))
+        table.add_row("capi-management", f"{magnum.management_api(lab_obj)} (declared; nothing answers)")
     table.add_row("mariadb", f"127.0.0.1:{lay.port('mariadb')}")
     table.add_row("rabbitmq", f"127.0.0.1:{lay.port('rabbitmq')}")
     table.add_row("ceph", f"mon 127.0.0.1:{lay.port('ceph-mon-v2')}; conf {lay.ceph_conf}")
