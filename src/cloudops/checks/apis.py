@@ -65,3 +65,11 @@ def check_endpoint(service_type: str, interface: str, doc: VersionDoc) -> list[F
     ev["versions"] = list(doc.versions)
     ev["max_microversion"] = doc.max_microversion
     return [make("apis.endpoint", Verdict.PASS, L, service_type, words, subject=subject, evidence=ev)]
+
+
+def check_endpoints(rows: list[tuple[str, str, Any]]) -> list[Finding]:
+    """Every catalog root's version document: (service type, interface, document) rows, each judged."""
+    out: list[Finding] = []
+    for service_type, interface, doc in rows:
+        out += check_endpoint(service_type, interface, doc)
+    return out

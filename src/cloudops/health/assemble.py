@@ -5,27 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cloudops.checks import Context, cross
-from cloudops.checks import agents as agent_checks
-from cloudops.checks import apis as api_checks
+from cloudops.checks import Context
 from cloudops.checks import data as data_checks
 from cloudops.checks import deployment as deploy_checks
 from cloudops.checks import hosts as host_checks
 from cloudops.checks.judgement import Policy
 from cloudops.findings import Finding, Verdict
-from cloudops.health import report
+from cloudops.health import live, recorded, report
 from cloudops.health.layers import Layer
 from cloudops.health.sweep import Probe, Progress, run_sweep
 from cloudops.health.targets import Targets
 from cloudops.probes import ceph, juju
 
 if TYPE_CHECKING:
-    from cloudops.evidence.read import Evidence, Item
+    from cloudops.evidence.read import Evidence
 
 
 @dataclass(frozen=True)
@@ -72,7 +69,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     timeout = t.timeout
 
     # -- hosts ---------------------------------------------------------------------------------------
-    recorded_hosts = _recorded_hosts(inp.evidence) if inp.evidence else {}
+    recorded_hosts = recorded.hosts(inp.evidence) if inp.evidence else {}
     if recorded_hosts:
         wanted = {h.name: h for h in inp.hosts}
         for name, item in sorted(recorded_hosts.items()):
@@ -82,7 +79,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                     f"host:{name}",
                     Layer.HOSTS,
                     f"host:{name}",
-                    _recorded(item.observation),
+                    recorded.observed(item.observation),
                     h.check,
                     host=name,
                     check_id="hosts.reachable",
@@ -128,21 +125,21 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     # -- deployment ----------------------------------------------------------------------------------
     juju_read: Any = None
     ev = inp.evidence
-    models = _juju_models(ev) if ev is not None else []
+    models = recorded.juju_models(ev) if ev is not None else []
     if ev is not None and models:
         # the model with the most applications is the cloud's; others (a controller model) are judged too
-        juju_read = _recorded(models[0].observation)
+        juju_read = recorded.observed(models[0].observation)
         for other in models[1:]:
             probes.append(
                 Probe(
                     f"juju:{other.observation.model or other.path}",
                     Layer.DEPLOYMENT,
                     "juju",
-                    _recorded(other.observation),
+                    recorded.observed(other.observation),
                     partial(deploy_checks.check_status, policy=inp.policy),
                 )
             )
-        notes[Layer.DEPLOYMENT] = _recorded_note(ev, "juju-status", models[0])
+        notes[Layer.DEPLOYMENT] = recorded.note(ev, "juju-status", models[0])
         if len(models) > 1:
             notes[Layer.DEPLOYMENT] += f"; {len(models)} models: " + ", ".join(
                 str(m.observation.model) for m in models
@@ -167,18 +164,18 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
     # -- data services -------------------------------------------------------------------------------
     data_notes = []
-    recorded_ceph = _ceph_recording(ev) if ev else None
+    recorded_ceph = recorded.ceph_recording(ev) if ev else None
     if ev is not None and recorded_ceph is not None:
         probes.append(
             Probe(
                 "ceph",
                 Layer.DATA,
                 "ceph",
-                _recorded(recorded_ceph),
+                recorded.observed(recorded_ceph),
                 partial(data_checks.check_ceph, ctx=inp.context),
             )
         )
-        data_notes.append(f"ceph {_recorded_note(ev, 'ceph-health')} (no I/O probe on a recording)")
+        data_notes.append(f"ceph {recorded.note(ev, 'ceph-health')} (no I/O probe on a recording)")
     elif t.ceph:
         c = t.ceph
         probes.append(
@@ -298,16 +295,18 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
             )
         )
     if ev is not None:
-        recorded: tuple[tuple[str, str, Any], ...] = (
+        replayed: tuple[tuple[str, str, Any], ...] = (
             ("amqp-cluster", "amqp", data_checks.check_amqp_cluster),
             ("innodb-cluster", "database", data_checks.check_innodb_cluster),
             ("ceph-versions", "ceph", data_checks.check_ceph_versions),
         )
-        for kind, component, check in recorded:
+        for kind, component, check in replayed:
             newest = ev.latest(kind)
             if newest is not None and not any(p.name == kind for p in probes):
-                probes.append(Probe(kind, Layer.DATA, component, _recorded(newest.observation), check))
-                data_notes.append(f"{kind} {_recorded_note(ev, kind)}")
+                probes.append(
+                    Probe(kind, Layer.DATA, component, recorded.observed(newest.observation), check)
+                )
+                data_notes.append(f"{kind} {recorded.note(ev, kind)}")
     if data_notes:
         notes[Layer.DATA] = "; ".join(data_notes)
     if not any(p.layer == Layer.DATA for p in probes) and juju_read is None:
@@ -315,13 +314,13 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
     # -- APIs and agents -----------------------------------------------------------------------------
     if ev is not None and not t.cloud:
-        probes.extend(_recorded_apis(ev, notes))
-        probes.extend(_recorded_listings(ev, notes, inp.policy))
+        probes.extend(recorded.apis(ev, notes))
+        probes.extend(recorded.listings(ev, notes, inp.policy))
     if ev is not None:
-        probes.append(_cross_check_probe(probes))
+        probes.append(recorded.cross_check_probe(probes))
     if t.cloud:
         probes.extend(
-            _openstack_probes(
+            live.openstack_probes(
                 t.cloud, timeout, {h.name: h.services for h in inp.hosts if h.services}, t.clouds_yaml
             )
         )
@@ -331,9 +330,9 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
 
     # -- tenant Kubernetes (Magnum and the Cluster API management cluster) ---------------------------
     if t.magnum is not None:
-        probes.extend(_magnum_probes(t, has_cloud=bool(t.cloud)))
+        probes.extend(live.magnum_probes(t, has_cloud=bool(t.cloud)))
     if ev is not None:
-        probes.extend(_recorded_capi(ev, notes, live=t.magnum is not None))
+        probes.extend(recorded.capi(ev, notes, live=t.magnum is not None))
     if not any(p.layer == Layer.MAGNUM for p in probes):
         notes.setdefault(Layer.MAGNUM, "not configured: no magnum in targets")
 
@@ -347,128 +346,6 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     return probes, notes
 
 
-def _recorded(observation: Any) -> Any:
-    return lambda _inputs: observation
-
-
-def _recorded_note(ev: Evidence, kind: str, item: Item | None = None) -> str:
-    chosen = item or ev.latest(kind)
-    assert chosen is not None
-    items = [
-        i for i in ev.of(kind) if kind != "juju-status" or i.observation.model == chosen.observation.model
-    ]
-    if len(items) == 1:
-        return f"recorded: {chosen.path}"
-    return f"recorded: {chosen.path} (the latest of {len(items)} recordings)"
-
-
-def _recorded_hosts(ev: Evidence) -> dict[str, Item]:
-    newest: dict[str, Item] = {}
-    for item in sorted(ev.of("host-facts"), key=lambda i: (i.at or "", i.path)):
-        newest[item.observation.host] = item
-    return newest
-
-
-def _juju_models(ev: Evidence) -> list[Item]:
-    """The newest recording of each model, the cloud's (most applications) first. Recordings that could
-    not be read (``{}`` and an error) count only when nothing else was recorded."""
-    good = [i for i in ev.of("juju-status") if not i.observation.error]
-    items = good or ev.of("juju-status")
-    newest: dict[str, Item] = {}
-    for item in sorted(items, key=lambda i: (i.at or "", i.path)):
-        newest[str(item.observation.model or item.path)] = item
-    return sorted(newest.values(), key=lambda i: (-len(i.observation.apps), str(i.observation.model)))
-
-
-def _ceph_recording(ev: Evidence) -> ceph.CephHealth | None:
-    """The newest Ceph health; ``ceph status`` and ``ceph health detail`` of one moment complete each
-    other (the counts of OSDs from the one, each check's detail lines from the other)."""
-    latest = ev.latest("ceph-health")
-    if latest is None:
-        return None
-    health: ceph.CephHealth = latest.observation
-    for item in ev.of("ceph-health"):
-        other: ceph.CephHealth = item.observation
-        if other is health or other.status != health.status:
-            continue
-        if health.num_osds is None and other.num_osds is not None:
-            health = replace(
-                health,
-                num_osds=other.num_osds,
-                num_up_osds=other.num_up_osds,
-                num_in_osds=other.num_in_osds,
-                quorum=health.quorum or other.quorum,
-            )
-        details = {c.code: c for c in other.checks if c.details}
-        if details and any(not c.details and c.code in details for c in health.checks):
-            health = replace(
-                health,
-                checks=tuple(details.get(c.code, c) if not c.details else c for c in health.checks),
-            )
-    return health
-
-
-def _check_versions(rows: list[tuple[str, str, Any]]) -> list[Finding]:
-    out: list[Finding] = []
-    for service_type, interface, doc in rows:
-        out += api_checks.check_endpoint(service_type, interface, doc)
-    return out
-
-
-def _recorded_apis(ev: Evidence, notes: dict[Layer, str]) -> list[Probe]:
-    """Keystone's token and the catalog's version documents, as `cloudops collect` recorded them."""
-    probes = []
-    token, versions = ev.latest("keystone"), ev.latest("endpoints")
-    if token is not None:
-        probes.append(
-            Probe("keystone", Layer.APIS, "identity", _recorded(token.observation), api_checks.check_token)
-        )
-    if versions is not None:
-        probes.append(
-            Probe("endpoints", Layer.APIS, "catalog", _recorded(versions.observation), _check_versions)
-        )
-    if probes:
-        notes[Layer.APIS] = "; ".join(
-            _recorded_note(ev, k) for k in ("keystone", "endpoints") if ev.latest(k)
-        )
-    return probes
-
-
-def _recorded_listings(ev: Evidence, notes: dict[Layer, str], policy: Policy | None) -> list[Probe]:
-    stale = policy.stale_registration_hours if policy else agent_checks.STALE_HOURS
-    checks: dict[str, tuple[Any, str]] = {
-        "compute-services": (partial(agent_checks.check_compute_services, stale_hours=stale), "compute"),
-        "hypervisors": (agent_checks.check_hypervisors, "compute"),
-        "network-agents": (agent_checks.check_network_agents, "network"),
-        "volume-services": (partial(agent_checks.check_volume_services, stale_hours=stale), "volume"),
-    }
-    probes, said = [], []
-    for kind, (check, component) in checks.items():
-        item = ev.latest(kind)
-        if item is not None:
-            probes.append(Probe(kind, Layer.AGENTS, component, _recorded(item.observation), check))
-            said.append(f"{kind} {_recorded_note(ev, kind)}")
-    if said:
-        notes[Layer.AGENTS] = "; ".join(said)
-        notes.setdefault(Layer.APIS, "not checked: recorded listings say nothing of the APIs' own answers")
-    return probes
-
-
-def _cross_check_probe(probes: list[Probe]) -> Probe:
-    """Where two sources speak of one thing, the service's own verdict wins and the disagreement is a
-    finding of its own (Juju's "Unit is ready and clustered" beside a partitioned RabbitMQ)."""
-    present = tuple(p.name for p in probes if p.name in cross.SOURCES)
-    return Probe(
-        "cross-checks",
-        Layer.DATA,
-        "cross-check",
-        lambda inputs: {name: inputs[name] for name in present},
-        cross.check,
-        needs=present,
-        check_id="cross-check",
-    )
-
-
 def _juju_checks(inp: Inputs, status: juju.JujuStatus) -> list[Finding]:
     out = deploy_checks.check_status(status, inp.policy)
     if not status.error:
@@ -478,203 +355,6 @@ def _juju_checks(inp: Inputs, status: juju.JujuStatus) -> list[Finding]:
             out += deploy_checks.check_versions(status, inp.lock)
         out += data_checks.check_clusters_from_juju(status)
     return out
-
-
-def _openstack_probes(
-    cloud: str,
-    timeout: float,
-    registered: Mapping[str, Sequence[str]] | None = None,
-    clouds_yaml: Path | None = None,
-) -> list[Probe]:
-    from cloudops.probes import openstack as os_probe
-
-    def endpoints(session: os_probe.Session) -> list[Finding]:
-        return api_checks.check_token(session)
-
-    probes = [
-        Probe(
-            "keystone",
-            Layer.APIS,
-            "identity",
-            lambda _: os_probe.connect(cloud, timeout=timeout, clouds_yaml=clouds_yaml),
-            endpoints,
-            timeout=timeout * 2,
-            check_id="apis.keystone-token",
-            timeout_verdict=Verdict.FAIL,
-            load=lambda: os_probe.load(cloud, clouds_yaml),
-        )
-    ]
-
-    def read_versions(inputs: Mapping[str, Any]) -> list[tuple[str, str, os_probe.VersionDoc]]:
-        session: os_probe.Session = inputs["keystone"]
-        if not session.ok:
-            from cloudops.probes import NotChecked
-
-            raise NotChecked("no Keystone token")
-        # One version document per service root (public, internal and admin often share it).
-        seen: dict[str, tuple[str, str]] = {}
-        for ep in sorted(session.catalog, key=lambda e: (e.interface != "public", e.interface)):
-            seen.setdefault(os_probe.version_root(ep.url), (ep.service_type, ep.interface))
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=min(16, max(1, len(seen)))) as pool:
-            docs = list(
-                pool.map(lambda url: os_probe.get_version_doc(session, url, timeout=timeout), sorted(seen))
-            )
-        return [(seen[d.url][0], seen[d.url][1], d) for d in docs]
-
-    probes.append(
-        Probe(
-            "endpoints",
-            Layer.APIS,
-            "catalog",
-            read_versions,
-            _check_versions,
-            timeout=timeout * 2,
-            needs=("keystone",),
-        )
-    )
-
-    def lister(what: str) -> Any:
-        return lambda inputs: os_probe.list_call(inputs["keystone"], what, timeout=timeout)
-
-    # ONE list call per service type; the probe's UNKNOWN finding carries the agent check's id.
-    lists: list[tuple[str, str, Any, str]] = [
-        ("compute-services", "compute", agent_checks.check_compute_services, "agents.nova-service"),
-        ("hypervisors", "compute", agent_checks.check_hypervisors, "agents.hypervisor"),
-        ("network-agents", "network", agent_checks.check_network_agents, "agents.neutron-agent"),
-        ("volume-services", "volume", agent_checks.check_volume_services, "agents.cinder-service"),
-        ("resource-providers", "placement", lambda _obs: [], "agents.placement-rp"),
-    ]
-    for name, component, check, check_id in lists:
-        probes.append(
-            Probe(
-                name,
-                Layer.AGENTS,
-                component,
-                lister(name),
-                check,
-                timeout=timeout * 2,
-                needs=("keystone",),
-                check_id=check_id,
-            )
-        )
-    probes.append(
-        Probe(
-            "placement-vs-hypervisors",
-            Layer.AGENTS,
-            "placement",
-            lambda inputs: (inputs["resource-providers"], inputs["hypervisors"]),
-            lambda pair: agent_checks.check_placement(*pair),
-            needs=("resource-providers", "hypervisors"),
-            check_id="agents.placement-rp",
-        )
-    )
-    if registered:
-        expected = dict(registered)
-        services = ("compute-services", "network-agents", "volume-services")
-        probes.append(
-            Probe(
-                "registered-services",
-                Layer.AGENTS,
-                "registry",
-                lambda inputs: [inputs[n] for n in services],
-                lambda listings: agent_checks.check_registered(expected, listings),
-                needs=services,
-                check_id="agents.registered",
-            )
-        )
-    return probes
-
-
-def _recorded_capi(ev: Evidence, notes: dict[Layer, str], *, live: bool) -> list[Probe]:
-    """Magnum's recorded answers (the newest; none when Magnum is asked live), and every Cluster API
-    recording, each its own probe (objects and logs of several clusters and controllers are all judged,
-    not only the newest)."""
-    from cloudops.checks import capi as capi_checks
-    from cloudops.checks import magnum as magnum_checks
-
-    probes = []
-    ready = None if live else ev.latest("capi-management")
-    if ready is not None:
-        probes.append(
-            Probe("capi-management", Layer.MAGNUM, "capi-management", _recorded(ready.observation),
-                  magnum_checks.check_management, check_id="magnum.management-cluster")
-        )  # fmt: skip
-    state = None if live else ev.latest("magnum")
-    if state is not None:
-        probes.append(
-            Probe("magnum", Layer.MAGNUM, "magnum-conductor", _recorded(state.observation),
-                  lambda st: magnum_checks.check_conductors(st.services), check_id="magnum.conductor")
-        )  # fmt: skip
-        probes.append(
-            Probe("magnum-clusters", Layer.MAGNUM, "magnum-cluster", _recorded(state.observation),
-                  magnum_checks.check_clusters, check_id="magnum.cluster")
-        )  # fmt: skip
-    for kind, check, check_id in (
-        ("capi-objects", capi_checks.check_objects, "magnum.capi-object"),
-        ("capi-log", capi_checks.check_log, "magnum.capi-log"),
-    ):
-        for item in ev.of(kind):
-            probes.append(
-                Probe(
-                    f"{kind}:{item.path}",
-                    Layer.MAGNUM,
-                    "capi-cluster" if kind == "capi-objects" else "capi-controller",
-                    _recorded(item.observation),
-                    check,
-                    check_id=check_id,
-                )
-            )
-    if probes:
-        notes[Layer.MAGNUM] = f"recorded: {len(probes)} Magnum and Cluster API recordings"
-    return probes
-
-
-def _magnum_probes(t: Targets, *, has_cloud: bool) -> list[Probe]:
-    from cloudops.checks import magnum as magnum_checks
-    from cloudops.probes import magnum
-
-    target = t.magnum
-    assert target is not None
-    probes = []
-    if target.management_api:
-        probes.append(
-            Probe(
-                "capi-management",
-                Layer.MAGNUM,
-                "capi-management",
-                lambda _inputs: magnum.read_readyz(target),
-                magnum_checks.check_management,
-                timeout=t.timeout * 2,
-                check_id="magnum.management-cluster",
-            )
-        )
-    if has_cloud:
-        probes.append(
-            Probe(
-                "magnum",
-                Layer.MAGNUM,
-                "magnum-conductor",
-                lambda inputs: magnum.read(inputs["keystone"], timeout=t.timeout),
-                lambda state: magnum_checks.check_conductors(state.services),
-                timeout=t.timeout * 4,
-                needs=("keystone",),
-                check_id="magnum.conductor",
-            )
-        )
-        probes.append(
-            Probe(
-                "magnum-clusters",
-                Layer.MAGNUM,
-                "magnum-cluster",
-                lambda inputs: inputs["magnum"],
-                partial(magnum_checks.check_clusters, stuck_after_minutes=target.stuck_after_minutes),
-                needs=("magnum",),
-                check_id="magnum.cluster",
-            )
-        )
-    return probes
 
 
 def run(inp: Inputs, *, progress: Progress | None = None) -> tuple[report.Report, dict[str, Any]]:
