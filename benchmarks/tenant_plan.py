@@ -4,7 +4,7 @@ one observation per tenant.
 On the lab (`cloudops lab up`): N tenant specs are written into a copy of examples/lab; half of them are
 made to exist first (a project, a network and subnet, a router and a security group each, created
 directly with openstacksdk as setup, removed at the end) so the run reads both kinds. Then, on the same
-cloud, the N tenants' plans are made twice: every tenant observed on its own (`actions.observe`, what
+cloud, the N tenants' plans are made twice: every tenant observed on its own (`tenants.observe.observe`, what
 `tenant plan NAME` does N times) and all in one run (`workflow.changes_many`, `tenant plan --all`). Every
 HTTP request either makes is counted.
 
@@ -75,7 +75,8 @@ def main() -> None:
     from cloudops.lab.layout import LabLayout
     from cloudops.lab.lifecycle import env_lines
     from cloudops.repo.opsrepo import OpsRepo
-    from cloudops.tenants import actions, workflow
+    from cloudops.tenants import observe as reading
+    from cloudops.tenants import workflow
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -114,7 +115,7 @@ def main() -> None:
         repo = OpsRepo.discover(str(repo_dir))
         with Counted() as each:
             for n in names:
-                actions.observe(conn, n, "Default")
+                reading.observe(conn, n, "Default")
         with Counted() as shared:
             planned = workflow.changes_many(repo, names, "lab-admin")
         rows = sum(len(r) for _, r in planned)

@@ -358,7 +358,7 @@ def test_plan_all_reads_the_cloud_once_and_gives_each_new_tenant_its_own_block(
     (alpha_sub,) = list(cloud.network.subnets(name=f"{alpha}-v4"))
     assert not IPv4Network(beta_cidr).overlaps(IPv4Network(alpha_sub.cidr))
 
-    from cloudops.tenants import actions
+    from cloudops.tenants import observe as reading
 
     gamma = beta.replace("beta", "gamma")  # two new tenants planned in one run: two distinct blocks
     (repo / "tenants" / f"{gamma}.yaml").write_text(SPEC.format(name=gamma, extra=""))
@@ -371,6 +371,6 @@ def test_plan_all_reads_the_cloud_once_and_gives_each_new_tenant_its_own_block(
             c["action"]["args"]["cidr"] for c in changes if c["action"].get("action") == "create_subnet"
         ]
     assert len(blocks) == 2 and not IPv4Network(blocks[0]).overlaps(IPv4Network(blocks[1]))
-    shared = actions.observe_many(cloud, [(alpha, "Default"), (beta, "Default"), (gamma, "Default")])
-    assert shared[alpha] == actions.observe(cloud, alpha, "Default")  # the shared reading is the faithful one
+    shared = reading.observe_many(cloud, [(alpha, "Default"), (beta, "Default"), (gamma, "Default")])
+    assert shared[alpha] == reading.observe(cloud, alpha, "Default")  # the shared reading is the faithful one
     assert shared[beta].project is None and alpha_sub.cidr in shared[beta].others

@@ -1,272 +1,70 @@
-"""What the cloud holds for a tenant, read by name, and the ``tenant`` gate actions that change it.
-
-``observe_many`` reads tenants in calls shared between them (``observe``, one of them): Keystone's role
-inferences, each domain's users and projects, the role assignments with names, Neutron's lists once each,
-and one quota read per service with its usage per tenant. ``call`` carries out an ``ApiAction(service="tenant")`` for the change gate's adapters: names
-in, IDs looked up when it runs, a JSON view out for the pre-audits and verifies to compare.
+"""The ``tenant`` gate actions: ``call`` carries out an ``ApiAction(service="tenant")`` for the change
+gate's adapters — names in, IDs looked up when it runs (``tenants.lookup``), a JSON view out for the
+pre-audits and verifies to compare. What the cloud holds is read by ``tenants.observe``.
 """
 
 from __future__ import annotations
 
 import json
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cloudops.change.model import ApiAction, Observation
 from cloudops.redact import redact
-from cloudops.tenants.plan import Observed
-
-# Per service, the quota names a spec uses (the SDK's attribute names) and how to read and set them.
-QUOTA_NAMES = {
-    "compute": ("instances", "cores", "ram", "key_pairs", "server_groups", "server_group_members"),
-    "network": (
-        "networks",
-        "subnets",
-        "ports",
-        "routers",
-        "floating_ips",
-        "security_groups",
-        "security_group_rules",
-    ),
-    "volume": ("volumes", "gigabytes", "snapshots", "backups", "backup_gigabytes"),
-}
-
-
-class _Refused(Exception):
-    pass
-
-
-def _domain_id(conn: Any, domain: str) -> str:
-    found = conn.identity.find_domain(domain, ignore_missing=True)
-    if found is None:
-        raise _Refused(f"no domain {domain!r} in Keystone")
-    return str(found.id)
-
-
-def _project(conn: Any, project: str, domain: str) -> Any:
-    return conn.identity.find_project(project, domain_id=_domain_id(conn, domain), ignore_missing=True)
-
-
-def _need_project(conn: Any, project: str, domain: str) -> Any:
-    found = _project(conn, project, domain)
-    if found is None:
-        raise _Refused(f"no project {project!r} in domain {domain!r}")
-    return found
-
-
-def _user(conn: Any, user: str, domain: str) -> Any:
-    return conn.identity.find_user(user, domain_id=_domain_id(conn, domain), ignore_missing=True)
-
-
-def _role(conn: Any, role: str) -> Any:
-    found = conn.identity.find_role(role, ignore_missing=True)
-    if found is None:
-        raise _Refused(f"no role {role!r} in Keystone")
-    return found
-
-
-def _quotas(conn: Any, service: str, project_id: str) -> tuple[dict[str, int], dict[str, int]]:
-    """(limits, usage) of one service, in one call."""
-    limits: dict[str, int] = {}
-    usage: dict[str, int] = {}
-    if service == "network":
-        q = conn.network.get_quota(project_id, details=True)
-        for name in QUOTA_NAMES[service]:
-            value = getattr(q, name, None)
-            if isinstance(value, dict):
-                limits[name], usage[name] = int(value.get("limit", 0)), int(value.get("used", 0))
-        return limits, usage
-    proxy = conn.compute if service == "compute" else conn.block_storage
-    q = proxy.get_quota_set(project_id, usage=True)
-    used = getattr(q, "usage", None) or {}
-    for name in QUOTA_NAMES[service]:
-        value = getattr(q, name, None)
-        if isinstance(value, int):
-            limits[name] = value
-        if isinstance(used.get(name), int):
-            usage[name] = int(used[name])
-    return limits, usage
-
-
-def observe(conn: Any, project: str, domain: str, automation: Sequence[str] = ()) -> Observed:
-    """One tenant: what ``observe_many`` reads, its network lists narrowed to the project by Neutron."""
-    return observe_many(conn, [(project, domain)], {project: automation})[project]
-
-
-def observe_many(
-    conn: Any, tenants: Sequence[tuple[str, str]], automation: Mapping[str, Sequence[str]] | None = None
-) -> dict[str, Observed]:
-    """Several tenants (project, domain) in calls shared between them: Keystone's role inferences, each
-    domain's users and projects, every role assignment with names, every project's name, and Neutron's
-    networks, subnets, routers, router ports and security groups once each — then three quota reads per
-    existing tenant; and one list of application credentials per automation user a spec names
-    (``automation``: tenant → those users). 50 tenants cost about 160 calls, not 50 × 15
-    (benchmarks/tenant_plan.py)."""
-    implied: set[tuple[str, str]] = set()
-    for rule in conn.identity.get("/role_inferences").json().get("role_inferences", []):
-        for imp in rule.get("implies", []):
-            implied.add((rule["prior_role"]["name"], imp["name"]))
-    domains = sorted({d for _, d in tenants})
-    dids = {d: _domain_id(conn, d) for d in domains}
-    users = {
-        d: {u.name: {"email": getattr(u, "email", None)} for u in conn.identity.users(domain_id=dids[d])}
-        for d in domains
-    }
-    projects = {d: {p.name: p for p in conn.identity.projects(domain_id=dids[d])} for d in domains}
-    found = {name: projects[d].get(name) for name, d in tenants}
-    ids = {p.id for p in found.values() if p is not None}
-    one = next(iter(ids)) if len(ids) == 1 else None  # one tenant: Neutron narrows its lists itself
-    grants: dict[str, set[tuple[str, str]]] = {i: set() for i in ids}
-    if ids:
-        scope = {"scope_project_id": one} if one else {}
-        for a in conn.identity.role_assignments(include_names=True, **scope):
-            pid = one or ((a.scope or {}).get("project") or {}).get("id")
-            user, role = (a.user or {}).get("name"), (a.role or {}).get("name")
-            if pid in grants and user and role:
-                grants[pid].add((user, role))
-    net = _NetworkLists(conn, ids, one)
-    out: dict[str, Observed] = {}
-    for name, d in tenants:
-        seen = Observed(implied=set(implied), users=dict(users[d]))
-        p = found[name]
-        if p is not None:
-            seen.project = {"name": p.name, "description": p.description or "", "domain": d}
-            seen.grants = grants[p.id]
-            for service in QUOTA_NAMES:
-                seen.quotas[service], seen.usage[service] = _quotas(conn, service, p.id)
-            for user in (automation or {}).get(name, ()):
-                if user in seen.users:
-                    for cred, view in list_application_credentials(conn, user, d).items():
-                        seen.credentials[(user, cred)] = view
-        net.fill(p.id if p is not None else None, seen)
-        out[name] = seen
-    return out
-
-
-class _NetworkLists:
-    """Neutron's lists read once for every tenant of a run (narrowed server-side when there is one)."""
-
-    def __init__(self, conn: Any, ids: set[str], one: str | None) -> None:
-        self.conn = conn
-        narrow = {"project_id": one} if one else {}
-        self.subnets = list(conn.network.subnets())
-        self.nets = [n for n in conn.network.networks(**narrow) if n.project_id in ids] if ids else []
-        self.routers = [r for r in conn.network.routers(**narrow) if r.project_id in ids] if ids else []
-        self.ports = (
-            [
-                p
-                for p in conn.network.ports(device_owner="network:router_interface", **narrow)
-                if p.project_id in ids
-            ]
-            if ids
-            else []
-        )
-        self.groups = (
-            [g for g in conn.network.security_groups(**narrow) if g.project_id in ids] if ids else []
-        )
-        self.externals = {n.id: n.name for n in conn.network.networks(is_router_external=True)} if ids else {}
-        self._projects: dict[str, str] | None = None  # id → name, read only when another project has a subnet
-
-    def project_names(self) -> dict[str, str]:
-        if self._projects is None:
-            self._projects = {p.id: p.name for p in self.conn.identity.projects()}
-        return self._projects
-
-    def fill(self, project_id: str | None, seen: Observed) -> None:
-        """The project's networks, subnets, routers (gateway and routed subnets) and security groups by
-        name, and every other project's subnets with their project's name (what allocation keeps clear of)."""
-        nets = {n.id: n.name for n in self.nets if n.project_id == project_id}
-        seen.networks = set(nets.values())
-        subnet_names: dict[str, str] = {}
-        for sn in self.subnets:
-            if project_id is not None and sn.project_id == project_id:
-                subnet_names[sn.id] = sn.name
-                seen.subnets[sn.name] = {
-                    "network": nets.get(sn.network_id),
-                    "cidr": sn.cidr,
-                    "dhcp": sn.is_dhcp_enabled,
-                }
-                continue
-            holder = self.project_names().get(sn.project_id, sn.project_id)
-            seen.others[sn.cidr] = f"tenant {holder} subnet {sn.name}"
-        if project_id is None:
-            return
-        for r in self.routers:
-            if r.project_id == project_id:
-                gw = (r.external_gateway_info or {}).get("network_id")
-                seen.routers[r.name] = {
-                    "external_network": self.externals.get(gw, gw),
-                    "subnets": set(),
-                    "id": r.id,
-                }
-        by_id = {v["id"]: k for k, v in seen.routers.items()}
-        for port in self.ports:
-            router = by_id.get(port.device_id)
-            for ip in port.fixed_ips or []:
-                if router is not None and ip.get("subnet_id") in subnet_names:
-                    seen.routers[router]["subnets"].add(subnet_names[ip["subnet_id"]])
-        for g in self.groups:
-            if g.project_id == project_id:
-                rules = {
-                    i for i in (_rule_identity(x) for x in (g.security_group_rules or [])) if i is not None
-                }
-                seen.security_groups[g.name] = {"description": g.description or "", "rules": rules}
-
-
-def _rule_identity(r: Mapping[str, Any]) -> tuple[str, str, int | None, int | None, str] | None:
-    """A live rule (Neutron's dict) as the spec's ``Rule.identity``; None for what a spec cannot say (IPv6,
-    a remote group: Neutron's default rules among them)."""
-    if (r.get("ethertype") or r.get("ether_type")) != "IPv4" or r.get("remote_group_id"):
-        return None
-    return (
-        str(r["direction"]),
-        str(r.get("protocol") or "any"),
-        r.get("port_range_min"),
-        r.get("port_range_max"),
-        str(r.get("remote_ip_prefix") or "0.0.0.0/0"),
-    )
-
+from cloudops.tenants.lookup import (
+    QUOTA_NAMES,
+    Refused,
+    credential_view,
+    domain_id,
+    find_project,
+    find_role,
+    find_user,
+    need_project,
+    offboarding_since,
+    read_quotas,
+    rule_identity,
+    system,
+)
 
 # ------------------------------------------------------------------------------------------ operations
 
 
 def get_project(conn: Any, project: str, domain: str) -> dict[str, Any]:
-    found = _project(conn, project, domain)
+    found = find_project(conn, project, domain)
     if found is None:
         return {"absent": True}
     return {"name": found.name, "description": found.description or "", "domain": domain}
 
 
 def create_project(conn: Any, project: str, domain: str, description: str = "") -> dict[str, Any]:
-    if _project(conn, project, domain) is not None:
-        raise _Refused(f"project {project!r} exists already")
-    conn.identity.create_project(name=project, domain_id=_domain_id(conn, domain), description=description)
+    if find_project(conn, project, domain) is not None:
+        raise Refused(f"project {project!r} exists already")
+    conn.identity.create_project(name=project, domain_id=domain_id(conn, domain), description=description)
     return get_project(conn, project, domain)
 
 
 def set_project(conn: Any, project: str, domain: str, description: str) -> dict[str, Any]:
-    conn.identity.update_project(_need_project(conn, project, domain), description=description)
+    conn.identity.update_project(need_project(conn, project, domain), description=description)
     return get_project(conn, project, domain)
 
 
 def delete_project(conn: Any, project: str, domain: str) -> dict[str, Any]:
-    found = _project(conn, project, domain)
+    found = find_project(conn, project, domain)
     if found is not None:
         conn.identity.delete_project(found)
     return {"absent": True}
 
 
 def get_user(conn: Any, user: str, domain: str) -> dict[str, Any]:
-    found = _user(conn, user, domain)
+    found = find_user(conn, user, domain)
     return {"absent": True} if found is None else {"name": found.name, "email": getattr(found, "email", None)}
 
 
 def create_user(conn: Any, user: str, domain: str, project: str, email: str | None = None) -> dict[str, Any]:
-    if _user(conn, user, domain) is not None:
-        raise _Refused(f"user {user!r} exists already")
-    attrs: dict[str, Any] = {"name": user, "domain_id": _domain_id(conn, domain), "enabled": True}
-    home = _project(conn, project, domain)
+    if find_user(conn, user, domain) is not None:
+        raise Refused(f"user {user!r} exists already")
+    attrs: dict[str, Any] = {"name": user, "domain_id": domain_id(conn, domain), "enabled": True}
+    home = find_project(conn, project, domain)
     if home is not None:
         attrs["default_project_id"] = home.id
     if email:
@@ -276,89 +74,47 @@ def create_user(conn: Any, user: str, domain: str, project: str, email: str | No
 
 
 def delete_user(conn: Any, user: str, domain: str) -> dict[str, Any]:
-    found = _user(conn, user, domain)
+    found = find_user(conn, user, domain)
     if found is not None:
         conn.identity.delete_user(found)
     return {"absent": True}
 
 
 def get_grant(conn: Any, user: str, role: str, project: str, domain: str) -> dict[str, Any]:
-    p, u = _project(conn, project, domain), _user(conn, user, domain)
+    p, u = find_project(conn, project, domain), find_user(conn, user, domain)
     if p is None or u is None:
         return {"granted": False}
-    return {"granted": bool(conn.identity.validate_user_has_project_role(p, u, _role(conn, role)))}
+    return {"granted": bool(conn.identity.validate_user_has_project_role(p, u, find_role(conn, role)))}
 
 
 def grant_role(conn: Any, user: str, role: str, project: str, domain: str) -> dict[str, Any]:
-    u = _user(conn, user, domain)
+    u = find_user(conn, user, domain)
     if u is None:
-        raise _Refused(f"no user {user!r} in domain {domain!r}")
-    conn.identity.assign_project_role_to_user(_need_project(conn, project, domain), u, _role(conn, role))
+        raise Refused(f"no user {user!r} in domain {domain!r}")
+    conn.identity.assign_project_role_to_user(need_project(conn, project, domain), u, find_role(conn, role))
     return get_grant(conn, user, role, project, domain)
 
 
 def revoke_role(conn: Any, user: str, role: str, project: str, domain: str) -> dict[str, Any]:
-    p, u = _project(conn, project, domain), _user(conn, user, domain)
+    p, u = find_project(conn, project, domain), find_user(conn, user, domain)
     if p is not None and u is not None:
-        conn.identity.unassign_project_role_from_user(p, u, _role(conn, role))
+        conn.identity.unassign_project_role_from_user(p, u, find_role(conn, role))
     return {"granted": False}
 
 
-# -- application credentials ------------------------------------------------------------------------------
-# Keystone 2024.1 (enforce_new_defaults) lets only a system-scoped reader/admin, or the owner, list, show or
-# delete a user's application credentials, and only the owner create one. So reads and deletes go through a
-# system-scoped session of the same operator; a create through the owner's own session, opened with a
-# password set for that moment and kept nowhere (the owner is a user for machines: nobody knows its
-# password, before or after).
-
-_SYSTEM: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
-def _system(conn: Any) -> Any:
-    """A system-scoped connection with ``conn``'s credentials (one per connection)."""
-    import openstack
-
-    key = conn
-    if key not in _SYSTEM:
-        auth = {k: v for k, v in dict(conn.config.auth).items() if not k.startswith(("project_", "domain_"))}
-        auth["system_scope"] = "all"
-        _SYSTEM[key] = openstack.connection.Connection(
-            auth=auth, region_name=conn.config.region_name, identity_api_version="3",
-            interface=conn.config.interface,
-        )  # fmt: skip
-    return _SYSTEM[key]
-
-
-def _credential_view(c: Any) -> dict[str, Any]:
-    return {
-        "name": c.name,
-        "roles": sorted(str(r.get("name")) for r in (c.roles or [])),
-        "expires_at": c.expires_at,
-        "project_id": c.project_id,
-    }
-
-
 def _credential(conn: Any, name: str, user: str, domain: str) -> tuple[Any, Any]:
-    u = _user(conn, user, domain)
+    u = find_user(conn, user, domain)
     if u is None:
         return None, None
-    for c in _system(conn).identity.application_credentials(user=u.id, name=name):
+    for c in system(conn).identity.application_credentials(user=u.id, name=name):
         if c.name == name:
             return u, c
     return u, None
 
 
-def list_application_credentials(conn: Any, user: str, domain: str) -> dict[str, dict[str, Any]]:
-    """An automation user's credentials by name (what the plan compares with the spec)."""
-    u = _user(conn, user, domain)
-    if u is None:
-        return {}
-    return {c.name: _credential_view(c) for c in _system(conn).identity.application_credentials(user=u.id)}
-
-
 def get_application_credential(conn: Any, name: str, user: str, project: str, domain: str) -> dict[str, Any]:
     _u, c = _credential(conn, name, user, domain)
-    return {"absent": True} if c is None else _credential_view(c)
+    return {"absent": True} if c is None else credential_view(c)
 
 
 def create_application_credential(
@@ -381,12 +137,12 @@ def create_application_credential(
 
     u, existing = _credential(conn, name, user, domain)
     if u is None:
-        raise _Refused(f"no user {user!r} in domain {domain!r}")
+        raise Refused(f"no user {user!r} in domain {domain!r}")
     if existing is not None:
-        raise _Refused(
+        raise Refused(
             f"user {user} has an application credential {name!r} already (its secret was shown when it was made)"
         )
-    p = _need_project(conn, project, domain)
+    p = need_project(conn, project, domain)
     password = secrets.token_urlsafe(32)
     once.remember(f"secret: {password}")  # masked in anything this process writes from now on
     conn.identity.update_user(u, password=password)
@@ -403,7 +159,7 @@ def create_application_credential(
         user=u.id, name=name, roles=[{"name": r} for r in roles], description=description or None,
         expires_at=f"{expires}T00:00:00" if expires else None, unrestricted=False,
     )  # fmt: skip
-    view = _credential_view(made)
+    view = credential_view(made)
     shown = (
         f"application credential {name} of user {user}, project {project} (domain {domain})\n"
         f"  auth_type: v3applicationcredential\n  auth_url: {auth['auth_url']}\n"
@@ -417,30 +173,13 @@ def delete_application_credential(
 ) -> dict[str, Any]:
     u, c = _credential(conn, name, user, domain)
     if c is not None:
-        _system(conn).identity.delete_application_credential(u.id, c.id)
+        system(conn).identity.delete_application_credential(u.id, c.id)
     return {"absent": True}
 
 
-# -- offboarding with retention ------------------------------------------------------------------------------
-
-
-def _offboarding_since(p: Any) -> Any:
-    import datetime as dt
-
-    from cloudops.tenants.offboard import MARK
-
-    for tag in p.tags or ():
-        if str(tag).startswith(MARK):
-            try:
-                return dt.date.fromisoformat(str(tag).removeprefix(MARK))
-            except ValueError:
-                continue
-    return None
-
-
 def get_offboarding(conn: Any, project: str, domain: str) -> dict[str, Any]:
-    p = _need_project(conn, project, domain)
-    since = _offboarding_since(p)
+    p = need_project(conn, project, domain)
+    since = offboarding_since(p)
     return {"since": since.isoformat() if since else None, "enabled": bool(p.is_enabled)}
 
 
@@ -448,7 +187,7 @@ def begin_offboarding(conn: Any, since: str, project: str, domain: str) -> dict[
     """Disable the project and tag it with the day offboarding began (its retention counts from it)."""
     from cloudops.tenants.offboard import MARK
 
-    p = _need_project(conn, project, domain)
+    p = need_project(conn, project, domain)
     tags = [t for t in (p.tags or ()) if not str(t).startswith(MARK)] + [f"{MARK}{since}"]
     conn.identity.update_project(p, is_enabled=False, tags=tags)
     return get_offboarding(conn, project, domain)
@@ -457,22 +196,22 @@ def begin_offboarding(conn: Any, since: str, project: str, domain: str) -> dict[
 def cancel_offboarding(conn: Any, project: str, domain: str) -> dict[str, Any]:
     from cloudops.tenants.offboard import MARK
 
-    p = _need_project(conn, project, domain)
+    p = need_project(conn, project, domain)
     tags = [t for t in (p.tags or ()) if not str(t).startswith(MARK)]
     conn.identity.update_project(p, is_enabled=True, tags=tags)
     return get_offboarding(conn, project, domain)
 
 
 def get_quotas(conn: Any, service: str, project: str, domain: str) -> dict[str, Any]:
-    limits, _ = _quotas(conn, service, _need_project(conn, project, domain).id)
+    limits, _ = read_quotas(conn, service, need_project(conn, project, domain).id)
     return limits
 
 
 def set_quotas(conn: Any, service: str, values: dict[str, int], project: str, domain: str) -> dict[str, Any]:
-    p = _need_project(conn, project, domain)
+    p = need_project(conn, project, domain)
     unknown = sorted(set(values) - set(QUOTA_NAMES[service]))
     if unknown:
-        raise _Refused(
+        raise Refused(
             f"{service} has no quota {', '.join(unknown)} (known: {', '.join(QUOTA_NAMES[service])})"
         )
     if service == "network":
@@ -490,12 +229,12 @@ def set_quotas(conn: Any, service: str, values: dict[str, int], project: str, do
 def _owned(conn: Any, find: Callable[[Any, str, str], Any], name: str, project: str, domain: str) -> Any:
     """The project's resource of that name (``find``: _network, _subnet, _router, _group), or None —
     None too when the project itself is gone (a verify after a delete, a revert after an offboarding)."""
-    p = _project(conn, project, domain)
+    p = find_project(conn, project, domain)
     return find(conn, name, p.id) if p is not None else None
 
 
 def _pid(conn: Any, project: str, domain: str) -> str:
-    return str(_need_project(conn, project, domain).id)
+    return str(need_project(conn, project, domain).id)
 
 
 def _network(conn: Any, network: str, pid: str) -> Any:
@@ -510,7 +249,7 @@ def get_network(conn: Any, network: str, project: str, domain: str) -> dict[str,
 def create_network(conn: Any, network: str, project: str, domain: str) -> dict[str, Any]:
     pid = _pid(conn, project, domain)
     if _network(conn, network, pid) is not None:
-        raise _Refused(f"network {network!r} of {project} exists already")
+        raise Refused(f"network {network!r} of {project} exists already")
     conn.network.create_network(name=network, project_id=pid)
     return get_network(conn, network, project, domain)
 
@@ -537,9 +276,9 @@ def create_subnet(
     pid = _pid(conn, project, domain)
     net = _network(conn, network, pid)
     if net is None:
-        raise _Refused(f"no network {network!r} in {project}")
+        raise Refused(f"no network {network!r} in {project}")
     if _subnet(conn, subnet, pid) is not None:
-        raise _Refused(f"subnet {subnet!r} of {project} exists already")
+        raise Refused(f"subnet {subnet!r} of {project} exists already")
     conn.network.create_subnet(
         name=subnet, network_id=net.id, ip_version=4, cidr=cidr, enable_dhcp=dhcp, project_id=pid
     )
@@ -562,7 +301,7 @@ def _external(conn: Any, name: str | None) -> dict[str, Any] | None:
         return None
     found = conn.network.find_network(name, ignore_missing=True)
     if found is None or not found.is_router_external:
-        raise _Refused(f"no external network {name!r}")
+        raise Refused(f"no external network {name!r}")
     return {"network_id": found.id}
 
 
@@ -580,7 +319,7 @@ def create_router(
 ) -> dict[str, Any]:
     pid = _pid(conn, project, domain)
     if _router(conn, router, pid) is not None:
-        raise _Refused(f"router {router!r} of {project} exists already")
+        raise Refused(f"router {router!r} of {project} exists already")
     attrs: dict[str, Any] = {"name": router, "project_id": pid}
     gw = _external(conn, external_network)
     if gw is not None:
@@ -594,7 +333,7 @@ def set_router_gateway(
 ) -> dict[str, Any]:
     found = _router(conn, router, _pid(conn, project, domain))
     if found is None:
-        raise _Refused(f"no router {router!r} in {project}")
+        raise Refused(f"no router {router!r} in {project}")
     conn.network.update_router(found, external_gateway_info=_external(conn, external_network) or {})
     return get_router(conn, router, project, domain)
 
@@ -619,7 +358,7 @@ def add_router_interface(conn: Any, router: str, subnet: str, project: str, doma
     pid = _pid(conn, project, domain)
     r, sn = _router(conn, router, pid), _subnet(conn, subnet, pid)
     if r is None or sn is None:
-        raise _Refused(f"no router {router!r} or no subnet {subnet!r} in {project}")
+        raise Refused(f"no router {router!r} or no subnet {subnet!r} in {project}")
     conn.network.add_interface_to_router(r, subnet_id=sn.id)
     return get_router_interface(conn, router, subnet, project, domain)
 
@@ -650,7 +389,7 @@ def create_security_group(
 ) -> dict[str, Any]:
     pid = _pid(conn, project, domain)
     if _group(conn, group, pid) is not None:
-        raise _Refused(f"security group {group!r} of {project} exists already")
+        raise Refused(f"security group {group!r} of {project} exists already")
     conn.network.create_security_group(name=group, description=description, project_id=pid)
     return get_security_group(conn, group, project, domain)
 
@@ -675,9 +414,9 @@ def _rule_args(direction: str, protocol: str, ports: str | None, remote: str) ->
 
 
 def _matching_rule(conn: Any, g: Any, args: Mapping[str, Any]) -> Any:
-    want = _rule_identity({**args, "protocol": args["protocol"] or "any"})
+    want = rule_identity({**args, "protocol": args["protocol"] or "any"})
     for r in conn.network.security_group_rules(security_group_id=g.id):
-        if _rule_identity(r.to_dict()) == want:
+        if rule_identity(r.to_dict()) == want:
             return r
     return None
 
@@ -710,7 +449,7 @@ def add_security_group_rule(
     pid = _pid(conn, project, domain)
     g = _group(conn, group, pid)
     if g is None:
-        raise _Refused(f"no security group {group!r} in {project}")
+        raise Refused(f"no security group {group!r} in {project}")
     args = _rule_args(direction, protocol, ports, remote)
     if _matching_rule(conn, g, args) is None:
         conn.network.create_security_group_rule(security_group_id=g.id, project_id=pid, **args)
@@ -734,66 +473,6 @@ def remove_security_group_rule(
     return {"present": False}
 
 
-# -- offboarding ------------------------------------------------------------------------------------
-
-
-def inventory(conn: Any, t: Any) -> Any:
-    """Everything the tenant owns, read (``cloudops.tenants.offboard.Inventory``): one list call per kind,
-    one per user for application credentials."""
-    from cloudops.tenants.offboard import Inventory, Item
-
-    inv = Inventory(t.name, t.domain)
-    did = _domain_id(conn, t.domain)
-    people = {t.admin, *(u.name for u in t.users)}
-    users = [u for u in conn.identity.users(domain_id=did) if u.name in people]
-    found = conn.identity.find_project(t.name, domain_id=did, ignore_missing=True)
-    if found is not None:
-        pid = found.id
-        inv.since = _offboarding_since(found)
-        if conn.has_service("container-infra"):
-            for c in conn.container_infrastructure_management.clusters():
-                if getattr(c, "project_id", None) == pid:
-                    inv.items.append(Item("cluster", c.id, c.name, str(c.status)))
-        else:
-            inv.not_checked.append("Magnum clusters: no container-infra service in the catalog")
-        for s in conn.compute.servers(all_projects=True, project_id=pid):
-            inv.items.append(Item("server", s.id, s.name, str(s.status)))
-        for ip in conn.network.ips(project_id=pid):
-            inv.items.append(Item("floating_ip", ip.id, ip.floating_ip_address, str(ip.status)))
-        for snap in conn.block_storage.snapshots(details=True, all_projects=True, project_id=pid):
-            inv.items.append(Item("snapshot", snap.id, snap.name or snap.id, f"{snap.size} GiB"))
-        for v in conn.block_storage.volumes(details=True, all_projects=True, project_id=pid):
-            inv.items.append(Item("volume", v.id, v.name or v.id, f"{v.size} GiB, {v.status}"))
-        for img in conn.image.images(owner=pid):
-            inv.items.append(Item("image", img.id, img.name or img.id, str(img.status)))
-        for r in conn.network.routers(project_id=pid):
-            inv.items.append(Item("router", r.id, r.name))
-        cidrs: dict[str, list[str]] = {}
-        for sn in conn.network.subnets(project_id=pid):
-            cidrs.setdefault(sn.network_id, []).append(sn.cidr)
-        for n in conn.network.networks(project_id=pid):
-            inv.items.append(
-                Item("network", n.id, n.name, ", ".join(sorted(cidrs.get(n.id, []))) or "no subnet")
-            )
-        for g in conn.network.security_groups(project_id=pid):
-            inv.items.append(Item("security_group", g.id, g.name))
-    from openstack import exceptions
-
-    for u in users:
-        try:  # Keystone lists them to their owner or a system reader only: asked with system scope
-            for ac in _system(conn).identity.application_credentials(user=u.id):
-                inv.items.append(Item("application_credential", ac.id, ac.name, f"of {u.name}", owner=u.id))
-        except exceptions.HttpException as exc:  # the operator holds no role on the system
-            inv.not_checked.append(
-                f"application credentials of {u.name}: Keystone lists them only to their owner or a "
-                f"system-scoped reader ({type(exc).__name__}; they are deleted with the user all the same)"
-            )
-        inv.items.append(Item("user", u.id, u.name))
-    if found is not None:
-        inv.items.append(Item("project", found.id, found.name))
-    return inv
-
-
 def _finder(conn: Any, kind: str, owner: str | None) -> Callable[[str], Any]:
     net, bs = conn.network, conn.block_storage
     finders: dict[str, Callable[[str], Any]] = {
@@ -806,14 +485,14 @@ def _finder(conn: Any, kind: str, owner: str | None) -> Callable[[str], Any]:
         "router": lambda i: net.find_router(i, ignore_missing=True),
         "network": lambda i: net.find_network(i, ignore_missing=True),
         "security_group": lambda i: net.find_security_group(i, ignore_missing=True),
-        "application_credential": lambda i: _system(conn).identity.find_application_credential(
+        "application_credential": lambda i: system(conn).identity.find_application_credential(
             owner, i, ignore_missing=True
         ),
         "user": lambda i: conn.identity.find_user(i, ignore_missing=True),
         "project": lambda i: conn.identity.find_project(i, ignore_missing=True),
     }
     if kind not in finders:
-        raise _Refused(f"nothing of kind {kind!r} is offboarded")
+        raise Refused(f"nothing of kind {kind!r} is offboarded")
     return finders[kind]
 
 
@@ -852,7 +531,7 @@ def delete_owned(
     elif kind == "security_group":
         net.delete_security_group(found)
     elif kind == "application_credential":
-        _system(conn).identity.delete_application_credential(owner, found)
+        system(conn).identity.delete_application_credential(owner, found)
     elif kind == "user":
         conn.identity.delete_user(found)
     else:
@@ -881,7 +560,7 @@ def call(conn: Any, action: ApiAction) -> Observation:
         return Observation(rc=1, output=f"no tenant action {action.action!r}")
     try:
         result = op(conn, **action.args)
-    except _Refused as exc:
+    except Refused as exc:
         return Observation(rc=1, output=str(exc))
     except Exception as exc:  # the service's own words, as an observation
         return Observation(rc=1, output=f"{type(exc).__name__}: {' '.join(redact(str(exc)).split())[:300]}")

@@ -23,7 +23,7 @@ class Live:
     (the plan names it: its changes are made there, whatever an apply would default to)."""
 
     spec: Tenant
-    seen: Any  # tenants.actions.Observed
+    seen: Any  # tenants.plan.Observed
     cloud: str | None
 
 
@@ -43,11 +43,12 @@ def connect(cloud: str | None) -> Any:
 
 
 def observe(repo: OpsRepo, name: str, cloud: str | None) -> Live:
-    from cloudops.tenants import actions, spec
+    from cloudops.tenants import observe as reading
+    from cloudops.tenants import spec
 
     t = spec.load(repo.root, name)
     chosen = chosen_cloud(cloud)
-    return Live(t, actions.observe(connect(chosen), t.name, t.domain, _automation(t)), chosen)
+    return Live(t, reading.observe(connect(chosen), t.name, t.domain, _automation(t)), chosen)
 
 
 def pinned_elsewhere(root: Path, name: str) -> dict[str, str]:
@@ -96,14 +97,15 @@ def changes(
 def changes_many(
     repo: OpsRepo, names: list[str], cloud: str | None, url: str | None = None, token_file: Path | None = None
 ) -> list[tuple[Live, list[dict[str, Any]]]]:
-    """Several tenants planned in one run: the cloud read once for all of them (``actions.observe_many``),
-    NetBox once, and each tenant's new subnets kept clear of those planned before it in the run."""
-    from cloudops.tenants import actions, spec
+    """Several tenants planned in one run: the cloud read once for all of them (``tenants.observe``), NetBox
+    once, and each tenant's new subnets kept clear of those planned before it in the run."""
+    from cloudops.tenants import observe as reading
+    from cloudops.tenants import spec
     from cloudops.tenants.plan import changes as plan_changes
 
     specs = [spec.load(repo.root, n) for n in names]
     chosen = chosen_cloud(cloud)
-    seen = actions.observe_many(
+    seen = reading.observe_many(
         connect(chosen), [(t.name, t.domain) for t in specs], {t.name: _automation(t) for t in specs}
     )
     netbox, reserved = netbox_state(repo, url, token_file)
@@ -152,12 +154,13 @@ def offboarding(
     """The offboarding document (``cloudops-tenant-offboard``), its inventory, and the destructive plan's
     path when ``make_plan`` and the tenant owns anything."""
     from cloudops.schemas import stamp
-    from cloudops.tenants import actions, spec
+    from cloudops.tenants import observe as reading
     from cloudops.tenants import offboard as off
+    from cloudops.tenants import spec
 
     t = spec.load(repo.root, name)
     chosen = chosen_cloud(cloud)
-    inv = actions.inventory(connect(chosen), t)
+    inv = reading.inventory(connect(chosen), t)
     netbox, reserved = netbox_state(repo, url, token_file)
     for cidr, desc in sorted(reserved.items()):
         if desc.startswith(f"tenant {t.name} subnet "):
