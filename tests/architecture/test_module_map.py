@@ -104,3 +104,17 @@ def test_every_package_is_on_the_map() -> None:
     packages = {p.name for p in SRC.iterdir() if p.is_dir() and any(p.glob("*.py"))}
     packages |= {p.stem for p in SRC.glob("*.py") if p.stem not in ("__init__", "__main__", "__version__")}
     assert packages - {"cli", "data"} == set(ALLOWED)
+
+
+LIMIT = 500  # lines: a module past it says why at its top ("Long because: ...")
+
+
+def test_a_long_module_says_why_at_its_top() -> None:
+    silent = []
+    for path in sorted(SRC.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n") > LIMIT and "Long because: " not in (ast.get_docstring(ast.parse(text)) or ""):
+            silent.append(
+                f"{path.relative_to(SRC.parent.parent)}: {text.count(chr(10))} lines, no reason at its top"
+            )
+    assert silent == []

@@ -5,6 +5,9 @@ mysql, rabbitmqctl, kubectl, clusterctl, vault, and a few read-only utilities). 
 **mutating** — the gate errs on the side of asking. Wrappers (``sudo``, ``env A=B``, ``timeout N``,
 ``ip netns exec NS``) are looked through; a shell string is split on pipes and ``;``/``&&``/``||`` and
 the worst part wins; an output redirection or a command substitution makes it mutating at least.
+
+Long because: the classifier is one table per tool, and the default-deny rules are read, reviewed
+and tested in one place; split per tool, a reviewer would lose the one view of what the gate lets through.
 """
 
 from __future__ import annotations

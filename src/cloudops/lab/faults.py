@@ -15,6 +15,9 @@ Service faults need the lab core, through the small ``ServiceControl`` interface
 (SIGTERM; heal starts it), ``noout`` (``ceph osd set noout``), ``disable-compute HOST`` (the nova-compute
 service disabled with a reason, through openstacksdk, as an operator would). ``RecordedServices`` is a
 ready implementation over process records in the lab dir, for the lab core to fill.
+
+Long because: it still holds the fault model, the state file and every kind's apply and heal; the
+lab's one-supervisor restructure (issue 21) makes faults a client of the supervisor and splits it.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Each is a Debian package's daemon started as an ordinary process with its own data, socket, ports and
 logs under the lab directory, bound to 127.0.0.1, reading no system-wide configuration.
+
+Long because: it still holds three daemons' bring-up (MariaDB, RabbitMQ, Ceph); the lab's one-Lab
+restructure (issue 21) gives each its own module.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ the data is reloaded, never the schema.
 ``load`` maps the site registry onto NetBox as docs/ops-repo.md ("The registry in NetBox") describes:
 regions, sites, racks, device roles, devices, interfaces (BMC too), IP roles, VLANs, prefixes, IP ranges,
 IP addresses (interfaces, BMC, VIPs, gateways, DNS/NTP servers) — every object tagged ``cloudops:<site>``.
+
+Long because: it still holds four jobs (NetBox's supervision, the registry→NetBox mapping's use, a
+pynetbox writer, a benchmark helper); the lab's restructure (issue 21) splits them.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ This module holds the pure naming/addressing plan (``plan_hosts``) apart from th
 (``python -m cloudops.lab.netns forward …``): services inside a host reach the lab's loopback services
 (RabbitMQ, Keystone, Placement, Neutron…) at the same ``127.0.0.1:PORT`` they would use outside, and the
 traffic really crosses the host's veth — so cutting or blackholing the host cuts its services too.
+
+Long because: it still holds the namespace plan, their creation and teardown, and the loopback
+forwarder; the lab's restructure (issue 21) splits the forwarder and the side effects from the plan.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """The ``tenant`` gate actions: ``call`` carries out an ``ApiAction(service="tenant")`` for the change
 gate's adapters — names in, IDs looked up when it runs (``tenants.lookup``), a JSON view out for the
 pre-audits and verifies to compare. What the cloud holds is read by ``tenants.observe``.
+
+Long because: it is the whole `tenant` action namespace plans name, one short function per action
+(project, users, grants, quotas, networks, routers, security groups, credentials, offboarding) behind one
+dispatch table; the readings and look-ups they share already live apart.
 """
 
 from __future__ import annotations
