@@ -171,70 +171,33 @@ def _assert(
     capture: bool,
     verbose: bool,
 ) -> int:
-    import dataclasses
-
-    from cloudops.checks import Context
     from cloudops.errors import InputError
-    from cloudops.health import assemble, repo_inputs
-    from cloudops.health import targets as targets_mod
+    from cloudops.health.inputs import Request, gather
 
     repo = _repo(ctx)
-    recordings = [*from_paths, *(p for p in (juju_status, ceph_status) if p is not None)]
-    evidence = None
-    if recordings:
-        from cloudops.evidence import read as evidence_read
-
-        evidence = evidence_read.read(recordings)
-    tpath = targets or targets_mod.DEFAULT_TARGETS.expanduser()
-    tgt = targets_mod.load(tpath) if (targets or tpath.is_file()) else targets_mod.Targets()
-    if timeout is not None:
-        tgt = dataclasses.replace(tgt, timeout=timeout)
-    cloud = os_cloud or tgt.cloud or os.environ.get("OS_CLOUD") or None
-    if cloud and cloud != tgt.cloud:
-        tgt = dataclasses.replace(tgt, cloud=cloud)
-    if cloud:
-        from cloudops.probes.clouds import require_known
-
-        require_known(cloud, tgt.clouds_yaml)
-    now = dt.datetime.now(dt.UTC)
-    window = maintenance or (repo_inputs.maintenance(repo.root, now) if repo else None)
-    names = [n for n in host_names.split(",") if n] if host_names else None
-    hosts: tuple[assemble.HostTarget, ...] = ()
-    if evidence is not None:  # what the registry expects of the hosts whose facts were recorded
-        if repo is not None and evidence.of("host-facts"):
-            hosts = assemble.host_targets(repo.registry, names)
-    elif names is not None or tgt.ssh:
-        wanted = names if names is not None else (list(tgt.hosts) if tgt.hosts else None)
-        if repo is not None:
-            hosts = assemble.host_targets(repo.registry, wanted)
-        elif wanted:
-            hosts = tuple(assemble.HostTarget(n) for n in wanted)
-        else:
-            raise InputError(
-                "hosts to sweep: give --hosts, list them in the targets file, or use an ops repository"
-            )
-    site = repo.name if repo else "unknown"
-    smoke_note = _smoke_plan(site, smoke_cloud or tgt.cloud, smoke_cidr, smoke_server) if smoke else None
-    from cloudops.health import smoke_results
-
-    smoked = smoke_results.read(site, now=now, max_age=smoke_max_age)
-    inputs = assemble.Inputs(
-        site=site,
-        # recordings are judged instead of the live services: the targets are not asked
-        targets=targets_mod.Targets(timeout=tgt.timeout) if recordings else tgt,
-        evidence=evidence,
-        hosts=hosts,
-        bundle_units=repo_inputs.bundle_units(repo.root) if repo else {},
-        bundle_charms=repo_inputs.bundle_charms(repo.root) if repo else {},
-        policy=repo_inputs.policy(repo.root if repo else None),
-        lock=repo_inputs.version_lock(repo.root) if repo else {},
-        context=Context(maintenance=window),
+    req = Request(
+        os_cloud=os_cloud,
+        targets=targets,
+        recordings=(*from_paths, *(p for p in (juju_status, ceph_status) if p is not None)),
+        host_names=tuple(n for n in host_names.split(",") if n) if host_names else None,
+        maintenance=maintenance,
         smoke=smoke,
-        smoke_note=smoke_note,
-        smoke_findings=smoked.findings,
-        smoke_record=smoked.note,
+        smoke_cloud=smoke_cloud,
+        smoke_cidr=smoke_cidr,
+        smoke_max_age=smoke_max_age,
+        smoke_server=smoke_server,
+        timeout=timeout,
         concurrency=concurrency,
     )
+    inputs, smoke_plans = gather(repo, req)
+    if smoke_plans is not None:
+        out, undo = smoke_plans.plan, smoke_plans.revert
+        click.echo(f"smoke plan written: {out} (sha256 {smoke_plans.sha256[:16]}…)", err=True)
+        click.echo(f"  approve it (a person, at a terminal): cloudops approve {out}", err=True)
+        click.echo(f"  then apply it:                      cloudops apply {out}", err=True)
+        click.echo(
+            f"  a later `cloudops assert` shows its results; undo it: approve and apply {undo}", err=True
+        )
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
     if fmt in ("json", "yaml"):
         from cloudops.render import render
@@ -286,33 +249,6 @@ def _assert(
         click.echo(f"bill of materials: {path}", err=True)
     code: int = rep.exit_code
     return code
-
-
-def _smoke_plan(site: str, cloud: str | None, cidr: str, server: tuple[str, str] | None) -> str:
-    """Write the tenant smoke test and its revert as plans for the approval gate; never run them here."""
-    from cloudops.change.plan import creator, plan_path, plan_stamp, write_plan
-    from cloudops.errors import InputError
-    from cloudops.health.smoke import smoke_plan, smoke_revert_plan
-
-    if not cloud:
-        raise InputError(
-            "--smoke needs the cloud whose tenant it runs as: --smoke-cloud, or `cloud:` in targets"
-        )
-    made = creator()
-    stamp = plan_stamp(made.at)
-    plan = smoke_plan(site, cloud, stamp.lower(), made, cidr=cidr, server=server)
-    out = plan_path(site, made.at, "smoke")
-    undo = out.with_name(f"{stamp}-smoke-revert.json")
-    write_plan(plan, out)
-    write_plan(smoke_revert_plan(site, cloud, stamp.lower(), made, server=server is not None), undo)
-    click.echo(f"smoke plan written: {out} (sha256 {plan.sha256[:16]}…)", err=True)
-    click.echo(f"  approve it (a person, at a terminal): cloudops approve {out}", err=True)
-    click.echo(f"  then apply it:                      cloudops apply {out}", err=True)
-    click.echo(f"  a later `cloudops assert` shows its results; undo it: approve and apply {undo}", err=True)
-    return (
-        f"not run here: the smoke test creates resources, so it is a plan for the approval gate: {out} "
-        f"(cloudops approve, then cloudops apply; each change verified; its revert: {undo})"
-    )
 
 
 def _cidr(text: str) -> str:
