@@ -184,13 +184,14 @@ def inventory(conn: Any, t: Any) -> Any:
             )
         for g in conn.network.security_groups(project_id=pid):
             inv.items.append(Item("security_group", g.id, g.name))
-    from openstack import exceptions
+    from keystoneauth1.exceptions import ClientException
+    from openstack.exceptions import SDKException
 
     for u in users:
         try:  # Keystone lists them to their owner or a system reader only: asked with system scope
             for ac in system(conn).identity.application_credentials(user=u.id):
                 inv.items.append(Item("application_credential", ac.id, ac.name, f"of {u.name}", owner=u.id))
-        except exceptions.HttpException as exc:  # the operator holds no role on the system
+        except (SDKException, ClientException) as exc:  # the operator holds no role on the system
             inv.not_checked.append(
                 f"application credentials of {u.name}: Keystone lists them only to their owner or a "
                 f"system-scoped reader ({type(exc).__name__}; they are deleted with the user all the same)"
