@@ -155,9 +155,12 @@ def _cleanup(lab: Lab, conn: Any, made: list[tuple[str, str]]) -> None:
             assert resp.status_code in (204, 404), resp.text
 
 
-def test_cluster_against_the_unreachable_management_cluster(
-    magnum_lab: Lab, cloud: Any, tmp_path: Path
-) -> None:
+def test_cluster_against_the_unreachable_management_cluster(magnum_lab: Lab, tmp_path: Path) -> None:
+    from cloudops.lab.identity import connect
+
+    cloud = connect(
+        magnum_lab
+    )  # a token of its own: the session's was issued before Magnum was in the catalog
     cluster, made = _create_cluster(cloud, f"capi-{os.getpid()}")
     try:
         deadline, row = time.monotonic() + 90, {}

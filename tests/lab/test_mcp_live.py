@@ -52,7 +52,7 @@ def test_the_agent_asserts_collects_and_proposes_on_the_lab_and_changes_nothing(
     cli = json.loads(site.cli("assert", "-f", "json").stdout)
     assert live.structured_content["verdict"] == cli["verdict"] == "PASS"
     layers = [(x["layer"], x["verdict"]) for x in live.structured_content["layers"]]
-    assert layers == [(x["layer"], x["verdict"]) for x in cli["layers"]] and len(layers) == 6
+    assert layers == [(x["layer"], x["verdict"]) for x in cli["layers"]] and len(layers) == 7
 
     collected = out["collect"]
     assert not collected.is_error, collected.content[0].text

@@ -237,6 +237,17 @@ def forget_cluster(lab: Lab, uuid: str) -> bool:
 
 
 def down(lab: Lab) -> None:
-    """Stop Magnum and forget it was asked for (its database and Keystone entries stay for next time)."""
+    """Stop Magnum and forget it was asked for: its processes stopped, its service and endpoints taken out
+    of Keystone's catalog (a catalog naming a service that no longer answers is a broken cloud). Its
+    database stays, for the next `--with magnum`."""
     lab.sup.stop(list(PROCESSES), timeout=15)
-    (lab.layout.state_dir / "magnum").unlink(missing_ok=True)
+    if lab.sup.alive("keystone"):
+        from cloudops.lab.identity import connect
+
+        idn = connect(lab).identity
+        for svc in [s for s in idn.services() if s.type == SERVICE_TYPE]:
+            for ep in idn.endpoints(service_id=svc.id):
+                idn.delete_endpoint(ep)
+            idn.delete_service(svc)
+    for step in ("magnum", "magnum-identity"):
+        (lab.layout.state_dir / step).unlink(missing_ok=True)
