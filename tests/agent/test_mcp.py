@@ -235,13 +235,15 @@ def test_where_approvals_are_signed_nothing_the_agent_does_yields_a_valid_approv
 
 @pytest.mark.parametrize("example", ["roosevelt"])
 def test_a_listing_past_the_cap_is_cut_to_whole_rows_and_the_cut_is_said(
-    tmp_path: Path, example: str
+    tmp_path: Path, example: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cloudops.agent.server import Agent
     from cloudops.change.context import for_repo
     from cloudops.repo.opsrepo import OpsRepo
 
     site = agent_site(tmp_path, example)
+    # The Agent journals in this process: its context must name the test's state folder, not the user's.
+    monkeypatch.setenv("CLOUDOPS_STATE_DIR", site.env["CLOUDOPS_STATE_DIR"])
     repo = OpsRepo.discover(str(site.repo))
     agent = Agent(repo, for_repo(repo, session="test-cap"), max_output=2000, env=site.env)
     whole = json.loads(site.cli("hosts", "list", "-f", "json").stdout)
@@ -254,6 +256,7 @@ def test_a_listing_past_the_cap_is_cut_to_whole_rows_and_the_cut_is_said(
     slow = Agent(repo, for_repo(repo, session="test-deadline"), deadline_scale=0.0005, env=site.env)
     stopped = slow.call("lint", {}, "pytest")
     assert stopped.error and "passed its deadline of 0.06 s and was stopped" in stopped.text
+    assert [r["data"]["tool"] for r in site.records("audit")] == ["hosts_list", "lint"]
 
 
 def test_resources_are_the_runbooks_decisions_and_ledger(site: AgentSite) -> None:
