@@ -62,7 +62,7 @@ def at(base: ipaddress.IPv4Address, offset: int) -> str:
     return str(base + offset)
 
 
-def generate(out: Path, scale: int) -> dict[str, int]:
+def generate(out: Path, scale: int, hosts_per_dc: int = HOSTS_PER_DC) -> dict[str, int]:
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(ROOT / "examples" / "roosevelt", out, ignore=shutil.ignore_patterns("hosts-dc*.yaml"))
@@ -101,9 +101,9 @@ def generate(out: Path, scale: int) -> dict[str, int]:
                     fh.write(f"  - {{name: {svc}-{plane}, dc: DC{dc}, plane: {plane}, address: {addr}}}\n")
     hosts = 0
     with (site / "hosts.yaml").open("w") as fh:
-        fh.write(f"# {dcs * HOSTS_PER_DC} generated hosts (benchmarks/gen_registry.py)\nhosts:\n")
+        fh.write(f"# {dcs * hosts_per_dc} generated hosts (benchmarks/gen_registry.py)\nhosts:\n")
         for dc in range(1, dcs + 1):
-            for i in range(1, HOSTS_PER_DC + 1):
+            for i in range(1, hosts_per_dc + 1):
                 if i <= 3:
                     role, name = "controller", f"dc{dc}-ctl-{i:02d}"
                 elif i % 3:
@@ -129,8 +129,16 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=int, default=1, help="1 = ~3.1 MB of hosts; 16 = ~50 MB")
     parser.add_argument("--out", type=Path, required=True, help="The ops repository to write (replaced).")
+    parser.add_argument(
+        "--hosts-per-dc",
+        type=int,
+        default=HOSTS_PER_DC,
+        help=f"Hosts in each datacenter (at most {HOSTS_PER_DC}).",
+    )
     args = parser.parse_args()
-    facts = generate(args.out, args.scale)
+    if not 4 <= args.hosts_per_dc <= HOSTS_PER_DC:
+        parser.error(f"--hosts-per-dc must be between 4 and {HOSTS_PER_DC}")
+    facts = generate(args.out, args.scale, args.hosts_per_dc)
     print(
         f"{args.out}: {facts['datacenters']} datacenters, {facts['hosts']} hosts, hosts.yaml {facts['bytes'] / 1e6:.1f} MB"
     )

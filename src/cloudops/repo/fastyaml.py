@@ -155,6 +155,14 @@ def _scalar(node: Any) -> Any:
         raise _Unsupported
     if node.style:  # quoted, literal or folded: a string
         return value
+    resolved = plain(value)
+    if resolved is UNSUPPORTED:
+        raise _Unsupported
+    return resolved
+
+
+def plain(value: str) -> Any:
+    """A plain scalar's value (YAML 1.2 as ruamel reads it), or ``UNSUPPORTED`` for ruamel to read."""
     if value in _BOOL:
         return _BOOL[value]
     if value in _NULL:
@@ -164,5 +172,5 @@ def _scalar(node: Any) -> Any:
     if _FLOAT.fullmatch(value):
         return float(value)
     if _NUMBERISH.fullmatch(value) or _DATEISH.fullmatch(value):
-        raise _Unsupported
+        return UNSUPPORTED
     return value
