@@ -1,9 +1,10 @@
 """A large, valid site registry for the scaling benchmarks (issue #24): examples/roosevelt's shape, scaled.
 
 Each datacenter DCk has the roosevelt planes (oam, internal, public, storage, storage-cluster, overlay,
-provider, bmc), each a /20 inside its own /17 of 10.0.0.0/8, 40 racks, 3 controllers and HOSTS_PER_DC
-hosts in all (compute and storage, as roosevelt mixes them), its DNS and NTP in the oam plane's
-infrastructure range, and roosevelt's service VIPs. Every host is written into one file
+provider, bmc), each a /20 inside its own /17 of 10.0.0.0/8, 40 racks, its DNS and NTP in the oam plane's
+infrastructure range, and roosevelt's service VIPs. Its first hosts are roosevelt's own (3 controllers,
+27 compute, 12 storage: the bundle places machines on them by name), then compute and storage hosts up
+to 7,600 per scale unit across at least three datacenters. The result lints clean. Every host is written into one file
 (site/hosts.yaml), as the issue measured it: about 3.1 MB per 7,600 hosts (``--scale 1``), 50 MB at
 ``--scale 16``. The rest of the repository (bundle, lock, records, runbooks) is roosevelt's.
 
@@ -46,6 +47,7 @@ ROLE_PLANES = {
     ],
     "storage": [("oam", "bond0"), ("storage", "bond0.103"), ("storage-cluster", "bond1.104")],
 }
+ROLE_PREFIX = {"controller": "ctl", "compute": "cmp", "storage": "stor"}
 HARDWARE = {
     "controller": "{model: PowerEdge R660, cpus: 64, memory_gb: 512}",
     "compute": "{model: PowerEdge R760, cpus: 128, memory_gb: 1024}",
@@ -67,7 +69,10 @@ def generate(out: Path, scale: int, hosts_per_dc: int = HOSTS_PER_DC) -> dict[st
         shutil.rmtree(out)
     shutil.copytree(ROOT / "examples" / "roosevelt", out, ignore=shutil.ignore_patterns("hosts-dc*.yaml"))
     site = out / "site"
-    dcs = DCS_PER_SCALE * scale
+    # roosevelt's three datacenters at least (its bundle names hosts in each); the hosts of a scale unit
+    # spread over them, so that the file grows with the scale alone
+    dcs = max(3, DCS_PER_SCALE * scale)
+    hosts_per_dc = min(hosts_per_dc, hosts_per_dc * DCS_PER_SCALE * scale // dcs)
     index = {name: i for i, (name, *_rest) in enumerate(PLANES)}
     with (site / "datacenters.yaml").open("w") as fh:
         fh.write(f"# {dcs} generated datacenters (benchmarks/gen_registry.py)\ndatacenters:\n")
@@ -103,13 +108,20 @@ def generate(out: Path, scale: int, hosts_per_dc: int = HOSTS_PER_DC) -> dict[st
     with (site / "hosts.yaml").open("w") as fh:
         fh.write(f"# {dcs * hosts_per_dc} generated hosts (benchmarks/gen_registry.py)\nhosts:\n")
         for dc in range(1, dcs + 1):
+            count: dict[str, int] = {}
             for i in range(1, hosts_per_dc + 1):
-                if i <= 3:
-                    role, name = "controller", f"dc{dc}-ctl-{i:02d}"
-                elif i % 3:
-                    role, name = "compute", f"dc{dc}-cmp-{i:04d}"
-                else:
-                    role, name = "storage", f"dc{dc}-sto-{i:04d}"
+                # roosevelt's own hosts first (its bundle places machines on them by name), then more
+                role = (
+                    "controller"
+                    if i <= 3
+                    else "compute"
+                    if i <= 30
+                    else "storage"
+                    if i <= 42
+                    else ("storage" if i % 3 == 0 else "compute")
+                )
+                count[role] = count.get(role, 0) + 1
+                name = f"dc{dc}-{ROLE_PREFIX[role]}-{count[role]:02d}"
                 ifaces = "".join(
                     f"      - {{plane: {plane}, name: {nic}, address: {at(plane_base(dc, index[plane]), 256 + i)}}}\n"
                     for plane, nic in ROLE_PLANES[role]
@@ -136,8 +148,8 @@ def main() -> None:
         help=f"Hosts in each datacenter (at most {HOSTS_PER_DC}).",
     )
     args = parser.parse_args()
-    if not 4 <= args.hosts_per_dc <= HOSTS_PER_DC:
-        parser.error(f"--hosts-per-dc must be between 4 and {HOSTS_PER_DC}")
+    if not 63 <= args.hosts_per_dc <= HOSTS_PER_DC:  # 42 per DC are roosevelt's own, named by its bundle
+        parser.error(f"--hosts-per-dc must be between 63 and {HOSTS_PER_DC}")
     facts = generate(args.out, args.scale, args.hosts_per_dc)
     print(
         f"{args.out}: {facts['datacenters']} datacenters, {facts['hosts']} hosts, hosts.yaml {facts['bytes'] / 1e6:.1f} MB"

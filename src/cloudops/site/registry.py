@@ -63,16 +63,20 @@ class Registry:
         known = ", ".join(sorted(r.name for r in self.roles)) or "none"
         raise InputError(f"unknown role {name!r} (known: {known})", field="role")
 
+    @cached_property
+    def _planes_by_name(self) -> dict[str, dict[str | None, Plane]]:
+        """name → dc (None: site-wide) → the first plane so declared; a registry is read, never edited."""
+        index: dict[str, dict[str | None, Plane]] = {}
+        for plane in self.planes:
+            index.setdefault(plane.name, {}).setdefault(plane.dc, plane)
+        return index
+
     def resolve_plane(self, name: str, dc: str | None) -> Plane | None:
         """The plane ``name`` as seen from ``dc``: that DC's own plane, else the site-wide one."""
-        site_wide = None
-        for plane in self.planes:
-            if plane.name == name:
-                if plane.dc == dc and dc is not None:
-                    return plane
-                if plane.dc is None and site_wide is None:
-                    site_wide = plane
-        return site_wide
+        by_dc = self._planes_by_name.get(name)
+        if by_dc is None:
+            return None
+        return (by_dc.get(dc) if dc is not None else None) or by_dc.get(None)
 
     def plane(self, name: str, dc: str | None = None) -> Plane:
         """A plane by name (``oam``), by key (``oam@DC1``) or by name and ``dc``; ambiguity is an error."""
