@@ -165,12 +165,16 @@ def test_common_shapes_read_to_the_expected_values(text: str, expected: Any) -> 
     assert _agrees(text)
 
 
-def test_positions_are_read_only_when_asked_for() -> None:
-    doc = blockyaml.load("hosts:\n  - {hostname: h1, dc: DC1}\n  - hostname: h2\n    dc: DC2\n")
+def test_positions_are_read_only_when_asked_for_and_by_the_reader_itself(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc = blockyaml.load("hosts:\n  - {hostname: h1, dc: DC1}\n  - hostname: h2\n    dc:\n")
     assert doc._pos._by_id is None  # nothing paid for a valid file
+    monkeypatch.setattr(fastyaml, "load", lambda text: pytest.fail("positions asked of libyaml"))
     second = doc["hosts"][1]
-    assert yamlfile.value_position(second, "dc") == (4, 9)
+    assert yamlfile.value_position(second, "dc") == (4, 8)  # an empty value: just after its colon
     assert yamlfile.key_position(doc["hosts"], 0) == (2, 5)
+    assert yamlfile.value_position(doc["hosts"][0], "dc") == (2, 24)
     assert doc._pos._by_id is not None
 
 
@@ -191,7 +195,7 @@ _SCALARS = [
     "10.1.2.3", "1.2.3", "2026-12-05", "a: b", "a:b", "x:", ":x", "-x", "- x", "-", "?x", "? x", "#c", "a #c",
     "a#b", "'q'", "'it''s'", '"d"', '"a\\"b"', "[a, b]", "[a, [b]]", "{a: 1}", "{a: [1, 2]}", "{a: {b: c}}",
     "[a, b,]", "[a", "{a}", "{a: }", "[a: 1]", "&a x", "*a", "!t x", "|", ">", "%x", "@x", "`x", ",x", "x,y",
-    "{a: 1, a: 2}", "[]", "{}", "a  b", "é", "x ",
+    "{a: 1, a: 2}", "[]", "{}", "a  b", "é", "x ", "{a:b: c}", "[a:b]", "{ a :  [ b ,c ] }", "[ {x: 1} , y ]",
 ]  # fmt: skip
 _PLAIN = [
     "x",

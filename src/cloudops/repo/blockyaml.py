@@ -242,35 +242,57 @@ def _flow_node(tokens: list[str], i: int, depth: int, pos: _Positions) -> tuple[
         i += 1
 
 
-# One line: its indentation, a sequence dash, a mapping key, and the rest (a value, a comment, or nothing).
-_LINE = re.compile(r"^( *)(-(?: +|$))?(?:([A-Za-z0-9][A-Za-z0-9_.\-/]*):(?: +|$))?(.*)$", re.M)
+# One line: its indentation, a sequence dash, a mapping key with its colon and spaces, and the rest (a
+# value, a comment, or nothing). Every line matches, so a match's index is its line number.
+_LINE = re.compile(r"^( *)(-(?: +|$))?(?:([A-Za-z0-9][A-Za-z0-9_.\-/]*)(:(?: +|$)))?(.*)$", re.M)
 
 
 class _Reader:
-    """One pass over the lines with a stack of open collections, each at its indentation."""
+    """One pass over the lines with a stack of open collections, each at its indentation.
 
-    def __init__(self, pos: _Positions) -> None:
-        self.pos = pos
+    Reading for values (``record`` false), collections are ``BlockMap``/``BlockList`` that find their
+    positions later; reading for positions, they are ``fastyaml``'s ``PosMap``/``PosList`` with every
+    position libyaml would give (an empty value: just after its colon or dash)."""
 
-    def _map(self) -> BlockMap:
-        m = BlockMap()
-        m._pos = self.pos
-        return m
+    def __init__(self, pos: _Positions | None, *, record: bool = False) -> None:
+        self.pos = pos if pos is not None else _Positions("")  # recording: collections keep their own
+        self.record = record
 
-    def _list(self) -> BlockList:
-        s = BlockList()
-        s._pos = self.pos
-        return s
+    def _new(self, seq: bool, line: int, col: int) -> Any:
+        if self.record:
+            made: Any = fastyaml.PosList() if seq else fastyaml.PosMap()
+            made.lc = fastyaml.LineCol(line, col)
+        else:
+            made = BlockList() if seq else BlockMap()
+            made._pos = self.pos
+        return made
+
+    def _set(self, container: Any, key: Any, value: Any, where: tuple[int, int]) -> None:
+        if key is None:
+            container.append(value)
+            if self.record:
+                container.lc._items.append(where)
+        else:
+            container[key] = value
+            if self.record:
+                container.lc._values[key] = where
+
+    def _value(self, text: str, depth: int, line: int, col: int) -> Any:
+        if self.record and text[0] in "[{":
+            return _flow_positioned(text, depth, line, col)
+        return _value(text, depth, self.pos)
 
     def read(self, text: str) -> Any:
         # Each open collection: (indent, container, is_sequence). ``pending`` is a key (or a sequence
-        # item, key None) whose value is on the lines below: (container, key, indent of the key or dash).
+        # item, key None) whose value is on the lines below: (container, key, indent of the key or dash,
+        # where an empty value would be).
         stack: list[tuple[int, Any, bool]] = []
-        pending: tuple[Any, Any, int] | None = None
+        pending: tuple[Any, Any, int, tuple[int, int]] | None = None
         root: Any = None
         started = False
         seen = _SEEN
-        for spaces, dash_text, key_text, rest in _LINE.findall(text):
+        record = self.record
+        for line, (spaces, dash_text, key_text, colon, rest) in enumerate(_LINE.findall(text)):
             if not dash_text and not key_text and (not rest or rest[0] == "#"):
                 continue  # blank, or a comment
             indent = len(spaces)
@@ -282,25 +304,20 @@ class _Reader:
             started = True
             dash = bool(dash_text)
             if pending is not None:
-                parent, key, at = pending
+                parent, key, at, empty = pending
                 pending = None
                 if indent > at or (indent == at and dash and key is not None):
-                    child = self._list() if dash else self._map()
-                    if key is None:
-                        parent.append(child)
-                    else:
-                        parent[key] = child
+                    child = self._new(dash, line, indent)
+                    self._set(parent, key, child, (line, indent))
                     stack.append((indent, child, dash))
                     if len(stack) > MAX_DEPTH:
                         raise _Unsupported
-                elif key is None:
-                    parent.append(None)
                 else:
-                    parent[key] = None
+                    self._set(parent, key, None, empty)
             elif root is None:
                 if indent != 0:
                     raise _Unsupported
-                root = self._list() if dash else self._map()
+                root = self._new(dash, line, 0)
                 stack.append((0, root, dash))
             top = stack[-1]
             while top[0] > indent:
@@ -319,17 +336,20 @@ class _Reader:
             if top[2]:
                 if not dash:
                     raise _Unsupported
+                col = indent + len(dash_text)
                 if not key_text:
                     if not rest or rest[0] == "#":
-                        pending = (container, None, indent)
+                        pending = (container, None, indent, (line, indent + 1))
                     elif rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                         raise _Unsupported  # "- - x": a sequence in a sequence on one line
+                    elif record:
+                        self._set(container, None, self._value(rest, len(stack), line, col), (line, col))
                     else:
                         container.append(_value(rest, len(stack), self.pos))
                     continue
-                item = self._map()
-                container.append(item)
-                indent += len(dash_text)
+                item = self._new(False, line, col)
+                self._set(container, None, item, (line, col))
+                indent = col
                 stack.append((indent, item, False))
                 if len(stack) > MAX_DEPTH:
                     raise _Unsupported
@@ -342,22 +362,87 @@ class _Reader:
                 key = _plain(key_text)
             if key in container:
                 raise _Unsupported  # libyaml (and ruamel) say so in their words
+            if record:
+                container.lc._keys[key] = (line, indent)
             if not rest or rest[0] == "#":
-                pending = (container, key, indent)
+                pending = (container, key, indent, (line, indent + len(key_text) + 1))
                 continue
-            container[key] = _value(rest, len(stack), self.pos)
-        if pending is not None:
-            parent, key, _ = pending
-            if key is None:
-                parent.append(None)
+            if record:
+                col = indent + len(key_text) + len(colon)
+                container[key] = self._value(rest, len(stack), line, col)
+                container.lc._values[key] = (line, col)
             else:
-                parent[key] = None
+                container[key] = _value(rest, len(stack), self.pos)
+        if pending is not None:
+            parent, key, _, empty = pending
+            self._set(parent, key, None, empty)
         return root
 
 
+def _flow_positioned(text: str, depth: int, line: int, col: int) -> Any:
+    """A one-line flow collection read again, every node's position kept (what ``_flow`` reads)."""
+    cut = text.find(" #")
+    if cut >= 0:
+        text = text[:cut]
+    tokens = [
+        (m.group().strip(" "), col + m.start() + len(m.group()) - len(m.group().lstrip(" ")))
+        for m in _FLOW_TOKEN.finditer(text)
+        if m.group().strip(" ")
+    ]
+    value, end = _flow_node_positioned(tokens, 0, depth + 1, line)
+    if end != len(tokens):
+        raise _Unsupported
+    return value
+
+
+def _flow_node_positioned(tokens: list[tuple[str, int]], i: int, depth: int, line: int) -> tuple[Any, int]:
+    if depth > MAX_DEPTH:
+        raise _Unsupported
+    opener, at = tokens[i]
+    out: Any = fastyaml.PosList() if opener == "[" else fastyaml.PosMap()
+    out.lc = fastyaml.LineCol(line, at)
+    closer = "]" if opener == "[" else "}"
+    i += 1
+    if tokens[i][0] == closer:
+        return out, i + 1
+    while True:
+        tok, start = tokens[i]
+        if opener == "[":
+            if tok in ("[", "{"):
+                item, i = _flow_node_positioned(tokens, i, depth + 1, line)
+            else:
+                item, i = _plain(tok), i + 1
+            out.append(item)
+            out.lc._items.append((line, start))
+        else:
+            key_text, sep, rest = tok.partition(": ")  # as ``_flow_node`` splits it
+            if not sep:
+                key_text, rest = tok[:-1], ""
+            key = _plain(key_text.rstrip(" "))
+            out.lc._keys[key] = (line, start)
+            value_text = rest.strip(" ")
+            if value_text:
+                item, i = _plain(value_text), i + 1
+                where = (line, start + len(tok) - len(rest.lstrip(" ")))
+            else:
+                where = (line, tokens[i + 1][1])
+                item, i = _flow_node_positioned(tokens, i + 1, depth + 1, line)
+            out[key] = item
+            out.lc._values[key] = where
+        if tokens[i][0] == closer:
+            return out, i + 1
+        i += 1
+
+
 def _positional(text: str) -> Any:
+    """The same text read again with every position kept: by this reader (a few times its plain reading,
+    where libyaml's nodes cost ten), else libyaml's or ruamel's."""
+    try:
+        return _Reader(None, record=True).read(text)
+    except (_Unsupported, ValueError, IndexError):
+        pass
     value = fastyaml.load(text)
-    if value is UNSUPPORTED:  # read here but not by libyaml's fast path: ruamel's positions
+    if value is UNSUPPORTED:
         value = load_roundtrip(text, "")
     return value
 
