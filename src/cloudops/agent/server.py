@@ -288,23 +288,20 @@ class Agent:
     def _journal_audit(
         self, tool: Tool, argv: list[str], client: str, outcome: Outcome, seconds: float
     ) -> None:
-        import hashlib
+        from cloudops.journal.kinds import audit_record
 
-        self.sc.journal().append(
-            Kind.AUDIT,
-            {
-                "command": shlex.join(["cloudops", *argv]),
-                "class": "read-only" if not tool.writes else f"writes {tool.writes}",
-                "reason": f"agent tool {tool.name}",
-                "rc": outcome.meta.get("cloudops/exit_code"),
-                "seconds": round(seconds, 3),
-                "output_sha256": hashlib.sha256(outcome.text.encode()).hexdigest(),
-                "via": "mcp",
-                "client": client,
-                "tool": tool.name,
-            },
-            session=self.sc.session,
+        record = audit_record(
+            shlex.join(["cloudops", *argv]),
+            change_class="read-only" if not tool.writes else f"writes {tool.writes}",
+            reason=f"agent tool {tool.name}",
+            rc=outcome.meta.get("cloudops/exit_code"),
+            seconds=seconds,
+            output=outcome.text,
+            via="mcp",
+            client=client,
+            tool=tool.name,
         )
+        self.sc.journal().append(Kind.AUDIT, record, session=self.sc.session)
 
     def _journal_refusal(self, name: str, arguments: Any, client: str, exc: CloudopsError) -> None:
         self.sc.journal().append(

@@ -61,26 +61,24 @@ def exec_(
     verdict = classify_action(action)
     adapters = Adapters()
     if verdict.read_only:
-        import hashlib
         import time
+
+        from cloudops.journal.kinds import audit_record
 
         start = time.monotonic()
         seen = adapters.read(action)
         if seen.output:
             click.echo(seen.output)
-        sc.journal().append(
-            Kind.AUDIT,
-            {
-                "command": action.display(),
-                "class": str(verdict.change_class),
-                "reason": verdict.reason,
-                "rc": seen.rc,
-                "seconds": round(time.monotonic() - start, 3),
-                "output_sha256": hashlib.sha256(seen.output.encode()).hexdigest(),
-                "output_excerpt": seen.output[:2000],
-            },
-            session=sc.session,
+        record = audit_record(
+            action.display(),
+            change_class=str(verdict.change_class),
+            reason=verdict.reason,
+            rc=seen.rc,
+            seconds=time.monotonic() - start,
+            output=seen.output,
+            excerpt=True,
         )
+        sc.journal().append(Kind.AUDIT, record, session=sc.session)
         return seen.rc
     plan = observed_command_plan(
         sc.site, action, adapters, what=what, why=why, revert=revert, pre_audit=pre_audit, verify=verify
