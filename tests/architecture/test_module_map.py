@@ -118,3 +118,34 @@ def test_a_long_module_says_why_at_its_top() -> None:
                 f"{path.relative_to(SRC.parent.parent)}: {text.count(chr(10))} lines, no reason at its top"
             )
     assert silent == []
+
+
+def _cycles(package: str) -> list[list[str]]:
+    """The import cycles among one package's modules (lazy imports included), each as its module path."""
+    graph: dict[str, set[str]] = {}
+    prefix = f"cloudops.{package}."
+    for src, dst, _ in _imports():
+        if src.startswith(prefix) and dst.startswith(prefix) and src != dst:
+            graph.setdefault(src, set()).add(dst)
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                found.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return found
+
+
+def test_the_lab_has_no_import_cycle() -> None:
+    """The lab's modules form layers (layout, supervisor, components, orchestration): a cycle among them is
+    a component reaching back into what drives it."""
+    assert [" -> ".join(m.removeprefix("cloudops.lab.") for m in c) for c in _cycles("lab")] == []

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cloudops.lab import hostcompute, netns
+from cloudops.lab import netns
 from cloudops.lab.sshd import ssh_config_path
 from cloudops.lab.targets import targets_path
 from tests.cli.test_schemas import validate
@@ -66,7 +66,7 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
         }
         assert {r["component"] for r in status} >= {"host kvm-01", "host kvm-02"}
         # a real sshd with its own hostname, reached with the lab's ssh config
-        cfg = ssh_config_path(hostcompute.hosts_root(lab_up))
+        cfg = ssh_config_path(lab_up.layout.hosts_dir)
         ssh = subprocess.run(["ssh", "-F", str(cfg), "kvm-02", "hostname"], capture_output=True, text=True,
                              timeout=30, stdin=subprocess.DEVNULL)  # fmt: skip
         assert (ssh.returncode, ssh.stdout.strip()) == (0, "kvm-02"), ssh.stderr
@@ -88,7 +88,7 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
     finally:
         down = cli(lab_up, "down", "--hosts-only")
         assert down.returncode == 0, down.stderr
-        assert netns.leftovers(hostcompute.hosts_root(lab_up)) == []
+        assert netns.leftovers(lab_up.layout.hosts_dir) == []
         assert "ssh_config" not in targets_path(lab_up).read_text()
         # decommissioned: no compute service or agent of theirs is left in the cloud, nor their state
         hosts = {"kvm-01", "kvm-02"}

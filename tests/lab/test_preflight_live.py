@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cloudops.lab import cli_parts, hostcompute, netns
+from cloudops.lab import cli_parts, netns
 from cloudops.lab.netbox import netbox_unavailable
 from tests.conftest import EXAMPLES, skip_or_fail
 
@@ -63,7 +63,7 @@ def test_preflight_passes_on_the_lab_and_names_each_host_defect(lab_up: Any, tmp
         "CLOUDOPS_LAB_PORT_BASE": str(lab_up.layout.port_base),
         "CLOUDOPS_STATE_DIR": str(tmp_path / "state"),
     }
-    plan = netns.load_plan(hostcompute.hosts_root(lab_up))
+    plan = netns.load_plan(lab_up.layout.hosts_dir)
     had = len(plan.hosts) if plan is not None else 0
     try:
         up = _run(env, "lab", "up", "--hosts", "4", "--with", "netbox")

@@ -58,9 +58,13 @@ def hosts_status(labdir: Path) -> list[dict[str, Any]]:
 
 
 def hosts_down(labdir: Path) -> list[str]:
+    """The hosts gone, and with them the faults recorded against them (not undone: nothing is left)."""
+    from cloudops.lab.faults import Faults
     from cloudops.lab.sshd import HostLab
 
-    return HostLab(labdir).down()
+    removed = HostLab(labdir).down()
+    Faults(labdir).forget_host_faults()
+    return removed
 
 
 def netbox_up(

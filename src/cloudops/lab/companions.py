@@ -25,7 +25,7 @@ def up(
     from cloudops.lab.targets import write_targets
 
     notes: list[str] = []
-    root = hostcompute.hosts_root(lab)
+    root = lab.layout.hosts_dir
     before = netns.load_plan(root)
     had = [h.hostname for h in before.hosts] if before is not None else []
     if had and had != netns.default_hostnames(n_hosts):  # `--hosts N` is the count wanted, not added
@@ -70,13 +70,13 @@ def up(
 
 
 def status(lab: Lab) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    root = hostcompute.hosts_root(lab)
+    root = lab.layout.hosts_dir
     rows = cli_parts.hosts_status(root) + cli_parts.netbox_status(lab.layout.root, _netbox_port(lab))
     return rows, cli_parts.faults_status(root)
 
 
 def env(lab: Lab) -> dict[str, str]:
-    out = cli_parts.lab_env(hostcompute.hosts_root(lab))
+    out = cli_parts.lab_env(lab.layout.hosts_dir)
     out |= {k: v for k, v in cli_parts.lab_env(lab.layout.root).items() if k not in out}
     return out
 
@@ -86,7 +86,7 @@ def hosts_down(lab: Lab, decommission: bool = False) -> list[str]:
     services and agents), as `lab down --hosts-only` does while the cloud stays up."""
     from cloudops.lab import netns
 
-    root = hostcompute.hosts_root(lab)
+    root = lab.layout.hosts_dir
     plan = netns.load_plan(root)
     if plan is not None:
         cli_parts.fault_heal(root, control=hostcompute.LabServices(lab))
@@ -115,8 +115,8 @@ def down(lab: Lab, purge: bool = False) -> None:
 
 
 def fault(lab: Lab, kind: str, target: Sequence[str]) -> dict[str, Any]:
-    return cli_parts.fault_apply(hostcompute.hosts_root(lab), kind, target, hostcompute.LabServices(lab))
+    return cli_parts.fault_apply(lab.layout.hosts_dir, kind, target, hostcompute.LabServices(lab))
 
 
 def heal(lab: Lab, kind: str | None, target: Sequence[str]) -> list[dict[str, Any]]:
-    return cli_parts.fault_heal(hostcompute.hosts_root(lab), kind, target, hostcompute.LabServices(lab))
+    return cli_parts.fault_heal(lab.layout.hosts_dir, kind, target, hostcompute.LabServices(lab))

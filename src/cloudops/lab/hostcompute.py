@@ -23,11 +23,6 @@ BRIDGE = "brphys"  # the host's own physnet1 bridge, inside its namespace
 AGENT = "neutron-linuxbridge-agent"
 
 
-def hosts_root(lab: Lab) -> Path:
-    """Where the namespace hosts of this lab keep their state (their own 'lab dir')."""
-    return lab.layout.root / "nshosts"
-
-
 def record_names(hostname: str) -> list[str]:
     return [f"nova-compute-{hostname}", f"{AGENT}-{hostname}"]
 
@@ -36,7 +31,7 @@ def start_nova_compute(lab: Lab, hostname: str, *, root: Path | None = None) -> 
     """The host's nova-compute; ``root``: the hosts' directory when not the lab's own (tests)."""
     lab.start(
         f"nova-compute-{hostname}",
-        [*netns.host_argv(root or hosts_root(lab), hostname), services.bin_path(lab, "nova-compute"),
+        [*netns.host_argv(root or lab.layout.hosts_dir, hostname), services.bin_path(lab, "nova-compute"),
          "--config-file", services.conf_path(lab, "nova", f"nova-compute-{hostname}.conf")],
         component="nova-compute",
     )  # fmt: skip
@@ -48,7 +43,7 @@ def start_agent(lab: Lab, hostname: str, *, root: Path | None = None) -> None:
     conf = services.conf_path
     lab.start(
         f"{AGENT}-{hostname}",
-        [*netns.host_argv(root or hosts_root(lab), hostname), services.bin_path(lab, "python3"), launcher, AGENT,
+        [*netns.host_argv(root or lab.layout.hosts_dir, hostname), services.bin_path(lab, "python3"), launcher, AGENT,
          "neutron.cmd.eventlet", target,
          "--config-file", conf(lab, "neutron", "neutron.conf"),
          "--config-file", conf(lab, "neutron", f"agent-{hostname}.conf"),
@@ -62,7 +57,7 @@ def start_agent(lab: Lab, hostname: str, *, root: Path | None = None) -> None:
 def start_compute_hosts(lab: Lab, plan: netns.HostPlan, *, root: Path | None = None) -> list[str]:
     """Start nova-compute and the linuxbridge agent in every planned host (idempotent); ``root``: the
     hosts' directory when not the lab's own (tests keep theirs apart)."""
-    root = root or hosts_root(lab)
+    root = root or lab.layout.hosts_dir
     netns.ensure_forwarder(root, [lab.layout.port(name) for name in FORWARDED])
     names: list[str] = []
     for host in plan.hosts:

@@ -130,6 +130,12 @@ class LabLayout:
 
     # Directories
     @property
+    def hosts_dir(self) -> Path:
+        """Where the namespace hosts keep their state (netns plan, sshd, keys, site services): their own
+        directory inside the lab's, so that `lab down --hosts-only` is one tree."""
+        return self.root / "nshosts"
+
+    @property
     def run_dir(self) -> Path:
         """Process records (one JSON file per supervised process)."""
         return self.root / "run"

@@ -316,13 +316,12 @@ class HostLab:
         return plan
 
     def down(self) -> list[str]:
-        """Stop every process in the hosts (by PID), delete namespaces, bridges, veths, hostname mounts."""
+        """Stop every process in the hosts (by PID), delete namespaces, bridges, veths, hostname mounts.
+        The faults recorded against them are the caller's to forget (``cli_parts.hosts_down``)."""
         from cloudops.lab import siteservices
-        from cloudops.lab.faults import Faults
 
         siteservices.down(self.labdir)  # before their bridge address goes
         removed = netns.destroy_hosts(self.labdir)
-        Faults(self.labdir).forget_host_faults()
         for path in (ssh_config_path(self.labdir), known_hosts_path(self.labdir)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

@@ -77,7 +77,7 @@ def processes(lab: Lab, stage: str) -> list[str]:
     _check(stage)
     prefixes = STAGES[stage][0]
     names = set(lifecycle.expected_processes(lab)) | {r.name for r in lab.sup.records()}
-    plan = netns.load_plan(hostcompute.hosts_root(lab))
+    plan = netns.load_plan(lab.layout.hosts_dir)
     if plan is not None:
         names |= {n for h in plan.hosts for n in hostcompute.record_names(h.hostname)}
     found = [(rank, n) for n in names if (rank := _belongs(n, prefixes)) is not None]
@@ -107,7 +107,7 @@ def start(lab: Lab, stage: str, on_done: Callable[[str, float], None] | None = N
     ]
     lifecycle.run_graph(tasks, on_done or (lambda _name, _s: None))
     if stage == "compute":  # the namespace hosts' compute services, as `lab up --hosts` starts them
-        plan = netns.load_plan(hostcompute.hosts_root(lab))
+        plan = netns.load_plan(lab.layout.hosts_dir)
         if plan is not None:
             hostcompute.start_compute_hosts(lab, plan)
             readiness.hosts_ready(lab, [h.hostname for h in plan.hosts])

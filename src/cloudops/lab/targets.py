@@ -76,10 +76,10 @@ def magnum_entry(lab: Lab) -> list[str]:
 def write_targets(lab: Lab) -> Path:
     db_pass = _secret_file(lab, "db", lab.secrets["db"])
     amqp_pass = _secret_file(lab, "amqp", lab.secrets["rabbit"])
-    from cloudops.lab import hostcompute, netns
+    from cloudops.lab import netns
     from cloudops.lab.sshd import ssh_config_path
 
-    root = hostcompute.hosts_root(lab)
+    root = lab.layout.hosts_dir
     plan = netns.load_plan(root)
     ssh = (ssh_config_path(root), [h.hostname for h in plan.hosts]) if plan is not None else None
     path = targets_path(lab)

@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from cloudops.repo import fastyaml
-from cloudops.repo.yamlfile import MAX_DEPTH, load_roundtrip
+from cloudops.repo.fastyaml import MAX_DEPTH
 
 UNSUPPORTED: Any = fastyaml.UNSUPPORTED
 
@@ -436,15 +436,13 @@ def _flow_node_positioned(tokens: list[tuple[str, int]], i: int, depth: int, lin
 
 def _positional(text: str) -> Any:
     """The same text read again with every position kept: by this reader (a few times its plain reading,
-    where libyaml's nodes cost ten), else libyaml's or ruamel's."""
+    where libyaml's nodes cost ten). It read the same text a moment ago; should it not, libyaml's
+    positions (and none, should libyaml not own the text: an error then names the file alone)."""
     try:
         return _Reader(None, record=True).read(text)
     except (_Unsupported, ValueError, IndexError):
-        pass
-    value = fastyaml.load(text)
-    if value is UNSUPPORTED:
-        value = load_roundtrip(text, "")
-    return value
+        value = fastyaml.load(text)
+        return None if value is UNSUPPORTED else value
 
 
 def _pair(fast: Any, slow: Any) -> dict[int, Any]:

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 UNSUPPORTED: Any = object()
+MAX_DEPTH = 64  # no registry, bundle or lock nests this deep; deeper is a mistake (or an attack)
 
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?[0-9]+\.[0-9]+")

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import InputError, Location
-
-MAX_DEPTH = 64  # no registry, bundle or lock nests this deep; deeper is a mistake (or an attack)
+from cloudops.repo.fastyaml import MAX_DEPTH
 
 
 def load(path: Path, *, display: str | None = None) -> Any:
