@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 
 from cloudops.lab import hostcompute, netns
-from cloudops.lab.faults import Faults, ServiceHooks
+from cloudops.lab.faults import Faults
 from cloudops.lab.hostcompute import LabServices
 from cloudops.lab.netns import HostSpec
 from cloudops.lab.sshd import HostLab
 from tests.conftest import skip_or_fail
+from tests.labhosts.services import ServiceHooks
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 

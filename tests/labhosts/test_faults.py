@@ -15,9 +15,10 @@ import pytest
 
 from cloudops.errors import InputError, Unavailable
 from cloudops.lab import cli_parts, netns
-from cloudops.lab.faults import Faults, RecordedServices, lab_log, parse_fault, start_recorded, tbf_args
+from cloudops.lab.faults import Faults, lab_log, parse_fault, tbf_args
 from cloudops.lab.sshd import HostLab, ssh_banner, ssh_config_path, sshd_pid
 from tests.conftest import skip_or_fail
+from tests.labhosts.services import RecordedServices, start_recorded
 
 
 def _ssh(lab: HostLab, host: str, command: str, timeout: int = 3) -> subprocess.CompletedProcess[str]:
