@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import InputError, Unavailable
-from cloudops.lab import netns
+from cloudops.lab import netns, procs
 
 
 @dataclass(frozen=True)
@@ -147,15 +147,15 @@ class RecordedServices:
             raise InputError(
                 f"the lab runs no {service}{where} (no record under {services_dir(self.labdir)})"
             )
-        if not netns.pid_alive(record.pid):
+        if not procs.pid_alive(record.pid):
             return []
-        return [record.pid, *netns.descendants(record.pid)]
+        return [record.pid, *procs.descendants(record.pid)]
 
     def start(self, service: str, host: str | None) -> None:
         record = read_service(self.labdir, service, host)
         if record is None:
             raise InputError(f"the lab has no record of {service} to start again")
-        if netns.pid_alive(record.pid):
+        if procs.pid_alive(record.pid):
             return
         start_recorded(
             self.labdir,

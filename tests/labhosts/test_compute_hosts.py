@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from cloudops.lab import hostcompute, netns
+from cloudops.lab import hostcompute, netns, procs
 from cloudops.lab.faults import Faults
 from cloudops.lab.hostcompute import LabServices
 from cloudops.lab.netns import HostSpec
@@ -200,9 +200,9 @@ def test_kill_nova_compute_on_a_host_and_heal_restarts_it(compute_hosts: tuple[A
 
     def pids(service: str, host: str | None) -> list[int]:
         record = lab.sup.record(f"{service}-{host}")
-        if record is None or not netns.pid_alive(record.pid):
+        if record is None or not procs.pid_alive(record.pid):
             return []
-        return [record.pid, *netns.descendants(record.pid)]
+        return [record.pid, *procs.descendants(record.pid)]
 
     def start(service: str, host: str | None) -> None:
         assert service == "nova-compute" and host is not None
@@ -211,7 +211,7 @@ def test_kill_nova_compute_on_a_host_and_heal_restarts_it(compute_hosts: tuple[A
     faults = Faults(hosts.labdir, ServiceHooks(pids, start))
     before = pids("nova-compute", "lht-02")
     faults.apply("kill", "nova-compute", "lht-02")
-    assert not any(netns.pid_alive(p) for p in before)
+    assert not any(procs.pid_alive(p) for p in before)
     _wait("nova-compute lht-02 down", lambda: _compute(cloud, "lht-02").state == "down", timeout=90)
     assert _compute(cloud, "lht-01").state == "up"
     faults.heal("kill")
@@ -268,7 +268,7 @@ def test_kill_a_control_plane_service_and_heal_by_lab_up(compute_hosts: tuple[An
     assert answers()
     faults = Faults(hosts.labdir, LabServices(lab))
     fault = faults.apply("kill", "placement")
-    assert fault.undo["pids"] and not any(netns.pid_alive(p) for p in fault.undo["pids"])
+    assert fault.undo["pids"] and not any(procs.pid_alive(p) for p in fault.undo["pids"])
     assert not answers()
     faults.heal("kill", "placement")
     _wait("placement answers again", answers, timeout=60)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cloudops.errors import InputError, Unavailable
-from cloudops.lab import cli_parts, netns
+from cloudops.lab import cli_parts, netns, procs
 from cloudops.lab.faults import Faults, lab_log, parse_fault, tbf_args
 from cloudops.lab.sshd import HostLab, ssh_banner, ssh_config_path, sshd_pid
 from tests.conftest import skip_or_fail
@@ -141,7 +141,7 @@ def test_sshd_fault_stops_the_listener_and_heal_starts_a_new_one(two_hosts: Host
     faults = Faults(two_hosts.labdir)
     fault = faults.apply("sshd", "kvm-01")
     assert fault.undo["pid"] == before
-    assert before is not None and not netns.pid_alive(before)
+    assert before is not None and not procs.pid_alive(before)
     out = _ssh(two_hosts, "kvm-01", "true")
     assert out.returncode == 255 and "Connection refused" in out.stderr
     assert {s.hostname: s.state for s in two_hosts.status()} == {"kvm-01": "no-ssh", "kvm-02": "up"}
@@ -226,7 +226,7 @@ def test_kill_a_recorded_service_on_a_host_and_heal_restarts_it(two_hosts: HostL
     faults = Faults(labdir, RecordedServices(labdir))
     fault = faults.apply("kill", "probe-api", "kvm-01")
     assert record.pid in fault.undo["pids"]
-    assert not netns.pid_alive(record.pid)
+    assert not procs.pid_alive(record.pid)
     assert not answers()
     faults.heal("kill")
     deadline = time.monotonic() + 15
@@ -372,7 +372,7 @@ def test_stop_mariadb_stops_a_recorded_real_mariadb_and_heal_starts_it_again(tmp
         faults = Faults(labdir, control)
         fault = faults.apply("stop", "mariadb")
         assert fault.undo["pids"] == first
-        assert not any(netns.pid_alive(p) for p in first)
+        assert not any(procs.pid_alive(p) for p in first)
         assert not ping()
         assert control.pids("mariadb", None) == []
         faults.heal("stop", "mariadb")
@@ -380,4 +380,4 @@ def test_stop_mariadb_stops_a_recorded_real_mariadb_and_heal_starts_it_again(tmp
         assert control.pids("mariadb", None)[0] not in first
         assert faults.active() == []
     finally:
-        netns.stop_pids(control.pids("mariadb", None), timeout=20)
+        procs.terminate(control.pids("mariadb", None), timeout=20)

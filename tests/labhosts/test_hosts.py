@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cloudops.errors import InputError
-from cloudops.lab import netns
+from cloudops.lab import netns, procs
 from cloudops.lab.netns import HostSpec, PlaneSpec, default_host_specs, plan_hosts
 from cloudops.lab.sshd import HostLab, client_key, ssh_config_path, sshd_pid
 
@@ -101,7 +101,7 @@ def test_four_hosts_answer_ssh_and_asyncssh_with_their_own_hostname(hostlab: Hos
     removed = hostlab.down()
     assert len([r for r in removed if r.startswith(plan.prefix + "-")]) == 4
     assert netns.leftovers(hostlab.labdir) == []
-    assert not any(netns.pid_alive(pid) for pid in pids.values() if pid is not None)
+    assert not any(procs.pid_alive(pid) for pid in pids.values() if pid is not None)
     assert all(sshd_pid(hostlab.labdir, h.hostname) is None for h in plan.hosts)
     assert hostlab.status() == []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cloudops.errors import Unavailable
-from cloudops.lab import netns, siteservices
+from cloudops.lab import netns, procs, siteservices
 from cloudops.lab.netns import PlaneSpec, RootAddress, default_host_specs, plan_hosts, plane_clashes
 from cloudops.lab.sshd import HostLab, ssh_banner, sshd_pid
 from tests.conftest import skip_or_fail
@@ -60,7 +60,7 @@ def test_a_dead_labs_plane_is_reclaimed_and_the_new_hosts_answer(two_labs: tuple
     # What a killed session leaves: the namespace and bridge, no process.
     pid = sshd_pid(first.labdir, "kvm-01")
     assert pid is not None
-    netns.stop_pids([pid])
+    procs.terminate([pid], timeout=5)
 
     plan = second.up(1)
     assert second.notes == [

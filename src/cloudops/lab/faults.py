@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cloudops.errors import InputError, Unavailable
-from cloudops.lab import netns
+from cloudops.lab import netns, procs
 
 HOST_KINDS = ("cut", "blackhole", "throttle", "sshd", "unaddress", "mtu", "site-service")
 SERVICE_KINDS = ("kill", "stop", "noout", "disable-compute")
@@ -344,7 +344,7 @@ class Faults:
             return {"pids": pids}
         if kind == "stop":
             pids = control.pids(t[0], None)
-            netns.stop_pids(pids, timeout=30)
+            procs.terminate(pids, timeout=30)
             return {"pids": pids}
         if kind == "noout":
             control.ceph("osd", "set", "noout")
@@ -404,7 +404,7 @@ class Faults:
 
 def _wait_gone(pids: Sequence[int], timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while any(netns.pid_alive(p) for p in pids):
+    while any(procs.pid_alive(p) for p in pids):
         if time.monotonic() > deadline:
             raise Unavailable(f"processes {', '.join(map(str, pids))} did not exit after SIGKILL")
         time.sleep(0.02)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import Unavailable
-from cloudops.lab import netns, services
+from cloudops.lab import netns, procs, services
 from cloudops.lab.context import Lab
 
 # The loopback services a compute node talks to: forwarded into every host.
@@ -125,9 +125,9 @@ class LabServices:
 
     def pids(self, service: str, host: str | None) -> list[int]:
         record = self.lab.sup.record(self._name(service, host))
-        if record is None or not netns.pid_alive(record.pid):
+        if record is None or not procs.pid_alive(record.pid):
             return []
-        return [record.pid, *netns.descendants(record.pid)]
+        return [record.pid, *procs.descendants(record.pid)]
 
     def start(self, service: str, host: str | None) -> None:
         if host is not None and service == "nova-compute":

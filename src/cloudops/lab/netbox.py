@@ -43,7 +43,7 @@ from typing import Any
 from cloudops.errors import Unavailable
 from cloudops.ipam.desired import netbox_objects
 from cloudops.ipam.write import load_registry_into
-from cloudops.lab import netns
+from cloudops.lab import netns, procs
 from cloudops.lab.progress import MigrateProgress, PipProgress
 
 NETBOX_VERSION = "4.7.3"
@@ -305,7 +305,7 @@ def _read_pid(path: Path) -> int | None:
 
 def _alive_pid(path: Path) -> int | None:
     pid = _read_pid(path)
-    return pid if pid is not None and netns.pid_alive(pid) else None
+    return pid if pid is not None and procs.pid_alive(pid) else None
 
 
 def netbox_unavailable() -> str | None:
@@ -482,7 +482,7 @@ class NetBoxLab:
             pid = int((self.paths.pg_data / "postmaster.pid").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             return None
-        return pid if netns.pid_alive(pid) else None
+        return pid if procs.pid_alive(pid) else None
 
     def _as_postgres(self, argv: list[str], what: str, timeout: float = 60) -> str:
         return _run(["runuser", "-u", "postgres", "--", *argv], what=what, timeout=timeout, cwd="/")
@@ -781,11 +781,11 @@ class NetBoxLab:
         if "gunicorn" in which:
             pid = _alive_pid(p.gunicorn_pid)
             if pid:
-                netns.stop_pids([pid, *netns.descendants(pid)], timeout=15)
+                procs.terminate([pid, *procs.descendants(pid)], timeout=15)
         if "redis" in which:
             pid = _alive_pid(p.redis_pid)
             if pid:
-                netns.stop_pids([pid], timeout=10)
+                procs.terminate([pid], timeout=10)
         if "postgres" in which and self._pg_running():
             with contextlib.suppress(Unavailable):
                 self._as_postgres(
@@ -794,7 +794,7 @@ class NetBoxLab:
                 )
             pid = self._pg_running()
             if pid:
-                netns.stop_pids([pid], timeout=10)
+                procs.terminate([pid], timeout=10)
 
     def down(self) -> None:
         """Stop gunicorn, then Redis, then PostgreSQL (by PID); keep the data for the next ``up``."""
@@ -902,7 +902,7 @@ def benchmark_netbox(
 def _pss_mib(pid: int) -> float:
     """PSS of a process and its descendants, in MiB."""
     total = 0
-    for p in (pid, *netns.descendants(pid)):
+    for p in (pid, *procs.descendants(pid)):
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):

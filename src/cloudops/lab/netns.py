@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import InputError, Unavailable
+from cloudops.lab.procs import pid_alive, terminate
 
 LAB_RANGE = IPv4Network("198.18.0.0/15")
 DEFAULT_PLANE_CIDR = IPv4Network("198.18.10.0/24")
@@ -545,55 +546,6 @@ def netns_pids(netns: str) -> list[int]:
     return [int(x) for x in proc.stdout.split() if x.isdigit()]
 
 
-def stop_pids(pids: Iterable[int], *, timeout: float = 5.0) -> None:
-    """TERM, then KILL what is left after ``timeout``. Only PIDs this lab recorded or placed."""
-    pending = set(pids)
-    for pid in pending:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while pending and time.monotonic() < deadline:
-        pending = {p for p in pending if pid_alive(p)}
-        if pending:
-            time.sleep(0.05)
-    for pid in pending:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 2
-    while pending and time.monotonic() < deadline:
-        pending = {p for p in pending if pid_alive(p)}
-        time.sleep(0.02)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid`` (children, grandchildren …), from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def pid_alive(pid: int) -> bool:
-    """True when ``pid`` runs and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def destroy_hosts(labdir: Path) -> list[str]:
     """Remove every namespace, bridge, veth, hostname mount and process of this lab's hosts.
 
@@ -608,7 +560,7 @@ def destroy_hosts(labdir: Path) -> list[str]:
         namespaces |= {h.netns for h in plan.hosts if (NETNS_DIR / h.netns).exists()}
     _stop_forwarder(labdir)
     pids = [pid for ns in sorted(namespaces) for pid in netns_pids(ns)]
-    stop_pids(pids)
+    terminate(pids, timeout=5)
     _ip_batch((f"netns del {ns}" for ns in sorted(namespaces)), force=True)
     removed += sorted(namespaces)
     links = list_links(prefix)
@@ -829,7 +781,7 @@ def _stop_forwarder(labdir: Path) -> None:
     pidfile = forwarder_pidfile(labdir)
     pid = _read_pid(pidfile)
     if pid is not None and pid_alive(pid) and _is_our_forwarder(pid, labdir):
-        stop_pids([pid], timeout=3)
+        terminate([pid], timeout=3)
     with contextlib.suppress(FileNotFoundError):
         pidfile.unlink()
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cloudops.errors import Unavailable
-from cloudops.lab import netns
+from cloudops.lab import netns, procs
 from cloudops.lab.netns import HostPlan, HostSpec, PlaneSpec, PlannedHost
 
 SSHD = "/usr/sbin/sshd"
@@ -175,7 +175,7 @@ def sshd_pid(labdir: Path, hostname: str) -> int | None:
         pid = int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-    if not netns.pid_alive(pid):
+    if not procs.pid_alive(pid):
         return None
     try:
         exe = Path(f"/proc/{pid}/exe").resolve().name
@@ -244,7 +244,7 @@ def stop_sshd(labdir: Path, hostname: str) -> int | None:
     """Stop the host's sshd (listener) by its recorded PID; returns that PID or None if none ran."""
     pid = sshd_pid(labdir, hostname)
     if pid is not None:
-        netns.stop_pids([pid], timeout=3)
+        procs.terminate([pid], timeout=3)
     return pid
 
 
