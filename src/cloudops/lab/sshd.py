@@ -168,8 +168,20 @@ def write_client_files(labdir: Path, plan: HostPlan) -> None:
     known_hosts_path(labdir).write_text(render_known_hosts(labdir, plan))
 
 
+def supervisor(labdir: Path) -> procs.Supervisor:
+    """The hosts' processes (their sshd) recorded as the lab records its own: by PID and start time."""
+    return procs.Supervisor(labdir, labdir / "run")
+
+
+def _record_name(hostname: str) -> str:
+    return f"sshd-{hostname}"
+
+
 def sshd_pid(labdir: Path, hostname: str) -> int | None:
-    """The PID of the host's running sshd (from its pid file), or None."""
+    """The PID of the host's running sshd (its supervisor record; else its pid file), or None."""
+    rec = supervisor(labdir).record(_record_name(hostname))
+    if rec is not None:
+        return rec.pid if procs.pid_alive(rec.pid, rec.start_ticks) else None
     path = sshd_pidfile(labdir, hostname)
     try:
         pid = int(path.read_text().split()[0])
@@ -188,6 +200,7 @@ def _launch_sshd(labdir: Path, host: PlannedHost) -> subprocess.Popen[bytes]:
     """Start one host's sshd (it daemonises and writes its pid file); returns the launching process."""
     cfg = sshd_config_path(labdir, host.hostname)
     cfg.write_text(render_sshd_config(labdir, host.hostname))
+    supervisor(labdir).forget(_record_name(host.hostname))  # a dead one's record; the new one is adopted
     with contextlib.suppress(FileNotFoundError):
         sshd_pidfile(labdir, host.hostname).unlink()
     log = sshd_log(labdir, host.hostname)
@@ -224,12 +237,15 @@ def start_sshd(labdir: Path, hosts: Sequence[PlannedHost], timeout: float = READ
             words = " ".join(err.decode(errors="replace").split())[:200]
             raise Unavailable(f"sshd of lab host {name} failed: {words}; read {sshd_log(labdir, name)}")
     pids = {}
+    sup = supervisor(labdir)
     deadline = time.monotonic() + timeout
     for h in hosts:
         while True:
             pid = sshd_pid(labdir, h.hostname)
             if pid is not None and ssh_banner(str(h.address), timeout=1.0):
                 pids[h.hostname] = pid
+                if h.hostname in launches:  # it daemonised: the supervisor adopts it by its pid file
+                    sup.adopt(_record_name(h.hostname), "sshd", pid, sshd_log(labdir, h.hostname))
                 break
             if time.monotonic() > deadline:
                 raise Unavailable(
@@ -245,6 +261,7 @@ def stop_sshd(labdir: Path, hostname: str) -> int | None:
     pid = sshd_pid(labdir, hostname)
     if pid is not None:
         procs.terminate([pid], timeout=3)
+    supervisor(labdir).forget(_record_name(hostname))
     return pid
 
 
@@ -321,7 +338,10 @@ class HostLab:
         from cloudops.lab import siteservices
 
         siteservices.down(self.labdir)  # before their bridge address goes
-        removed = netns.destroy_hosts(self.labdir)
+        plan = netns.load_plan(self.labdir)
+        removed = netns.destroy_hosts(self.labdir)  # every process in the namespaces, sshd included
+        for host in plan.hosts if plan is not None else ():
+            supervisor(self.labdir).forget(_record_name(host.hostname))
         for path in (ssh_config_path(self.labdir), known_hosts_path(self.labdir)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
