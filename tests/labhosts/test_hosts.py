@@ -15,7 +15,7 @@ import pytest
 from cloudops.errors import InputError
 from cloudops.lab import netns, procs
 from cloudops.lab.netns import HostSpec, PlaneSpec, default_host_specs, plan_hosts
-from cloudops.lab.sshd import HostLab, client_key, ssh_config_path, sshd_pid
+from cloudops.lab.sshd import HostLab, client_key, ssh_config_path, sshd_pid, supervisor
 
 
 def _ssh(lab: HostLab, host: str, command: str, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -72,6 +72,12 @@ def test_four_hosts_answer_ssh_and_asyncssh_with_their_own_hostname(hostlab: Hos
     assert [(s.hostname, s.state) for s in status] == [(f"kvm-0{i}", "up") for i in range(1, 5)]
     pids = {s.hostname: s.sshd_pid for s in status}
     assert len({*pids.values()}) == 4
+    # each sshd is a supervised process: its record holds its PID and the start time /proc gives it
+    sup = supervisor(hostlab.labdir)
+    for name, pid in pids.items():
+        rec = sup.record(f"sshd-{name}")
+        stat = procs.read_stat(pid or 0)
+        assert rec is not None and stat is not None and (rec.pid, rec.start_ticks) == (pid, stat[2])
     for h in plan.hosts:
         out = _ssh(hostlab, h.hostname, "hostname; cat /proc/net/dev | grep -c eth0")
         assert out.returncode == 0, out.stderr
@@ -103,6 +109,7 @@ def test_four_hosts_answer_ssh_and_asyncssh_with_their_own_hostname(hostlab: Hos
     assert netns.leftovers(hostlab.labdir) == []
     assert not any(procs.pid_alive(pid) for pid in pids.values() if pid is not None)
     assert all(sshd_pid(hostlab.labdir, h.hostname) is None for h in plan.hosts)
+    assert sup.records() == []
     assert hostlab.status() == []
 
 
