@@ -236,6 +236,7 @@ class Supervisor:
         if stat is None:
             return
         rec = ProcessRecord(name, component, pid, stat[2], time.time(), str(log), port)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
         self.record_path(name).write_text(rec.to_json())
 
     def forget(self, name: str) -> None:
