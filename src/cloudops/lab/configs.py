@@ -320,6 +320,9 @@ def cinder(s: Settings) -> Sections:
             "rbd_pool": "volumes",
             "rbd_user": "cinder",
             "rbd_ceph_conf": str(s.ceph_conf),
+            # The lab's one OSD is a few GB and RBD volumes are thin: over-subscribe enough for scale
+            # rehearsals (hundreds of 1 GB volumes that are never written; Cinder's default 20 allows ~180).
+            "max_over_subscription_ratio": "200",
             "rbd_flatten_volume_from_snapshot": "false",
             "rbd_max_clone_depth": "5",
             "rados_connect_timeout": "10",
