@@ -11,7 +11,9 @@ from pathlib import Path
 
 from cloudops.errors import InputError
 
-MAX_BYTES = 16 * 1024 * 1024  # no record or registry file is this large; a bigger one is a mistake
+# No record or registry file is this large; a bigger one is a mistake. (A site of 100,000 hosts in one
+# registry file is ~45 MB: benchmarks/gen_registry.py --scale 16.)
+MAX_BYTES = 64 * 1024 * 1024
 
 
 def read(path: Path, *, display: str | None = None, missing: str | None = None) -> str:
