@@ -16,36 +16,12 @@ from hypothesis import strategies as st
 from cloudops.errors import InputError
 from cloudops.repo import blockyaml, fastyaml, yamlfile
 
-ROOT = Path(__file__).resolve().parents[2]
-FILES = sorted(
-    p
-    for base in (ROOT / "examples", ROOT / "tests" / "data")
-    for p in [*base.rglob("*.yaml"), *base.rglob("*.yml")]
-    if ".git" not in p.parts
-)
-
-
-def _ruamel(text: str) -> Any:
-    return yamlfile.load_roundtrip(text, "x.yaml")
+from .yaml_corpus import FILE_IDS, FILES, ROOT, same_positions
+from .yaml_corpus import ruamel as _ruamel
 
 
 def _same(block: Any, slow: Any, where: str) -> None:
-    """The same shape, and every position equal."""
-    if isinstance(slow, dict):
-        assert isinstance(block, blockyaml.BlockMap) and list(block) == list(slow), where
-        assert (block.lc.line, block.lc.col) == (slow.lc.line, slow.lc.col), where
-        for k in slow:
-            assert tuple(block.lc.key(k)) == tuple(slow.lc.key(k)), f"{where}.{k} (key)"
-            assert tuple(block.lc.value(k)) == tuple(slow.lc.value(k)), f"{where}.{k} (value)"
-            _same(block[k], slow[k], f"{where}.{k}")
-    elif isinstance(slow, list):
-        assert isinstance(block, blockyaml.BlockList) and len(block) == len(slow), where
-        assert (block.lc.line, block.lc.col) == (slow.lc.line, slow.lc.col), where
-        for i, item in enumerate(slow):
-            assert tuple(block.lc.item(i)) == tuple(slow.lc.item(i)), f"{where}[{i}] (item)"
-            _same(block[i], item, f"{where}[{i}]")
-    else:
-        assert block == slow, where
+    same_positions(block, slow, where, blockyaml.BlockMap, blockyaml.BlockList)
 
 
 def _agrees(text: str) -> bool:
@@ -88,7 +64,7 @@ def _same_values(block: Any, slow: Any, where: str) -> None:
         assert block == slow and type(block) is _plain_type(slow), f"{where}: {block!r} != {slow!r}"
 
 
-@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=FILE_IDS)
 def test_every_file_it_reads_reads_as_ruamel_reads_it(path: Path) -> None:
     _agrees(path.read_text(encoding="utf-8"))
 

@@ -12,43 +12,19 @@ import pytest
 from cloudops.errors import InputError
 from cloudops.repo import fastyaml, yamlfile
 
-ROOT = Path(__file__).resolve().parents[2]
-FILES = sorted(
-    p
-    for base in (ROOT / "examples", ROOT / "tests" / "data")
-    for p in [*base.rglob("*.yaml"), *base.rglob("*.yml")]
-    if ".git" not in p.parts
-)
-
-
-def _ruamel(text: str) -> Any:
-    return yamlfile.load_roundtrip(text, "x.yaml")
+from .yaml_corpus import FILE_IDS, FILES, ROOT, same_positions
+from .yaml_corpus import ruamel as _ruamel
 
 
 def _same(fast: Any, slow: Any, where: str) -> None:
-    assert type(fast) in (type(slow), *type(slow).__mro__[1:2]) or fast == slow, where
-    if isinstance(slow, dict):
-        assert isinstance(fast, fastyaml.PosMap) and list(fast) == list(slow), where
-        assert (fast.lc.line, fast.lc.col) == (slow.lc.line, slow.lc.col), where
-        for k in slow:
-            assert fast.lc.key(k) == tuple(slow.lc.key(k)), f"{where}.{k} (key)"
-            assert fast.lc.value(k) == tuple(slow.lc.value(k)), f"{where}.{k} (value)"
-            _same(fast[k], slow[k], f"{where}.{k}")
-    elif isinstance(slow, list):
-        assert isinstance(fast, fastyaml.PosList) and len(fast) == len(slow), where
-        assert (fast.lc.line, fast.lc.col) == (slow.lc.line, slow.lc.col), where
-        for i, item in enumerate(slow):
-            assert fast.lc.item(i) == tuple(slow.lc.item(i)), f"{where}[{i}] (item)"
-            _same(fast[i], item, f"{where}[{i}]")
-    else:
-        assert fast == slow and isinstance(fast, bool) == isinstance(slow, bool), where
+    same_positions(fast, slow, where, fastyaml.PosMap, fastyaml.PosList)
 
 
 def test_there_are_files_to_compare() -> None:
     assert len(FILES) > 50
 
 
-@pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
+@pytest.mark.parametrize("path", FILES, ids=FILE_IDS)
 def test_every_file_reads_the_same_as_ruamel(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     fast = fastyaml.load(text)

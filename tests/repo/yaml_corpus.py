@@ -1,0 +1,42 @@
+"""What the YAML readers' tests share: the project's own YAML files, ruamel's reading (the faithful one that
+every faster reader is held to), and the walk that compares two trees position by position."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from cloudops.repo import yamlfile
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted(
+    p
+    for base in (ROOT / "examples", ROOT / "tests" / "data")
+    for p in [*base.rglob("*.yaml"), *base.rglob("*.yml")]
+    if ".git" not in p.parts
+)
+FILE_IDS = [str(p.relative_to(ROOT)) for p in FILES]
+
+
+def ruamel(text: str) -> Any:
+    return yamlfile.load_roundtrip(text, "x.yaml")
+
+
+def same_positions(node: Any, slow: Any, where: str, map_type: type[Any], list_type: type[Any]) -> None:
+    """The same shape, equal scalars (True is not 1), and every position equal; ``map_type`` and
+    ``list_type`` are the classes the reader under test must give its maps and lists."""
+    if isinstance(slow, dict):
+        assert isinstance(node, map_type) and list(node) == list(slow), where
+        assert (node.lc.line, node.lc.col) == (slow.lc.line, slow.lc.col), where
+        for k in slow:
+            assert tuple(node.lc.key(k)) == tuple(slow.lc.key(k)), f"{where}.{k} (key)"
+            assert tuple(node.lc.value(k)) == tuple(slow.lc.value(k)), f"{where}.{k} (value)"
+            same_positions(node[k], slow[k], f"{where}.{k}", map_type, list_type)
+    elif isinstance(slow, list):
+        assert isinstance(node, list_type) and len(node) == len(slow), where
+        assert (node.lc.line, node.lc.col) == (slow.lc.line, slow.lc.col), where
+        for i, item in enumerate(slow):
+            assert tuple(node.lc.item(i)) == tuple(slow.lc.item(i)), f"{where}[{i}] (item)"
+            same_positions(node[i], item, f"{where}[{i}]", map_type, list_type)
+    else:
+        assert node == slow and isinstance(node, bool) == isinstance(slow, bool), where
