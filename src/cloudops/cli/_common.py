@@ -67,10 +67,13 @@ def selected_columns() -> tuple[str, ...]:
 
 def open_repo(ctx: click.Context) -> OpsRepo:
     """The ops repository chosen by --repo / $CLOUDOPS_REPO / discovery."""
+    from cloudops.repo.locate import find_root
+
+    explicit = ctx.find_root().obj.get("repo") if ctx.find_root().obj else None
+    root = find_root(explicit)  # first: not finding one costs no pydantic import (assert runs without)
     from cloudops.repo.opsrepo import OpsRepo
 
-    root = ctx.find_root().obj.get("repo") if ctx.find_root().obj else None
-    return OpsRepo.discover(root)
+    return OpsRepo.load(root)
 
 
 def emit(

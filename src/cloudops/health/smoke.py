@@ -18,21 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from cloudops.change.model import ApiAction, Change, ChangeClass, Creator, Plan
+from cloudops.health.smoke_names import REVERT_TITLE, TITLE
 
-TITLE = "tenant smoke test"  # a smoke plan's title starts with this (the journal's approval record)
-REVERT_TITLE = "revert of tenant smoke test"
 DEFAULT_CIDR = "198.18.250.0/24"
 VOLUME_WAIT = 180.0  # seconds the gate re-reads the volume until it is available (or gone)
 NETWORK_WAIT = 60.0
 SERVER_WAIT = 300.0
 
-# change id → (check id, component): the component is the API whose service the change exercises
-CHECKS = {
-    "smoke-network": ("smoke.network", "network"),
-    "smoke-subnet": ("smoke.subnet", "network"),
-    "smoke-volume": ("smoke.volume", "volume"),
-    "smoke-server": ("smoke.server", "compute"),
-}
 
 
 def names(stamp: str) -> dict[str, str]:

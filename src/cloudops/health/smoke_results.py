@@ -22,7 +22,7 @@ from typing import Any
 
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
-from cloudops.health.smoke import CHECKS, REVERT_TITLE, TITLE
+from cloudops.health.smoke_names import CHECKS, REVERT_TITLE, TITLE
 from cloudops.journal.chain import Record
 from cloudops.journal.kinds import Kind
 

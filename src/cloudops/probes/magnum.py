@@ -52,8 +52,6 @@ class MagnumState:
 
 
 def _get(session: Session, path: str, key: str, timeout: float) -> Listing:
-    from keystoneauth1 import exceptions as ksa
-
     source = f"GET container-infra {path}"
     filt: dict[str, str] = {"service_type": "container-infra", "interface": "public"}
     if session.region:
@@ -66,7 +64,7 @@ def _get(session: Session, path: str, key: str, timeout: float) -> Listing:
             timeout=timeout,
             headers={"OpenStack-API-Version": API_VERSION},
         )
-    except (ksa.ClientException, OSError) as exc:
+    except session.errors as exc:
         return Listing("container-infra", source, error=_words(exc))
     if resp.status_code != 200:
         return Listing("container-infra", source, error=f"HTTP {resp.status_code}: {_body_words(resp)}")

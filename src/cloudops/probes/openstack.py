@@ -65,7 +65,9 @@ class Session:
     seconds: float
     error: str | None = None
     catalog: tuple[Endpoint, ...] = ()
-    handle: Any = field(default=None, compare=False, repr=False)  # a keystoneauth1 session
+    handle: Any = field(default=None, compare=False, repr=False)  # a PlainSession or a keystoneauth1 one
+    # what a call through ``handle`` raises when it gets no answer (keystoneauth1's adds ClientException)
+    errors: tuple[type[BaseException], ...] = field(default=(OSError,), compare=False, repr=False)
     counter: RequestCounter = field(default_factory=RequestCounter, compare=False, repr=False)
     region: str | None = None
 
@@ -157,14 +159,22 @@ def _version_key(text: str) -> tuple[int, ...]:
 
 
 def load(cloud: str | None, clouds_yaml: Path | None = None) -> None:
-    """The sweep's loader (``Probe.load``): keystoneauth1 always, openstacksdk only for a cloud the plain
-    reading leaves to it (reads clouds.yaml, no network)."""
+    """The sweep's loader (``Probe.load``; reads clouds.yaml, no network): the standard library's HTTP
+    client for a cloud the plain session handles, else keystoneauth1, and openstacksdk only for a cloud the
+    plain reading leaves to it."""
+    from cloudops.probes import keystone_session
+
+    plain = _plain_cloud(cloud, clouds_yaml)
+    if plain is not None and keystone_session.handles(plain):
+        import http.client  # noqa: F401
+
+        return
     import keystoneauth1.exceptions
     import keystoneauth1.identity.generic
     import keystoneauth1.identity.v3
     import keystoneauth1.session  # noqa: F401
 
-    if _plain_cloud(cloud, clouds_yaml) is None:
+    if plain is None:
         import openstack  # noqa: F401
 
 
@@ -185,19 +195,34 @@ def connect(cloud: str | None, *, timeout: float = 10.0, clouds_yaml: Path | Non
     names the file to read instead of searching (``OS_CLIENT_CONFIG_FILE``'s place)."""
     import logging
 
-    from keystoneauth1 import exceptions as ksa
+    from cloudops.probes import clouds, keystone_session
 
-    from cloudops.probes import clouds
+    source = f"keystone token issue (cloud {cloud or '$OS_CLOUD'})"
+    start = time.monotonic()
+    counter = RequestCounter()
+    plain = _plain_cloud(cloud, clouds_yaml)
+    if plain is not None and keystone_session.handles(plain):
+        handle = keystone_session.PlainSession(plain, timeout, on_response=counter.add)
+        try:
+            raw = handle.issue_token()
+        except OSError as exc:
+            return Session(source, False, time.monotonic() - start, _words(exc), counter=counter)
+        return Session(
+            source,
+            True,
+            time.monotonic() - start,
+            catalog=parse_catalog(raw),
+            handle=handle,
+            counter=counter,
+            region=plain.region,
+        )
+    from keystoneauth1 import exceptions as ksa
 
     # The libraries' own warnings ("Failed to discover available identity versions ...") would reach
     # stderr through logging's last resort; the finding carries the error instead.
     for name in ("keystoneauth", "openstack"):
         logging.getLogger(name).addHandler(logging.NullHandler())
         logging.getLogger(name).propagate = False
-    source = f"keystone token issue (cloud {cloud or '$OS_CLOUD'})"
-    start = time.monotonic()
-    counter = RequestCounter()
-    plain = _plain_cloud(cloud, clouds_yaml)
     try:
         if plain is not None:
             sess = clouds.session(plain, timeout=timeout)
@@ -220,20 +245,25 @@ def connect(cloud: str | None, *, timeout: float = 10.0, clouds_yaml: Path | Non
         return Session(source, False, time.monotonic() - start, _words(exc), counter=counter)
     region = plain.region if plain is not None else None
     return Session(
-        source, True, time.monotonic() - start, catalog=catalog, handle=sess, counter=counter, region=region
+        source,
+        True,
+        time.monotonic() - start,
+        catalog=catalog,
+        handle=sess,
+        counter=counter,
+        region=region,
+        errors=(ksa.ClientException, OSError),
     )
 
 
 def get_version_doc(session: Session, url: str, *, timeout: float = 10.0) -> VersionDoc:
     """GET an endpoint's URL (its version document), unauthenticated as a load balancer would."""
-    from keystoneauth1 import exceptions as ksa
-
     if not session.ok:
         raise NotChecked("no Keystone token")
     start = time.monotonic()
     try:
         resp = session.handle.get(url, authenticated=False, raise_exc=False, timeout=timeout)
-    except (ksa.ClientException, OSError) as exc:
+    except session.errors as exc:
         return VersionDoc(url, f"GET {url}", None, time.monotonic() - start, error=_words(exc))
     try:
         body = resp.json()
@@ -256,8 +286,6 @@ LISTS = {
 
 def list_call(session: Session, what: str, *, timeout: float = 10.0) -> Listing:
     """ONE list request for a whole service type."""
-    from keystoneauth1 import exceptions as ksa
-
     service, path, key = LISTS[what]
     source = f"GET {service} {path}"
     if not session.ok:
@@ -270,7 +298,7 @@ def list_call(session: Session, what: str, *, timeout: float = 10.0) -> Listing:
         filt["region_name"] = session.region
     try:
         resp = session.handle.get(path, endpoint_filter=filt, raise_exc=False, timeout=timeout)
-    except (ksa.ClientException, OSError) as exc:
+    except session.errors as exc:
         return Listing(service, source, error=_words(exc))
     if resp.status_code != 200:
         return Listing(service, source, error=f"HTTP {resp.status_code}: {_body_words(resp)}")
