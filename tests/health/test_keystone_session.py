@@ -218,7 +218,9 @@ def _any(catalog: list[dict[str, Any]], service_type: str, interface: str, regio
 
     types = os_service_types.ServiceTypes()
     return any(
-        types.is_match(service_type, s["type"]) and e["interface"] == interface and (region is None or e["region_id"] == region)
+        types.is_match(service_type, s["type"])
+        and e["interface"] == interface
+        and (region is None or e["region_id"] == region)
         for s in catalog
         for e in s["endpoints"]
     )

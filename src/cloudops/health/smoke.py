@@ -26,7 +26,6 @@ NETWORK_WAIT = 60.0
 SERVER_WAIT = 300.0
 
 
-
 def names(stamp: str) -> dict[str, str]:
     base = f"cloudops-smoke-{stamp}"
     return {"network": base, "subnet": f"{base}-v4", "volume": base, "server": base}
