@@ -24,7 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "change": {"errors", "ipam", "journal", "redact", "repo", "tenants"},
     "ipam": {"errors", "change", "redact", "site"},
     "tenants": {"errors", "change", "ipam", "probes", "redact", "repo", "schemas"},
-    "checks": {"errors", "evidence", "findings", "health", "probes"},
+    "checks": {"errors", "evidence", "findings", "health", "probes", "repo"},
     "evidence": {"errors", "health", "probes", "redact", "schemas"},
     "health": {"errors", "change", "checks", "evidence", "findings", "journal", "probes", "repo"},
     "bom": {"health", "probes", "render", "repo"},
@@ -44,6 +44,7 @@ NARROW: dict[tuple[str, str], set[str]] = {
     ("change", "ipam"): {"ipam.netbox_api"},  # ... and the `netbox` ones
     ("repo", "site"): {"site.load", "site.registry"},  # OpsRepo.registry loads the registry
     ("lab", "probes"): {"probes.amqp"},  # the lab broker's status command, as assert runs it
+    ("checks", "repo"): {"repo.yamlfile"},  # judgement's packaged policy, read by the fast reader
 }
 
 

@@ -11,7 +11,7 @@ from cloudops.repo import yamlfile
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted(
     p
-    for base in (ROOT / "examples", ROOT / "tests" / "data")
+    for base in (ROOT / "examples", ROOT / "tests" / "data", ROOT / "src" / "cloudops" / "data")
     for p in [*base.rglob("*.yaml"), *base.rglob("*.yml")]
     if ".git" not in p.parts
 )

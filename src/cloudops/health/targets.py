@@ -75,16 +75,11 @@ def resolve(path: Path | None = None) -> Targets:
 
 
 def load(path: Path) -> Targets:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    # the ops repository's reader (YAML 1.2, as ruamel): a plain file reads without importing ruamel
+    from cloudops.repo import yamlfile
 
     name = str(path)
-    try:
-        doc = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise InputError(f"cannot read targets: {exc.strerror}", where=name) from None
-    except YAMLError as exc:
-        raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", where=name) from None
+    doc = yamlfile.load(path) or {}
     if not isinstance(doc, dict):
         raise InputError("expected a mapping", where=name)
     known = {

@@ -22,10 +22,16 @@ def load(path: Path, *, display: str | None = None) -> Any:
     ``lc`` position interface; anything else (anchors, tags, merge keys, dates, a duplicate key, a syntax
     error) by ruamel's round-trip loader, whose messages the errors keep. They agree on every value and
     position (YAML 1.2: ``yes`` is a string); tests hold them to it over every YAML file of the examples."""
-    from cloudops.repo import blockyaml, fastyaml, textfile
+    from cloudops.repo import textfile
 
     name = display or str(path)
-    text = textfile.read(path, display=name)
+    return load_text(textfile.read(path, display=name), name)
+
+
+def load_text(text: str, name: str) -> Any:
+    """``load`` for text already in hand (a packaged file); ``name`` is where errors say it is."""
+    from cloudops.repo import blockyaml, fastyaml
+
     block = blockyaml.load(text)  # nests no deeper than MAX_DEPTH, or gives up
     if block is not blockyaml.UNSUPPORTED:
         return block
