@@ -45,7 +45,22 @@ def _first(kind: str, override: str | None) -> Path | None:
     return next((p for p in candidates if p.is_file()), None)
 
 
+_READ: dict[tuple[str, int, int], dict[str, Any]] = {}  # (path, mtime, size) → the document read
+
+
 def _load(path: Path) -> dict[str, Any]:
+    """The file's document, read once per process while the file is unchanged (an assert reads
+    clouds.yaml to check the name, to choose the client and to connect; each pure-Python read is ms)."""
+    import copy
+
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _READ:
+        _READ[key] = _parse(path)
+    return copy.deepcopy(_READ[key])  # callers may merge into it
+
+
+def _parse(path: Path) -> dict[str, Any]:
     # PyYAML, as openstacksdk: YAML 1.1 (an id written 0123 is the octal 83 there, 123 in YAML 1.2)
     import yaml
 
