@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cloudops.checks import Context, make
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
-from cloudops.probes.amqp import AmqpCluster, AmqpStatus
-from cloudops.probes.ceph import CephHealth, CephIO, CephVersions
-from cloudops.probes.database import DatabaseStatus
-from cloudops.probes.innodb import InnodbCluster
-from cloudops.probes.juju import JujuStatus
-from cloudops.probes.vault import STATUS as VAULT_STATUS
-from cloudops.probes.vault import VaultHealth
+
+if TYPE_CHECKING:  # the observations' types only: a sweep imports the probes its targets name
+    from cloudops.probes.amqp import AmqpCluster, AmqpStatus
+    from cloudops.probes.ceph import CephHealth, CephIO, CephVersions
+    from cloudops.probes.database import DatabaseStatus
+    from cloudops.probes.innodb import InnodbCluster
+    from cloudops.probes.juju import JujuStatus
+    from cloudops.probes.vault import VaultHealth
 
 L = Layer.DATA
 
@@ -283,6 +286,8 @@ def check_vault(v: VaultHealth) -> list[Finding]:
     ev = {"call": v.source, "status": v.status, "seconds": round(v.seconds, 3)}
     if v.status is None:
         return [make("data.vault", Verdict.FAIL, L, "vault", f"cannot connect: {v.error}", evidence=ev)]
+    from cloudops.probes.vault import STATUS as VAULT_STATUS
+
     words = VAULT_STATUS.get(v.status, f"HTTP {v.status}")
     version = f" (Vault {v.version})" if v.version else ""
     if v.sealed or v.status in (501, 503) or v.initialized is False:

@@ -10,19 +10,20 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cloudops.checks import Context
-from cloudops.checks import data as data_checks
-from cloudops.checks import deployment as deploy_checks
-from cloudops.checks import hosts as host_checks
-from cloudops.checks.judgement import Policy
 from cloudops.findings import Finding, Verdict
-from cloudops.health import live, recorded, report
+from cloudops.health import report
 from cloudops.health.layers import Layer
 from cloudops.health.sweep import Probe, Progress, run_sweep
 from cloudops.health.targets import Targets
-from cloudops.probes import ceph, juju
 
 if TYPE_CHECKING:
+    from cloudops.checks import hosts as host_checks
+    from cloudops.checks.judgement import Policy
     from cloudops.evidence.read import Evidence
+    from cloudops.probes import juju
+
+# Each layer's builder imports its probes and checks itself: a sweep imports only what its targets and
+# recordings name (the whole tree is a tenth of a second, a quarter of a lab assert's process).
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class HostTarget:
 
     def check(self, facts: Any) -> list[Finding]:
         """Its facts judged against what the registry expects of it (live or recorded alike)."""
+        from cloudops.checks import hosts as host_checks
+
         return host_checks.check_host(
             facts, self.expected, kvm=self.kvm, needs=self.needs, dns=self.dns, ntp=self.ntp
         )
@@ -63,13 +66,26 @@ class Inputs:
 
 
 def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
+    """The sweep's probes, layer by layer, and a note for each layer that has none (or is recorded)."""
     probes: list[Probe] = []
     notes: dict[Layer, str] = {}
+    _host_probes(inp, probes, notes)
+    has_juju = _deployment_probes(inp, probes, notes)
+    _data_probes(inp, probes, notes, has_juju=has_juju)
+    _api_probes(inp, probes, notes)
+    _magnum_probes(inp, probes, notes)
+    _smoke_notes(inp, notes)
+    return probes, notes
+
+
+def _host_probes(inp: Inputs, probes: list[Probe], notes: dict[Layer, str]) -> None:
     t = inp.targets
     timeout = t.timeout
+    recorded_hosts: dict[str, Any] = {}
+    if inp.evidence is not None:
+        from cloudops.health import recorded
 
-    # -- hosts ---------------------------------------------------------------------------------------
-    recorded_hosts = recorded.hosts(inp.evidence) if inp.evidence else {}
+        recorded_hosts = recorded.hosts(inp.evidence)
     if recorded_hosts:
         wanted = {h.name: h for h in inp.hosts}
         for name, item in sorted(recorded_hosts.items()):
@@ -122,11 +138,21 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     else:
         notes[Layer.HOSTS] = "not configured: no hosts to reach (targets: ssh_config/hosts)"
 
-    # -- deployment ----------------------------------------------------------------------------------
+
+def _deployment_probes(inp: Inputs, probes: list[Probe], notes: dict[Layer, str]) -> bool:
+    """Juju's probes; True when the deployment is read (live or recorded)."""
+    t = inp.targets
+    timeout = t.timeout
     juju_read: Any = None
     ev = inp.evidence
-    models = recorded.juju_models(ev) if ev is not None else []
+    models: list[Any] = []
+    if ev is not None:
+        from cloudops.health import recorded
+
+        models = recorded.juju_models(ev)
     if ev is not None and models:
+        from cloudops.checks import deployment as deploy_checks
+
         # the model with the most applications is the cloud's; others (a controller model) are judged too
         juju_read = recorded.observed(models[0].observation)
         for other in models[1:]:
@@ -145,6 +171,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 str(m.observation.model) for m in models
             )
     elif t.juju:
+        from cloudops.probes import juju
+
         model = t.juju_model
         # command.run says "juju: command not found" (rc 127) itself: UNKNOWN, never healthy
         juju_read = lambda _: juju.parse_status(juju.read_live(model, timeout=timeout * 4))  # noqa: E731
@@ -161,10 +189,21 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 "juju", Layer.DEPLOYMENT, "juju", juju_read, partial(_juju_checks, inp), timeout=timeout * 5
             )
         )
+    return juju_read is not None
 
-    # -- data services -------------------------------------------------------------------------------
+
+def _data_probes(inp: Inputs, probes: list[Probe], notes: dict[Layer, str], *, has_juju: bool) -> None:
+    from cloudops.checks import data as data_checks
+
+    t = inp.targets
+    timeout = t.timeout
+    ev = inp.evidence
     data_notes = []
-    recorded_ceph = recorded.ceph_recording(ev) if ev else None
+    recorded_ceph = None
+    if ev is not None:
+        from cloudops.health import recorded
+
+        recorded_ceph = recorded.ceph_recording(ev)
     if ev is not None and recorded_ceph is not None:
         probes.append(
             Probe(
@@ -177,6 +216,8 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
         )
         data_notes.append(f"ceph {recorded.note(ev, 'ceph-health')} (no I/O probe on a recording)")
     elif t.ceph:
+        from cloudops.probes import ceph
+
         c = t.ceph
         probes.append(
             Probe(
@@ -309,16 +350,25 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
                 data_notes.append(f"{kind} {recorded.note(ev, kind)}")
     if data_notes:
         notes[Layer.DATA] = "; ".join(data_notes)
-    if not any(p.layer == Layer.DATA for p in probes) and juju_read is None:
+    if not any(p.layer == Layer.DATA for p in probes) and not has_juju:
         notes[Layer.DATA] = "not configured: no database, amqp or ceph in targets, and no recording of them"
 
-    # -- APIs and agents -----------------------------------------------------------------------------
-    if ev is not None and not t.cloud:
-        probes.extend(recorded.apis(ev, notes))
-        probes.extend(recorded.listings(ev, notes, inp.policy))
+
+def _api_probes(inp: Inputs, probes: list[Probe], notes: dict[Layer, str]) -> None:
+    """The APIs and agents, live or recorded, and the cross-check of Juju against them."""
+    t = inp.targets
+    timeout = t.timeout
+    ev = inp.evidence
     if ev is not None:
+        from cloudops.health import recorded
+
+        if not t.cloud:
+            probes.extend(recorded.apis(ev, notes))
+            probes.extend(recorded.listings(ev, notes, inp.policy))
         probes.append(recorded.cross_check_probe(probes))
     if t.cloud:
+        from cloudops.health import live
+
         probes.extend(
             live.openstack_probes(
                 t.cloud, timeout, {h.name: h.services for h in inp.hosts if h.services}, t.clouds_yaml
@@ -328,25 +378,35 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
         notes.setdefault(Layer.APIS, "not configured: no cloud in targets (clouds.yaml name)")
         notes.setdefault(Layer.AGENTS, "not configured: no cloud in targets (clouds.yaml name)")
 
-    # -- tenant Kubernetes (Magnum and the Cluster API management cluster) ---------------------------
+
+def _magnum_probes(inp: Inputs, probes: list[Probe], notes: dict[Layer, str]) -> None:
+    """Tenant Kubernetes: Magnum and the Cluster API management cluster."""
+    t = inp.targets
     if t.magnum is not None:
+        from cloudops.health import live
+
         probes.extend(live.magnum_probes(t, has_cloud=bool(t.cloud)))
-    if ev is not None:
-        probes.extend(recorded.capi(ev, notes, live=t.magnum is not None))
+    if inp.evidence is not None:
+        from cloudops.health import recorded
+
+        probes.extend(recorded.capi(inp.evidence, notes, live=t.magnum is not None))
     if not any(p.layer == Layer.MAGNUM for p in probes):
         notes.setdefault(Layer.MAGNUM, "not configured: no magnum in targets")
 
-    # -- smoke ---------------------------------------------------------------------------------------
+
+def _smoke_notes(inp: Inputs, notes: dict[Layer, str]) -> None:
     if inp.smoke:
         notes[Layer.SMOKE] = inp.smoke_note or "not run: the smoke test creates resources (approval gate)"
     elif not inp.smoke_findings:
         notes[Layer.SMOKE] = "not requested (--smoke)"
     if inp.smoke_record:
         notes[Layer.SMOKE] = "; ".join(n for n in (notes.get(Layer.SMOKE), inp.smoke_record) if n)
-    return probes, notes
 
 
 def _juju_checks(inp: Inputs, status: juju.JujuStatus) -> list[Finding]:
+    from cloudops.checks import data as data_checks
+    from cloudops.checks import deployment as deploy_checks
+
     out = deploy_checks.check_status(status, inp.policy)
     if not status.error:
         if inp.bundle_units:
@@ -383,6 +443,8 @@ def run(inp: Inputs, *, progress: Progress | None = None) -> tuple[report.Report
 
 def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget, ...]:
     """The registry's hosts (or the named ones), each with the addresses it must hold on its interfaces."""
+    from cloudops.checks import hosts as host_checks
+
     out = []
     roles = {r.name: r for r in registry.roles}
     for host in registry.hosts:

@@ -25,12 +25,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.errors import InputError
-from cloudops.probes.amqp import AmqpTarget
-from cloudops.probes.database import DatabaseTarget
-from cloudops.probes.magnum import MagnumTarget
+
+if TYPE_CHECKING:  # each probe module is imported when the file names its service
+    from cloudops.probes.amqp import AmqpTarget
+    from cloudops.probes.database import DatabaseTarget
+    from cloudops.probes.magnum import MagnumTarget
 
 DEFAULT_TARGETS = Path("~/.config/cloudops/targets.yaml")
 
@@ -129,6 +131,8 @@ def load(path: Path) -> Targets:
 def _magnum(node: Any, where: str, timeout: float) -> MagnumTarget | None:
     if node is None:
         return None
+    from cloudops.probes.magnum import MagnumTarget
+
     if node == {} or node is True:
         return MagnumTarget(timeout=timeout)
     d = _only(node, {"management_api", "ca_file", "insecure", "stuck_after_minutes"}, where, "magnum")
@@ -195,6 +199,8 @@ def _secret(node: dict[str, Any], where: str, what: str) -> str | None:
 def _database(node: Any, where: str, timeout: float) -> DatabaseTarget | None:
     if not node:
         return None
+    from cloudops.probes.database import DatabaseTarget
+
     d = _only(node, {"host", "port", "user", "password_file", "password_env"}, where, "database")
     return DatabaseTarget(
         str(d.get("host", "127.0.0.1")),
@@ -208,6 +214,8 @@ def _database(node: Any, where: str, timeout: float) -> DatabaseTarget | None:
 def _amqp(node: Any, where: str, timeout: float) -> AmqpTarget | None:
     if not node:
         return None
+    from cloudops.probes.amqp import AmqpTarget
+
     d = _only(
         node,
         {
