@@ -1,6 +1,7 @@
-"""`cloudops assert` against the lab (issue #8): wall time against the sequential CLI baseline
-(benchmarks/assert_baseline.sh; budget >= 10x faster), the sweep's wall time against its slowest probe
-(budget <= 1.5x), and the API requests of one sweep (they must not grow with hosts/agents).
+"""`cloudops assert` against the lab (issues #8, #24): wall time against the sequential CLI baseline
+(benchmarks/assert_baseline.sh; budget >= 20x faster), the sweep's wall time against its slowest probe and
+against its critical path (Keystone's token, then the slowest call that needs it; budget <= 1.2x), and the
+API requests of one sweep (they must not grow with hosts/agents).
 
 The sweep is timed from its first request; the client libraries are loaded before it (reported apart,
 and inside the process wall that the 10x compares).
@@ -104,7 +105,7 @@ def main() -> None:
         f"verdict {report['verdict']}"
     )
     print(
-        f"  slowest probe: {slowest['probe']} {slowest['seconds']:.2f}s; sweep/slowest = {report['seconds'] / slowest['seconds']:.2f} (budget <= 1.5)"
+        f"  slowest probe: {slowest['probe']} {slowest['seconds']:.2f}s; sweep/slowest = {report['seconds'] / slowest['seconds']:.2f}"
     )
     # The agent lists need Keystone's token: the sweep's critical path is the token, then the slowest list.
     by_name = {p["probe"]: p["seconds"] for p in report["probes"]}
@@ -113,10 +114,10 @@ def main() -> None:
     chain = by_name.get("keystone", 0.0) + after_token
     if chain:
         print(f"  critical path: keystone {by_name.get('keystone', 0.0):.2f}s + slowest call after it "
-              f"{after_token:.2f}s = {chain:.2f}s; sweep/critical path = {report['seconds'] / chain:.2f}")  # fmt: skip
+              f"{after_token:.2f}s = {chain:.2f}s; sweep/critical path = {report['seconds'] / chain:.2f} (budget <= 1.2)")  # fmt: skip
     print(f"  API requests in the sweep: {report['api_requests']}")
     print(f"baseline (sequential openstack CLI): {base_wall:.2f}s, rc {base.returncode}")
-    print(f"speed-up: {base_wall / assert_wall:.1f}x (budget >= 10x)")
+    print(f"speed-up: {base_wall / assert_wall:.1f}x (budget >= 20x)")
 
 
 if __name__ == "__main__":
