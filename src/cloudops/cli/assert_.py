@@ -23,6 +23,8 @@ Examples:
   cloudops assert --smoke --smoke-cloud demo-tenant  # write the tenant smoke test as a plan for the gate
   cloudops assert -f nagios                          # a Nagios/Icinga plugin: STATUS - summary | perfdata
   cloudops assert -f value -c verdict -c message     # one line per finding, for scripts
+  cloudops assert --watch 60 -f json --prometheus /var/lib/node_exporter/cloudops.prom   # every minute,
+                                                     # the hosts' SSH connections kept between sweeps
 Exit codes (Nagios): 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — also for bad input of any kind (an unknown
 cloud, an unreadable recording, a bad option): a plugin that cannot judge is UNKNOWN.
 """
@@ -134,6 +136,20 @@ cloud, an unreadable recording, a bad option): a plugin that cannot judge is UNK
 @click.option(
     "--capture", is_flag=True, help="Write the bill of materials to asbuilt/ in the ops repository."
 )
+@click.option(
+    "--watch",
+    type=click.FloatRange(min=1.0),
+    metavar="SECONDS",
+    help="Sweep again every SECONDS until interrupted (or --count sweeps), keeping the hosts' SSH "
+    "connections open between sweeps; each report is printed as it comes (-f json: one line each) and "
+    "--prometheus/--html files are rewritten. Exit code: the last sweep's.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --watch: stop after N sweeps.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show passing checks in the table too.")
 @click.pass_context
 def assert_(ctx: click.Context, /, **params: Any) -> int:
@@ -169,11 +185,21 @@ def _assert(
     prometheus: Path | None,
     html_path: Path | None,
     capture: bool,
+    watch: float | None,
+    count: int | None,
     verbose: bool,
 ) -> int:
     from cloudops.errors import InputError
     from cloudops.health.inputs import Request, gather
 
+    if count is not None and watch is None:
+        raise InputError("the number of --watch sweeps: give --watch SECONDS too", field="--count")
+    if watch is not None and (capture or smoke or from_paths or juju_status or ceph_status):
+        raise InputError(
+            "sweeps live services again and again: not with --capture or --smoke (each a one-off) "
+            "nor with recordings (--from, --juju-status, --ceph-status), which do not change",
+            field="--watch",
+        )
     repo = _repo(ctx)
     req = Request(
         os_cloud=os_cloud,
@@ -198,12 +224,85 @@ def _assert(
         click.echo(
             f"  a later `cloudops assert` shows its results; undo it: approve and apply {undo}", err=True
         )
+    if watch is not None:
+        return _watch(repo, req, watch, count, fmt, columns, verbose, prometheus, html_path)
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
+    _emit(rep, fmt, columns, verbose, prometheus, html_path)
+    if capture:
+        if repo is None:
+            raise InputError("--capture writes to asbuilt/ of an ops repository: give --repo DIR")
+        from cloudops.bom import capture as bom_capture
+
+        path = bom_capture.write(repo.root, bom_capture.capture(repo.root, rep, observations))
+        click.echo(f"bill of materials: {path}", err=True)
+    code: int = rep.exit_code
+    return code
+
+
+def _watch(
+    repo: Any,
+    req: Any,
+    every: float,
+    count: int | None,
+    fmt: str,
+    columns: tuple[str, ...],
+    verbose: bool,
+    prometheus: Path | None,
+    html_path: Path | None,
+) -> int:
+    """Sweep every ``every`` seconds on one loop, the hosts' SSH connections kept (``health.watch``)."""
+    import time
+
+    from cloudops.health import assemble
+    from cloudops.health.inputs import gather
+    from cloudops.health.watch import Kept
+
+    code = 3
+    done = 0
+    with Kept() as kept:
+        try:
+            while count is None or done < count:
+                started = time.monotonic()
+                inputs, _ = gather(repo, req)  # the journal's smoke results and the window, as they are now
+                rep, _ = assemble.run(inputs, kept=kept)
+                done += 1
+                if fmt == "table":
+                    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+                    click.echo(f"— sweep {done} at {stamp}, SSH connections opened so far {kept.opened} —")
+                _emit(rep, fmt, columns, verbose, prometheus, html_path, stream=True)
+                code = rep.exit_code
+                if count is not None and done >= count:
+                    break
+                time.sleep(max(0.0, every - (time.monotonic() - started)))
+        except KeyboardInterrupt:
+            click.echo(f"watch interrupted after {done} sweeps", err=True)
+            return 130
+    return code
+
+
+def _emit(
+    rep: Any,
+    fmt: str,
+    columns: tuple[str, ...],
+    verbose: bool,
+    prometheus: Path | None,
+    html_path: Path | None,
+    *,
+    stream: bool = False,
+) -> None:
+    """Print one report in ``fmt`` and write the files asked for; ``stream``: one of a watch's reports
+    (JSON on one line, YAML as one document of a stream)."""
     if fmt in ("json", "yaml"):
         from cloudops.render import render
         from cloudops.schemas import stamp
 
-        click.echo(render(stamp("assert", rep.as_dict()), fmt), nl=False)
+        doc = stamp("assert", rep.as_dict())
+        if stream and fmt == "json":
+            import json
+
+            click.echo(json.dumps(doc, separators=(",", ":"), default=str))
+        else:
+            click.echo(("---\n" if stream else "") + render(doc, fmt), nl=False)
     elif fmt in ("value", "csv"):
         from cloudops.render import render
 
@@ -240,15 +339,6 @@ def _assert(
 
         html_path.write_text(html.render(rep), encoding="utf-8")
         click.echo(f"HTML report: {html_path}", err=True)
-    if capture:
-        if repo is None:
-            raise InputError("--capture writes to asbuilt/ of an ops repository: give --repo DIR")
-        from cloudops.bom import capture as bom_capture
-
-        path = bom_capture.write(repo.root, bom_capture.capture(repo.root, rep, observations))
-        click.echo(f"bill of materials: {path}", err=True)
-    code: int = rep.exit_code
-    return code
 
 
 def _cidr(text: str) -> str:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from cloudops.checks import hosts as host_checks
     from cloudops.checks.judgement import Policy
     from cloudops.evidence.read import Evidence
+    from cloudops.health.watch import Kept
     from cloudops.probes import juju
 
 # Each layer's builder imports its probes and checks itself: a sweep imports only what its targets and
@@ -65,11 +66,13 @@ class Inputs:
     concurrency: int = 32
 
 
-def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
-    """The sweep's probes, layer by layer, and a note for each layer that has none (or is recorded)."""
+def build_probes(inp: Inputs, kept: Kept | None = None) -> tuple[list[Probe], dict[Layer, str]]:
+    """The sweep's probes, layer by layer, and a note for each layer that has none (or is recorded).
+
+    ``kept``: a watch's loop and SSH connections (``health.watch``), reused by the host probes."""
     probes: list[Probe] = []
     notes: dict[Layer, str] = {}
-    _host_probes(inp, probes, notes)
+    _host_probes(inp, probes, notes, kept)
     has_juju = _deployment_probes(inp, probes, notes)
     _data_probes(inp, probes, notes, has_juju=has_juju)
     _api_probes(inp, probes, notes)
@@ -78,7 +81,7 @@ def build_probes(inp: Inputs) -> tuple[list[Probe], dict[Layer, str]]:
     return probes, notes
 
 
-def _host_probes(inp: Inputs, probes: list[Probe], notes: dict[Layer, str]) -> None:
+def _host_probes(inp: Inputs, probes: list[Probe], notes: dict[Layer, str], kept: Kept | None) -> None:
     t = inp.targets
     timeout = t.timeout
     recorded_hosts: dict[str, Any] = {}
@@ -105,7 +108,8 @@ def _host_probes(inp: Inputs, probes: list[Probe], notes: dict[Layer, str]) -> N
     elif inp.hosts and inp.evidence is None:
         from cloudops.probes import ssh
 
-        connector = ssh.Connector(t.ssh_config)  # the client config read once for every host
+        # the client config read once for every host (and, in a watch, the connections kept)
+        connector = kept.connector(t.ssh_config) if kept is not None else ssh.Connector(t.ssh_config)
         for h in inp.hosts:
 
             async def read_host(_: Mapping[str, Any], h: HostTarget = h) -> ssh.HostFacts:
@@ -417,11 +421,20 @@ def _juju_checks(inp: Inputs, status: juju.JujuStatus) -> list[Finding]:
     return out
 
 
-def run(inp: Inputs, *, progress: Progress | None = None) -> tuple[report.Report, dict[str, Any]]:
-    """Run the sweep; return the report and the raw observations (for the bill of materials)."""
+def run(
+    inp: Inputs, *, progress: Progress | None = None, kept: Kept | None = None
+) -> tuple[report.Report, dict[str, Any]]:
+    """Run the sweep; return the report and the raw observations (for the bill of materials).
+
+    ``kept``: a watch's loop and SSH connections, for a sweep that is one of many (``health.watch``)."""
     started = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    probes, notes = build_probes(inp)
-    result = run_sweep(probes, concurrency=inp.concurrency, progress=progress)
+    probes, notes = build_probes(inp, kept)
+    result = run_sweep(
+        probes,
+        concurrency=inp.concurrency,
+        progress=progress,
+        runner=kept.runner if kept is not None else None,
+    )
     session = result.observations.get("keystone")
     requests = session.counter.count if session is not None and hasattr(session, "counter") else None
     unreadable = [

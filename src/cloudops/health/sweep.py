@@ -80,11 +80,19 @@ Progress = Callable[[ProbeRun], None]
 
 
 def run_sweep(
-    probes: Sequence[Probe], *, concurrency: int = 32, progress: Progress | None = None
+    probes: Sequence[Probe],
+    *,
+    concurrency: int = 32,
+    progress: Progress | None = None,
+    runner: asyncio.Runner | None = None,
 ) -> SweepResult:
-    """Run every probe and check; return all findings (never raises for a probe's sake)."""
+    """Run every probe and check; return all findings (never raises for a probe's sake).
+
+    ``runner``: the event loop to run on, kept by a caller that sweeps again (``health.watch``) so that
+    what the probes keep open between sweeps (SSH connections) stays usable; else a loop of its own."""
     load_seconds = load_libraries(probes)
-    result = asyncio.run(_sweep(probes, concurrency, progress))
+    sweep = _sweep(probes, concurrency, progress)
+    result = runner.run(sweep) if runner is not None else asyncio.run(sweep)
     result.load_seconds = load_seconds
     return result
 

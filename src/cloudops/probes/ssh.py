@@ -268,19 +268,67 @@ def _kib(value: str | None) -> int | None:
     return int(parts[0]) if parts and parts[0].isdigit() else None
 
 
+#: The ciphers offered first where the client config names none: AES-GCM (AES-NI, one AEAD call per
+#: packet) costs this process ~1.5 ms less per connection than asyncssh's first choice, ChaCha20-Poly1305
+#: (several calls per packet). Both are OpenSSH defaults on either side; the rest of asyncssh's list follows.
+PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+
+
 class Connector:
     """asyncssh's connect arguments for every host of a sweep, from one reading of the client config.
 
     Keys and known-hosts files are loaded once per set of paths. A host the fast reading cannot resolve
     faithfully (``ssh_config.ClientConfig.resolve`` returns None) gets asyncssh's own per-host parsing.
+
+    ``keep``: the connections stay open for the next sweep on the same event loop (``health.watch``); a
+    connection that fails is dropped and the next sweep connects afresh. ``opened`` counts connections
+    made, so a watch can show it reuses them.
     """
 
-    def __init__(self, config: Path | None = None) -> None:
+    def __init__(self, config: Path | None = None, *, keep: bool = False) -> None:
         self.config = config
+        self.keep = keep
+        self.opened = 0
+        self._kept: dict[str, Any] = {}  # host → asyncssh connection
         self._parsed: ClientConfig | None = None
         self._failed = False
         self._keys: dict[tuple[str, ...], Any] = {}
         self._known: dict[tuple[str, ...], Any] = {}
+
+    async def connect(self, host: str, timeout: float) -> tuple[Any, bool]:
+        """A connection to ``host`` and whether it was kept from an earlier sweep."""
+        import asyncssh
+
+        kept = self._kept.get(host)
+        if kept is not None and not kept.is_closed():
+            return kept, True
+        self._kept.pop(host, None)
+        conn = await asyncssh.connect(connect_timeout=timeout, login_timeout=timeout, **self.kwargs(host))
+        self.opened += 1
+        if self.keep:
+            self._kept[host] = conn
+        return conn, False
+
+    async def release(self, host: str, conn: Any, *, failed: bool) -> None:
+        """After a probe: close what is not kept, and drop a kept connection that failed."""
+        if failed or not self.keep:
+            if self._kept.get(host) is conn:
+                del self._kept[host]
+            if failed:  # a silent peer would hold a graceful close until TCP gives up
+                conn.abort()
+                return
+            conn.close()
+            with contextlib.suppress(Exception):
+                await conn.wait_closed()
+
+    async def close(self) -> None:
+        """Close every kept connection (at the end of a watch, on its loop)."""
+        kept, self._kept = list(self._kept.values()), {}
+        for conn in kept:
+            conn.close()
+        for conn in kept:
+            with contextlib.suppress(Exception):
+                await conn.wait_closed()
 
     def _client_config(self) -> ClientConfig | None:
         if self._parsed is None and not self._failed:
@@ -308,6 +356,8 @@ class Connector:
         import asyncssh
 
         kw: dict[str, Any] = {"host": r.hostname, "config": None}
+        # the config names no Ciphers (``resolve`` would have left it to asyncssh): our preference first
+        kw["encryption_algs"] = [*PREFERRED_CIPHERS, *_other_ciphers()]
         if r.port is not None:
             kw["port"] = r.port
         if r.user is not None:
@@ -329,6 +379,12 @@ class Connector:
                 self._known[files] = asyncssh.read_known_hosts(list(files))
             kw["known_hosts"] = self._known[files]
         return kw
+
+
+def _other_ciphers() -> list[str]:
+    from asyncssh.encryption import get_default_encryption_algs
+
+    return [a.decode() for a in get_default_encryption_algs() if a.decode() not in PREFERRED_CIPHERS]
 
 
 def load() -> None:
@@ -354,18 +410,28 @@ async def probe(
     import asyncssh
 
     source = f"ssh {host}" + (f" -F {config}" if config else "")
-    conn_args = (connector or Connector(config)).kwargs(host)
-    try:
-        async with asyncssh.connect(connect_timeout=timeout, login_timeout=timeout, **conn_args) as conn:
+    connector = connector or Connector(config)
+    command = script(kvm, dns, ntp, min(SITE_SERVICES_WAIT, timeout / 2))
+    for attempt in (1, 2):
+        conn: Any = None
+        kept = False
+        try:
+            conn, kept = await connector.connect(host, timeout)
             sent = time.time()
-            wait = min(SITE_SERVICES_WAIT, timeout / 2)
-            command = script(kvm, dns, ntp, wait)
             result = await asyncio.wait_for(conn.run(command, check=False), timeout=timeout)
             back = time.time()
-    except (OSError, asyncssh.Error, TimeoutError) as exc:
-        words = str(exc) or type(exc).__name__
-        if isinstance(exc, TimeoutError):
-            words = f"no answer within {timeout:g}s"
-        return HostFacts(host, source, False, error=f"{type(exc).__name__}: {words}")
-    out = result.stdout if isinstance(result.stdout, str) else ""
-    return parse_facts(host, source, out, local_clock=(sent + back) / 2)
+        except (OSError, asyncssh.Error, TimeoutError) as exc:
+            if conn is not None:
+                await connector.release(host, conn, failed=True)
+            # A kept connection the host has since closed (sshd restarted, the host rebooted) says nothing
+            # of the host now: connect afresh once. Silence is not retried: it is the answer.
+            if kept and attempt == 1 and not isinstance(exc, TimeoutError):
+                continue
+            words = str(exc) or type(exc).__name__
+            if isinstance(exc, TimeoutError):
+                words = f"no answer within {timeout:g}s"
+            return HostFacts(host, source, False, error=f"{type(exc).__name__}: {words}")
+        await connector.release(host, conn, failed=False)
+        out = result.stdout if isinstance(result.stdout, str) else ""
+        return parse_facts(host, source, out, local_clock=(sent + back) / 2)
+    raise AssertionError("unreachable: the second attempt returns")
