@@ -105,6 +105,28 @@ class PlaneSpec:
 DEFAULT_PLANES = (PlaneSpec("oam"), PlaneSpec("internal", IPv4Network("198.18.11.0/24"), "eth1"))
 
 
+#: The kernel's limit on one bridge (BR_MAX_PORTS is 1024, port 0 unused): one veth per host per plane.
+BRIDGE_MAX_PORTS = 1023
+#: Where a lab of more hosts than the default /24s hold puts its planes: one block each, sized for N.
+LARGE_PLANES_RANGE = IPv4Network("198.19.0.0/16")
+
+
+def planes_for(n: int, within: IPv4Network = LARGE_PLANES_RANGE) -> tuple[PlaneSpec, ...]:
+    """The planes for N hosts: the default /24s while they hold N (up to 244), else one block per default
+    plane inside ``within``, each sized for N with the same layout (the bridge at .1, hosts from
+    network + 11): a /22 each for 1,000 hosts."""
+    if n + HOST_OFFSET + 2 <= DEFAULT_PLANE_CIDR.num_addresses:
+        return DEFAULT_PLANES
+    prefix = 32 - (n + HOST_OFFSET + 1).bit_length()  # network + 10 + n stays below the broadcast
+    if prefix < within.prefixlen + 1:
+        raise InputError(f"{n} hosts: more than the lab's planes hold in {within}", field="hosts")
+    size = 1 << (32 - prefix)
+    return tuple(
+        PlaneSpec(p.name, IPv4Network(f"{within.network_address + i * size}/{prefix}"), p.ifname)
+        for i, p in enumerate(DEFAULT_PLANES)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class HostSpec:
     """What one host should have: its hostname and, per plane, its address (with prefix length)."""
@@ -204,10 +226,10 @@ class HostPlan:
 
 
 def default_host_specs(n: int, planes: Sequence[PlaneSpec] | None = None) -> list[HostSpec]:
-    """N hosts ``kvm-01``…, host i at ``network + 10 + i`` on every plane."""
+    """N hosts ``kvm-01``…, host i at ``network + 10 + i`` on every plane (``planes_for(n)`` by default)."""
     if n < 0:
         raise InputError(f"{n} hosts: the count must be zero or more", field="hosts")
-    planes = DEFAULT_PLANES if planes is None else planes
+    planes = planes_for(n) if planes is None else planes
     specs = []
     for i, name in enumerate(default_hostnames(n), start=1):
         addrs = {}
@@ -282,6 +304,13 @@ def plan_hosts(labdir: Path, specs: Sequence[HostSpec], planes: Sequence[PlaneSp
         if not links:
             raise InputError(f"host {spec.hostname} has no address on any lab plane", field="hosts")
         hosts.append(PlannedHost(spec.hostname, index, f"{prefix}-{spec.hostname}", tuple(links)))
+    for plane in planes:
+        on_it = sum(1 for h in hosts for lk in h.links if lk.plane == plane.name)
+        if on_it > BRIDGE_MAX_PORTS:
+            raise InputError(
+                f"{on_it} hosts on plane {plane.name}: a Linux bridge takes at most {BRIDGE_MAX_PORTS} ports",
+                field="hosts",
+            )
     return HostPlan(prefix, tuple(planes), tuple(hosts))
 
 

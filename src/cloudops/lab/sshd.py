@@ -290,16 +290,20 @@ class HostStatus:
 class HostLab:
     """The lab's namespace hosts, as one object: ``up``, ``down``, ``status``, ``env``."""
 
-    def __init__(
-        self, labdir: Path | None = None, planes: Sequence[PlaneSpec] = netns.DEFAULT_PLANES
-    ) -> None:
+    def __init__(self, labdir: Path | None = None, planes: Sequence[PlaneSpec] | None = None) -> None:
+        """``planes``: where the hosts go; by default the lab's /24s, or blocks sized for more hosts than
+        they hold (``netns.planes_for``)."""
         self.labdir = netns.lab_dir(labdir)
-        self.planes = tuple(planes)
+        self.given_planes = tuple(planes) if planes is not None else None
         self.notes: list[str] = []  # what the last ``up`` did beside its hosts (planes reclaimed)
 
+    def planes(self, n: int) -> tuple[PlaneSpec, ...]:
+        return self.given_planes if self.given_planes is not None else netns.planes_for(n)
+
     def plan(self, n: int = 4, specs: Sequence[HostSpec] | None = None) -> HostPlan:
-        hosts = list(specs) if specs is not None else netns.default_host_specs(n, self.planes)
-        return netns.plan_hosts(self.labdir, hosts, self.planes)
+        planes = self.planes(len(specs) if specs is not None else n)
+        hosts = list(specs) if specs is not None else netns.default_host_specs(n, planes)
+        return netns.plan_hosts(self.labdir, hosts, planes)
 
     def up(
         self,
@@ -323,7 +327,7 @@ class HostLab:
                 start_sshd(self.labdir, plan.hosts)
                 write_client_files(self.labdir, plan)
             if site_services:
-                address = self.planes[0].gateway.ip
+                address = plan.planes[0].gateway.ip
                 self.notes += siteservices.up(self.labdir, address, netns.etc_hosts_file(self.labdir))
         except BaseException:
             if not existed:  # what this up created goes again; hosts of an earlier up stay
