@@ -167,3 +167,22 @@ def test_help_has_an_example(tmp_path: Path) -> None:
     out = run("assert", "--help", cwd=tmp_path)
     assert out.returncode == 0
     assert "cloudops assert --from status.txt --from ceph.json" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--count", "2"], "cloudops: error: --count: the number of --watch sweeps: give --watch SECONDS too"),
+        (["--watch", "5", "--capture"], "cloudops: error: --watch: sweeps live services again and again: "
+         "not with --capture or --smoke (each a one-off) nor with recordings (--from, --juju-status, "
+         "--ceph-status), which do not change"),
+        (["--watch", "5", "--juju-status", str(JUJU_STATUS)], "cloudops: error: --watch: sweeps live "
+         "services again and again: not with --capture or --smoke (each a one-off) nor with recordings "
+         "(--from, --juju-status, --ceph-status), which do not change"),
+    ],
+)  # fmt: skip
+def test_watch_refuses_what_does_not_repeat_in_one_line(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    out = run("assert", *args, cwd=tmp_path)
+    assert (out.returncode, out.stderr.strip(), out.stdout) == (3, expected, "")

@@ -20,8 +20,11 @@ from typing import Any
 class Kept:
     """The loop and the SSH connectors of a watch; a context manager that closes what it kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_for: float = 600.0) -> None:
+        """``keep_for``: seconds an SSH connection is kept before it is renewed (a listener that stopped
+        taking logins is found within that bound; ``probes.ssh.Connector``)."""
         self.runner = asyncio.Runner()
+        self.keep_for = keep_for
         self._connectors: dict[Path | None, Any] = {}
 
     def connector(self, config: Path | None) -> Any:
@@ -29,7 +32,7 @@ class Kept:
         if config not in self._connectors:
             from cloudops.probes import ssh
 
-            self._connectors[config] = ssh.Connector(config, keep=True)
+            self._connectors[config] = ssh.Connector(config, keep=True, keep_for=self.keep_for)
         return self._connectors[config]
 
     @property

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import InputError, Unavailable
+from cloudops.lab import neighbours
 from cloudops.lab.procs import pid_alive, terminate
 
 LAB_RANGE = IPv4Network("198.18.0.0/15")
@@ -498,6 +499,8 @@ def create_hosts(labdir: Path, plan: HostPlan) -> list[str]:
     if reason:
         raise Unavailable(reason)
     notes = reclaim_dead_planes(labdir, plan)
+    raised = neighbours.raise_for(hosts_dir(labdir), sum(len(h.links) for h in plan.hosts))
+    notes += [raised] if raised else []
     existing = load_plan(labdir)
     if existing is not None and existing.prefix == plan.prefix:
         # Extend the record with the new hosts; keep old hosts that are not in the plan for teardown.
@@ -604,6 +607,8 @@ def destroy_hosts(labdir: Path) -> list[str]:
                 uts.unlink()
     with contextlib.suppress(FileNotFoundError):
         state_file(labdir).unlink()
+    if neighbours.restore(hdir):
+        removed.append("neighbour-table limits (put back)")
     return removed
 
 
@@ -615,6 +620,8 @@ def leftovers(labdir: Path) -> list[str]:
     hdir = str(hosts_dir(labdir)) + "/"
     with Path("/proc/self/mountinfo").open() as fh:
         found += [f"mount {p[4]}" for p in (line.split() for line in fh) if p[4].startswith(hdir)]
+    if neighbours.record_file(hosts_dir(labdir)).exists():
+        found.append("neighbour-table limits still raised")
     return found
 
 

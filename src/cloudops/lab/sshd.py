@@ -238,8 +238,10 @@ def start_sshd(labdir: Path, hosts: Sequence[PlannedHost], timeout: float = READ
             raise Unavailable(f"sshd of lab host {name} failed: {words}; read {sshd_log(labdir, name)}")
     pids = {}
     sup = supervisor(labdir)
-    deadline = time.monotonic() + timeout
     for h in hosts:
+        # Each host's own bound, from when it is asked: a thousand sshd answer one after another, and
+        # the last would otherwise share one bound with the first.
+        deadline = time.monotonic() + timeout
         while True:
             pid = sshd_pid(labdir, h.hostname)
             if pid is not None and ssh_banner(str(h.address), timeout=1.0):

@@ -281,15 +281,17 @@ class Connector:
     faithfully (``ssh_config.ClientConfig.resolve`` returns None) gets asyncssh's own per-host parsing.
 
     ``keep``: the connections stay open for the next sweep on the same event loop (``health.watch``); a
-    connection that fails is dropped and the next sweep connects afresh. ``opened`` counts connections
-    made, so a watch can show it reuses them.
+    connection that fails is dropped and the next sweep connects afresh, and one older than ``keep_for``
+    seconds is renewed, so an sshd that stopped taking new logins (a kept session outlives its listener)
+    is found within that bound. ``opened`` counts connections made, so a watch can show it reuses them.
     """
 
-    def __init__(self, config: Path | None = None, *, keep: bool = False) -> None:
+    def __init__(self, config: Path | None = None, *, keep: bool = False, keep_for: float = 600.0) -> None:
         self.config = config
         self.keep = keep
+        self.keep_for = keep_for
         self.opened = 0
-        self._kept: dict[str, Any] = {}  # host → asyncssh connection
+        self._kept: dict[str, tuple[Any, float]] = {}  # host → (asyncssh connection, when it was opened)
         self._parsed: ClientConfig | None = None
         self._failed = False
         self._keys: dict[tuple[str, ...], Any] = {}
@@ -299,20 +301,23 @@ class Connector:
         """A connection to ``host`` and whether it was kept from an earlier sweep."""
         import asyncssh
 
-        kept = self._kept.get(host)
-        if kept is not None and not kept.is_closed():
-            return kept, True
-        self._kept.pop(host, None)
+        kept = self._kept.pop(host, None)
+        if kept is not None:
+            conn, since = kept
+            if not conn.is_closed() and time.monotonic() - since < self.keep_for:
+                self._kept[host] = kept
+                return conn, True
+            conn.close()  # its time is up: renewed below, through the listener
         conn = await asyncssh.connect(connect_timeout=timeout, login_timeout=timeout, **self.kwargs(host))
         self.opened += 1
         if self.keep:
-            self._kept[host] = conn
+            self._kept[host] = (conn, time.monotonic())
         return conn, False
 
     async def release(self, host: str, conn: Any, *, failed: bool) -> None:
         """After a probe: close what is not kept, and drop a kept connection that failed."""
         if failed or not self.keep:
-            if self._kept.get(host) is conn:
+            if self._kept.get(host, (None,))[0] is conn:
                 del self._kept[host]
             if failed:  # a silent peer would hold a graceful close until TCP gives up
                 conn.abort()
@@ -323,7 +328,7 @@ class Connector:
 
     async def close(self) -> None:
         """Close every kept connection (at the end of a watch, on its loop)."""
-        kept, self._kept = list(self._kept.values()), {}
+        kept, self._kept = [conn for conn, _ in self._kept.values()], {}
         for conn in kept:
             conn.close()
         for conn in kept:
