@@ -58,3 +58,29 @@ def test_planes_grow_with_the_hosts_asked_for() -> None:
     for n in (245, 1000, 1013, 5000):
         for plane in planes_for(n):  # the last host sits below the broadcast address, as in a /24
             assert plane.cidr.network_address + 10 + n < plane.cidr.broadcast_address
+
+
+def test_limits_that_cannot_be_raised_are_one_line_and_leave_nothing(tmp_path: Path) -> None:
+    # An immutable file refuses even root's write, as a read-only /proc/sys in a container does.
+    import subprocess
+
+    import pytest
+
+    from cloudops.errors import Unavailable
+    from tests.conftest import skip_or_fail
+
+    root, hosts = _proc(tmp_path), tmp_path / "hosts"
+    locked = root / "gc_thresh3"
+    if subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode != 0:
+        skip_or_fail("needs a filesystem with immutable files (chattr +i) for the test directory")
+    try:
+        with pytest.raises(Unavailable) as refused:
+            neighbours.raise_for(hosts, 2000, root)
+    finally:
+        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    assert refused.value.one_line().startswith(
+        "2000 neighbours need net.ipv4.neigh.default.gc_thresh1/2/3 of at least 2256/4512/9024 "
+        "(now 128/512/1024), and they cannot be raised here ("
+    )
+    assert neighbours.current(root) == {"gc_thresh1": 128, "gc_thresh2": 512, "gc_thresh3": 1024}
+    assert not neighbours.record_file(hosts).exists()

@@ -81,7 +81,8 @@ def test_the_cli_watch_prints_one_json_line_per_sweep(hostlab: HostLab, tmp_path
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "CLOUDOPS_TARGETS"))}
     out = subprocess.run(
         [sys.executable, "-m", "cloudops", "assert", "--targets", str(targets), "--hosts", names,
-         "--watch", "1", "--count", "3", "-f", "json"],
+         "--watch", "1", "--count", "3", "-f", "json", "--html", str(tmp_path / "r.html"),
+         "--prometheus", str(tmp_path / "r.prom")],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     lines = out.stdout.splitlines()
@@ -92,3 +93,8 @@ def test_the_cli_watch_prints_one_json_line_per_sweep(hostlab: HostLab, tmp_path
         reach = {f["host"]: f["verdict"] for f in r["findings"] if f["check"] == "hosts.reachable"}
         assert reach == dict.fromkeys(names.split(","), "PASS")
     assert out.returncode == reports[-1]["exit_code"]  # the last sweep's
+    # the files are rewritten every sweep (whole), and named once on stderr, not every sweep
+    assert out.stderr.count("HTML report:") == out.stderr.count("prometheus textfile:") == 1
+    assert "cloudops_assert" in (tmp_path / "r.prom").read_text()
+    assert (tmp_path / "r.html").read_text().rstrip().endswith("</html>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.prom", "targets.yaml"]  # no tmp left

@@ -269,7 +269,7 @@ def _watch(
                 if fmt == "table":
                     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
                     click.echo(f"— sweep {done} at {stamp}, SSH connections opened so far {kept.opened} —")
-                _emit(rep, fmt, columns, verbose, prometheus, html_path, stream=True)
+                _emit(rep, fmt, columns, verbose, prometheus, html_path, stream=True, say_files=done == 1)
                 code = rep.exit_code
                 if count is not None and done >= count:
                     break
@@ -289,9 +289,11 @@ def _emit(
     html_path: Path | None,
     *,
     stream: bool = False,
+    say_files: bool = True,
 ) -> None:
     """Print one report in ``fmt`` and write the files asked for; ``stream``: one of a watch's reports
-    (JSON on one line, YAML as one document of a stream)."""
+    (JSON on one line, YAML as one document of a stream); ``say_files``: name the files written on
+    stderr (a watch names them once, not every minute)."""
     if fmt in ("json", "yaml"):
         from cloudops.render import render
         from cloudops.schemas import stamp
@@ -333,12 +335,17 @@ def _emit(
         from cloudops.render import prometheus as prom
 
         prom.write(rep, prometheus)
-        click.echo(f"prometheus textfile: {prometheus}", err=True)
+        if say_files:
+            click.echo(f"prometheus textfile: {prometheus}", err=True)
     if html_path:
         from cloudops.render import html
 
-        html_path.write_text(html.render(rep), encoding="utf-8")
-        click.echo(f"HTML report: {html_path}", err=True)
+        # whole or not at all: a watch rewrites it while a browser or a web server may be reading it
+        tmp = html_path.with_name(f".{html_path.name}.{os.getpid()}.tmp")
+        tmp.write_text(html.render(rep), encoding="utf-8")
+        tmp.replace(html_path)
+        if say_files:
+            click.echo(f"HTML report: {html_path}", err=True)
 
 
 def _cidr(text: str) -> str:

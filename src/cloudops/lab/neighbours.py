@@ -13,8 +13,11 @@ at once restore in the order they went down; the first down puts back the values
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
+
+from cloudops.errors import Unavailable
 
 NEIGH = Path("/proc/sys/net/ipv4/neigh/default")
 KEYS = ("gc_thresh1", "gc_thresh2", "gc_thresh3")
@@ -44,11 +47,23 @@ def raise_for(hosts_dir: Path, entries: int, root: Path = NEIGH) -> str | None:
     if new == now:
         return None
     record = record_file(hosts_dir)
-    if not record.exists():  # a second up keeps the values found before the first
+    created = not record.exists()
+    if created:  # a second up keeps the values found before the first
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(now) + "\n")
-    for k in KEYS[::-1]:  # upward: thresh3 first, so that thresh1 <= thresh2 <= thresh3 throughout
-        (root / k).write_text(f"{new[k]}\n")
+    try:
+        for k in KEYS[::-1]:  # upward: thresh3 first, so that thresh1 <= thresh2 <= thresh3 throughout
+            (root / k).write_text(f"{new[k]}\n")
+    except OSError as exc:  # a read-only /proc/sys (a container): the hosts would lose ARP entries
+        if created:  # put back what was raised before the failure, and forget it
+            with contextlib.suppress(OSError):
+                restore(hosts_dir, root)
+            record.unlink(missing_ok=True)
+        raise Unavailable(
+            f"{entries} neighbours need net.ipv4.neigh.default.gc_thresh1/2/3 of at least "
+            f"{'/'.join(str(want[k]) for k in KEYS)} (now {'/'.join(str(now[k]) for k in KEYS)}), and they "
+            f"cannot be raised here ({exc.strerror or exc}): fewer hosts, or raise them first"
+        ) from None
     was = "/".join(str(now[k]) for k in KEYS)
     return (
         f"raised the kernel's neighbour-table limits (net.ipv4.neigh.default.gc_thresh1/2/3) from {was} to "
