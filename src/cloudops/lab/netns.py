@@ -1,318 +1,101 @@
 """Namespace hosts: N network namespaces joined to lab bridges, each with its own hostname.
 
 Each lab host is a network namespace (``ip netns``) plus a persistent UTS namespace (its hostname), joined
-to one Linux bridge per plane by a veth pair. Addresses come from 198.18.0.0/15 only (RFC 2544 benchmark
-space): any other range is refused. Names carry a prefix derived from the lab directory, so two labs can
-coexist on one machine; everything created is recorded in ``<labdir>/hosts/hosts.json`` and teardown also
-sweeps by that prefix, so a half-finished ``up`` is cleaned as well as a whole one.
-
-This module holds the pure naming/addressing plan (``plan_hosts``) apart from the side effects
-(``create_hosts``, ``destroy_hosts``, ``run_in_host``). It also holds the namespace port forwarder
-(``python -m cloudops.lab.netns forward …``): services inside a host reach the lab's loopback services
-(RabbitMQ, Keystone, Placement, Neutron…) at the same ``127.0.0.1:PORT`` they would use outside, and the
-traffic really crosses the host's veth — so cutting or blackholing the host cuts its services too.
-
-Long because: it still holds the namespace plan, their creation and teardown, and the loopback
-forwarder; the lab's restructure (issue 21) splits the forwarder and the side effects from the plan.
+to one Linux bridge per plane by a veth pair. ``lab.hostplan`` decides names and addresses (only inside
+198.18.0.0/15); this module creates and removes them (``create_hosts``, ``destroy_hosts``), runs commands
+inside (``run_in_host``), and is the one door to both: the plan's names are re-exported here. Everything
+created is recorded in ``<labdir>/hosts/hosts.json`` and teardown also sweeps by the lab's prefix, so a
+half-finished ``up`` is cleaned as well as a whole one. ``lab.forwarder`` carries the hosts' loopback traffic.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Interface
 from pathlib import Path
 from typing import Any
 
-from cloudops.errors import InputError, Unavailable
+from cloudops.errors import Unavailable
 from cloudops.lab import neighbours
-from cloudops.lab.procs import pid_alive, terminate
+from cloudops.lab.forwarder import ensure_forwarder, stop_forwarder
+from cloudops.lab.hostplan import (
+    ALIAS_PREFIX,
+    BRIDGE_MAX_PORTS,
+    DEFAULT_PLANE_CIDR,
+    DEFAULT_PLANES,
+    HOST_OFFSET,
+    LAB_RANGE,
+    LARGE_PLANES_RANGE,
+    NETNS_DIR,
+    HostLink,
+    HostPlan,
+    HostSpec,
+    PlaneClash,
+    PlaneSpec,
+    PlannedHost,
+    RootAddress,
+    default_host_specs,
+    default_hostnames,
+    host_dir,
+    hosts_dir,
+    lab_dir,
+    lab_prefix,
+    load_plan,
+    plan_hosts,
+    plane_clashes,
+    planes_for,
+    require_lab_range,
+    save_plan,
+    specs_from_registry,
+    state_file,
+)
+from cloudops.lab.procs import terminate
 
-LAB_RANGE = IPv4Network("198.18.0.0/15")
-DEFAULT_PLANE_CIDR = IPv4Network("198.18.10.0/24")
-#: The first host gets ``network + HOST_OFFSET + 1`` (198.18.10.11 for kvm-01); the bridge gets ``.1``.
-HOST_OFFSET = 10
-NETNS_DIR = Path("/run/netns")
-
-
-def lab_dir(explicit: Path | None = None) -> Path:
-    """The lab directory: ``explicit``, else ``$CLOUDOPS_LAB_DIR``, else ``$XDG_CACHE_HOME/cloudops/lab``
-    (``~/.cache/cloudops/lab``) — the lab core's convention."""
-    if explicit is not None:
-        return explicit
-    env = os.environ.get("CLOUDOPS_LAB_DIR")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "cloudops" / "lab"
-
-
-def lab_prefix(labdir: Path) -> str:
-    """A short name prefix unique to one lab directory: ``cl`` + 4 hex digits of its path's hash."""
-    digest = hashlib.sha1(str(labdir.resolve()).encode(), usedforsecurity=False).hexdigest()
-    return "cl" + digest[:4]
-
-
-def hosts_dir(labdir: Path) -> Path:
-    return labdir / "hosts"
-
-
-def host_dir(labdir: Path, hostname: str) -> Path:
-    return hosts_dir(labdir) / hostname
-
-
-def default_hostnames(n: int) -> list[str]:
-    """``kvm-01`` … like the testcloud's KVM hosts (three digits from 100 hosts on)."""
-    width = 2 if n < 100 else 3
-    return [f"kvm-{i:0{width}d}" for i in range(1, n + 1)]
-
-
-def require_lab_range(network: IPv4Network | IPv4Interface | IPv4Address, what: str) -> None:
-    """Refuse any address outside 198.18.0.0/15: the lab never touches another range."""
-    net = network.network if isinstance(network, IPv4Interface) else network
-    inside = net.subnet_of(LAB_RANGE) if isinstance(net, IPv4Network) else net in LAB_RANGE
-    if not inside:
-        raise InputError(f"{net} is outside the lab range {LAB_RANGE}", field=what)
-
-
-# --------------------------------------------------------------------------------------------- the plan
-
-
-@dataclass(frozen=True, slots=True)
-class PlaneSpec:
-    """One lab plane: a bridge in the root namespace holding ``gateway``, one veth per host."""
-
-    name: str
-    cidr: IPv4Network = DEFAULT_PLANE_CIDR
-    ifname: str = "eth0"
-
-    @property
-    def gateway(self) -> IPv4Interface:
-        return IPv4Interface(f"{self.cidr.network_address + 1}/{self.cidr.prefixlen}")
-
-
-#: The planes a lab host has by default, as a KVM host of the testcloud has more than one: SSH and the
-#: agents use ``oam``; ``internal`` is there so that an address can go missing while the host stays
-#: reachable (``lab fault unaddress HOST internal``). examples/lab/site lists the same (a test checks).
-DEFAULT_PLANES = (PlaneSpec("oam"), PlaneSpec("internal", IPv4Network("198.18.11.0/24"), "eth1"))
-
-
-#: The kernel's limit on one bridge (BR_MAX_PORTS is 1024, port 0 unused): one veth per host per plane.
-BRIDGE_MAX_PORTS = 1023
-#: Where a lab of more hosts than the default /24s hold puts its planes: one block each, sized for N.
-LARGE_PLANES_RANGE = IPv4Network("198.19.0.0/16")
-
-
-def planes_for(n: int, within: IPv4Network = LARGE_PLANES_RANGE) -> tuple[PlaneSpec, ...]:
-    """The planes for N hosts: the default /24s while they hold N (up to 244), else one block per default
-    plane inside ``within``, each sized for N with the same layout (the bridge at .1, hosts from
-    network + 11): a /22 each for 1,000 hosts."""
-    if n + HOST_OFFSET + 2 <= DEFAULT_PLANE_CIDR.num_addresses:
-        return DEFAULT_PLANES
-    prefix = 32 - (n + HOST_OFFSET + 1).bit_length()  # network + 10 + n stays below the broadcast
-    if prefix < within.prefixlen + 1:
-        raise InputError(f"{n} hosts: more than the lab's planes hold in {within}", field="hosts")
-    size = 1 << (32 - prefix)
-    return tuple(
-        PlaneSpec(p.name, IPv4Network(f"{within.network_address + i * size}/{prefix}"), p.ifname)
-        for i, p in enumerate(DEFAULT_PLANES)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class HostSpec:
-    """What one host should have: its hostname and, per plane, its address (with prefix length)."""
-
-    hostname: str
-    addresses: Mapping[str, IPv4Interface]
-
-
-@dataclass(frozen=True, slots=True)
-class HostLink:
-    plane: str
-    bridge: str
-    host_if: str  # the veth end in the root namespace, enslaved to the bridge
-    ns_if: str  # the veth end inside the host's namespace
-    address: IPv4Interface
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedHost:
-    hostname: str
-    index: int
-    netns: str
-    links: tuple[HostLink, ...]
-
-    def link(self, plane: str) -> HostLink:
-        for link in self.links:
-            if link.plane == plane:
-                return link
-        raise InputError(f"host {self.hostname} has no interface on plane {plane!r}", field="plane")
-
-    @property
-    def address(self) -> IPv4Address:
-        """The host's first address: the one SSH uses."""
-        return self.links[0].address.ip
-
-
-@dataclass(frozen=True, slots=True)
-class HostPlan:
-    prefix: str
-    planes: tuple[PlaneSpec, ...]
-    hosts: tuple[PlannedHost, ...]
-
-    def bridge(self, plane: PlaneSpec) -> str:
-        return f"{self.prefix}{plane.name[:7]}"
-
-    def host(self, hostname: str) -> PlannedHost:
-        for h in self.hosts:
-            if h.hostname == hostname:
-                return h
-        known = ", ".join(h.hostname for h in self.hosts) or "none"
-        raise InputError(f"no lab host {hostname!r} (lab hosts: {known})", field="host")
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "prefix": self.prefix,
-            "planes": [{"name": p.name, "cidr": str(p.cidr), "ifname": p.ifname} for p in self.planes],
-            "hosts": [
-                {
-                    "hostname": h.hostname,
-                    "index": h.index,
-                    "netns": h.netns,
-                    "links": [
-                        {
-                            "plane": lk.plane,
-                            "bridge": lk.bridge,
-                            "host_if": lk.host_if,
-                            "ns_if": lk.ns_if,
-                            "address": str(lk.address),
-                        }
-                        for lk in h.links
-                    ],
-                }
-                for h in self.hosts
-            ],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> HostPlan:
-        planes = tuple(
-            PlaneSpec(p["name"], IPv4Network(p["cidr"]), p.get("ifname", "eth0")) for p in data["planes"]
-        )
-        hosts = tuple(
-            PlannedHost(
-                h["hostname"],
-                int(h["index"]),
-                h["netns"],
-                tuple(
-                    HostLink(
-                        lk["plane"], lk["bridge"], lk["host_if"], lk["ns_if"], IPv4Interface(lk["address"])
-                    )
-                    for lk in h["links"]
-                ),
-            )
-            for h in data["hosts"]
-        )
-        return cls(data["prefix"], planes, hosts)
-
-
-def default_host_specs(n: int, planes: Sequence[PlaneSpec] | None = None) -> list[HostSpec]:
-    """N hosts ``kvm-01``…, host i at ``network + 10 + i`` on every plane (``planes_for(n)`` by default)."""
-    if n < 0:
-        raise InputError(f"{n} hosts: the count must be zero or more", field="hosts")
-    planes = planes_for(n) if planes is None else planes
-    specs = []
-    for i, name in enumerate(default_hostnames(n), start=1):
-        addrs = {}
-        for plane in planes:
-            ip = plane.cidr.network_address + HOST_OFFSET + i
-            if ip >= plane.cidr.broadcast_address:
-                raise InputError(f"{n} hosts do not fit in plane {plane.name} ({plane.cidr})", field="hosts")
-            addrs[plane.name] = IPv4Interface(f"{ip}/{plane.cidr.prefixlen}")
-        specs.append(HostSpec(name, addrs))
-    return specs
-
-
-def specs_from_registry(
-    registry: Any, hostnames: Sequence[str] | None = None
-) -> tuple[list[PlaneSpec], list[HostSpec]]:
-    """Planes and hosts of a registry (``cloudops.site`` Registry) that the lab can build.
-
-    Only the registry's addresses inside 198.18.0.0/15 are taken (a registry of a real site yields
-    nothing); a plane's interface name inside the hosts is the first host's interface name on it.
-    """
-    planes: dict[str, PlaneSpec] = {}
-    specs = []
-    for host in registry.hosts:
-        if hostnames is not None and host.hostname not in hostnames:
-            continue
-        addrs = {}
-        for itf in host.interfaces:
-            plane = registry.plane_for(host, itf.plane)
-            if plane is None or not plane.cidr.subnet_of(LAB_RANGE):
-                continue
-            planes.setdefault(itf.plane, PlaneSpec(itf.plane, plane.cidr, itf.name))
-            addrs[itf.plane] = IPv4Interface(f"{itf.address}/{plane.cidr.prefixlen}")
-        if addrs:
-            specs.append(HostSpec(host.hostname, addrs))
-    return list(planes.values()), specs
-
-
-def plan_hosts(labdir: Path, specs: Sequence[HostSpec], planes: Sequence[PlaneSpec]) -> HostPlan:
-    """Names and addresses for every host, checked: lab range only, unique, inside their plane."""
-    prefix = lab_prefix(labdir)
-    by_name = {p.name: p for p in planes}
-    seen: dict[IPv4Address, str] = {}
-    for plane in planes:
-        require_lab_range(plane.cidr, f"plane {plane.name}")
-        seen[plane.gateway.ip] = f"the {plane.name} bridge"
-    hosts = []
-    names: set[str] = set()
-    for index, spec in enumerate(specs, start=1):
-        if spec.hostname in names:
-            raise InputError(f"host {spec.hostname} is listed twice", field="hosts")
-        names.add(spec.hostname)
-        links = []
-        for j, plane in enumerate(planes):
-            address = spec.addresses.get(plane.name)
-            if address is None:
-                continue
-            require_lab_range(address, f"{spec.hostname} {plane.name}")
-            if address.ip not in by_name[plane.name].cidr:
-                raise InputError(f"{address} of {spec.hostname} is outside {plane.cidr}", field=plane.name)
-            if address.ip in seen:
-                raise InputError(f"{address.ip} of {spec.hostname} is taken by {seen[address.ip]}")
-            seen[address.ip] = spec.hostname
-            links.append(
-                HostLink(
-                    plane=plane.name,
-                    bridge=f"{prefix}{plane.name[:7]}",
-                    host_if=f"{prefix}{j}h{index:03d}",
-                    ns_if=plane.ifname,
-                    address=IPv4Interface(f"{address.ip}/{plane.cidr.prefixlen}"),
-                )
-            )
-        if not links:
-            raise InputError(f"host {spec.hostname} has no address on any lab plane", field="hosts")
-        hosts.append(PlannedHost(spec.hostname, index, f"{prefix}-{spec.hostname}", tuple(links)))
-    for plane in planes:
-        on_it = sum(1 for h in hosts for lk in h.links if lk.plane == plane.name)
-        if on_it > BRIDGE_MAX_PORTS:
-            raise InputError(
-                f"{on_it} hosts on plane {plane.name}: a Linux bridge takes at most {BRIDGE_MAX_PORTS} ports",
-                field="hosts",
-            )
-    return HostPlan(prefix, tuple(planes), tuple(hosts))
+__all__ = [
+    "ALIAS_PREFIX",
+    "BRIDGE_MAX_PORTS",
+    "DEFAULT_PLANES",
+    "DEFAULT_PLANE_CIDR",
+    "HOST_OFFSET",
+    "LAB_RANGE",
+    "LARGE_PLANES_RANGE",
+    "NETNS_DIR",
+    "HostLink",
+    "HostPlan",
+    "HostSpec",
+    "PlaneClash",
+    "PlaneSpec",
+    "PlannedHost",
+    "RootAddress",
+    "create_hosts",
+    "default_host_specs",
+    "default_hostnames",
+    "destroy_hosts",
+    "ensure_forwarder",
+    "exec_in_host",
+    "host_argv",
+    "host_dir",
+    "hosts_dir",
+    "lab_dir",
+    "lab_prefix",
+    "leftovers",
+    "load_plan",
+    "namespaces_unavailable",
+    "nsenter_argv",
+    "plan_hosts",
+    "plane_clashes",
+    "planes_for",
+    "require_lab_range",
+    "run_in_host",
+    "save_plan",
+    "specs_from_registry",
+    "state_file",
+]  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------- side effects
@@ -350,77 +133,8 @@ def _ip_batch(lines: Iterable[str], *, netns: str | None = None, force: bool = F
     _run([*argv, "-batch", "-"], input=text, check=not force)
 
 
-def state_file(labdir: Path) -> Path:
-    return hosts_dir(labdir) / "hosts.json"
-
-
-def load_plan(labdir: Path) -> HostPlan | None:
-    path = state_file(labdir)
-    if not path.exists():
-        return None
-    try:
-        return HostPlan.from_json(json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"unreadable lab host state: {exc}", where=str(path)) from exc
-
-
-def _save_plan(labdir: Path, plan: HostPlan) -> None:
-    path = state_file(labdir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(plan.to_json(), indent=1))
-    tmp.replace(path)
-
-
 def uts_file(labdir: Path, hostname: str) -> Path:
     return host_dir(labdir, hostname) / "uts"
-
-
-#: A lab bridge says which lab directory made it (``ip link … alias``), so a clash can name its owner.
-ALIAS_PREFIX = "cloudops-lab "
-
-
-@dataclass(frozen=True, slots=True)
-class RootAddress:
-    """One IPv4 address of the root namespace, as ``ip -j addr`` shows it."""
-
-    ifname: str
-    address: IPv4Interface
-    alias: str = ""
-
-    @property
-    def owner(self) -> Path | None:
-        """The lab directory that made this interface, when it is a lab bridge."""
-        return Path(self.alias.removeprefix(ALIAS_PREFIX)) if self.alias.startswith(ALIAS_PREFIX) else None
-
-
-@dataclass(frozen=True, slots=True)
-class PlaneClash:
-    """A plane of this plan whose subnet an interface of somebody else already holds."""
-
-    plane: PlaneSpec
-    held_by: RootAddress
-
-    def one_line(self) -> str:
-        owner = self.held_by.owner
-        by = f"bridge {self.held_by.ifname}" + (f" of the lab at {owner}" if owner else "")
-        return f"plane {self.plane.name} {self.plane.cidr} is already routed to {by} ({self.held_by.address})"
-
-
-def plane_clashes(plan: HostPlan, present: Iterable[RootAddress]) -> list[PlaneClash]:
-    """Planes whose subnet overlaps an address on an interface other than this plan's own bridge.
-
-    Two bridges holding the same subnet make the root namespace route to whichever came first: the new
-    hosts' sshd would never be reached, with no error anywhere. Pure: ``present`` is what the kernel shows.
-    """
-    clashes = []
-    for plane in plan.planes:
-        ours = plan.bridge(plane)
-        for addr in present:
-            if addr.ifname != ours and addr.address.network.overlaps(plane.cidr):
-                clashes.append(PlaneClash(plane, addr))
-                break
-    return clashes
 
 
 def root_addresses() -> list[RootAddress]:
@@ -506,9 +220,9 @@ def create_hosts(labdir: Path, plan: HostPlan) -> list[str]:
         # Extend the record with the new hosts; keep old hosts that are not in the plan for teardown.
         planned = {h.hostname for h in plan.hosts}
         keep = tuple(h for h in existing.hosts if h.hostname not in planned)
-        _save_plan(labdir, HostPlan(plan.prefix, plan.planes, keep + plan.hosts))
+        save_plan(labdir, HostPlan(plan.prefix, plan.planes, keep + plan.hosts))
     else:
-        _save_plan(labdir, plan)
+        save_plan(labdir, plan)
     present = set(list_netns())
     root: list[str] = []
     for plane in plan.planes:
@@ -590,7 +304,7 @@ def destroy_hosts(labdir: Path) -> list[str]:
     namespaces = set(list_netns(prefix))
     if plan is not None:
         namespaces |= {h.netns for h in plan.hosts if (NETNS_DIR / h.netns).exists()}
-    _stop_forwarder(labdir)
+    stop_forwarder(labdir)
     pids = [pid for ns in sorted(namespaces) for pid in netns_pids(ns)]
     terminate(pids, timeout=5)
     _ip_batch((f"netns del {ns}" for ns in sorted(namespaces)), force=True)
@@ -740,189 +454,3 @@ def exec_in_host(
         timeout=timeout,
         check=False,
     )
-
-
-# ------------------------------------------------------------------------------------- the forwarder
-#
-# One Python process per lab. For each forwarded port P it listens on the first plane's bridge address
-# (root namespace) and forwards to 127.0.0.1:P; and inside every host namespace it listens on
-# 127.0.0.1:P and connects — from inside that namespace, over the veth — to bridge:P. Sockets keep the
-# namespace they were created in, so one process can serve all of them after a few setns(2) calls.
-
-
-def forwarder_pidfile(labdir: Path) -> Path:
-    return hosts_dir(labdir) / "forwarder.pid"
-
-
-def forwarder_ports_file(labdir: Path) -> Path:
-    return hosts_dir(labdir) / "forwarder.json"
-
-
-def ensure_forwarder(labdir: Path, ports: Sequence[int], timeout: float = 10.0) -> int:
-    """Start the lab's forwarder for ``ports`` in every host; return its PID.
-
-    A running forwarder that already serves these ports in the same hosts is kept. When the port set
-    grows or the hosts change, it is restarted (forwarded connections then drop and their clients
-    reconnect): start it once, with every port, before starting services in the hosts.
-    """
-    wanted = sorted(set(ports))
-    pidfile = forwarder_pidfile(labdir)
-    portsfile = forwarder_ports_file(labdir)
-    plan = load_plan(labdir)
-    hosts = sorted(h.netns for h in plan.hosts) if plan is not None else []
-    current: dict[str, Any] = {}
-    if portsfile.exists():
-        current = json.loads(portsfile.read_text())
-    pid = _read_pid(pidfile)
-    alive = pid is not None and pid_alive(pid) and _is_our_forwarder(pid, labdir)
-    if (
-        alive
-        and pid is not None
-        and set(wanted) <= set(current.get("ports", []))
-        and current.get("hosts") == hosts
-    ):
-        return pid
-    wanted = sorted(set(wanted) | set(current.get("ports", [])))
-    _stop_forwarder(labdir)
-    portsfile.write_text(json.dumps({"ports": wanted, "hosts": hosts}))
-    log = hosts_dir(labdir) / "forwarder.log"
-    ready = hosts_dir(labdir) / "forwarder.ready"
-    with contextlib.suppress(FileNotFoundError):
-        ready.unlink()
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cloudops.lab.netns", "forward", str(labdir)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    pidfile.write_text(f"{proc.pid}\n")
-    deadline = time.monotonic() + timeout
-    while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise Unavailable(f"lab host forwarder did not start; read {log}")
-        time.sleep(0.02)
-    return proc.pid
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _stop_forwarder(labdir: Path) -> None:
-    pidfile = forwarder_pidfile(labdir)
-    pid = _read_pid(pidfile)
-    if pid is not None and pid_alive(pid) and _is_our_forwarder(pid, labdir):
-        terminate([pid], timeout=3)
-    with contextlib.suppress(FileNotFoundError):
-        pidfile.unlink()
-
-
-def _is_our_forwarder(pid: int, labdir: Path) -> bool:
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return b"cloudops.lab.netns" in cmdline and str(labdir).encode() in cmdline
-
-
-def _setns(path: Path) -> None:
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
-            err = ctypes.get_errno()
-            raise OSError(err, os.strerror(err), str(path))
-    finally:
-        os.close(fd)
-
-
-def _forward_main(labdir: Path) -> None:  # pragma: no cover - runs as its own process
-    import asyncio
-    import socket
-
-    plan = load_plan(labdir)
-    if plan is None:
-        raise SystemExit("no lab hosts")
-    ports = json.loads(forwarder_ports_file(labdir).read_text())["ports"]
-    bridge_ip = str(plan.planes[0].gateway.ip)
-    root_ns = Path("/proc/self/ns/net")
-    root_fd = os.open(root_ns, os.O_RDONLY)
-    listeners: list[tuple[socket.socket, str | None, int]] = []  # (sock, netns or None for root, port)
-
-    def listen(host: str, port: int) -> socket.socket:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((host, port))
-        s.listen(128)
-        s.setblocking(False)
-        return s
-
-    for port in ports:
-        listeners.append((listen(bridge_ip, port), None, port))
-    for h in plan.hosts:
-        _setns(NETNS_DIR / h.netns)
-        for port in ports:
-            listeners.append((listen("127.0.0.1", port), h.netns, port))
-    _setns(Path(f"/proc/self/fd/{root_fd}"))
-
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            with contextlib.suppress(OSError):
-                writer.close()
-
-    def outbound(netns: str | None) -> socket.socket:
-        if netns is not None:
-            _setns(NETNS_DIR / netns)
-        try:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        finally:
-            if netns is not None:
-                _setns(Path(f"/proc/self/fd/{root_fd}"))
-        s.setblocking(False)
-        return s
-
-    async def serve() -> None:
-        loop = asyncio.get_running_loop()
-
-        def handler(netns: str | None, port: int) -> Any:
-            async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-                target = ("127.0.0.1", port) if netns is None else (bridge_ip, port)
-                sock = outbound(netns)
-                try:
-                    await asyncio.wait_for(loop.sock_connect(sock, target), 10)
-                    r2, w2 = await asyncio.open_connection(sock=sock)
-                except (OSError, TimeoutError):
-                    sock.close()
-                    writer.close()
-                    return
-                await asyncio.gather(pipe(reader, w2), pipe(r2, writer))
-
-            return handle
-
-        for sock, netns, port in listeners:
-            await asyncio.start_server(handler(netns, port), sock=sock)
-        (hosts_dir(labdir) / "forwarder.ready").write_text("ready\n")
-        await asyncio.Event().wait()
-
-    asyncio.run(serve())
-
-
-if __name__ == "__main__":  # pragma: no cover
-    if len(sys.argv) >= 3 and sys.argv[1] == "forward":
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        _forward_main(Path(sys.argv[2]))
-    else:
-        raise SystemExit("usage: python -m cloudops.lab.netns forward LABDIR")
