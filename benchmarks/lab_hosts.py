@@ -9,13 +9,18 @@ share, a namespace and a veth pair, is too small to see against the machine's ot
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
 import time
 from ipaddress import IPv4Network
 from pathlib import Path
+from typing import Any
 
+from cloudops.lab import procs
+from cloudops.lab.netbox import NetBoxLab
+from cloudops.lab.netbox_env import NetBoxPaths
 from cloudops.lab.netns import PlaneSpec, leftovers
 from cloudops.lab.sshd import HostLab
 
@@ -49,6 +54,59 @@ def bench_hosts(n: int, root: Path) -> dict[str, float | int]:
     }
 
 
+def benchmark_netbox(
+    base_port: int = 28600, *, cold: bool = False, registry: Any = None, site: str = "lab"
+) -> dict[str, Any]:
+    """NetBox start in a new lab dir (restore of the ready dump; with ``cold``, a full migrate) vs reuse.
+
+    ``cold`` moves the machine's ready dump aside for the run (and puts it back), so the first start
+    migrates a new database as on a fresh machine. Everything is stopped and removed afterwards.
+    """
+
+    paths = NetBoxPaths(Path("/nonexistent"))
+    parked: list[tuple[Path, Path]] = []
+    if cold:
+        for f in (paths.ready_dump, paths.ready_token):
+            if f.exists():
+                f.rename(f.with_name(f.name + ".parked"))
+                parked.append((f.with_name(f.name + ".parked"), f))
+    out: dict[str, Any] = {"first_start_kind": "migrate" if not paths.ready_dump.exists() else "restore"}
+    try:
+        with tempfile.TemporaryDirectory(prefix="cloudops-nb-bench-") as tmp:
+            lab = NetBoxLab(Path(tmp) / "lab", base_port=base_port)
+            try:
+                first = lab.up()
+                out["first_start"] = {"total_s": first.total, **first.steps}
+                if registry is not None:
+                    t0 = time.monotonic()
+                    held = lab.load(registry, site)
+                    out["load"] = {"seconds": round(time.monotonic() - t0, 2), **held}
+                lab.down()
+                again = lab.up()
+                out["reuse"] = {"total_s": again.total, **again.steps}
+                out["pss_mib"] = {name: _pss_mib(pid) for name, pid in lab.pids().items()}
+            finally:
+                lab.destroy()
+    finally:
+        for src, dst in parked:
+            if dst.exists():
+                src.unlink()
+            else:
+                src.rename(dst)
+    return out
+
+
+def _pss_mib(pid: int) -> float:
+    """PSS of a process and its descendants, in MiB."""
+    total = 0
+    for p in (pid, *procs.descendants(pid)):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--counts", default="4,50,200")
@@ -61,7 +119,6 @@ def main() -> int:
             results.append(bench_hosts(n, Path(tmp)))
             print(json.dumps(results[-1]), flush=True)
     if args.netbox:
-        from cloudops.lab.netbox import benchmark_netbox
         from cloudops.site.load import load_registry
 
         examples = Path(__file__).resolve().parents[1] / "examples" / "testcloud"

@@ -41,13 +41,13 @@ def test_the_registry_maps_onto_netbox_objects_as_ops_repo_md_describes() -> Non
 def test_without_python_3_12_netbox_is_skipped_with_one_plain_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cloudops.lab import netbox
+    from cloudops.lab import netbox_env
 
     # A machine with none: no pyenv versions, nothing on PATH, a system Python that is not there.
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "none"))
-    monkeypatch.setattr(netbox, "SYSTEM_PYTHON", tmp_path / "usr-bin-python3")
-    assert netbox.netbox_unavailable() == (
+    monkeypatch.setattr(netbox_env, "SYSTEM_PYTHON", tmp_path / "usr-bin-python3")
+    assert netbox_env.netbox_unavailable() == (
         f"NetBox {NETBOX_VERSION} needs Python >= 3.12 and none was found (pyenv versions, python3.12/3.13 on "
         "PATH, /usr/bin/python3): the lab runs without NetBox"
     )

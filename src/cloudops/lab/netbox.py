@@ -20,8 +20,11 @@ the data is reloaded, never the schema.
 regions, sites, racks, device roles, devices, interfaces (BMC too), IP roles, VLANs, prefixes, IP ranges,
 IP addresses (interfaces, BMC, VIPs, gateways, DNS/NTP servers) — every object tagged ``cloudops:<site>``.
 
-Long because: it still holds four jobs (NetBox's supervision, the registry→NetBox mapping's use, a
-pynetbox writer, a benchmark helper); the lab's restructure (issue 21) splits them.
+Where NetBox comes from (a Python, the venv, paths and ports) is ``lab.netbox_env``; the registry→NetBox
+mapping is ``ipam.desired`` and its writer ``ipam.write``; this module supervises NetBox and loads it.
+
+Long because: NetBox's supervision is one object of many steps (PostgreSQL's cluster, Redis, the venv,
+migrations or the ready dump, gunicorn, the token), each with its one-line failure and its timing.
 """
 
 from __future__ import annotations
@@ -44,314 +47,31 @@ from cloudops.errors import Unavailable
 from cloudops.ipam.desired import netbox_objects
 from cloudops.ipam.write import load_registry_into
 from cloudops.lab import netns, procs
+from cloudops.lab.netbox_env import (
+    CONFIG_TEMPLATE,
+    MIGRATE_TIMEOUT,
+    NETBOX_EXPECTED_MIGRATIONS,
+    NETBOX_EXPECTED_PACKAGES,
+    NETBOX_VERSION,
+    READY_TIMEOUT,
+    SHELL_ADMIN,
+    NetBoxPaths,
+    Ports,
+    Progress,
+    alive_pid,
+    default_base_port,
+    find_python,
+    netbox_unavailable,
+    pg_bin,
+    port_free,
+    quiet,
+    run,
+    run_streamed,
+    wait_port_free,
+)
 from cloudops.lab.progress import MigrateProgress, PipProgress
 
-NETBOX_VERSION = "4.7.3"
-MIN_PYTHON = (3, 12)
-# PostgreSQL = base, Redis = base + 1, NetBox HTTP = base + 2; base = the lab's base port + 50 (the lab core
-# keeps offsets 50-99 for the companion components), or $CLOUDOPS_LAB_NETBOX_PORT.
-NETBOX_PORT_OFFSET = 50
-LAB_PORT_BASE = 16000
-MIGRATE_TIMEOUT = 1200.0
-# The denominators of the first start's progress ("n of ~N"), counted on a NetBox 4.7.3 install.
-NETBOX_EXPECTED_PACKAGES = 60
-NETBOX_EXPECTED_MIGRATIONS = 336
-READY_TIMEOUT = 120.0
-
-Progress = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    pass
-
-
-# --------------------------------------------------------------------------------------- Python, venv
-
-
-def _python_version(exe: Path) -> tuple[int, int] | None:
-    try:
-        out = subprocess.run(
-            [str(exe), "-c", "import sys; print(sys.version_info[0], sys.version_info[1])"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=True,
-        ).stdout.split()
-        return int(out[0]), int(out[1])
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-        return None
-
-
-#: The distribution's own Python, the last place looked.
-SYSTEM_PYTHON = Path("/usr/bin/python3")
-
-
-def python_candidates() -> list[Path]:
-    """Where a Python >= 3.12 may be: pyenv versions (newest first), then PATH, then the system one."""
-    found: list[Path] = []
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    versions = pyenv_root / "versions"
-    if versions.is_dir():
-        found += sorted(versions.glob("3.1[2-9]*/bin/python3"), reverse=True)
-    for name in ("python3.13", "python3.12", "python3"):
-        exe = shutil.which(name)
-        if exe:
-            found.append(Path(exe))
-    found.append(SYSTEM_PYTHON)
-    unique: list[Path] = []
-    for p in found:
-        if p.exists() and p not in unique:
-            unique.append(p)
-    return unique
-
-
-def find_python() -> tuple[Path, tuple[int, int]] | None:
-    """The Python NetBox's venv is made with (>= 3.12, 3.12 preferred: NetBox's tested version)."""
-    usable = []
-    for exe in python_candidates():
-        version = _python_version(exe)
-        if version is not None and version >= MIN_PYTHON:
-            usable.append((exe, version))
-    usable.sort(key=lambda ev: ev[1])
-    return usable[0] if usable else None
-
-
-NO_PYTHON = (
-    "NetBox {version} needs Python >= 3.12 and none was found (pyenv versions, python3.12/3.13 on PATH, "
-    "/usr/bin/python3): the lab runs without NetBox"
-)
-
-
-def venv_cache() -> Path:
-    """NetBox's venvs and ready dumps: ``$CLOUDOPS_NETBOX_CACHE``, else ~/.cache/cloudops/netbox-venv."""
-    override = os.environ.get("CLOUDOPS_NETBOX_CACHE")
-    return Path(override) if override else Path.home() / ".cache" / "cloudops" / "netbox-venv"
-
-
-# --------------------------------------------------------------------------------------------- paths
-
-
-@dataclass(frozen=True, slots=True)
-class NetBoxPaths:
-    labdir: Path
-    version: str = NETBOX_VERSION
-
-    @property
-    def base(self) -> Path:
-        return self.labdir / "netbox"
-
-    @property
-    def root(self) -> Path:  # NETBOX_ROOT
-        return self.base / "root"
-
-    @property
-    def config(self) -> Path:
-        return self.root / "conf" / "configuration.py"
-
-    @property
-    def pg_home(self) -> Path:
-        return Path("/var/tmp") / f"cloudops-{netns.lab_prefix(self.labdir)}-netbox"
-
-    @property
-    def pg_data(self) -> Path:
-        return self.pg_home / "pg"
-
-    @property
-    def pg_sock(self) -> Path:
-        return self.pg_home / "sock"
-
-    @property
-    def pg_log(self) -> Path:
-        return self.pg_home / "log" / "postgresql.log"
-
-    @property
-    def redis_dir(self) -> Path:
-        return self.base / "redis"
-
-    @property
-    def redis_pid(self) -> Path:
-        return self.redis_dir / "redis.pid"
-
-    @property
-    def gunicorn_pid(self) -> Path:
-        return self.base / "gunicorn.pid"
-
-    @property
-    def gunicorn_log(self) -> Path:
-        return self.base / "gunicorn.log"
-
-    @property
-    def state(self) -> Path:
-        return self.base / "state.json"
-
-    @property
-    def token_file(self) -> Path:
-        return self.base / "token"
-
-    def venv(self, py: tuple[int, int]) -> Path:
-        return venv_cache() / f"{self.version}-py{py[0]}.{py[1]}"
-
-    @property
-    def ready_dump(self) -> Path:
-        """The migrated, empty database (with the admin user and token), shared by every lab."""
-        return venv_cache() / f"{self.version}-ready.dump"
-
-    @property
-    def ready_token(self) -> Path:
-        return venv_cache() / f"{self.version}-ready.token"
-
-
-@dataclass(frozen=True, slots=True)
-class Ports:
-    postgres: int
-    redis: int
-    http: int
-
-    @classmethod
-    def from_base(cls, base: int) -> Ports:
-        return cls(base, base + 1, base + 2)
-
-
-def default_base_port() -> int:
-    explicit = os.environ.get("CLOUDOPS_LAB_NETBOX_PORT")
-    if explicit:
-        return int(explicit)
-    return int(os.environ.get("CLOUDOPS_LAB_PORT_BASE", LAB_PORT_BASE)) + NETBOX_PORT_OFFSET
-
-
-# ------------------------------------------------------------------------------------------ helpers
-
-
-def _run_streamed(
-    argv: list[str],
-    *,
-    what: str,
-    log: Path,
-    timeout: float,
-    on_line: Progress = _quiet,
-    env: dict[str, str] | None = None,
-    cwd: str | None = None,
-) -> None:
-    """Run a long step with its output going to ``log`` line by line (so it can be followed while it
-    runs), each line also handed to ``on_line`` (progress)."""
-    from cloudops.lab.procs import run_streaming
-
-    with log.open("a") as out:
-        out.write(f"$ {' '.join(argv[:6])}\n")
-        out.flush()
-
-        def tee(line: str) -> None:
-            out.write(line + "\n")
-            out.flush()
-            on_line(line)
-
-        res = run_streaming(argv, timeout=timeout, on_line=tee, env=env, cwd=cwd)
-    if res.returncode == 124 and res.stderr.startswith("(timed out"):
-        raise Unavailable(f"NetBox lab: {what} took more than {timeout:.0f} s; read {log}")
-    code = res.returncode
-    if code != 0:
-        tail = " ".join(log.read_text(errors="replace").split()[-40:])[-300:]
-        raise Unavailable(f"NetBox lab: {what} failed (exit {code}): {tail}; read {log}")
-
-
-def _run(argv: list[str], *, what: str, log: Path | None = None, timeout: float = 120, **kw: Any) -> str:
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, **kw)
-    if log is not None:
-        with log.open("a") as fh:
-            fh.write(f"$ {' '.join(argv[:6])}\n{proc.stdout}{proc.stderr}")
-    if proc.returncode != 0:
-        words = " ".join((proc.stderr or proc.stdout).split())[-300:]
-        where = f"; read {log}" if log else ""
-        raise Unavailable(f"NetBox lab: {what} failed (exit {proc.returncode}): {words}{where}")
-    return str(proc.stdout)
-
-
-def _pg_bin() -> Path:
-    dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda d: int(d.parent.parent.name))
-    if not dirs:
-        raise Unavailable(
-            "NetBox lab needs PostgreSQL (Debian package postgresql): apt-get install postgresql"
-        )
-    return dirs[-1].parent
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def _wait_port_free(port: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not _port_free(port):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _alive_pid(path: Path) -> int | None:
-    pid = _read_pid(path)
-    return pid if pid is not None and procs.pid_alive(pid) else None
-
-
-def netbox_unavailable() -> str | None:
-    """Why NetBox cannot run here (one line), or None."""
-    if find_python() is None:
-        return NO_PYTHON.format(version=NETBOX_VERSION)
-    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
-        return "NetBox lab needs PostgreSQL (Debian package postgresql): the lab runs without NetBox"
-    if shutil.which("redis-server") is None:
-        return "NetBox lab needs Redis (Debian package redis-server): the lab runs without NetBox"
-    if os.geteuid() != 0:
-        return (
-            "NetBox lab runs PostgreSQL as the postgres user and needs root for that: running without NetBox"
-        )
-    return None
-
-
-CONFIG_TEMPLATE = """\
-# cloudops lab NetBox: generated, do not edit (secrets: mode 0600, never logged)
-import os
-ALLOWED_HOSTS = ['*']
-DATABASES = {{'default': {{
-    'ENGINE': 'django.db.backends.postgresql', 'NAME': os.environ.get('NB_DB_NAME', 'netbox'),
-    'USER': 'netbox', 'PASSWORD': '', 'HOST': '127.0.0.1', 'PORT': '{pg}',
-    'CONN_MAX_AGE': 300, 'CONN_HEALTH_CHECKS': True,
-}}}}
-REDIS = {{
-    'tasks': {{'HOST': '127.0.0.1', 'PORT': {redis}, 'USERNAME': '', 'PASSWORD': '', 'DATABASE': 0, 'SSL': False}},
-    'caching': {{'HOST': '127.0.0.1', 'PORT': {redis}, 'USERNAME': '', 'PASSWORD': '', 'DATABASE': 1, 'SSL': False}},
-}}
-SECRET_KEY = {secret!r}
-API_TOKEN_PEPPERS = {{1: {pepper!r}}}
-CENSUS_REPORTING_ENABLED = False
-RELEASE_CHECK_URL = None
-ENFORCE_GLOBAL_UNIQUE = True
-"""
-
-SHELL_ADMIN = """\
-import os
-from users.models import User, Token
-u = User.objects.filter(username='admin').first() or User(username='admin')
-u.is_superuser = True; u.is_active = True; u.set_unusable_password(); u.save()
-Token.objects.filter(user=u).delete()
-Token(user=u, version=1, token=os.environ['NB_LAB_TOKEN'], description='cloudops lab').save()
-print('admin-token-ok')
-"""
+__all__ = ["NETBOX_VERSION", "ComponentStatus", "NetBoxLab", "Timings", "netbox_unavailable"]
 
 
 @dataclass
@@ -404,7 +124,7 @@ class NetBoxLab:
             ) from None
 
     # -------------------------------------------------------------------------------------- up
-    def up(self, progress: Progress = _quiet) -> Timings:
+    def up(self, progress: Progress = quiet) -> Timings:
         """Bring NetBox up (idempotent); returns the time each step took."""
         reason = netbox_unavailable()
         if reason:
@@ -434,15 +154,15 @@ class NetBoxLab:
             raise
         return timings
 
-    def _ensure_venv(self, python: Path, venv: Path, progress: Progress = _quiet) -> None:
+    def _ensure_venv(self, python: Path, venv: Path, progress: Progress = quiet) -> None:
         marker = venv / ".cloudops-complete"
         if marker.exists():
             return
         venv.parent.mkdir(parents=True, exist_ok=True)
         log = venv.parent / f"{venv.name}.pip.log"
         if not (venv / "bin" / "python").exists():
-            _run([str(python), "-m", "venv", str(venv)], what="creating NetBox's venv", log=log)
-        _run_streamed(
+            run([str(python), "-m", "venv", str(venv)], what="creating NetBox's venv", log=log)
+        run_streamed(
             [str(venv / "bin" / "pip"), "install", "--no-input", "--progress-bar", "off",
              "--disable-pip-version-check", f"netbox=={NETBOX_VERSION}"],
             what=f"pip install netbox=={NETBOX_VERSION}",
@@ -485,14 +205,14 @@ class NetBoxLab:
         return pid if procs.pid_alive(pid) else None
 
     def _as_postgres(self, argv: list[str], what: str, timeout: float = 60) -> str:
-        return _run(["runuser", "-u", "postgres", "--", *argv], what=what, timeout=timeout, cwd="/")
+        return run(["runuser", "-u", "postgres", "--", *argv], what=what, timeout=timeout, cwd="/")
 
     def _ensure_postgres(self, started: list[str]) -> None:
         p = self.paths
-        pg = _pg_bin()
+        pg = pg_bin()
         if self._pg_running():
             return
-        if not _port_free(self.ports.postgres):
+        if not port_free(self.ports.postgres):
             raise Unavailable(
                 f"NetBox lab: port {self.ports.postgres} (PostgreSQL) is taken by another process"
             )
@@ -545,7 +265,7 @@ class NetBoxLab:
 
     def _psql(self, *sql: str, db: str = "postgres") -> str:
         argv = [
-            str(_pg_bin() / "psql"),
+            str(pg_bin() / "psql"),
             "-h",
             "127.0.0.1",
             "-p",
@@ -560,17 +280,17 @@ class NetBoxLab:
         ]
         for s in sql:
             argv += ["-c", s]
-        return _run(argv, what="psql")
+        return run(argv, what="psql")
 
     # -- Redis
     def _ensure_redis(self, started: list[str]) -> None:
         p = self.paths
-        if _alive_pid(p.redis_pid):
+        if alive_pid(p.redis_pid):
             return
-        if not _port_free(self.ports.redis):
+        if not port_free(self.ports.redis):
             raise Unavailable(f"NetBox lab: port {self.ports.redis} (Redis) is taken by another process")
         p.redis_dir.mkdir(parents=True, exist_ok=True)
-        _run(
+        run(
             [
                 "redis-server",
                 "--bind",
@@ -596,13 +316,13 @@ class NetBoxLab:
         )
         started.append("redis")
         deadline = time.monotonic() + 10
-        while not _alive_pid(p.redis_pid):
+        while not alive_pid(p.redis_pid):
             if time.monotonic() > deadline:
                 raise Unavailable(f"NetBox lab: Redis did not start; read {p.redis_dir / 'redis.log'}")
             time.sleep(0.05)
 
     def _redis_flush(self) -> None:
-        _run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.ports.redis), "flushall"], what="redis flushall")
+        run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.ports.redis), "flushall"], what="redis flushall")
 
     # -- the database: migrated once per version, restored from the ready dump otherwise
     def _state(self) -> dict[str, Any]:
@@ -631,7 +351,7 @@ class NetBoxLab:
             log = p.base / "migrate.log"
             timings.time(
                 "database.migrate",
-                lambda: _run_streamed(
+                lambda: run_streamed(
                     [str(venv / "bin" / "netbox"), "migrate", "--no-input"],
                     what="netbox migrate",
                     log=log,
@@ -645,7 +365,7 @@ class NetBoxLab:
             env = self._env() | {"NB_LAB_TOKEN": token}
             timings.time(
                 "database.admin",
-                lambda: _run(
+                lambda: run(
                     [str(venv / "bin" / "netbox"), "shell", "-c", SHELL_ADMIN],
                     what="admin user and token",
                     log=log,
@@ -656,9 +376,9 @@ class NetBoxLab:
             p.ready_dump.parent.mkdir(parents=True, exist_ok=True)
             tmp = p.ready_dump.with_suffix(".tmp")
             tmp.touch(mode=0o600)
-            _run(
+            run(
                 [
-                    str(_pg_bin() / "pg_dump"),
+                    str(pg_bin() / "pg_dump"),
                     "-h",
                     "127.0.0.1",
                     "-p",
@@ -682,9 +402,9 @@ class NetBoxLab:
 
     def _restore_ready(self) -> None:
         self._psql("DROP DATABASE IF EXISTS netbox WITH (FORCE)", "CREATE DATABASE netbox OWNER netbox")
-        _run(
+        run(
             [
-                str(_pg_bin() / "pg_restore"),
+                str(pg_bin() / "pg_restore"),
                 "-h",
                 "127.0.0.1",
                 "-p",
@@ -715,9 +435,9 @@ class NetBoxLab:
     # -- gunicorn
     def _ensure_gunicorn(self, venv: Path, started: list[str]) -> None:
         p = self.paths
-        if _alive_pid(p.gunicorn_pid):
+        if alive_pid(p.gunicorn_pid):
             return
-        if not _wait_port_free(self.ports.http, 10):
+        if not wait_port_free(self.ports.http, 10):
             raise Unavailable(f"NetBox lab: port {self.ports.http} (NetBox HTTP) is taken by another process")
         with p.gunicorn_log.open("ab") as out:
             proc = subprocess.Popen(
@@ -747,7 +467,7 @@ class NetBoxLab:
             )
         started.append("gunicorn")
         deadline = time.monotonic() + 20
-        while not _alive_pid(p.gunicorn_pid):
+        while not alive_pid(p.gunicorn_pid):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise Unavailable(f"NetBox lab: gunicorn did not start; read {p.gunicorn_log}")
             time.sleep(0.05)
@@ -768,7 +488,7 @@ class NetBoxLab:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
         while self.api_status(timeout=3.0) is None:
-            if not _alive_pid(self.paths.gunicorn_pid) or time.monotonic() > deadline:
+            if not alive_pid(self.paths.gunicorn_pid) or time.monotonic() > deadline:
                 raise Unavailable(
                     f"NetBox does not answer on {self.url}/api/status/; read {self.paths.gunicorn_log}"
                 )
@@ -779,17 +499,17 @@ class NetBoxLab:
         which = set(which)
         p = self.paths
         if "gunicorn" in which:
-            pid = _alive_pid(p.gunicorn_pid)
+            pid = alive_pid(p.gunicorn_pid)
             if pid:
                 procs.terminate([pid, *procs.descendants(pid)], timeout=15)
         if "redis" in which:
-            pid = _alive_pid(p.redis_pid)
+            pid = alive_pid(p.redis_pid)
             if pid:
                 procs.terminate([pid], timeout=10)
         if "postgres" in which and self._pg_running():
             with contextlib.suppress(Unavailable):
                 self._as_postgres(
-                    [str(_pg_bin() / "pg_ctl"), "-D", str(p.pg_data), "-m", "fast", "-w", "stop"],
+                    [str(pg_bin() / "pg_ctl"), "-D", str(p.pg_data), "-m", "fast", "-w", "stop"],
                     "PostgreSQL stop",
                 )
             pid = self._pg_running()
@@ -809,8 +529,8 @@ class NetBoxLab:
     def pids(self) -> dict[str, int]:
         out = {}
         for name, pid in (
-            ("gunicorn", _alive_pid(self.paths.gunicorn_pid)),
-            ("redis", _alive_pid(self.paths.redis_pid)),
+            ("gunicorn", alive_pid(self.paths.gunicorn_pid)),
+            ("redis", alive_pid(self.paths.redis_pid)),
             ("postgres", self._pg_running()),
         ):
             if pid:
@@ -851,60 +571,3 @@ class NetBoxLab:
         if reset:
             self.reset_data()
         return load_registry_into(self.api(), netbox_objects(registry, site))
-
-
-# ------------------------------------------------------------------------------------------ benchmark
-
-
-def benchmark_netbox(
-    base_port: int = 28600, *, cold: bool = False, registry: Any = None, site: str = "lab"
-) -> dict[str, Any]:
-    """NetBox start in a new lab dir (restore of the ready dump; with ``cold``, a full migrate) vs reuse.
-
-    ``cold`` moves the machine's ready dump aside for the run (and puts it back), so the first start
-    migrates a new database as on a fresh machine. Everything is stopped and removed afterwards.
-    """
-    import tempfile
-
-    paths = NetBoxPaths(Path("/nonexistent"))
-    parked: list[tuple[Path, Path]] = []
-    if cold:
-        for f in (paths.ready_dump, paths.ready_token):
-            if f.exists():
-                f.rename(f.with_name(f.name + ".parked"))
-                parked.append((f.with_name(f.name + ".parked"), f))
-    out: dict[str, Any] = {"first_start_kind": "migrate" if not paths.ready_dump.exists() else "restore"}
-    try:
-        with tempfile.TemporaryDirectory(prefix="cloudops-nb-bench-") as tmp:
-            lab = NetBoxLab(Path(tmp) / "lab", base_port=base_port)
-            try:
-                first = lab.up()
-                out["first_start"] = {"total_s": first.total, **first.steps}
-                if registry is not None:
-                    t0 = time.monotonic()
-                    held = lab.load(registry, site)
-                    out["load"] = {"seconds": round(time.monotonic() - t0, 2), **held}
-                lab.down()
-                again = lab.up()
-                out["reuse"] = {"total_s": again.total, **again.steps}
-                out["pss_mib"] = {name: _pss_mib(pid) for name, pid in lab.pids().items()}
-            finally:
-                lab.destroy()
-    finally:
-        for src, dst in parked:
-            if dst.exists():
-                src.unlink()
-            else:
-                src.rename(dst)
-    return out
-
-
-def _pss_mib(pid: int) -> float:
-    """PSS of a process and its descendants, in MiB."""
-    total = 0
-    for p in (pid, *procs.descendants(pid)):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-    return round(total / 1024, 1)
