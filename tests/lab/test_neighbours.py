@@ -60,27 +60,47 @@ def test_planes_grow_with_the_hosts_asked_for() -> None:
             assert plane.cidr.network_address + 10 + n < plane.cidr.broadcast_address
 
 
-def test_limits_that_cannot_be_raised_are_one_line_and_leave_nothing(tmp_path: Path) -> None:
-    # An immutable file refuses even root's write, as a read-only /proc/sys in a container does.
-    import subprocess
+# A read-only sysctl refuses even root's write, as a read-only /proc/sys in a container does: a key linked
+# to one is a limit that cannot be changed. ngroups_max is 0444 on every Linux.
+READ_ONLY_SYSCTL = Path("/proc/sys/kernel/ngroups_max")
 
+
+def test_limits_that_cannot_be_raised_are_one_line_and_leave_nothing(tmp_path: Path) -> None:
     import pytest
 
     from cloudops.errors import Unavailable
-    from tests.conftest import skip_or_fail
 
     root, hosts = _proc(tmp_path), tmp_path / "hosts"
-    locked = root / "gc_thresh3"
-    if subprocess.run(["chattr", "+i", str(locked)], capture_output=True).returncode != 0:
-        skip_or_fail("needs a filesystem with immutable files (chattr +i) for the test directory")
-    try:
-        with pytest.raises(Unavailable) as refused:
-            neighbours.raise_for(hosts, 2000, root)
-    finally:
-        subprocess.run(["chattr", "-i", str(locked)], check=True)
+    locked = root / "gc_thresh1"  # written last when raising: thresh3 and thresh2 are raised before it fails
+    locked.unlink()
+    locked.symlink_to(READ_ONLY_SYSCTL)
+    found = int(READ_ONLY_SYSCTL.read_text())
+    with pytest.raises(Unavailable) as refused:
+        neighbours.raise_for(hosts, 2000, root)
     assert refused.value.one_line().startswith(
-        "2000 neighbours need net.ipv4.neigh.default.gc_thresh1/2/3 of at least 2256/4512/9024 "
-        "(now 128/512/1024), and they cannot be raised here ("
+        f"2000 neighbours need net.ipv4.neigh.default.gc_thresh1/2/3 of at least 2256/4512/9024 "
+        f"(now {found}/512/1024), and they cannot be raised here ("
     )
-    assert neighbours.current(root) == {"gc_thresh1": 128, "gc_thresh2": 512, "gc_thresh3": 1024}
+    # the two raised before the refusal are put back, though the first key put back (thresh1) refuses
+    assert neighbours.current(root) == {"gc_thresh1": found, "gc_thresh2": 512, "gc_thresh3": 1024}
     assert not neighbours.record_file(hosts).exists()
+
+
+def test_a_refused_restore_puts_back_every_other_key_and_keeps_the_record(tmp_path: Path) -> None:
+    import pytest
+
+    from cloudops.errors import Unavailable
+
+    root, hosts = _proc(tmp_path), tmp_path / "hosts"
+    assert neighbours.raise_for(hosts, 2000, root) is not None
+    (root / "gc_thresh2").unlink()
+    (root / "gc_thresh2").symlink_to(READ_ONLY_SYSCTL)
+    with pytest.raises(Unavailable) as refused:
+        neighbours.restore(hosts, root)
+    assert refused.value.one_line() == (
+        "could not put back the kernel's neighbour-table limits 128/512/1024: gc_thresh2 (Permission denied); "
+        f"they stay recorded in {neighbours.record_file(hosts)}"
+    )
+    assert (root / "gc_thresh1").read_text() == "128\n"  # before the refusal
+    assert (root / "gc_thresh3").read_text() == "1024\n"  # after it: still tried
+    assert json.loads(neighbours.record_file(hosts).read_text())["gc_thresh2"] == 512

@@ -55,8 +55,8 @@ def raise_for(hosts_dir: Path, entries: int, root: Path = NEIGH) -> str | None:
         for k in KEYS[::-1]:  # upward: thresh3 first, so that thresh1 <= thresh2 <= thresh3 throughout
             (root / k).write_text(f"{new[k]}\n")
     except OSError as exc:  # a read-only /proc/sys (a container): the hosts would lose ARP entries
-        if created:  # put back what was raised before the failure, and forget it
-            with contextlib.suppress(OSError):
+        if created:  # put back what was raised before the failure (every key tried), and forget it
+            with contextlib.suppress(Unavailable):
                 restore(hosts_dir, root)
             record.unlink(missing_ok=True)
         raise Unavailable(
@@ -77,7 +77,16 @@ def restore(hosts_dir: Path, root: Path = NEIGH) -> str | None:
     if not record.exists():
         return None
     was = json.loads(record.read_text())
-    for k in KEYS:  # downward: thresh1 first
-        (root / k).write_text(f"{int(was[k])}\n")
+    failed: list[str] = []
+    for k in KEYS:  # downward: thresh1 first; every key is tried, so one refusal leaves no other raised
+        try:
+            (root / k).write_text(f"{int(was[k])}\n")
+        except OSError as exc:
+            failed.append(f"{k} ({exc.strerror or exc})")
+    if failed:  # the record stays, so that a later down can still put back what was found
+        raise Unavailable(
+            f"could not put back the kernel's neighbour-table limits {'/'.join(str(was[k]) for k in KEYS)}: "
+            f"{', '.join(failed)}; they stay recorded in {record}"
+        )
     record.unlink()
     return f"put back the kernel's neighbour-table limits: {'/'.join(str(was[k]) for k in KEYS)}"
