@@ -253,27 +253,19 @@ def _watch(
     """Sweep every ``every`` seconds on one loop, the hosts' SSH connections kept (``health.watch``)."""
     import time
 
-    from cloudops.health import assemble
-    from cloudops.health.inputs import gather
-    from cloudops.health.watch import Kept
+    from cloudops.health.watch import Kept, sweeps
 
     code = 3
     done = 0
     with Kept() as kept:
         try:
-            while count is None or done < count:
-                started = time.monotonic()
-                inputs, _ = gather(repo, req)  # the journal's smoke results and the window, as they are now
-                rep, _ = assemble.run(inputs, kept=kept)
+            for rep in sweeps(repo, req, kept, every, count):
                 done += 1
                 if fmt == "table":
                     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
                     click.echo(f"— sweep {done} at {stamp}, SSH connections opened so far {kept.opened} —")
                 _emit(rep, fmt, columns, verbose, prometheus, html_path, stream=True, say_files=done == 1)
                 code = rep.exit_code
-                if count is not None and done >= count:
-                    break
-                time.sleep(max(0.0, every - (time.monotonic() - started)))
         except KeyboardInterrupt:
             click.echo(f"watch interrupted after {done} sweeps", err=True)
             return 130

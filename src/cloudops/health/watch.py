@@ -12,9 +12,13 @@ broker connections) is made anew in every sweep: issuing a token is itself one o
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Kept:
@@ -55,3 +59,37 @@ class Kept:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def paced(
+    sweep: Callable[[], T],
+    every: float,
+    count: int | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[T]:
+    """Each sweep's result, a sweep starting every ``every`` seconds (at once when the last one took
+    longer), ``count`` of them or forever. The wait comes after the consumer has taken a result, so the
+    time spent printing it counts in the period."""
+    done = 0
+    while count is None or done < count:
+        started = clock()
+        yield sweep()
+        done += 1
+        if count is not None and done >= count:
+            return
+        sleep(max(0.0, every - (clock() - started)))
+
+
+def sweeps(repo: Any, req: Any, kept: Kept, every: float, count: int | None = None) -> Iterator[Any]:
+    """``assert --watch``: each sweep's report, its inputs (the journal's smoke results, the window)
+    gathered afresh and its host probes on ``kept``'s connections."""
+    from cloudops.health import assemble
+    from cloudops.health.inputs import gather
+
+    def sweep() -> Any:
+        inputs, _ = gather(repo, req)
+        return assemble.run(inputs, kept=kept)[0]
+
+    return paced(sweep, every, count)
