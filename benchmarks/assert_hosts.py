@@ -53,11 +53,18 @@ def _cpu() -> tuple[float, float]:
     return t.user, t.system
 
 
+def _machine() -> tuple[float, float]:
+    """The whole machine's busy and idle CPU seconds so far (every process, the kernel's softirqs)."""
+    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / tick, (f[3] + f[4]) / tick
+
+
 def sweep(
     names: list[str], config: Path, concurrency: int, timeout: float, kept: Kept | None
-) -> tuple[float, int, float, float]:
-    """Wall seconds, reachable hosts, and this process's CPU seconds, user and system (the rest is the
-    hosts' sshd). The system part includes the kernel carrying each packet across the veth pairs and the
+) -> tuple[float, int, float, float, float, float]:
+    """Wall seconds, reachable hosts, this process's CPU seconds, user and system (the rest is the
+    hosts' sshd and what the script runs), and the whole machine's busy and idle CPU seconds. The system part includes the kernel carrying each packet across the veth pairs and the
     bridge into the host's namespace, in the sending process's time: a NIC's work on real hosts."""
     probes = []
     connector = kept.connector(config) if kept is not None else ssh.Connector(config)
@@ -69,11 +76,11 @@ def sweep(
         probes.append(
             Probe(f"host:{n}", Layer.HOSTS, f"host:{n}", read, check_host, timeout=2 * timeout, host=n)
         )
-    start, (user, system) = time.perf_counter(), _cpu()
+    start, (user, system), (busy, idle) = time.perf_counter(), _cpu(), _machine()
     result = run_sweep(probes, concurrency=concurrency, runner=kept.runner if kept is not None else None)
-    wall, (user2, system2) = time.perf_counter() - start, _cpu()
+    wall, (user2, system2), (busy2, idle2) = time.perf_counter() - start, _cpu(), _machine()
     reachable = sum(1 for f in result.findings if f.check == "hosts.reachable" and f.verdict.name == "PASS")
-    return wall, reachable, user2 - user, system2 - system
+    return wall, reachable, user2 - user, system2 - system, busy2 - busy, idle2 - idle
 
 
 def _pss_kib(pid: int) -> int:
@@ -108,12 +115,14 @@ def bench(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             out["connections_opened"] = kept.opened
         for label, runs in (("cold", cold), ("warm", warm)):
             runs.sort()
-            wall, reachable, user, system = runs[len(runs) // 2]
+            wall, reachable, user, system, busy, idle = runs[len(runs) // 2]
             out[label] = {
                 "wall_s": wall,
                 "reachable": reachable,
                 "user_ms_per_host": 1000 * user / n,
                 "sys_ms_per_host": 1000 * system / n,
+                "machine_ms_per_host": 1000 * busy / n,
+                "idle_pct": 100 * idle / (busy + idle) if busy + idle else 0.0,
             }
         if args.sequential:
             start = time.perf_counter()
@@ -143,9 +152,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="cold and warm sweeps each (the median is shown)")
     ap.add_argument("--profile", action="store_true", help="cProfile one warm sweep (the checker's own CPU)")
     args = ap.parse_args()
-    print("CPU per host: this process's user + system milliseconds")
+    print(
+        "CPU per host: this process's user + system milliseconds; machine: every process's busy ms per host"
+    )
     print(f"{'hosts':>5} {'up s':>6} {'down s':>6} {'sshd KiB':>8} | {'cold s':>6} {'CPU/host':>11} | "
-          f"{'warm s':>6} {'CPU/host':>11} | {'reach':>5} {'opened':>6} | {'seq s':>7} {'x warm':>6}")  # fmt: skip
+          f"{'warm s':>6} {'CPU/host':>11} {'machine':>7} {'idle%':>5} | {'reach':>5} {'opened':>6} | {'seq s':>7} {'x warm':>6}")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="cloudops-bench-") as tmp:
         for n in (int(x) for x in args.hosts.split(",")):
             r = bench(n, args, Path(tmp))
@@ -153,7 +164,8 @@ def main() -> None:
             print(
                 f"{n:>5} {r['up_s']:>6.1f} {r['down_s']:>6.1f} {r['sshd_pss_kib_per_host']:>8} | "
                 f"{r['cold']['wall_s']:>6.2f} {r['cold']['user_ms_per_host']:>5.2f}+{r['cold']['sys_ms_per_host']:<5.2f} | "
-                f"{r['warm']['wall_s']:>6.2f} {r['warm']['user_ms_per_host']:>5.2f}+{r['warm']['sys_ms_per_host']:<5.2f} | "
+                f"{r['warm']['wall_s']:>6.2f} {r['warm']['user_ms_per_host']:>5.2f}+{r['warm']['sys_ms_per_host']:<5.2f} "
+                f"{r['warm']['machine_ms_per_host']:>7.2f} {r['warm']['idle_pct']:>5.1f} | "
                 f"{r['warm']['reachable']:>5} {r['connections_opened']:>6} | "
                 f"{seq:>7.1f} {seq / r['warm']['wall_s'] if seq else 0:>6.1f}",
                 flush=True,
