@@ -263,12 +263,15 @@ def test_links_from_the_recorded_namespace_host_and_their_checks() -> None:
 def test_a_kvm_host_without_dev_kvm_or_vmx_fails_and_the_script_asks_with_builtins(tmp_path: Path) -> None:
     import subprocess
 
-    from cloudops.probes.ssh import LIBVIRT, sections
+    from cloudops.probes.ssh import script, sections
 
-    out = subprocess.run(
-        ["bash", "-c", LIBVIRT], capture_output=True, text=True, timeout=30, check=False
-    ).stdout
-    sec = sections(out)
+    sec = {}
+    for shell in ("bash", "dash"):  # the whole KVM host script, as a login shell of either kind runs it
+        out = subprocess.run(
+            [shell, "-c", script(kvm=True)], capture_output=True, text=True, timeout=30, check=False
+        ).stdout
+        sec = sections(out)
+        assert sec["libvirt"] in ("active", "inactive", "inactive\ninactive") and sec["hostname"], shell
     assert sec["kvmdev"] in ("present", "absent") and sec["cpuvirt"] in ("vmx", "svm", "none")
     here = (Path("/dev/kvm").exists(), sec["kvmdev"] == "present")
     assert here[0] == here[1]

@@ -67,13 +67,23 @@ class ProbeRun:
     outcome: str  # ok | timeout | error | not-checked
 
 
-@dataclass
+@dataclass(repr=False)
 class SweepResult:
+    """What a sweep found. Its repr is short: asyncio formats a finished main task's result into an error
+    message it then throws away (``signal.signal`` handing back its SIGINT handler), which for a thousand
+    hosts' observations cost more than checking them."""
+
     findings: list[Finding] = field(default_factory=list)
     runs: list[ProbeRun] = field(default_factory=list)
     observations: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     load_seconds: float = 0.0  # loading the probes' client libraries, before the sweep's clock
+
+    def __repr__(self) -> str:
+        return (
+            f"SweepResult(findings={len(self.findings)}, runs={len(self.runs)}, "
+            f"observations={len(self.observations)}, seconds={self.seconds:.3f})"
+        )
 
 
 Progress = Callable[[ProbeRun], None]
@@ -148,7 +158,8 @@ async def _run_probe(
     inputs = {n: observations[n] for n in p.needs}
     async with sem:
         try:
-            obs = await asyncio.wait_for(_call(p.read, inputs), timeout=p.timeout)
+            async with asyncio.timeout(p.timeout):  # no task of its own, as wait_for would make
+                obs = await _call(p.read, inputs)
         except TimeoutError:
             if p.timeout_verdict == Verdict.FAIL:
                 msg = f"no answer within {p.timeout:g}s"

@@ -16,27 +16,37 @@ from cloudops.probes.ssh_config import ClientConfig, Resolved
 # One round trip, and as few processes as possible on the host: a 200-host sweep pays for every fork
 # and exec 200 times. Files are read with the shell's own `read` (`r`); only df, ip and timedatectl are
 # programs. POSIX sh (dash) is enough: bash's $EPOCHREALTIME just spares the `date`.
+# The output is gathered in one variable (`o`) and written once at the end (``WRITE``): each `echo`
+# written apart reaches sshd as its own read and crosses as its own SSH packet — ~15 a host instead of
+# ~8, each decrypted and dispatched here. A program's output comes through `$(exec …)`: the `exec` keeps
+# it to the one fork and exec the program costs anyway (bash would otherwise fork twice).
 SCRIPT = r"""
-r() { x=; read -r x < "$1"; echo "$x"; } 2>/dev/null
-echo '@@loadavg'; r /proc/loadavg
-echo '@@cpus'; r /sys/devices/system/cpu/online
-echo '@@meminfo'; while read -r k v _; do case $k in MemTotal:|MemAvailable:) echo "$k $v";; esac; done < /proc/meminfo
-echo '@@df'; df -P -B1 / 2>/dev/null
-echo '@@clock'; echo "${EPOCHREALTIME:-$(date +%s.%N)}"
-echo '@@timesync'; command -v timedatectl >/dev/null && timedatectl show -p NTPSynchronized --value 2>/dev/null
-echo '@@ipaddr'; ip -j addr 2>/dev/null
-echo '@@kernel'; r /proc/sys/kernel/osrelease
-echo '@@os'; while IFS='=' read -r k v; do [ "$k" = PRETTY_NAME ] && echo "$v"; done < /etc/os-release 2>/dev/null
-echo '@@hostname'; r /proc/sys/kernel/hostname
-echo '@@disks'; for d in /sys/block/*; do case ${d##*/} in loop*|ram*|zram*|sr*|dm-*|md*|nbd*|'*') ;; *) echo "${d##*/}";; esac; done
+n='
+'
+o=
+r() { x=; read -r x < "$1"; o="$o$x$n"; } 2>/dev/null
+c() { o="$o$1$n"; }
+o="$o@@loadavg$n"; r /proc/loadavg
+o="$o@@cpus$n"; r /sys/devices/system/cpu/online
+o="$o@@meminfo$n"; while read -r k v _; do case $k in MemTotal:|MemAvailable:) o="$o$k $v$n";; esac; done < /proc/meminfo
+o="$o@@df$n"; c "$(exec df -P -B1 / 2>/dev/null)"
+o="$o@@clock$n${EPOCHREALTIME:-$(date +%s.%N)}$n"
+o="$o@@timesync$n"; command -v timedatectl >/dev/null && c "$(exec timedatectl show -p NTPSynchronized --value 2>/dev/null)"
+o="$o@@ipaddr$n"; c "$(exec ip -j addr 2>/dev/null)"
+o="$o@@kernel$n"; r /proc/sys/kernel/osrelease
+o="$o@@os$n"; while IFS='=' read -r k v; do [ "$k" = PRETTY_NAME ] && o="$o$v$n"; done < /etc/os-release 2>/dev/null
+o="$o@@hostname$n"; r /proc/sys/kernel/hostname
+o="$o@@disks$n"; for d in /sys/block/*; do case ${d##*/} in loop*|ram*|zram*|sr*|dm-*|md*|nbd*|'*') ;; *) o="$o${d##*/}$n";; esac; done
 """
 # Only on KVM hosts: is libvirtd running (systemd's word, else the process table)? Is there a /dev/kvm, and
 # does the CPU offer hardware virtualisation (vmx or svm among its flags)? Shell built-ins only for the last two.
 LIBVIRT = r"""
-echo '@@libvirt'; (systemctl is-active libvirtd 2>/dev/null || (pgrep -x libvirtd >/dev/null && echo active) || echo inactive)
-echo '@@kvmdev'; if [ -c /dev/kvm ]; then echo present; else echo absent; fi
-echo '@@cpuvirt'; while read -r k v; do case $k in flags) case " $v " in *" vmx "*) echo vmx;; *" svm "*) echo svm;; *) echo none;; esac; break;; esac; done < /proc/cpuinfo
+o="$o@@libvirt$n"; c "$(systemctl is-active libvirtd 2>/dev/null || (pgrep -x libvirtd >/dev/null && echo active) || echo inactive)"
+o="$o@@kvmdev$n"; if [ -c /dev/kvm ]; then c present; else c absent; fi
+o="$o@@cpuvirt$n"; while read -r k v; do case $k in flags) case " $v " in *" vmx "*) c vmx;; *" svm "*) c svm;; *) c none;; esac; break;; esac; done < /proc/cpuinfo
 """
+#: The script's last line: everything gathered, written at once.
+WRITE = 'printf %s "$o"\n'
 
 
 # Only where the registry names the datacenter's DNS and NTP servers: asked from the host itself (what the
@@ -46,8 +56,8 @@ echo '@@cpuvirt'; while read -r k v; do case $k in flags) case " $v " in *" vmx 
 # A connected UDP socket hears the ICMP "port unreachable" of a host without the service at once.
 # ``-I -S``: no site packages, no user paths — half the start-up, and nothing of the host's Python set-up.
 SITE_SERVICES = r"""
-echo '@@siteservices'
-if ! command -v python3 >/dev/null 2>&1; then echo no-python3; else python3 -I -S - {args} <<'PY'
+o="$o@@siteservices$n"
+if ! command -v python3 >/dev/null 2>&1; then c no-python3; else c "$(exec python3 -I -S - {args} <<'PY'
 import os, select, socket, struct, sys, time
 wait = float(sys.argv[1])
 name = os.uname()[1]
@@ -83,7 +93,7 @@ while asked and time.monotonic() < end:
 for kind, server, _ in asked.values():
     print(kind, server, "timeout")
 PY
-fi
+)"; fi
 """
 #: How long the host waits for its DNS and NTP servers' answers (all asked at once).
 SITE_SERVICES_WAIT = 2.0
@@ -96,7 +106,7 @@ def script(
     if dns or ntp:
         args = " ".join([f"{wait:g}"] + [f"dns={a}" for a in dns] + [f"ntp={a}" for a in ntp])
         out += SITE_SERVICES.replace("{args}", args)
-    return out
+    return out + WRITE
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +402,37 @@ def _other_ciphers() -> list[str]:
     return [a.decode() for a in get_default_encryption_algs() if a.decode() not in PREFERRED_CIPHERS]
 
 
+_GATHER: Any = None
+
+
+def _gather_class() -> Any:
+    """The session ``run_gathered`` opens (made on first use: asyncssh is imported lazily)."""
+    global _GATHER
+    if _GATHER is None:
+        import asyncssh
+
+        class Gather(asyncssh.SSHClientSession):  # type: ignore[type-arg]
+            def __init__(self) -> None:
+                self.chunks: list[bytes] = []
+
+            def data_received(self, data: bytes, datatype: int | None) -> None:
+                if datatype is None:  # stdout; stderr (EXTENDED_DATA) is not read, as `run` did not
+                    self.chunks.append(data)
+
+        _GATHER = Gather
+    return _GATHER
+
+
+async def run_gathered(conn: Any, command: str) -> str:
+    """Run ``command`` in a session on ``conn`` and return its standard output once the channel closes.
+
+    asyncssh's ``conn.run`` builds a process with stream readers and writers for every command; at a
+    thousand hosts a sweep that only needs stdout spends ~0.2 ms per host less on a bare session."""
+    chan, session = await conn.create_session(_gather_class(), command, encoding=None)
+    await chan.wait_closed()
+    return b"".join(session.chunks).decode(errors="replace")
+
+
 def load() -> None:
     """The sweep's loader (``Probe.load``): asyncssh and the crypto it pulls in, before the clock."""
     import asyncssh  # noqa: F401
@@ -423,7 +464,8 @@ async def probe(
         try:
             conn, kept = await connector.connect(host, timeout)
             sent = time.time()
-            result = await asyncio.wait_for(conn.run(command, check=False), timeout=timeout)
+            async with asyncio.timeout(timeout):
+                out = await run_gathered(conn, command)
             back = time.time()
         except (OSError, asyncssh.Error, TimeoutError) as exc:
             if conn is not None:
@@ -437,6 +479,5 @@ async def probe(
                 words = f"no answer within {timeout:g}s"
             return HostFacts(host, source, False, error=f"{type(exc).__name__}: {words}")
         await connector.release(host, conn, failed=False)
-        out = result.stdout if isinstance(result.stdout, str) else ""
         return parse_facts(host, source, out, local_clock=(sent + back) / 2)
     raise AssertionError("unreachable: the second attempt returns")
