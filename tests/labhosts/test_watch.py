@@ -98,3 +98,76 @@ def test_the_cli_watch_prints_one_json_line_per_sweep(hostlab: HostLab, tmp_path
     assert "cloudops_assert" in (tmp_path / "r.prom").read_text()
     assert (tmp_path / "r.html").read_text().rstrip().endswith("</html>")
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # no half-written file left
+
+
+def _shells(netns: str) -> list[int]:
+    """PIDs of the shells a watch keeps inside one host (``KeptShell``: the login shell with ``-s``)."""
+    out = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True, check=True).stdout
+    found = []
+    for pid in (int(p) for p in out.split()):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv[1:2] == [b"-s"] and argv[0].endswith(b"sh"):
+            found.append(pid)
+    return found
+
+
+def test_a_watch_keeps_one_shell_per_host_answering_as_a_session_of_its_own_would(hostlab: HostLab) -> None:
+    import asyncio
+    import signal
+    import time
+
+    from cloudops.probes import ssh
+
+    plan = hostlab.up(2, site_services=False)
+    names = [h.hostname for h in plan.hosts]
+    config = ssh_config_path(hostlab.labdir)
+    alone = {n: asyncio.run(ssh.probe(n, config=config, timeout=5)) for n in names}
+    inp = _inputs(hostlab, names)
+    with Kept() as kept:
+        first, _ = assemble.run(inp, kept=kept)
+        assert _reachable(first) == dict.fromkeys(names, "PASS")
+        pids = [_shells(h.netns) for h in plan.hosts]
+        assert [len(p) for p in pids] == [1, 1]
+        for _ in range(2):
+            rep, obs = assemble.run(inp, kept=kept)
+            assert _reachable(rep) == dict.fromkeys(names, "PASS")
+        assert [_shells(h.netns) for h in plan.hosts] == pids  # the same shell answered every sweep
+        for n in names:  # what the kept shell says is what a session of its own says (the stable facts)
+            kept_facts = obs[f"host:{n}"]
+            stable = ("hostname", "kernel", "os", "cpus", "addresses", "links", "disks", "mem_total_kib",
+                      "root_total", "ntp_synchronised")  # fmt: skip
+            for field in stable:
+                assert getattr(kept_facts, field) == getattr(alone[n], field), (n, field)
+
+        # A shell that stops answering: the sweep gives up on that host at its timeout, and the shell is
+        # never asked again (it may still be writing): the next sweep answers from a new one.
+        stopped = pids[1][0]
+        os.kill(stopped, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            rep, _ = assemble.run(inp, kept=kept)
+            assert _reachable(rep) == {names[0]: "PASS", names[1]: "FAIL"}
+            assert time.monotonic() - start < 10
+        finally:
+            os.kill(stopped, signal.SIGCONT)
+        rep, _ = assemble.run(inp, kept=kept)
+        assert _reachable(rep) == dict.fromkeys(names, "PASS")
+        deadline = time.monotonic() + 5
+        while stopped in _shells(plan.hosts[1].netns) and time.monotonic() < deadline:
+            time.sleep(0.05)  # its channel was closed: once running again it reads the end of its input
+        now = [_shells(h.netns) for h in plan.hosts]
+        assert now[0] == pids[0] and len(now[1]) == 1 and now[1] != pids[1]
+
+        # A shell that ended (killed on the host): the next sweep still answers, from a new shell.
+        os.kill(now[0][0], signal.SIGKILL)
+        rep, _ = assemble.run(inp, kept=kept)
+        assert _reachable(rep) == dict.fromkeys(names, "PASS")
+        again = _shells(plan.hosts[0].netns)
+        assert len(again) == 1 and again != now[0]
+    deadline = time.monotonic() + 5  # the watch's end closed them: each shell reads the end of its input
+    while [_shells(h.netns) for h in plan.hosts] != [[], []] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [_shells(h.netns) for h in plan.hosts] == [[], []]

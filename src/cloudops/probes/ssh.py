@@ -302,6 +302,7 @@ class Connector:
         self.keep_for = keep_for
         self.opened = 0
         self._kept: dict[str, tuple[Any, float]] = {}  # host → (asyncssh connection, when it was opened)
+        self._shells: dict[str, KeptShell] = {}  # host → the shell kept on its kept connection
         self._parsed: ClientConfig | None = None
         self._failed = False
         self._keys: dict[tuple[str, ...], Any] = {}
@@ -324,8 +325,22 @@ class Connector:
             self._kept[host] = (conn, time.monotonic())
         return conn, False
 
+    async def run(self, host: str, conn: Any, command: str) -> str:
+        """``command``'s standard output from ``host``: in a session of its own, or — on a kept
+        connection — in the shell kept on it (``KeptShell``)."""
+        if not self.keep:
+            return await run_gathered(conn, command)
+        shell = self._shells.get(host)
+        if shell is None or shell.conn is not conn or shell.closed:
+            if shell is not None:
+                shell.close()
+            shell = self._shells[host] = await KeptShell.open(conn)
+        return await shell.run(command)
+
     async def release(self, host: str, conn: Any, *, failed: bool) -> None:
         """After a probe: close what is not kept, and drop a kept connection that failed."""
+        if failed and host in self._shells:  # cut short mid-answer, it may still be writing: never reused
+            self._shells.pop(host).close()
         if failed or not self.keep:
             if self._kept.get(host, (None,))[0] is conn:
                 del self._kept[host]
@@ -338,6 +353,9 @@ class Connector:
 
     async def close(self) -> None:
         """Close every kept connection (at the end of a watch, on its loop)."""
+        for shell in self._shells.values():
+            shell.close()
+        self._shells.clear()
         kept, self._kept = [conn for conn, _ in self._kept.values()], {}
         for conn in kept:
             conn.close()
@@ -433,6 +451,92 @@ async def run_gathered(conn: Any, command: str) -> str:
     return b"".join(session.chunks).decode(errors="replace")
 
 
+class KeptShell:
+    """One shell kept on a kept connection, the probe script defined in it once as a function and called
+    once a sweep; each answer ends at a line naming a random marker.
+
+    On a kept connection a new session per sweep still costs the host a session process and a shell's
+    start-up (~4 ms of its CPU: a fifth of the host's whole answer), and costs this process the session's
+    opening and closing packets. The shell is the login shell's kind (``$SHELL``, as sshd runs a command
+    with), reading commands from its standard input. A call cut short (a timeout) leaves the shell in an
+    unknown state: the connector drops it with its connection (``Connector.release``)."""
+
+    FUNCTION = "__cloudops_probe"
+
+    def __init__(self, conn: Any, chan: Any, session: Any, marker: str) -> None:
+        self.conn, self._chan, self._session, self._marker = conn, chan, session, marker
+        self._defined: str | None = None
+
+    @classmethod
+    async def open(cls, conn: Any) -> KeptShell:
+        import secrets
+
+        marker = f"@@end-{secrets.token_hex(8)}"
+        chan, session = await conn.create_session(
+            _shell_session_class(), 'exec "${SHELL:-/bin/sh}" -s', encoding=None
+        )
+        session.marker = marker.encode()
+        return cls(conn, chan, session, marker)
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._session.ended)
+
+    async def run(self, command: str) -> str:
+        import asyncio
+
+        if command != self._defined:  # the same script every sweep: sent once
+            self._chan.write(f"{self.FUNCTION}() {{\n{command}\n}}\n".encode())
+            self._defined = command
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._session.begin(waiter)
+        self._chan.write(f"{self.FUNCTION}; printf '\\n%s\\n' {self._marker}\n".encode())
+        await waiter
+        text = b"".join(self._session.chunks).decode(errors="replace")
+        return text[: text.rfind(self._marker)]
+
+    def close(self) -> None:
+        self._chan.close()
+
+
+_SHELL_SESSION: Any = None
+
+
+def _shell_session_class() -> Any:
+    """The session a ``KeptShell`` reads (made on first use: asyncssh is imported lazily)."""
+    global _SHELL_SESSION
+    if _SHELL_SESSION is None:
+        import asyncssh
+
+        class ShellSession(asyncssh.SSHClientSession):  # type: ignore[type-arg]
+            def __init__(self) -> None:
+                self.marker = b""
+                self.chunks: list[bytes] = []
+                self.ended = False
+                self._tail = b""
+                self._waiter: Any = None
+
+            def begin(self, waiter: Any) -> None:
+                self.chunks, self._tail, self._waiter = [], b"", waiter
+
+            def data_received(self, data: bytes, datatype: int | None) -> None:
+                if datatype is not None:  # stderr, as a session of its own would not read it
+                    return
+                self.chunks.append(data)
+                seen = self._tail + data  # the marker may come split across packets
+                self._tail = seen[-len(self.marker) :]
+                if self.marker in seen and self._waiter is not None and not self._waiter.done():
+                    self._waiter.set_result(None)
+
+            def connection_lost(self, exc: Exception | None) -> None:
+                self.ended = True
+                if self._waiter is not None and not self._waiter.done():
+                    self._waiter.set_exception(exc or ConnectionResetError("the host's shell ended"))
+
+        _SHELL_SESSION = ShellSession
+    return _SHELL_SESSION
+
+
 def load() -> None:
     """The sweep's loader (``Probe.load``): asyncssh and the crypto it pulls in, before the clock."""
     import asyncssh  # noqa: F401
@@ -465,7 +569,7 @@ async def probe(
             conn, kept = await connector.connect(host, timeout)
             sent = time.time()
             async with asyncio.timeout(timeout):
-                out = await run_gathered(conn, command)
+                out = await connector.run(host, conn, command)
             back = time.time()
         except (OSError, asyncssh.Error, TimeoutError) as exc:
             if conn is not None:
