@@ -6,7 +6,8 @@ from the sweep before), against a sequential `ssh` loop running the same script.
 
 Budgets: 200 hosts in <= 3 s (#8); 1,000 hosts <= 10 s per sweep with cloudops's own CPU <= 1 ms per host
 (#24). Per count: `up` and `down` seconds, the sshd's memory per host (PSS), the cold sweep and the warm
-sweeps (wall, and this process's CPU per host, user + system).
+sweeps (wall, this process's CPU per host, user + system, and the whole machine's), and the memory per
+host while watched (every process inside it: listener, the kept connection's sshd, the kept shell).
 
 Run as root (namespaces):
     .venv/bin/python benchmarks/assert_hosts.py --hosts 50,200,500,1000 [--concurrency 32] [--profile]
@@ -36,7 +37,7 @@ from cloudops.checks.hosts import check_host  # noqa: E402
 from cloudops.health.layers import Layer  # noqa: E402
 from cloudops.health.sweep import Probe, run_sweep  # noqa: E402
 from cloudops.health.watch import Kept  # noqa: E402
-from cloudops.lab.netns import HOST_OFFSET, PlaneSpec, leftovers  # noqa: E402
+from cloudops.lab.netns import HOST_OFFSET, NETNS_DIR, PlaneSpec, leftovers  # noqa: E402
 from cloudops.lab.sshd import HostLab, ssh_config_path, sshd_pid  # noqa: E402
 from cloudops.probes import ssh  # noqa: E402
 
@@ -90,6 +91,21 @@ def _pss_kib(pid: int) -> int:
     return 0
 
 
+def _pss_in_hosts_kib(netns: list[str]) -> int:
+    """PSS of every process inside these hosts' network namespaces (their sshd listener, each kept
+    connection's sshd pair and kept shell), KiB."""
+    inodes = {(NETNS_DIR / ns).stat().st_ino for ns in netns}
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if (proc / "ns" / "net").stat().st_ino in inodes:
+                    total += _pss_kib(int(proc.name))
+            except OSError:
+                continue
+    return total
+
+
 def bench(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     lab = HostLab(tmp / f"lab{n}", planes=[plane(n)])
     t0 = time.perf_counter()
@@ -114,6 +130,7 @@ def bench(n: int, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 pstats.Stats(prof).sort_stats("tottime").print_stats(20)
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
             out["connections_opened"] = kept.opened
+            out["watched_pss_kib_per_host"] = _pss_in_hosts_kib([h.netns for h in plan.hosts]) // n
         for label, runs in (("cold", cold), ("warm", warm)):
             runs.sort()
             wall, reachable, user, system, busy, idle = runs[len(runs) // 2]
@@ -157,7 +174,7 @@ def main() -> None:
         "CPU per host: this process's user + system milliseconds; machine: every process's busy ms per host"
     )
     print(f"{'hosts':>5} {'up s':>6} {'down s':>6} {'sshd KiB':>8} | {'cold s':>6} {'CPU/host':>11} | "
-          f"{'warm s':>6} {'CPU/host':>11} {'machine':>7} {'idle%':>5} | {'reach':>5} {'opened':>6} | {'seq s':>7} {'x warm':>6}")  # fmt: skip
+          f"{'warm s':>6} {'CPU/host':>11} {'machine':>7} {'idle%':>5} {'KiB/host':>8} | {'reach':>5} {'opened':>6} | {'seq s':>7} {'x warm':>6}")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="cloudops-bench-") as tmp:
         for n in (int(x) for x in args.hosts.split(",")):
             r = bench(n, args, Path(tmp))
@@ -166,7 +183,8 @@ def main() -> None:
                 f"{n:>5} {r['up_s']:>6.1f} {r['down_s']:>6.1f} {r['sshd_pss_kib_per_host']:>8} | "
                 f"{r['cold']['wall_s']:>6.2f} {r['cold']['user_ms_per_host']:>5.2f}+{r['cold']['sys_ms_per_host']:<5.2f} | "
                 f"{r['warm']['wall_s']:>6.2f} {r['warm']['user_ms_per_host']:>5.2f}+{r['warm']['sys_ms_per_host']:<5.2f} "
-                f"{r['warm']['machine_ms_per_host']:>7.2f} {r['warm']['idle_pct']:>5.1f} | "
+                f"{r['warm']['machine_ms_per_host']:>7.2f} {r['warm']['idle_pct']:>5.1f} "
+                f"{r['watched_pss_kib_per_host']:>8} | "
                 f"{r['warm']['reachable']:>5} {r['connections_opened']:>6} | "
                 f"{seq:>7.1f} {seq / r['warm']['wall_s'] if seq else 0:>6.1f}",
                 flush=True,
