@@ -9,6 +9,10 @@ Servers are booted in batches (``min_count``) without a network (microversion 2.
 the fake driver makes them ACTIVE in milliseconds and Neutron is not what is measured. Volumes are 1 GB
 RBD volumes on the lab's Ceph (thin: nothing is written).
 
+One compute node builds one claim at a time (nova's resource-tracker lock): the lab's own compute alone
+makes ~10 servers a minute. With namespace compute hosts the five computes share the work (~46 a minute):
+
+    .venv/bin/cloudops lab up --hosts 4
     eval "$(.venv/bin/cloudops lab env)"
     .venv/bin/python benchmarks/assert_scale.py --servers 500 --volumes 200
 """
