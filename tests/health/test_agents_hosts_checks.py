@@ -261,14 +261,18 @@ def test_links_from_the_recorded_namespace_host_and_their_checks() -> None:
 
 
 def test_a_kvm_host_without_dev_kvm_or_vmx_fails_and_the_script_asks_with_builtins(tmp_path: Path) -> None:
+    import shutil
     import subprocess
 
     from cloudops.probes.ssh import script, sections
 
     sec = {}
     for shell in ("bash", "dash"):  # the whole KVM host script, as a login shell of either kind runs it
+        sh = shutil.which(shell)
+        if sh is None:
+            skip_or_fail(f"no {shell} here (Debian packages bash, dash)")
         out = subprocess.run(
-            [shell, "-c", script(kvm=True)], capture_output=True, text=True, timeout=30, check=False
+            [sh, "-c", script(kvm=True)], capture_output=True, text=True, timeout=30, check=False
         ).stdout
         sec = sections(out)
         assert sec["libvirt"] in ("active", "inactive", "inactive\ninactive") and sec["hostname"], shell

@@ -334,8 +334,11 @@ def _emit(
 
         # whole or not at all: a watch rewrites it while a browser or a web server may be reading it
         tmp = html_path.with_name(f".{html_path.name}.{os.getpid()}.tmp")
-        tmp.write_text(html.render(rep), encoding="utf-8")
-        tmp.replace(html_path)
+        try:
+            tmp.write_text(html.render(rep), encoding="utf-8")
+            tmp.replace(html_path)
+        finally:
+            tmp.unlink(missing_ok=True)  # gone after the rename; left only by a failure
         if say_files:
             click.echo(f"HTML report: {html_path}", err=True)
 
