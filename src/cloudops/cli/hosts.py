@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cloudops.cli import _complete
 from cloudops.cli._common import document, emit, format_option, open_repo
+
+if TYPE_CHECKING:
+    from cloudops.site.registry import Registry
 
 
 @click.group(epilog="Example: cloudops hosts list --role compute --dc DC1")
@@ -142,7 +145,7 @@ def allocate(
         _reservation_plan(repo, reg, hosts, dc, url)
 
 
-def _reservation_plan(repo: Any, reg: Any, hosts: list[Any], dc: str, url: str) -> None:
+def _reservation_plan(repo: Any, reg: Registry, hosts: list[Any], dc: str, url: str) -> None:
     from cloudops.change.model import Change, Plan
     from cloudops.change.plan import creator, plan_path, write_plan
     from cloudops.ipam.reconcile import reservations

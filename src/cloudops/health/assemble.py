@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from cloudops.evidence.read import Evidence
     from cloudops.health.watch import Kept
     from cloudops.probes import juju
+    from cloudops.siteview import HostView, RegistryView
 
 # Each layer's builder imports its probes and checks itself: a sweep imports only what its targets and
 # recordings name (the whole tree is a tenth of a second, a quarter of a lab assert's process).
@@ -454,7 +455,7 @@ def run(
     return rep, result.observations
 
 
-def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget, ...]:
+def host_targets(registry: RegistryView, names: Sequence[str] | None) -> tuple[HostTarget, ...]:
     """The registry's hosts (or the named ones), each with the addresses it must hold on its interfaces."""
     from cloudops.checks import hosts as host_checks
 
@@ -468,12 +469,11 @@ def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget
             for i in sorted(host.interfaces, key=lambda i: i.plane)
         )
         services = tuple(dict.fromkeys(s for r in host.roles if r in roles for s in roles[r].services))
+        minimums = {r: m for r in host.roles if r in roles and (m := roles[r].minimums) is not None}
         needs = tuple(
-            host_checks.Need(what, float(value), r)
-            for r in host.roles
-            if r in roles and roles[r].minimums is not None
-            for what, value in roles[r].minimums.model_dump().items()
-            if value is not None
+            host_checks.Need(what, value, r)
+            for r, m in minimums.items()
+            for what, value in m.stated().items()
         )
         dc = next((d for d in registry.datacenters if d.name == host.dc), None)
         out.append(
@@ -492,6 +492,6 @@ def host_targets(registry: Any, names: Sequence[str] | None) -> tuple[HostTarget
     return tuple(out)
 
 
-def _plane_mtu(registry: Any, host: Any, plane: str) -> int | None:
+def _plane_mtu(registry: RegistryView, host: HostView, plane: str) -> int | None:
     found = registry.plane_for(host, plane)
     return int(found.mtu) if found is not None else None

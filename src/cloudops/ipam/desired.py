@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 
 def slug(name: str) -> str:
@@ -37,7 +40,7 @@ class NetBoxObjects:
         return {k: len(v) for k, v in self.__dict__.items()}
 
 
-def netbox_objects(registry: Any, site: str) -> NetBoxObjects:
+def netbox_objects(registry: RegistryView, site: str) -> NetBoxObjects:
     """Map a ``cloudops.site`` Registry onto NetBox objects (pure; keys are the registry's names)."""
     o = NetBoxObjects()
     site_tag = f"cloudops:{site}"
@@ -104,8 +107,8 @@ def netbox_objects(registry: Any, site: str) -> NetBoxObjects:
             }
         )
         for itf in host.interfaces:
-            plane = registry.plane_for(host, itf.plane)
-            plen = plane.cidr.prefixlen if plane is not None else 32
+            on = registry.plane_for(host, itf.plane)
+            plen = on.cidr.prefixlen if on is not None else 32
             o.interfaces.append({"device": host.hostname, "name": itf.name, "mgmt_only": False})
             o.ip_addresses.append(
                 {

@@ -18,10 +18,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.ipam.diff import DIFFERENT, EXTRA, Difference
 from cloudops.ipam.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 
 @dataclass
@@ -54,7 +57,7 @@ def _yaml() -> Any:
     return y
 
 
-def edits(root: Path, differences: Sequence[Difference], registry: Any, netbox: Snapshot) -> Edits:
+def edits(root: Path, differences: Sequence[Difference], registry: RegistryView, netbox: Snapshot) -> Edits:
     out = Edits()
     docs: dict[str, Any] = {}
 
@@ -112,7 +115,7 @@ def _vlan(d: Difference, files: list[str], doc: Any, netbox: Snapshot, out: Edit
 
 
 def _interface(
-    d: Difference, files: list[str], doc: Any, registry: Any, netbox: Snapshot, out: Edits
+    d: Difference, files: list[str], doc: Any, registry: RegistryView, netbox: Snapshot, out: Edits
 ) -> None:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.errors import InputError
 
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
+
 
 def hosts_up(
-    labdir: Path, n: int = 4, registry: Any = None, say: Callable[[str], None] | None = None
+    labdir: Path, n: int = 4, registry: RegistryView | None = None, say: Callable[[str], None] | None = None
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Bring up N hosts (or the registry's lab hosts); without root: no hosts and one line saying so.
 
@@ -80,7 +83,9 @@ def netbox_up(
     return timings.steps, []
 
 
-def netbox_load(labdir: Path, registry: Any, site: str, base_port: int | None = None) -> dict[str, int]:
+def netbox_load(
+    labdir: Path, registry: RegistryView, site: str, base_port: int | None = None
+) -> dict[str, int]:
     from cloudops.lab.netbox import NetBoxLab
 
     return NetBoxLab(labdir, base_port=base_port).load(registry, site)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.lab import cli_parts, hostcompute, readiness
 from cloudops.lab.context import Lab
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 
 def _netbox_port(lab: Lab) -> int:
@@ -17,7 +20,13 @@ def _netbox_port(lab: Lab) -> int:
 
 
 def up(
-    lab: Lab, n_hosts: int, netbox: bool, registry: Any = None, site: str = "lab", *, magnum: bool = False
+    lab: Lab,
+    n_hosts: int,
+    netbox: bool,
+    registry: RegistryView | None = None,
+    site: str = "lab",
+    *,
+    magnum: bool = False,
 ) -> list[str]:
     """Bring up ``n_hosts`` namespace hosts as compute nodes, NetBox and Magnum when asked; notes to print."""
     from cloudops.lab import netns

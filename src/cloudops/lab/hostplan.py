@@ -15,9 +15,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.errors import InputError
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 LAB_RANGE = IPv4Network("198.18.0.0/15")
 DEFAULT_PLANE_CIDR = IPv4Network("198.18.10.0/24")
@@ -226,7 +229,7 @@ def default_host_specs(n: int, planes: Sequence[PlaneSpec] | None = None) -> lis
 
 
 def specs_from_registry(
-    registry: Any, hostnames: Sequence[str] | None = None
+    registry: RegistryView, hostnames: Sequence[str] | None = None
 ) -> tuple[list[PlaneSpec], list[HostSpec]]:
     """Planes and hosts of a registry (``cloudops.site`` Registry) that the lab can build.
 

@@ -41,7 +41,7 @@ import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.errors import Unavailable
 from cloudops.ipam.desired import netbox_objects
@@ -70,6 +70,9 @@ from cloudops.lab.netbox_env import (
     wait_port_free,
 )
 from cloudops.lab.progress import MigrateProgress, PipProgress
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 __all__ = ["NETBOX_VERSION", "ComponentStatus", "NetBoxLab", "Timings", "netbox_unavailable"]
 
@@ -566,7 +569,7 @@ class NetBoxLab:
 
         return pynetbox.api(self.url, token=self.token)
 
-    def load(self, registry: Any, site: str, *, reset: bool = True) -> dict[str, int]:
+    def load(self, registry: RegistryView, site: str, *, reset: bool = True) -> dict[str, int]:
         """Load the registry into NetBox (after resetting the data to the migrated snapshot)."""
         if reset:
             self.reset_data()

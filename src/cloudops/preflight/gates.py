@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.preflight.model import Check, GateResult, Status
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 # The lint rules the bundle gate owns; the repository gate runs the rest.
 BUNDLE_RULES = ("bundle", "versions")
@@ -180,7 +183,7 @@ def bundle(ctx: Context) -> GateResult:
     return GateResult(g, tuple(out))
 
 
-def placement_checks(b: Any, registry: Any) -> list[Check]:
+def placement_checks(b: Any, registry: RegistryView) -> list[Check]:
     """Pure: each unit lands on a host holding a role that runs its charm (where a role names it in
     ``services``), and each binding's space is a plane every such host has an interface on."""
     g = "bundle"

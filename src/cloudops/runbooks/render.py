@@ -34,10 +34,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.errors import InputError, Location
 from cloudops.runbooks.model import Runbook, Step
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 TEMPLATE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
 
@@ -47,7 +50,7 @@ class Facts:
     """The registry as a runbook sees it: one site, one datacenter."""
 
     site: str
-    registry: Any  # cloudops.site.registry.Registry
+    registry: RegistryView
     dc: str | None = None
     # ``juju status --format=json`` of the model, read when the step runs (or a recording); None: not read
     juju_status: Any = None

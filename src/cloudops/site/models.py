@@ -74,6 +74,10 @@ class Minimums(_Record):
     root_gb: float | None = Field(default=None, gt=0)
     disks: int | None = Field(default=None, ge=0)
 
+    def stated(self) -> dict[str, float]:
+        """The minimums set (what a host is held to), by name."""
+        return {k: float(v) for k, v in self.model_dump().items() if v is not None}
+
 
 class Role(_Record):
     name: str = Field(pattern=NAME)

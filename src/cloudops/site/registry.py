@@ -7,9 +7,13 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cached_property
 from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
 
 from cloudops.errors import InputError
 from cloudops.site.models import Datacenter, Host, Plane, Role, TenantPool, Vip
+
+if TYPE_CHECKING:
+    from cloudops.siteview import HostView, RegistryView
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +100,7 @@ class Registry:
             )
         raise InputError(f"plane {name!r} does not exist in datacenter {dc!r}", field="dc")
 
-    def plane_for(self, host: Host, plane_name: str) -> Plane | None:
+    def plane_for(self, host: HostView, plane_name: str) -> Plane | None:
         return self.resolve_plane(plane_name, host.dc)
 
     def hosts_where(self, *, role: str | None = None, dc: str | None = None) -> list[Host]:
@@ -199,3 +203,9 @@ class Registry:
                 return out
         where = f"pool {pool!r} of plane {plane.key}" if pool else f"plane {plane.key}"
         raise InputError(f"{where} has only {len(out)} free address(es), {count} asked", field="count")
+
+
+if TYPE_CHECKING:
+
+    def _is_a_view(registry: Registry) -> RegistryView:
+        return registry  # mypy holds the registry to what its readers may ask of it (cloudops.siteview)

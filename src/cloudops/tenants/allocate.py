@@ -13,10 +13,13 @@ from __future__ import annotations
 import bisect
 from collections.abc import Mapping
 from ipaddress import IPv4Network
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cloudops.errors import InputError
 from cloudops.tenants.spec import Tenant
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 
 class Taken:
@@ -54,7 +57,7 @@ class Taken:
 
 def cidrs(
     t: Tenant,
-    registry: Any,
+    registry: RegistryView,
     live: Mapping[str, str],
     others: Mapping[str, str],
     pinned_elsewhere: Mapping[str, str],

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloudops.errors import InputError
 from cloudops.tenants import allocate
 from cloudops.tenants.spec import PERSONAS, Tenant
+
+if TYPE_CHECKING:
+    from cloudops.siteview import RegistryView
 
 ADMIN_ROLE = "manager"  # the tenant's own admin: Keystone 2024.1's project-manager persona
 
@@ -93,7 +96,7 @@ def changes(
     seen: Observed,
     cloud: str | None = None,
     *,
-    registry: Any = None,
+    registry: RegistryView | None = None,
     pinned_elsewhere: Mapping[str, str] | None = None,
     netbox: str | None = None,
     reserved: Mapping[str, str] | None = None,
@@ -115,7 +118,7 @@ def changes(
             if c not in own.values() and c not in live.values()}  # fmt: skip
     allocated = (
         allocate.cidrs(t, registry, {**own, **live}, {**seen.others, **held}, pinned_elsewhere or {})
-        if t.networks else {}
+        if t.networks and registry is not None else {}  # no registry with networks: refused above
     )  # fmt: skip
     out: list[dict[str, Any]] = []
     where = {"project": t.name, "domain": t.domain}
