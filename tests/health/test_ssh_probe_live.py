@@ -42,14 +42,22 @@ def sshd(tmp_path: Path):  # type: ignore[no-untyped-def]
         f"AuthorizedKeysFile {auth}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
         "StrictModes no\nPermitRootLogin prohibit-password\n"
     )
-    proc = subprocess.Popen(
-        [str(SSHD), "-D", "-e", "-f", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    if (
+        os.geteuid() == 0
+    ):  # sshd's privilege-separation directory: its service makes it, a fresh /run lacks it
+        Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    log = tmp_path / "sshd.log"
+    with log.open("wb") as err:
+        proc = subprocess.Popen(
+            [str(SSHD), "-D", "-e", "-f", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
     try:
-        wait_for(lambda: listening(port), 20, "sshd")
+        # an sshd that exits says why at once, rather than after the wait
+        wait_for(lambda: listening(port) or proc.poll() is not None, 20, "sshd")
+        assert proc.poll() is None, f"sshd exited {proc.returncode}: {log.read_text().strip()}"
         host_pub = (tmp_path / "host_key.pub").read_text().split()
         (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_pub[0]} {host_pub[1]}\n")
         client = tmp_path / "ssh_config"
