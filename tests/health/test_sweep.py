@@ -9,7 +9,7 @@ import time
 from cloudops.checks import make
 from cloudops.findings import Verdict
 from cloudops.health.layers import Layer
-from cloudops.health.sweep import NotChecked, Probe, run_sweep
+from cloudops.health.sweep import NotChecked, Probe, fan_out, run_sweep
 
 
 def ok(obs: object) -> list:  # type: ignore[type-arg]
@@ -138,3 +138,62 @@ def test_libraries_load_once_before_the_clock_and_a_failing_loader_is_the_reads_
     assert by["db"].message == (
         "could not check: db failed: ModuleNotFoundError: No module named 'cloudops_no_such_client'"
     )
+
+
+def test_a_probe_fans_out_through_the_sweep_in_order_bounded_and_under_its_own_timeout() -> None:
+    """A probe's reads known only from another's observation (the catalog's version documents) run
+    through the sweep: concurrently in abandonable threads, at most ``limit`` at once, in the items'
+    order; the probe's timeout bounds them all; one that raises fails the probe, not the sweep."""
+    release = threading.Event()
+
+    def fetch(url: str) -> str:
+        if url == "hang":
+            release.wait(30)
+        elif url == "broken":
+            raise ConnectionError("refused")
+        else:
+            time.sleep(0.2 if url != "u0" else 0.3)  # the first finishes last: order is the items'
+        return url.upper()
+
+    def fanning(urls: list[str]):  # type: ignore[no-untyped-def]
+        async def read(_: object) -> list[str]:
+            return await fan_out(fetch, urls, limit=3)
+
+        return read
+
+    start = time.monotonic()
+    result = run_sweep(
+        [
+            Probe("docs", Layer.APIS, "catalog", fanning([f"u{i}" for i in range(6)]), ok, timeout=5),
+            Probe("stuck", Layer.APIS, "catalog2", fanning(["u9", "hang"]), ok, timeout=0.5),
+            Probe("refused", Layer.APIS, "catalog3", fanning(["broken"]), ok, timeout=5),
+        ]
+    )
+    elapsed = time.monotonic() - start
+    release.set()
+    assert result.observations["docs"] == ["U0", "U1", "U2", "U3", "U4", "U5"]
+    assert elapsed < 1.5  # six of ~0.2 s three at a time (two rounds), and the stuck one cut at 0.5 s
+    msgs = {f.subject: (f.verdict, f.message) for f in result.findings if f.verdict != Verdict.PASS}
+    assert msgs == {
+        "stuck": (Verdict.UNKNOWN, "could not check: stuck gave no answer within 0.5s"),
+        "refused": (Verdict.UNKNOWN, "could not check: refused failed: ConnectionError: refused"),
+    }
+
+
+def test_fan_out_holds_its_limit() -> None:
+    lock = threading.Lock()
+    live = [0, 0]
+
+    def work(i: int) -> int:
+        with lock:
+            live[0] += 1
+            live[1] = max(live[1], live[0])
+        time.sleep(0.1)
+        with lock:
+            live[0] -= 1
+        return i * i
+
+    start = time.monotonic()
+    assert asyncio.run(fan_out(work, list(range(8)), limit=2)) == [i * i for i in range(8)]
+    assert live[1] == 2
+    assert 0.35 < time.monotonic() - start < 1.2  # eight of 0.1 s, two at a time: four rounds

@@ -13,7 +13,7 @@ from cloudops.checks import agents as agent_checks
 from cloudops.checks import apis as api_checks
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
-from cloudops.health.sweep import Probe
+from cloudops.health.sweep import Probe, fan_out
 from cloudops.health.targets import Targets
 
 
@@ -42,7 +42,7 @@ def openstack_probes(
         )
     ]
 
-    def read_versions(inputs: Mapping[str, Any]) -> list[tuple[str, str, os_probe.VersionDoc]]:
+    async def read_versions(inputs: Mapping[str, Any]) -> list[tuple[str, str, os_probe.VersionDoc]]:
         session: os_probe.Session = inputs["keystone"]
         if not session.ok:
             from cloudops.probes import NotChecked
@@ -52,12 +52,9 @@ def openstack_probes(
         seen: dict[str, tuple[str, str]] = {}
         for ep in sorted(session.catalog, key=lambda e: (e.interface != "public", e.interface)):
             seen.setdefault(os_probe.version_root(ep.url), (ep.service_type, ep.interface))
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=min(16, max(1, len(seen)))) as pool:
-            docs = list(
-                pool.map(lambda url: os_probe.get_version_doc(session, url, timeout=timeout), sorted(seen))
-            )
+        docs = await fan_out(
+            lambda url: os_probe.get_version_doc(session, url, timeout=timeout), sorted(seen)
+        )
         return [(seen[d.url][0], seen[d.url][1], d) for d in docs]
 
     probes.append(

@@ -20,14 +20,17 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cloudops.checks import make
 from cloudops.findings import Finding, Verdict
 from cloudops.health.layers import Layer
 from cloudops.probes import NotChecked
 
-__all__ = ["NotChecked", "Probe", "ProbeRun", "SweepResult", "run_sweep"]
+__all__ = ["NotChecked", "Probe", "ProbeRun", "SweepResult", "fan_out", "run_sweep"]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 Read = Callable[[Mapping[str, Any]], Any]
@@ -214,3 +217,18 @@ def _call(read: Read, inputs: Mapping[str, Any]) -> Awaitable[Any]:
 
     threading.Thread(target=target, name="cloudops-probe", daemon=True).start()
     return asyncio.wrap_future(fut)
+
+
+async def fan_out(call: Callable[[T], R], items: Sequence[T], *, limit: int = 16) -> list[R]:
+    """Inside a probe's read (a coroutine function): ``call`` on every item at once, each in a thread the
+    sweep can abandon as it abandons a blocking read, at most ``limit`` at a time; the results in the
+    items' order. For a probe whose reads are known only from another's observation (the catalog's
+    version documents): the probe's own timeout bounds them all, and a call that raises fails the probe."""
+    sem = asyncio.Semaphore(max(1, limit))
+
+    async def one(item: T) -> R:
+        async with sem:
+            value: R = await _call(lambda _inputs: call(item), {})
+            return value
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
