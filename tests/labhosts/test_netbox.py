@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from cloudops.ipam.desired import netbox_objects
+from cloudops.lab import procs
 from cloudops.lab.netbox import NETBOX_VERSION, NetBoxLab
 from cloudops.site.load import load_registry
 
@@ -90,7 +91,15 @@ def test_a_second_up_reuses_the_migrated_database_and_keeps_the_data(netbox: Net
     netbox.load(_registry(), "testcloud")
     netbox.down()
     assert netbox.pids() == {}
+    assert netbox.sup.records() == []  # each stopped by its record, and the record gone
     timings = netbox.up()
     assert "database.migrate" not in timings.steps and "database.restore" not in timings.steps
+    # each process recorded by the supervisor with the kernel's start time of its PID
+    pids = netbox.pids()
+    records = {r.name: r for r in netbox.sup.records()}
+    assert {n: r.pid for n, r in records.items()} == {
+        "netbox-postgres": pids["postgres"], "netbox-redis": pids["redis"], "netbox-gunicorn": pids["gunicorn"]
+    }  # fmt: skip
+    assert all(procs.pid_alive(r.pid, r.start_ticks) for r in records.values())
     assert timings.total < 60
     assert netbox.api().dcim.devices.count() == len(_registry().hosts) == 4

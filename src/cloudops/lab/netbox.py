@@ -1,7 +1,9 @@
 """A real NetBox for the lab: NetBox 4.x from PyPI, private PostgreSQL and Redis, gunicorn, an API token.
 
 Layout (``<labdir>/netbox/``): ``root/conf/configuration.py`` (``NETBOX_ROOT``), ``redis/``, ``gunicorn.pid``,
-logs, ``state.json``, ``token`` (0600). PostgreSQL refuses to run as root and cannot traverse ``/root``,
+logs, ``state.json``, ``token`` (0600), ``run/`` (the supervisor's records of PostgreSQL, Redis and
+gunicorn: PID and the kernel's start time, as the lab records its own processes — a stop never signals a
+PID that was recycled after NetBox's process ended; the daemons' own pid files only find one to adopt). PostgreSQL refuses to run as root and cannot traverse ``/root``,
 so its cluster lives in ``/var/tmp/cloudops-<prefix>-netbox/`` (owned by ``postgres``; the lab dir links to
 it as ``pgdata``). NetBox itself lives in a venv shared by every lab of the machine and keyed by NetBox
 version and Python version: ``~/.cache/cloudops/netbox-venv/<version>-py<X.Y>/``.
@@ -58,13 +60,13 @@ from cloudops.lab.netbox_env import (
     NetBoxPaths,
     Ports,
     Progress,
-    alive_pid,
     default_base_port,
     find_python,
     netbox_unavailable,
     pg_bin,
     port_free,
     quiet,
+    read_pid,
     run,
     run_streamed,
     wait_port_free,
@@ -75,6 +77,9 @@ if TYPE_CHECKING:
     from cloudops.siteview import RegistryView
 
 __all__ = ["NETBOX_VERSION", "ComponentStatus", "NetBoxLab", "Timings", "netbox_unavailable"]
+
+# NetBox's processes by their supervisor records' names.
+PROCESSES = {"postgres": "netbox-postgres", "redis": "netbox-redis", "gunicorn": "netbox-gunicorn"}
 
 
 @dataclass
@@ -112,6 +117,7 @@ class NetBoxLab:
         self.paths = NetBoxPaths(self.labdir)
         self.ports = Ports.from_base(base_port if base_port is not None else default_base_port())
         self.workers = workers
+        self.sup = procs.Supervisor(self.labdir, self.paths.base / "run")
 
     @property
     def url(self) -> str:
@@ -199,13 +205,53 @@ class NetBoxLab:
         env.pop("NETBOX_CONFIGURATION", None)
         return env
 
+    # -- the processes, by their records
+    def _pidfile(self, which: str) -> Path:
+        p = self.paths
+        return {"postgres": p.pg_data / "postmaster.pid", "redis": p.redis_pid, "gunicorn": p.gunicorn_pid}[
+            which
+        ]
+
+    def _where(self, which: str) -> tuple[int, Path]:
+        p = self.paths
+        return {
+            "postgres": (self.ports.postgres, p.pg_log),
+            "redis": (self.ports.redis, p.redis_dir / "redis.log"),
+            "gunicorn": (self.ports.http, p.gunicorn_log),
+        }[which]
+
+    def _identity(self, which: str) -> tuple[str, ...]:
+        """What the command line of this lab's process holds: the program and its port (gunicorn's
+        master may retitle itself ``gunicorn: master [netbox.wsgi]``: the app it serves, then)."""
+        if which == "gunicorn":
+            return ("gunicorn", "netbox.wsgi")
+        return ("postgres", f"-p {self.ports.postgres}") if which == "postgres" else (
+            "redis-server", f":{self.ports.redis}"
+        )  # fmt: skip
+
+    def _pid(self, which: str) -> int | None:
+        """The running process's PID: its record's, while that PID is still the process recorded (same
+        start time); else the daemon's pid file's, adopted only when that process is NetBox's own (its
+        command line: ``_identity``), so that a recycled PID is never taken for it."""
+        name = PROCESSES[which]
+        rec = self.sup.record(name)
+        if rec is not None:
+            if procs.pid_alive(rec.pid, rec.start_ticks):
+                return rec.pid
+            self.sup.forget(name)
+        pid = read_pid(self._pidfile(which))
+        if pid is None or not procs.pid_alive(pid):
+            return None
+        port, log = self._where(which)
+        cmdline = procs.read_cmdline(pid)
+        if not all(word in cmdline for word in self._identity(which)):
+            return None
+        self.sup.adopt(name, "netbox", pid, log, port)
+        return pid
+
     # -- PostgreSQL
     def _pg_running(self) -> int | None:
-        try:
-            pid = int((self.paths.pg_data / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-        return pid if procs.pid_alive(pid) else None
+        return self._pid("postgres")
 
     def _as_postgres(self, argv: list[str], what: str, timeout: float = 60) -> str:
         return run(["runuser", "-u", "postgres", "--", *argv], what=what, timeout=timeout, cwd="/")
@@ -265,6 +311,8 @@ class NetBoxLab:
             f"PostgreSQL start (read {p.pg_log})",
         )
         started.append("postgres")
+        if self._pid("postgres") is None:
+            raise Unavailable(f"NetBox lab: PostgreSQL started but is not running; read {p.pg_log}")
 
     def _psql(self, *sql: str, db: str = "postgres") -> str:
         argv = [
@@ -288,7 +336,7 @@ class NetBoxLab:
     # -- Redis
     def _ensure_redis(self, started: list[str]) -> None:
         p = self.paths
-        if alive_pid(p.redis_pid):
+        if self._pid("redis"):
             return
         if not port_free(self.ports.redis):
             raise Unavailable(f"NetBox lab: port {self.ports.redis} (Redis) is taken by another process")
@@ -319,7 +367,7 @@ class NetBoxLab:
         )
         started.append("redis")
         deadline = time.monotonic() + 10
-        while not alive_pid(p.redis_pid):
+        while not self._pid("redis"):
             if time.monotonic() > deadline:
                 raise Unavailable(f"NetBox lab: Redis did not start; read {p.redis_dir / 'redis.log'}")
             time.sleep(0.05)
@@ -438,7 +486,7 @@ class NetBoxLab:
     # -- gunicorn
     def _ensure_gunicorn(self, venv: Path, started: list[str]) -> None:
         p = self.paths
-        if alive_pid(p.gunicorn_pid):
+        if self._pid("gunicorn"):
             return
         if not wait_port_free(self.ports.http, 10):
             raise Unavailable(f"NetBox lab: port {self.ports.http} (NetBox HTTP) is taken by another process")
@@ -469,8 +517,10 @@ class NetBoxLab:
                 start_new_session=True,
             )
         started.append("gunicorn")
+        port, log = self._where("gunicorn")
+        self.sup.adopt(PROCESSES["gunicorn"], "netbox", proc.pid, log, port)  # it runs in the foreground
         deadline = time.monotonic() + 20
-        while not alive_pid(p.gunicorn_pid):
+        while read_pid(p.gunicorn_pid) != proc.pid:  # its pid file: the master is up
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise Unavailable(f"NetBox lab: gunicorn did not start; read {p.gunicorn_log}")
             time.sleep(0.05)
@@ -491,7 +541,7 @@ class NetBoxLab:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT
         while self.api_status(timeout=3.0) is None:
-            if not alive_pid(self.paths.gunicorn_pid) or time.monotonic() > deadline:
+            if not self._pid("gunicorn") or time.monotonic() > deadline:
                 raise Unavailable(
                     f"NetBox does not answer on {self.url}/api/status/; read {self.paths.gunicorn_log}"
                 )
@@ -499,25 +549,19 @@ class NetBoxLab:
 
     # ------------------------------------------------------------------------------------ down
     def _stop(self, which: Iterable[str]) -> None:
+        """Stop by the supervisor's records (the process and its descendants), gunicorn, Redis, then
+        PostgreSQL — which is asked to stop by its own pg_ctl first."""
         which = set(which)
-        p = self.paths
-        if "gunicorn" in which:
-            pid = alive_pid(p.gunicorn_pid)
-            if pid:
-                procs.terminate([pid, *procs.descendants(pid)], timeout=15)
-        if "redis" in which:
-            pid = alive_pid(p.redis_pid)
-            if pid:
-                procs.terminate([pid], timeout=10)
-        if "postgres" in which and self._pg_running():
-            with contextlib.suppress(Unavailable):
-                self._as_postgres(
-                    [str(pg_bin() / "pg_ctl"), "-D", str(p.pg_data), "-m", "fast", "-w", "stop"],
-                    "PostgreSQL stop",
-                )
-            pid = self._pg_running()
-            if pid:
-                procs.terminate([pid], timeout=10)
+        for name in ("gunicorn", "redis", "postgres"):
+            if name not in which or self._pid(name) is None:
+                continue
+            if name == "postgres":
+                with contextlib.suppress(Unavailable):
+                    self._as_postgres(
+                        [str(pg_bin() / "pg_ctl"), "-D", str(self.paths.pg_data), "-m", "fast", "-w", "stop"],
+                        "PostgreSQL stop",
+                    )
+            self.sup.stop([PROCESSES[name]], timeout=15 if name == "gunicorn" else 10)
 
     def down(self) -> None:
         """Stop gunicorn, then Redis, then PostgreSQL (by PID); keep the data for the next ``up``."""
@@ -531,11 +575,8 @@ class NetBoxLab:
 
     def pids(self) -> dict[str, int]:
         out = {}
-        for name, pid in (
-            ("gunicorn", alive_pid(self.paths.gunicorn_pid)),
-            ("redis", alive_pid(self.paths.redis_pid)),
-            ("postgres", self._pg_running()),
-        ):
+        for name in ("gunicorn", "redis", "postgres"):
+            pid = self._pid(name)
             if pid:
                 out[name] = pid
         return out

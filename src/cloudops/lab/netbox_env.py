@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import Unavailable
-from cloudops.lab import netns, procs
+from cloudops.lab import netns
 
 NETBOX_VERSION = "4.7.3"
 MIN_PYTHON = (3, 12)
@@ -272,11 +272,6 @@ def read_pid(path: Path) -> int | None:
         return int(path.read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
-
-
-def alive_pid(path: Path) -> int | None:
-    pid = read_pid(path)
-    return pid if pid is not None and procs.pid_alive(pid) else None
 
 
 def netbox_unavailable() -> str | None:
