@@ -171,3 +171,25 @@ def test_a_watch_keeps_one_shell_per_host_answering_as_a_session_of_its_own_woul
     while [_shells(h.netns) for h in plan.hosts] != [[], []] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [_shells(h.netns) for h in plan.hosts] == [[], []]
+
+
+def test_a_program_of_the_kept_shells_script_that_reads_its_input_reads_nothing(hostlab: HostLab) -> None:
+    """The kept shell reads its commands from the channel: a program of the script reading its standard
+    input must not swallow them (it would take the marker's printf and wait for more, and the sweep time out)."""
+    import asyncio
+
+    from cloudops.probes.ssh_connect import Connector
+
+    plan = hostlab.up(1, site_services=False)
+    name = plan.hosts[0].hostname
+
+    async def twice() -> list[str]:
+        connector = Connector(ssh_config_path(hostlab.labdir), keep=True)
+        try:
+            conn, _ = await connector.connect(name, timeout=5)
+            async with asyncio.timeout(10):
+                return [await connector.run(name, conn, "echo before; cat; echo after") for _ in range(2)]
+        finally:
+            await connector.close()
+
+    assert [answer.split() for answer in asyncio.run(twice())] == [["before", "after"]] * 2

@@ -223,7 +223,9 @@ class KeptShell:
             self._defined = command
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._session.begin(waiter)
-        self._chan.write(f"{self.FUNCTION}; printf '\\n%s\\n' {self._marker}\n".encode())
+        # </dev/null: the shell reads its commands from the channel, and a program of the script that read
+        # its standard input would swallow the commands after it (and wait for more)
+        self._chan.write(f"{self.FUNCTION} </dev/null; printf '\\n%s\\n' {self._marker}\n".encode())
         await waiter
         text = b"".join(self._session.chunks).decode(errors="replace")
         return text[: text.rfind(self._marker)]
