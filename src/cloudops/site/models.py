@@ -7,7 +7,15 @@ from ipaddress import IPv4Address, IPv4Network
 from socket import AF_INET, inet_pton
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 HOSTNAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -49,8 +57,12 @@ def _address(value: Any) -> Any:
         raise ValueError(f"not an IPv4 address: {value!r}") from None
 
 
-#: An IPv4 address inside a list: each item checked on its own, so an error names its index.
-Address = Annotated[IPv4Address, BeforeValidator(_address)]
+#: An IPv4 address, checked by ``_address`` alone: a plain validator, not a "before" one, so pydantic does
+#: not check the address it returns a second time (a third of the registry's validation at 100,000 hosts).
+#: In a list each item is checked on its own, so an error names its index.
+Address = Annotated[
+    IPv4Address, PlainValidator(_address), WithJsonSchema({"type": "string", "format": "ipv4"})
+]
 
 
 class Datacenter(_Record):
@@ -90,11 +102,9 @@ class Role(_Record):
 
 
 class Range(_Record):
-    start: IPv4Address
-    end: IPv4Address
+    start: Address
+    end: Address
     reason: str = ""
-
-    _coerce = field_validator("start", "end", mode="before")(_address)
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
@@ -116,7 +126,7 @@ class Plane(_Record):
     cidr: IPv4Network
     dc: str | None = None  # None: one plane for the whole site
     vlan: int | None = Field(default=None, ge=1, le=4094)
-    gateway: IPv4Address | None = None
+    gateway: Address | None = None
     mtu: int = Field(default=1500, ge=576, le=9216)
     description: str = ""
     reserved: list[Range] = []
@@ -124,7 +134,6 @@ class Plane(_Record):
     shares_cidr_with: list[str] = []  # planes allowed to overlap this one (e.g. public and provider)
 
     _net = field_validator("cidr", mode="before")(_network)
-    _gw = field_validator("gateway", mode="before")(_address)
 
     @property
     def key(self) -> str:
@@ -135,9 +144,7 @@ class Plane(_Record):
 class Interface(_Record):
     plane: str = Field(pattern=NAME)
     name: str = Field(min_length=1, max_length=15)  # Linux IFNAMSIZ - 1
-    address: IPv4Address
-
-    _addr = field_validator("address", mode="before")(_address)
+    address: Address
 
 
 class Host(_Record):
@@ -146,10 +153,8 @@ class Host(_Record):
     rack: str | None = None
     roles: list[str] = Field(min_length=1)
     interfaces: list[Interface] = []
-    bmc: IPv4Address | None = None
+    bmc: Address | None = None
     hardware: dict[str, Any] = {}
-
-    _bmc = field_validator("bmc", mode="before")(_address)
 
     def interface_on(self, plane: str) -> Interface | None:
         return next((i for i in self.interfaces if i.plane == plane), None)
@@ -158,11 +163,9 @@ class Host(_Record):
 class Vip(_Record):
     name: str = Field(pattern=NAME)
     plane: str = Field(pattern=NAME)
-    address: IPv4Address
+    address: Address
     dc: str | None = None
     description: str = ""
-
-    _addr = field_validator("address", mode="before")(_address)
 
     @property
     def key(self) -> str:
