@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cloudops.cli._common import emit, format_option
+from cloudops.lab.lock import working_on
 
 if TYPE_CHECKING:
     from cloudops.lab.context import Lab
@@ -81,7 +82,8 @@ def up(ctx: click.Context, n_hosts: int, extras: tuple[str, ...]) -> None:
 
     console = Console(stderr=True)
     t0 = time.monotonic()
-    with console.status("lab: starting ...") as status:
+    layout = _lab(ctx).layout
+    with working_on(layout.root, "lab up"), console.status("lab: starting ...") as status:
 
         def say(msg: str) -> None:
             console.print(f"  {msg}", soft_wrap=True)  # a progress line stays one line in a log
@@ -235,12 +237,13 @@ def down(ctx: click.Context, purge: bool, hosts_only: bool) -> None:
     from cloudops.lab import companions, lifecycle
 
     lab_obj = _lab(ctx)
-    if hosts_only:
-        gone = companions.hosts_down(lab_obj, decommission=True)
-        click.echo(f"lab at {lab_obj.layout.root}: namespace hosts down ({len(gone)} removed)")
-        return
-    companions.down(lab_obj, purge=purge)
-    pids = lifecycle.down(lab_obj, purge=purge)
+    with working_on(lab_obj.layout.root, "lab down"):
+        if hosts_only:
+            gone = companions.hosts_down(lab_obj, decommission=True)
+            click.echo(f"lab at {lab_obj.layout.root}: namespace hosts down ({len(gone)} removed)")
+            return
+        companions.down(lab_obj, purge=purge)
+        pids = lifecycle.down(lab_obj, purge=purge)
     click.echo(f"lab at {lab_obj.layout.root}: stopped {len(pids)} processes" + (", purged" if purge else ""))
 
 
@@ -270,7 +273,9 @@ KIND and TARGET:
 def fault(ctx: click.Context, kind: str, target: tuple[str, ...], fmt: str) -> None:
     from cloudops.lab import companions
 
-    emit([companions.fault(_lab(ctx), kind, target)], fmt)
+    lab_obj = _lab(ctx)
+    with working_on(lab_obj.layout.root, "lab fault"):
+        emit([companions.fault(lab_obj, kind, target)], fmt)
 
 
 @lab.command(
@@ -285,7 +290,9 @@ def heal(ctx: click.Context, kind: str | None, target: tuple[str, ...], fmt: str
     """Undo every fault in force, or the one named by KIND and TARGET."""
     from cloudops.lab import companions
 
-    emit(companions.heal(_lab(ctx), kind, target), fmt, columns=["healed", "target"])
+    lab_obj = _lab(ctx)
+    with working_on(lab_obj.layout.root, "lab heal"):
+        emit(companions.heal(lab_obj, kind, target), fmt, columns=["healed", "target"])
 
 
 STAGE_HELP = """Stop one restart stage of the lab: its processes, by PID, in order.
@@ -306,7 +313,9 @@ Stages, in the charm guide's shutdown order (start them in the reverse, storage 
 def stop(ctx: click.Context, stage: str) -> None:
     from cloudops.lab import stages
 
-    names = stages.stop(_lab(ctx), stage)
+    lab_obj = _lab(ctx)
+    with working_on(lab_obj.layout.root, "lab stop"):
+        names = stages.stop(lab_obj, stage)
     click.echo(f"stage {stage}: stopped {', '.join(names) or 'nothing (none ran)'}")
 
 
@@ -317,5 +326,7 @@ def start(ctx: click.Context, stage: str) -> None:
     """Start one restart stage of the lab again (see `lab stop`), through the lab's own bring-up tasks."""
     from cloudops.lab import stages
 
-    names = stages.start(_lab(ctx), stage)
+    lab_obj = _lab(ctx)
+    with working_on(lab_obj.layout.root, "lab start"):
+        names = stages.start(lab_obj, stage)
     click.echo(f"stage {stage}: running {', '.join(names) or 'nothing'}")

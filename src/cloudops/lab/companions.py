@@ -63,7 +63,8 @@ def up(
                 notes.append(f"hosts: not waited for (a fault in force): {', '.join(held)}")
             notes.append(f"ssh:   ssh -F {HostLab(root).env().get('CLOUDOPS_LAB_SSH_CONFIG', '?')} kvm-01")
     if netbox:
-        timings, why = cli_parts.netbox_up(lab.layout.root, base_port=_netbox_port(lab))
+        # NetBox's first start migrates a new database for minutes: its progress is the lab's to say
+        timings, why = cli_parts.netbox_up(lab.layout.root, lab.say, base_port=_netbox_port(lab))
         notes += why
         if not why:
             notes.append(f"netbox: up in {sum(timings.values()):.0f} s")
