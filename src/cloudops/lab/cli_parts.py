@@ -51,13 +51,22 @@ def hosts_up(
 
 def hosts_status(labdir: Path) -> list[dict[str, Any]]:
     from cloudops.lab import siteservices
+    from cloudops.lab.forwarder import forwarder_pid, forwarder_ports_file
     from cloudops.lab.sshd import HostLab
 
-    return [
+    hosts = HostLab(labdir).status()
+    rows = [
         {"component": f"host {s.hostname}", "state": s.state, "pid": s.sshd_pid, "address": s.address,
          "netns": s.netns}
-        for s in HostLab(labdir).status()
+        for s in hosts
     ] + siteservices.status(labdir)  # fmt: skip
+    # The hosts' loopback forwarder, once started (their services reach the lab's through it): down is then
+    # a fault of the lab, as a host's is.
+    if hosts and forwarder_ports_file(labdir).exists():
+        pid = forwarder_pid(labdir)
+        rows.append({"component": "forwarder", "state": "up" if pid else "down", "pid": pid, "address": "",
+                     "netns": ""})  # fmt: skip
+    return rows
 
 
 def hosts_down(labdir: Path) -> list[str]:

@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from typing import Any
 
 from cloudops.errors import Unavailable
 from cloudops.lab.hostplan import NETNS_DIR, hosts_dir, load_plan
-from cloudops.lab.procs import pid_alive, terminate
+from cloudops.lab.procs import Supervisor, pid_alive, terminate
 
 # ------------------------------------------------------------------------------------- the forwarder
 #
@@ -29,12 +28,31 @@ from cloudops.lab.procs import pid_alive, terminate
 # namespace they were created in, so one process can serve all of them after a few setns(2) calls.
 
 
-def forwarder_pidfile(labdir: Path) -> Path:
+#: The forwarder's record in the hosts' supervisor (``<hosts root>/run``), beside the hosts' sshd.
+RECORD = "forwarder"
+
+
+def _supervisor(labdir: Path) -> Supervisor:
+    return Supervisor(labdir, labdir / "run")
+
+
+def legacy_pidfile(labdir: Path) -> Path:
+    """Where a forwarder started before it was supervised wrote its PID: still read, to stop it."""
     return hosts_dir(labdir) / "forwarder.pid"
 
 
 def forwarder_ports_file(labdir: Path) -> Path:
     return hosts_dir(labdir) / "forwarder.json"
+
+
+def forwarder_pid(labdir: Path) -> int | None:
+    """The running forwarder's PID (its record's PID and start time both still true), else None."""
+    sup = _supervisor(labdir)
+    rec = sup.record(RECORD)
+    if rec is not None and pid_alive(rec.pid, rec.start_ticks):
+        return rec.pid
+    pid = _read_pid(legacy_pidfile(labdir))
+    return pid if pid is not None and pid_alive(pid) and _is_our_forwarder(pid, labdir) else None
 
 
 def ensure_forwarder(labdir: Path, ports: Sequence[int], timeout: float = 10.0) -> int:
@@ -45,21 +63,14 @@ def ensure_forwarder(labdir: Path, ports: Sequence[int], timeout: float = 10.0) 
     reconnect): start it once, with every port, before starting services in the hosts.
     """
     wanted = sorted(set(ports))
-    pidfile = forwarder_pidfile(labdir)
     portsfile = forwarder_ports_file(labdir)
     plan = load_plan(labdir)
     hosts = sorted(h.netns for h in plan.hosts) if plan is not None else []
     current: dict[str, Any] = {}
     if portsfile.exists():
         current = json.loads(portsfile.read_text())
-    pid = _read_pid(pidfile)
-    alive = pid is not None and pid_alive(pid) and _is_our_forwarder(pid, labdir)
-    if (
-        alive
-        and pid is not None
-        and set(wanted) <= set(current.get("ports", []))
-        and current.get("hosts") == hosts
-    ):
+    pid = forwarder_pid(labdir)
+    if pid is not None and set(wanted) <= set(current.get("ports", [])) and current.get("hosts") == hosts:
         return pid
     wanted = sorted(set(wanted) | set(current.get("ports", [])))
     stop_forwarder(labdir)
@@ -68,21 +79,17 @@ def ensure_forwarder(labdir: Path, ports: Sequence[int], timeout: float = 10.0) 
     ready = hosts_dir(labdir) / "forwarder.ready"
     with contextlib.suppress(FileNotFoundError):
         ready.unlink()
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cloudops.lab.forwarder", "forward", str(labdir)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    pidfile.write_text(f"{proc.pid}\n")
+    sup = _supervisor(labdir)
+    rec = sup.spawn(
+        RECORD, "forwarder", [sys.executable, "-m", "cloudops.lab.forwarder", "forward", str(labdir)], log
+    )
     deadline = time.monotonic() + timeout
     while not ready.exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
+        if not sup.alive(RECORD) or time.monotonic() > deadline:
+            sup.stop([RECORD], timeout=3)
             raise Unavailable(f"lab host forwarder did not start; read {log}")
         time.sleep(0.02)
-    return proc.pid
+    return rec.pid
 
 
 def _read_pid(path: Path) -> int | None:
@@ -93,7 +100,10 @@ def _read_pid(path: Path) -> int | None:
 
 
 def stop_forwarder(labdir: Path) -> None:
-    pidfile = forwarder_pidfile(labdir)
+    """Stop the forwarder by its record (PID and start time), or by an older lab's pid file when its
+    command line is this lab's forwarder."""
+    _supervisor(labdir).stop([RECORD], timeout=3)
+    pidfile = legacy_pidfile(labdir)
     pid = _read_pid(pidfile)
     if pid is not None and pid_alive(pid) and _is_our_forwarder(pid, labdir):
         terminate([pid], timeout=3)
