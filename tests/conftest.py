@@ -68,6 +68,26 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[name] = str(root / sub)
     config.stash[_fresh_root] = root
     print(f"cloudops: CI: a lab from nothing in {root} (pip's download cache reused)")
+    if "not live" not in (config.getoption("markexpr", "") or ""):
+        _start_netbox_warm(config, root)
+
+
+# NetBox's shared cache (its venv, the migrated snapshot) is built from nothing in CI: minutes of one core
+# that overlap the first tests when started here (tests/netbox_warm.py), instead of delaying the first test
+# that needs NetBox. Its own NetBox (on these ports) is removed when it is done, or at the session's end.
+WARM_PORT = 28600
+_warm = pytest.StashKey["subprocess.Popen[bytes]"]()
+
+
+def _start_netbox_warm(config: pytest.Config, root: Path) -> None:
+    import subprocess
+    import sys
+
+    with (root / "netbox-warm.log").open("ab") as log:
+        config.stash[_warm] = subprocess.Popen(
+            [sys.executable, "-m", "tests.netbox_warm", str(root / "netbox-warm"), str(WARM_PORT)],
+            cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -76,6 +96,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     root = config.stash.get(_fresh_root, None)
     if root is None:
         return
+    warm = config.stash.get(_warm, None)
+    if warm is not None and warm.poll() is None:  # a short session: it has not finished; it is ours to stop
+        warm.terminate()
+        try:
+            warm.wait(timeout=30)
+        except Exception:
+            warm.kill()
+            warm.wait()
     labdir = root / FRESH_LAB["CLOUDOPS_LAB_DIR"]
     alive = lab_members(labdir)
     if alive:  # never pull a directory from under running processes
@@ -84,7 +112,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     # The lab's NetBox keeps its PostgreSQL cluster outside the lab dir (/var/tmp/cloudops-<prefix>-netbox).
     from cloudops.lab.netbox import NetBoxLab
 
-    for netbox_dir, port in ((labdir, None), (root / FRESH_LAB["CLOUDOPS_TEST_NETBOX_DIR"], 28500)):
+    netboxes = (
+        (labdir, None),
+        (root / FRESH_LAB["CLOUDOPS_TEST_NETBOX_DIR"], 28500),
+        (root / "netbox-warm", WARM_PORT),
+    )
+    for netbox_dir, port in netboxes:
         try:
             NetBoxLab(netbox_dir, base_port=port).destroy()
         except Exception as exc:  # a cleanup problem must not fail a green run; say it

@@ -97,3 +97,59 @@ def test_down_on_a_lab_that_does_not_exist_makes_no_directory(tmp_path: Path) ->
     res = _cli(root, "down")
     assert res.returncode == 0, res.stderr
     assert not root.exists()
+
+
+HOLD_FOR = """
+import sys, time
+from pathlib import Path
+from cloudops.filelock import waiting
+with waiting(Path(sys.argv[1]), holder="NetBox of /elsewhere", timeout=5):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def _holding(path: Path, seconds: float) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FOR, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+    return proc
+
+
+def test_a_shared_preparation_waits_for_the_one_before_it_saying_so_once(tmp_path: Path) -> None:
+    import time
+
+    from cloudops.filelock import waiting
+
+    path = tmp_path / "prepare.lock"
+    proc = _holding(path, 1.0)
+    told: list[str] = []
+    t0 = time.monotonic()
+    with waiting(path, holder="NetBox of here", timeout=30, on_wait=told.append):
+        waited = time.monotonic() - t0
+        assert f'"pid": {os.getpid()}' in path.read_text()
+    assert proc.wait(timeout=10) == 0
+    assert 0.5 < waited < 10
+    assert told == [f"pid {proc.pid}, NetBox of /elsewhere, since " + told[0].rsplit("since ", 1)[1]]
+    # free: no wait, nobody told
+    told.clear()
+    with waiting(path, holder="NetBox of here", timeout=1, on_wait=told.append):
+        pass
+    assert told == []
+
+
+def test_a_wait_that_outlasts_its_timeout_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    from cloudops.filelock import waiting
+
+    path = tmp_path / "prepare.lock"
+    proc = _holding(path, 30)
+    try:
+        refused = pytest.raises(
+            Refusal, match=rf"still held after 1 s \(pid {proc.pid}, NetBox of /elsewhere"
+        )
+        with refused, waiting(path, holder="NetBox of here", timeout=1):
+            raise AssertionError("entered while another held it")
+    finally:
+        proc.kill()
+        proc.wait()

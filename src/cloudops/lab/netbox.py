@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cloudops.errors import Unavailable
+from cloudops.filelock import waiting
 from cloudops.ipam.desired import netbox_objects
 from cloudops.ipam.write import load_registry_into
 from cloudops.lab import netns, procs
@@ -69,6 +70,7 @@ from cloudops.lab.netbox_env import (
     read_pid,
     run,
     run_streamed,
+    venv_cache,
     wait_port_free,
 )
 from cloudops.lab.progress import MigrateProgress, PipProgress
@@ -77,6 +79,9 @@ if TYPE_CHECKING:
     from cloudops.siteview import RegistryView
 
 __all__ = ["NETBOX_VERSION", "ComponentStatus", "NetBoxLab", "Timings", "netbox_unavailable"]
+
+# How long a NetBox waits for another's set-up of the shared cache: a venv install and a migration, both slow.
+PREPARE_TIMEOUT = 1800.0
 
 # NetBox's processes by their supervisor records' names.
 PROCESSES = {"postgres": "netbox-postgres", "redis": "netbox-redis", "gunicorn": "netbox-gunicorn"}
@@ -144,17 +149,25 @@ class NetBoxLab:
         python, pyver = found
         self.paths.base.mkdir(parents=True, exist_ok=True)
         venv = self.paths.venv(pyver)
-        if not (venv / ".cloudops-complete").exists():
-            progress(f"NetBox {NETBOX_VERSION}: installing into {venv} (about a minute, once)")
-        timings.time("venv", lambda: self._ensure_venv(python, venv, progress))
-        self._write_config()
         started: list[str] = []
         try:
-            progress("NetBox: PostgreSQL")
-            timings.time("postgres", lambda: self._ensure_postgres(started))
-            progress("NetBox: Redis")
-            timings.time("redis", lambda: self._ensure_redis(started))
-            timings.time("database", lambda: self._ensure_database(venv, progress, timings))
+            # The venv and the migrated snapshot are shared by every NetBox of this cache (two labs, the
+            # tests' own): one prepares them at a time, and the next finds them ready.
+            with waiting(
+                venv_cache() / "prepare.lock",
+                holder=f"NetBox of {self.labdir}",
+                timeout=PREPARE_TIMEOUT,
+                on_wait=lambda who: progress(f"NetBox: waiting for another NetBox's set-up to end ({who})"),
+            ):
+                if not (venv / ".cloudops-complete").exists():
+                    progress(f"NetBox {NETBOX_VERSION}: installing into {venv} (about a minute, once)")
+                timings.time("venv", lambda: self._ensure_venv(python, venv, progress))
+                self._write_config()
+                progress("NetBox: PostgreSQL")
+                timings.time("postgres", lambda: self._ensure_postgres(started))
+                progress("NetBox: Redis")
+                timings.time("redis", lambda: self._ensure_redis(started))
+                timings.time("database", lambda: self._ensure_database(venv, progress, timings))
             progress("NetBox: gunicorn")
             timings.time("gunicorn", lambda: self._ensure_gunicorn(venv, started))
             timings.time("ready", self._wait_ready)

@@ -25,7 +25,7 @@ NETBOX_PORT_OFFSET = 50
 LAB_PORT_BASE = 16000
 MIGRATE_TIMEOUT = 1200.0
 # The denominators of the first start's progress ("n of ~N"), counted on a NetBox 4.7.3 install.
-NETBOX_EXPECTED_PACKAGES = 60
+NETBOX_EXPECTED_PACKAGES = 100  # 99 installed on a fresh machine (4.7.3, 2026-12-06)
 NETBOX_EXPECTED_MIGRATIONS = 336
 READY_TIMEOUT = 120.0
 
