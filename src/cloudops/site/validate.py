@@ -453,12 +453,18 @@ def _holder(record: Any, path: tuple[str | int, ...], what: str) -> str:
 def site_services(reg: Registry, s: Sourced) -> Iterator[Finding]:
     """A datacenter's DNS and NTP servers are infrastructure: never an address a pool would hand out, nor
     one a host, BMC or VIP holds."""
+    asked = {addr for dc in reg.datacenters for addr in (*dc.dns, *dc.ntp)}
+    if not asked:
+        return
+    # Who holds each of those few addresses (a label only for them: a registry has 100,000s of addresses).
     held: dict[IPv4Address, str] = {}
     for host in reg.hosts:
-        held.update({i.address: f"{host.hostname} ({i.plane})" for i in host.interfaces})
-        if host.bmc is not None:
+        for i in host.interfaces:
+            if i.address in asked:
+                held[i.address] = f"{host.hostname} ({i.plane})"
+        if host.bmc in asked:
             held[host.bmc] = f"{host.hostname} (bmc)"
-    held.update({v.address: f"VIP {v.key}" for v in reg.vips})
+    held.update({v.address: f"VIP {v.key}" for v in reg.vips if v.address in asked})
     for dc, src in s.records["datacenters"]:
         for kind in ("dns", "ntp"):
             for i, addr in enumerate(getattr(dc, kind)):
