@@ -369,9 +369,11 @@ def _listings() -> dict[str, dict[str, Any]]:
         ),
         "log-list": obj(session=STR, bytes=INT, path=STR),
         "bom-diff": obj(path=STR, kind={"enum": ["added", "removed", "changed"]}, before=ANY, after=ANY),
-        # `lab status -f json`: the lab's processes, then its hosts and NetBox, then the faults in force
+        # `lab status -f json`: the command at work (if one is), the lab's processes, then its hosts and
+        # NetBox, then the faults in force
         "lab-status": {
             "anyOf": [
+                obj(component={"const": "lab"}, process=STR, state={"const": "busy"}, pid=INT, since=STR),
                 obj(
                     component=STR,
                     process=STR,

@@ -5,6 +5,7 @@ Real processes and the real CLI; no lab is started."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from cloudops.errors import Refusal
 from cloudops.lab.lock import LOCK_NAME, working_on
+from tests.cli.test_schemas import validate
 
 PORT_BASE = "23200"  # nothing listens there: no command below gets as far as starting anything
 
@@ -74,10 +76,22 @@ def test_a_second_changing_command_is_refused_naming_the_first(
 
 
 def test_status_and_env_read_while_the_lock_is_held(holder: tuple[Path, subprocess.Popen[str]]) -> None:
-    root, _ = holder
+    root, proc = holder
     for args in (("status", "-f", "json"), ("env",)):
         res = _cli(root, *args)
         assert "is busy" not in res.stderr, args
+    # status names the command at work, first, in its JSON and its table
+    rows = json.loads(_cli(root, "status", "-f", "json").stdout)
+    validate("lab-status", rows)
+    assert rows[0] == {"component": "lab", "process": "cloudops lab up", "state": "busy", "pid": proc.pid,
+                       "since": rows[0]["since"]}  # fmt: skip
+    table = _cli(root, "status").stdout
+    assert table.startswith(f"busy: cloudops lab up (pid {proc.pid}, since {rows[0]['since']}) is at work")
+    # killed -9, it leaves its text in the lock file: a PID that no longer runs is nobody
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (root / LOCK_NAME).read_text()
+    assert all(r.get("state") != "busy" for r in json.loads(_cli(root, "status", "-f", "json").stdout))
 
 
 def test_the_lock_goes_with_its_holder_however_it_ends(holder: tuple[Path, subprocess.Popen[str]]) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from cloudops.cli._common import emit, format_option
+from cloudops.lab import lock as lab_lock
 from cloudops.lab.lock import working_on
 
 if TYPE_CHECKING:
@@ -195,11 +196,18 @@ def status(ctx: click.Context, stage: str | None, expect: str | None, fmt: str) 
         return 0 if names and all(r["state"] == expect for r in states) else 1
     rows = lifecycle.status_rows(lab_obj)
     hosts, faults = companions.status(lab_obj)
-    if fmt != "table":  # one document for scripts: processes, then hosts and NetBox, then faults
+    at_work = lab_lock.holder(lab_obj.layout.root)  # a `lab up` still starting things, say
+    if fmt != "table":  # one document for scripts: the command at work, processes, hosts and NetBox, faults
+        busy = [{"component": "lab", "process": at_work["holder"], "state": "busy", "pid": at_work["pid"],
+                 "since": at_work["since"]}] if at_work else []  # fmt: skip
         fault_rows = [{"component": "fault", "process": f["fault"], "state": "in force", "target": f["target"],
                        "since": f["since"]} for f in faults]  # fmt: skip
-        emit([*rows, *hosts, *fault_rows], fmt)
+        emit([*busy, *rows, *hosts, *fault_rows], fmt)
         return 0
+    if at_work:
+        click.echo(
+            f"busy: {at_work['holder']} (pid {at_work['pid']}, since {at_work['since']}) is at work on this lab"
+        )
     emit(rows, fmt, columns=["component", "process", "state", "pid", "port", "since", "log"])
     if hosts:
         emit(hosts, fmt, title="hosts and NetBox")

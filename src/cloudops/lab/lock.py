@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 LOCK_NAME = "lab.lock"
 
@@ -32,3 +33,19 @@ def working_on(root: Path, command: str) -> Iterator[None]:
         ),
     ):
         yield
+
+
+def holder(root: Path) -> dict[str, Any] | None:
+    """The command at work on the lab now, as its lock file names it (``pid``, ``holder``, ``since``), or
+    None. Read, never taken: a status must not turn a starting command away. A holder killed -9 leaves its
+    text behind, so a PID that no longer runs is nobody."""
+    import json
+    import os
+
+    try:
+        info = json.loads((root / LOCK_NAME).read_text())
+        pid = int(info["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return {"pid": pid, "holder": str(info.get("holder", "")), "since": str(info.get("since", ""))}

@@ -459,9 +459,9 @@ def site_services(reg: Registry, s: Sourced) -> Iterator[Finding]:
     # Who holds each of those few addresses (a label only for them: a registry has 100,000s of addresses).
     held: dict[IPv4Address, str] = {}
     for host in reg.hosts:
-        for i in host.interfaces:
-            if i.address in asked:
-                held[i.address] = f"{host.hostname} ({i.plane})"
+        for iface in host.interfaces:
+            if iface.address in asked:
+                held[iface.address] = f"{host.hostname} ({iface.plane})"
         if host.bmc in asked:
             held[host.bmc] = f"{host.hostname} (bmc)"
     held.update({v.address: f"VIP {v.key}" for v in reg.vips if v.address in asked})
