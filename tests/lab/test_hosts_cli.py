@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -85,6 +86,18 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
         assert heal.returncode == 0 and json.loads(heal.stdout) == [{"healed": "cut", "target": "kvm-01"}]
         validate("lab-heal", json.loads(heal.stdout))
         wait("kvm-01 compute up after heal", lambda: compute_state(cloud, "kvm-01") == "up", 120)
+        # fewer hosts: kvm-02 retired, kvm-01 brought down and up again. Its service record stays, and the
+        # API calls it up for 20 s on the stopped process's last report: `lab up` must wait for a report of
+        # the new one (an assert right after it would otherwise find kvm-01 down)
+        before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+        fewer = cli(lab_up, "up", "--hosts", "1")
+        assert fewer.returncode == 0, fewer.stderr
+        assert "hosts: kvm-02 retired (--hosts 1)" in fewer.stderr
+        service = next(s for s in cloud.compute.services(binary="nova-compute") if s.host == "kvm-01")
+        assert (service.state, datetime.fromisoformat(service.updated_at) >= before) == ("up", True)
+        agent = next(a for a in cloud.network.agents(agent_type="Linux bridge agent") if a.host == "kvm-01")
+        assert agent.is_alive and datetime.fromisoformat(agent.last_heartbeat_at) >= before
+        assert compute_state(cloud, "kvm-02") is None  # decommissioned
     finally:
         down = cli(lab_up, "down", "--hosts-only")
         assert down.returncode == 0, down.stderr

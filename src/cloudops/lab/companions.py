@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cloudops.lab import cli_parts, hostcompute, readiness
@@ -48,13 +49,14 @@ def up(
         notes += why
         plan = netns.load_plan(root)
         if plan is not None and not why:
+            started = datetime.now(UTC)  # a report of the services started below, not of their forerunners
             names = hostcompute.start_compute_hosts(lab, plan)
             hostnames = [h.hostname for h in plan.hosts]
             # A host a fault holds down (a cut link, a killed agent) cannot register: not waited for.
             faulted = {t for f in cli_parts.faults_status(root) for t in str(f["target"]).split()}
             held = sorted(faulted & set(hostnames))
             t0 = time.monotonic()
-            readiness.hosts_ready(lab, [h for h in hostnames if h not in held])
+            readiness.hosts_ready(lab, [h for h in hostnames if h not in held], since=started)
             notes.append(
                 f"hosts: {', '.join(hostnames)} up ({len(names)} compute services, registered in "
                 f"{time.monotonic() - t0:.0f} s)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from cloudops.lab.context import Lab
@@ -203,19 +204,47 @@ def image(lab: Lab) -> None:
     lab.mark("image")
 
 
-def hosts_ready(lab: Lab, hostnames: Sequence[str], *, timeout: float = 180.0) -> None:
+def reported_since(stamp: str | None, since: datetime | None) -> bool:
+    """Whether a service's or agent's last report (the API's naive UTC time, ``2026-12-06T06:30:28.000000``
+    or ``2026-12-06 06:30:30``) is at or after ``since``; with no ``since``, any report counts."""
+    if since is None:
+        return True
+    if not stamp:
+        return False
+    try:
+        when = datetime.fromisoformat(stamp.replace(" ", "T").removesuffix("Z"))
+    except ValueError:
+        return False
+    return when.replace(tzinfo=None) >= since.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def hosts_ready(
+    lab: Lab, hostnames: Sequence[str], *, timeout: float = 180.0, since: datetime | None = None
+) -> None:
     """Wait until every namespace host is a working compute node as the cloud sees it: its nova-compute
     up and mapped to cell1 (a hypervisor), its Linux bridge agent alive. `lab up` returns only then, so an
-    `assert` right after it judges the hosts, not their start-up."""
+    `assert` right after it judges the hosts, not their start-up.
+
+    ``since`` (UTC, taken before the hosts' services were started): only a report made after it counts. A
+    host brought down and up again keeps its service and agent records, which the API calls up and alive
+    for a while (20 s, 15 s) on the stopped processes' last reports; the new ones report seconds later."""
     if not hostnames:
         return
     c = conn(lab)
     missing: list[str] = list(hostnames)
 
     def ready() -> bool:
-        up = {s.host for s in c.compute.services(binary="nova-compute") if s.state == "up"}
+        up = {
+            s.host
+            for s in c.compute.services(binary="nova-compute")
+            if s.state == "up" and reported_since(s.updated_at, since)
+        }
         mapped = {h.name for h in c.compute.hypervisors()}
-        alive = {a.host for a in c.network.agents(agent_type="Linux bridge agent") if a.is_alive}
+        alive = {
+            a.host
+            for a in c.network.agents(agent_type="Linux bridge agent")
+            if a.is_alive and reported_since(a.last_heartbeat_at, since)
+        }
         missing[:] = [h for h in hostnames if not (h in up and h in mapped and h in alive)]
         return not missing
 

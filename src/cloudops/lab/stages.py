@@ -12,6 +12,7 @@ A stage is started by the lab's own bring-up tasks for it (idempotent: what runs
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from cloudops.errors import InputError
 from cloudops.lab import hostcompute, lifecycle, netns, readiness
@@ -109,8 +110,9 @@ def start(lab: Lab, stage: str, on_done: Callable[[str, float], None] | None = N
     if stage == "compute":  # the namespace hosts' compute services, as `lab up --hosts` starts them
         plan = netns.load_plan(lab.layout.hosts_dir)
         if plan is not None:
+            started = datetime.now(UTC)  # the stopped services' last reports do not count (hosts_ready)
             hostcompute.start_compute_hosts(lab, plan)
-            readiness.hosts_ready(lab, [h.hostname for h in plan.hosts])
+            readiness.hosts_ready(lab, [h.hostname for h in plan.hosts], since=started)
     if all(lab.sup.alive(n) for n in lifecycle.expected_processes(lab)):
         lab.mark("ready")  # whole again: `lab up` and the tests' fixture see a lab that is up
     return [n for n in processes(lab, stage) if lab.sup.alive(n)]
