@@ -3,16 +3,18 @@
 Layout (``<labdir>/netbox/``): ``root/conf/configuration.py`` (``NETBOX_ROOT``), ``redis/``, ``gunicorn.pid``,
 logs, ``state.json``, ``token`` (0600), ``run/`` (the supervisor's records of PostgreSQL, Redis and
 gunicorn: PID and the kernel's start time, as the lab records its own processes — a stop never signals a
-PID that was recycled after NetBox's process ended; the daemons' own pid files only find one to adopt). PostgreSQL refuses to run as root and cannot traverse ``/root``,
-so its cluster lives in ``/var/tmp/cloudops-<prefix>-netbox/`` (owned by ``postgres``; the lab dir links to
-it as ``pgdata``). NetBox itself lives in a venv shared by every lab of the machine and keyed by NetBox
-version and Python version: ``~/.cache/cloudops/netbox-venv/<version>-py<X.Y>/``.
+PID that was recycled after NetBox's process ended; the daemons' own pid files only find one to adopt).
+PostgreSQL refuses to run as root and cannot traverse ``/root``, so its cluster lives in
+``/var/tmp/cloudops-<prefix>-netbox/`` (owned by ``postgres``; the lab dir links to it as ``pgdata``).
+NetBox itself lives in a venv shared by every lab of the machine and keyed by NetBox
+version and Python version: ``~/.cache/cloudops/netbox-venv/<version>-py<X.Y>/``; one NetBox at a time
+prepares that cache (``prepare.lock`` there), and another that starts meanwhile waits for it.
 
 NetBox 4.x requires Python >= 3.12. ``find_python`` looks for one (pyenv versions, ``python3.13``/``python3.12``
 on PATH, the system ``python3``); **when there is none, ``up`` raises Unavailable with one line and the lab
 runs without NetBox** — nothing else depends on it.
 
-Migrations take minutes (≈200 s on 2 cores). They run once per NetBox version: right after them (and the
+Migrations take minutes (≈200-310 s on 2 cores). They run once per NetBox version: right after them (and the
 admin user and token) the empty, migrated database is dumped next to the venv (``ready.dump``). A lab's
 database is kept between runs (``down`` stops processes, keeps data); a new lab restores the dump in about
 a second instead of migrating; ``load`` resets the database to that dump and loads the registry again —
