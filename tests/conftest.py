@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,15 @@ def minisite_registry(minisite: Path):  # type: ignore[no-untyped-def]
     from cloudops.site.load import load_registry
 
     return load_registry(minisite).require_valid()
+
+
+@pytest.fixture
+def bystander() -> Iterator[subprocess.Popen[bytes]]:
+    """A process that is none of the lab's (what a recycled PID would be): one no stop may ever signal."""
+    proc = subprocess.Popen(["sleep", "60"])
+    yield proc
+    proc.kill()
+    proc.wait()
 
 
 def skip_or_fail(reason: str) -> None:
@@ -80,7 +91,6 @@ _warm = pytest.StashKey["subprocess.Popen[bytes]"]()
 
 
 def _start_netbox_warm(config: pytest.Config, root: Path) -> None:
-    import subprocess
     import sys
 
     with (root / "netbox-warm.log").open("ab") as log:

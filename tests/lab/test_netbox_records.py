@@ -6,24 +6,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from cloudops.lab import procs
 from cloudops.lab.netbox import NetBoxLab
 
 BASE = 23050  # NetBox's ports: postgres +0, redis +1, http +2 (nothing listens: nothing is started)
-
-
-@pytest.fixture
-def bystander() -> Iterator[subprocess.Popen[bytes]]:
-    """A process that is not NetBox's (what a recycled PID would be)."""
-    proc = subprocess.Popen(["sleep", "60"])
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def _lab(tmp_path: Path) -> NetBoxLab:

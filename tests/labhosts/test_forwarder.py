@@ -7,22 +7,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from cloudops.lab import cli_parts, forwarder, netns, procs
 from cloudops.lab.sshd import HostLab
-
-
-@pytest.fixture
-def bystander() -> Iterator[subprocess.Popen[bytes]]:
-    """A process that is not the forwarder (what a recycled PID would be)."""
-    proc = subprocess.Popen(["sleep", "60"])
-    yield proc
-    proc.kill()
-    proc.wait()
 
 
 def _row(labdir: Path) -> dict[str, object]:
