@@ -6,10 +6,12 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-import asyncssh
 import pytest
 
 from cloudops.probes.ssh_config import ClientConfig, host_matches, parse
+from cloudops.probes.ssh_connect import import_asyncssh
+
+asyncssh = import_asyncssh()
 
 CONFIG = """\
 # a site's config: global defaults first, per-host blocks, a catch-all last

@@ -92,7 +92,9 @@ def test_blackhole_makes_every_probe_meet_its_own_timeout(two_hosts: HostLab) ->
     assert "timed out" in out.stderr
     assert 1.9 < elapsed < 4.0
 
-    import asyncssh
+    from cloudops.probes.ssh_connect import import_asyncssh
+
+    asyncssh = import_asyncssh()
 
     async def connect() -> None:
         async with asyncssh.connect(

@@ -87,7 +87,9 @@ def test_four_hosts_answer_ssh_and_asyncssh_with_their_own_hostname(hostlab: Hos
         assert refused.returncode == 255
         assert "Permission denied (publickey)" in refused.stderr
 
-    import asyncssh
+    from cloudops.probes.ssh_connect import import_asyncssh
+
+    asyncssh = import_asyncssh()
 
     async def via_asyncssh(name: str) -> str:
         async with asyncssh.connect(name, config=[str(ssh_config_path(hostlab.labdir))]) as conn:

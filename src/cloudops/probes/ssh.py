@@ -14,6 +14,7 @@ from typing import Any
 # the connection side, re-exported for the probe's callers
 from cloudops.probes.ssh_connect import PREFERRED_CIPHERS as PREFERRED_CIPHERS
 from cloudops.probes.ssh_connect import Connector as Connector
+from cloudops.probes.ssh_connect import import_asyncssh
 
 # One round trip, and as few processes as possible on the host: a 200-host sweep pays for every fork
 # and exec 200 times. Files are read with the shell's own `read` (`r`); only df, ip and timedatectl are
@@ -282,7 +283,7 @@ def _kib(value: str | None) -> int | None:
 
 def load() -> None:
     """The sweep's loader (``Probe.load``): asyncssh and the crypto it pulls in, before the clock."""
-    import asyncssh  # noqa: F401
+    import_asyncssh()
 
 
 async def probe(
@@ -300,7 +301,7 @@ async def probe(
     Give one ``connector`` to every probe of a sweep: the config is then read once, not once per host."""
     import asyncio
 
-    import asyncssh
+    asyncssh = import_asyncssh()
 
     source = f"ssh {host}" + (f" -F {config}" if config else "")
     connector = connector or Connector(config)

@@ -17,6 +17,23 @@ from cloudops.probes.ssh_config import ClientConfig, Resolved
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
 
 
+def import_asyncssh() -> Any:
+    """asyncssh, its first import without cryptography's notice that DSA is deprecated: asyncssh names the
+    DSA key types as it loads, whatever key is used (cloudops never uses one), so the notice printed on
+    every run would ask an operator about keys they do not have. Only that notice, only from asyncssh."""
+    import sys
+
+    if "asyncssh" not in sys.modules:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="DSA is deprecated", module=r"asyncssh\.")
+            import asyncssh
+    import asyncssh
+
+    return asyncssh
+
+
 class Connector:
     """asyncssh's connect arguments for every host of a sweep, from one reading of the client config.
 
@@ -43,7 +60,7 @@ class Connector:
 
     async def connect(self, host: str, timeout: float) -> tuple[Any, bool]:
         """A connection to ``host`` and whether it was kept from an earlier sweep."""
-        import asyncssh
+        asyncssh = import_asyncssh()
 
         kept = self._kept.pop(host, None)
         if kept is not None:
@@ -119,7 +136,7 @@ class Connector:
             return self.slow(host)  # a key or known-hosts file asyncssh will report on itself
 
     def _fast(self, r: Resolved) -> dict[str, Any]:
-        import asyncssh
+        asyncssh = import_asyncssh()
 
         kw: dict[str, Any] = {"host": r.hostname, "config": None}
         # the config names no Ciphers (``resolve`` would have left it to asyncssh): our preference first
@@ -160,6 +177,7 @@ def _gather_class() -> Any:
     """The session ``run_gathered`` opens (made on first use: asyncssh is imported lazily)."""
     global _GATHER
     if _GATHER is None:
+        import_asyncssh()
         import asyncssh
 
         class Gather(asyncssh.SSHClientSession):  # type: ignore[type-arg]
@@ -241,6 +259,7 @@ def _shell_session_class() -> Any:
     """The session a ``KeptShell`` reads (made on first use: asyncssh is imported lazily)."""
     global _SHELL_SESSION
     if _SHELL_SESSION is None:
+        import_asyncssh()
         import asyncssh
 
         class ShellSession(asyncssh.SSHClientSession):  # type: ignore[type-arg]
