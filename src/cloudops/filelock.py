@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from cloudops.errors import Refusal
 
@@ -59,13 +60,20 @@ def waiting(
             yield
 
 
-def holder_of(path: Path) -> str:
-    """Who holds the lock, as its file says: ``pid N, HOLDER, since T`` (or that it is not known)."""
+def holder_info(path: Path) -> dict[str, Any] | None:
+    """What the lock's file says of its holder (``pid``, ``holder``, ``since``), or None when it says
+    nothing readable. The file is only read: whether that PID still runs is the caller's question."""
     try:
         info = json.loads(path.read_text())
-        return f"pid {info['pid']}, {info['holder']}, since {info['since']}"
+        return {"pid": int(info["pid"]), "holder": str(info["holder"]), "since": str(info["since"])}
     except (OSError, ValueError, KeyError, TypeError):
-        return "holder unknown"
+        return None
+
+
+def holder_of(path: Path) -> str:
+    """Who holds the lock, as its file says: ``pid N, HOLDER, since T`` (or that it is not known)."""
+    info = holder_info(path)
+    return f"pid {info['pid']}, {info['holder']}, since {info['since']}" if info else "holder unknown"
 
 
 @contextmanager

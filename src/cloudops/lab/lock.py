@@ -39,13 +39,15 @@ def holder(root: Path) -> dict[str, Any] | None:
     """The command at work on the lab now, as its lock file names it (``pid``, ``holder``, ``since``), or
     None. Read, never taken: a status must not turn a starting command away. A holder killed -9 leaves its
     text behind, so a PID that no longer runs is nobody."""
-    import json
     import os
 
-    try:
-        info = json.loads((root / LOCK_NAME).read_text())
-        pid = int(info["pid"])
-        os.kill(pid, 0)
-    except (OSError, ValueError, KeyError, TypeError):
+    from cloudops.filelock import holder_info
+
+    info = holder_info(root / LOCK_NAME)
+    if info is None:
         return None
-    return {"pid": pid, "holder": str(info.get("holder", "")), "since": str(info.get("since", ""))}
+    try:
+        os.kill(info["pid"], 0)
+    except OSError:
+        return None
+    return info
