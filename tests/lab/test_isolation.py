@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cloudops.lab.context import Lab
-from cloudops.lab.layout import LabLayout
+from cloudops.lab.layout import COMPANION_COMPONENTS, LabLayout
 from tests.conftest import skip_or_fail
 
 ISOLATE = str(resources.files("cloudops") / "data" / "lab" / "isolate.py")
@@ -144,7 +144,9 @@ def _openstack_processes(lab: Lab) -> dict[str, int]:
     return {
         r.name: r.pid
         for r in lab.sup.records()
-        if not r.name.startswith(NOT_OPENSTACK) and pid_alive(r.pid, r.start_ticks)
+        if not r.name.startswith(NOT_OPENSTACK)
+        and r.component not in COMPANION_COMPONENTS  # sshd, dnsmasq, NetBox: Debian's and NetBox's own
+        and pid_alive(r.pid, r.start_ticks)
     }
 
 

@@ -133,3 +133,62 @@ def test_a_missing_debian_package_names_it_and_the_install_command(monkeypatch: 
         "lab: mariadb: /nonexistent/sbin/mariadbd is missing (Debian package mariadb-server not installed); "
         "fix: apt-get install -y --no-install-recommends mariadb-server (or run scripts/test-deps as root)"
     )
+
+
+def test_one_supervisor_takes_an_older_layouts_records_over_once(tmp_path: Path) -> None:
+    # An older lab recorded NetBox under netbox/run: its records move to the lab's one run/, a record
+    # already there is not overwritten, and the old directory goes once empty.
+    old = tmp_path / "netbox" / "run"
+    old.mkdir(parents=True)
+    rec = procs.ProcessRecord(
+        "netbox-redis", "netbox", os.getpid(), procs.read_stat(os.getpid())[2], 1.0, "r.log"
+    )
+    (old / "netbox-redis.json").write_text(rec.to_json())
+    kept = procs.ProcessRecord("netbox-postgres", "netbox", 4242, 7, 2.0, "new.log")
+    sup = procs.Supervisor(tmp_path, tmp_path / "run")
+    sup.run_dir.mkdir()
+    sup.record_path("netbox-postgres").write_text(kept.to_json())
+    (old / "netbox-postgres.json").write_text(
+        procs.ProcessRecord("netbox-postgres", "netbox", 1, 1, 0.0, "old.log").to_json()
+    )
+
+    one = procs.supervisor(tmp_path, legacy=[old])
+
+    assert one.run_dir == tmp_path / "run"
+    assert one.record("netbox-redis") == rec and one.alive("netbox-redis")
+    assert one.record("netbox-postgres") == kept
+    assert sorted(p.name for p in old.iterdir()) == ["netbox-postgres.json"]  # left, not lost
+    (old / "netbox-postgres.json").unlink()
+    procs.supervisor(tmp_path, legacy=[old])
+    assert not old.exists()
+
+
+def test_the_lab_has_one_run_directory_for_every_process(tmp_path: Path) -> None:
+    from cloudops.lab import siteservices
+    from cloudops.lab.netbox import NetBoxLab
+
+    lab = Lab(LabLayout(tmp_path / "lab"))
+    root = lab.layout.root
+    assert lab.layout.hosts_dir == root  # a new lab: the hosts hang from the lab's own directory
+    assert lab.sup.run_dir == procs.supervisor(root).run_dir == root / "run"
+    assert siteservices.supervisor(lab.layout.hosts_dir).run_dir == root / "run"
+    assert NetBoxLab(root, base_port=16050).sup.run_dir == root / "run"
+    # a lab made before keeps its hosts' tree (and their records) where they are
+    (root / "nshosts").mkdir(parents=True)
+    assert lab.layout.hosts_dir == root / "nshosts"
+
+
+def test_status_rows_leave_the_companions_records_to_their_own_rows(tmp_path: Path) -> None:
+    from cloudops.lab import lifecycle
+
+    lab = Lab(LabLayout(tmp_path / "lab"))
+    me = procs.read_stat(os.getpid())
+    lab.sup.run_dir.mkdir(parents=True)
+    for name, component in (("keystone", "keystone"), ("sshd-kvm-01", "sshd"), ("dns", "siteservices"),
+                            ("netbox-redis", "netbox"), ("forwarder", "forwarder")):  # fmt: skip
+        rec = procs.ProcessRecord(name, component, os.getpid(), me[2] if me else 0, 1.0, "x.log")
+        lab.sup.record_path(name).write_text(rec.to_json())
+    rows = lifecycle.status_rows(lab)
+    assert [r["process"] for r in rows if r["state"] == "up"] == ["keystone"]
+    assert {"sshd-kvm-01", "dns", "netbox-redis", "forwarder"}.isdisjoint(r["process"] for r in rows)
+    assert {r["state"] for r in rows if r["process"] != "keystone"} == {"down"}

@@ -15,7 +15,8 @@ import pytest
 from cloudops.errors import InputError
 from cloudops.lab import netns, procs
 from cloudops.lab.netns import HostSpec, PlaneSpec, default_host_specs, plan_hosts
-from cloudops.lab.sshd import HostLab, client_key, ssh_config_path, sshd_pid, supervisor
+from cloudops.lab.procs import supervisor
+from cloudops.lab.sshd import HostLab, client_key, ssh_config_path, sshd_pid
 
 
 def _ssh(lab: HostLab, host: str, command: str, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from cloudops.errors import Unavailable
 from cloudops.lab.hostplan import NETNS_DIR, hosts_dir, load_plan
-from cloudops.lab.procs import Supervisor, pid_alive, terminate
+from cloudops.lab.procs import pid_alive, supervisor, terminate
 
 # ------------------------------------------------------------------------------------- the forwarder
 #
@@ -28,12 +28,8 @@ from cloudops.lab.procs import Supervisor, pid_alive, terminate
 # namespace they were created in, so one process can serve all of them after a few setns(2) calls.
 
 
-#: The forwarder's record in the hosts' supervisor (``<hosts root>/run``), beside the hosts' sshd.
+#: The forwarder's record in the lab's one supervisor (``<lab dir>/run``), beside the hosts' sshd.
 RECORD = "forwarder"
-
-
-def _supervisor(labdir: Path) -> Supervisor:
-    return Supervisor(labdir, labdir / "run")
 
 
 def legacy_pidfile(labdir: Path) -> Path:
@@ -47,7 +43,7 @@ def forwarder_ports_file(labdir: Path) -> Path:
 
 def forwarder_pid(labdir: Path) -> int | None:
     """The running forwarder's PID (its record's PID and start time both still true), else None."""
-    sup = _supervisor(labdir)
+    sup = supervisor(labdir)
     rec = sup.record(RECORD)
     if rec is not None and pid_alive(rec.pid, rec.start_ticks):
         return rec.pid
@@ -79,7 +75,7 @@ def ensure_forwarder(labdir: Path, ports: Sequence[int], timeout: float = 10.0) 
     ready = hosts_dir(labdir) / "forwarder.ready"
     with contextlib.suppress(FileNotFoundError):
         ready.unlink()
-    sup = _supervisor(labdir)
+    sup = supervisor(labdir)
     rec = sup.spawn(
         RECORD, "forwarder", [sys.executable, "-m", "cloudops.lab.forwarder", "forward", str(labdir)], log
     )
@@ -102,7 +98,7 @@ def _read_pid(path: Path) -> int | None:
 def stop_forwarder(labdir: Path) -> None:
     """Stop the forwarder by its record (PID and start time), or by an older lab's pid file when its
     command line is this lab's forwarder."""
-    _supervisor(labdir).stop([RECORD], timeout=3)
+    supervisor(labdir).stop([RECORD], timeout=3)
     pidfile = legacy_pidfile(labdir)
     pid = _read_pid(pidfile)
     if pid is not None and pid_alive(pid) and _is_our_forwarder(pid, labdir):

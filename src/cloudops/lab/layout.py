@@ -18,6 +18,11 @@ from pathlib import Path
 from cloudops.errors import InputError
 
 DEFAULT_PORT_BASE = 16000
+LEGACY_HOSTS_DIR = "nshosts"  # where the hosts lived, apart, before the lab had one directory layout
+
+# The components of the lab's companions (namespace hosts, the site's DNS and NTP, NetBox): recorded by
+# the lab's one supervisor like the core's processes; `lab status` shows them in their own rows.
+COMPANION_COMPONENTS = frozenset({"sshd", "forwarder", "siteservices", "netbox"})
 CONSTRAINTS_NAME = "upper-constraints-2024.1.txt"
 
 # Offsets from the base port. 50-99 are reserved for the companion components (NetBox, PostgreSQL,
@@ -131,9 +136,12 @@ class LabLayout:
     # Directories
     @property
     def hosts_dir(self) -> Path:
-        """Where the namespace hosts keep their state (netns plan, sshd, keys, site services): their own
-        directory inside the lab's, so that `lab down --hosts-only` is one tree."""
-        return self.root / "nshosts"
+        """The root the namespace hosts' files hang from: the lab's own directory (``hosts/`` for their
+        plan, keys and sshd, ``siteservices/`` for DNS and NTP), so their processes are recorded in the
+        lab's one ``run/``. A lab made before that kept them in ``nshosts/`` with their own records: it
+        keeps that tree, and its running hosts, until ``lab down --purge``."""
+        legacy = self.root / LEGACY_HOSTS_DIR
+        return legacy if legacy.is_dir() else self.root
 
     @property
     def run_dir(self) -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 from cloudops.lab import infra, magnum, services
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
+from cloudops.lab.layout import COMPANION_COMPONENTS
 from cloudops.lab.procs import lab_members, pid_alive, run_bounded, terminate
 from cloudops.lab.targets import targets_path, write_targets
 
@@ -365,6 +366,8 @@ def status_rows(lab: Lab) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     seen = set()
     for rec in lab.sup.records():
+        if rec.component in COMPANION_COMPONENTS:  # the hosts' and NetBox's rows say those
+            continue
         seen.add(rec.name)
         alive = pid_alive(rec.pid, rec.start_ticks)
         rows.append(

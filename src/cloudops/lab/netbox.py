@@ -1,9 +1,10 @@
 """A real NetBox for the lab: NetBox 4.x from PyPI, private PostgreSQL and Redis, gunicorn, an API token.
 
 Layout (``<labdir>/netbox/``): ``root/conf/configuration.py`` (``NETBOX_ROOT``), ``redis/``, ``gunicorn.pid``,
-logs, ``state.json``, ``token`` (0600), ``run/`` (the supervisor's records of PostgreSQL, Redis and
-gunicorn: PID and the kernel's start time, as the lab records its own processes — a stop never signals a
-PID that was recycled after NetBox's process ended; the daemons' own pid files only find one to adopt).
+logs, ``state.json``, ``token`` (0600). PostgreSQL, Redis and gunicorn are recorded by the lab's one
+supervisor (``<labdir>/run/netbox-*.json``: PID and the kernel's start time, as every lab process — a stop
+never signals a PID that was recycled after NetBox's process ended; the daemons' own pid files only find
+one to adopt).
 PostgreSQL refuses to run as root and cannot traverse ``/root``, so its cluster lives in
 ``/var/tmp/cloudops-<prefix>-netbox/`` (owned by ``postgres``; the lab dir links to it as ``pgdata``).
 NetBox itself lives in a venv shared by every lab of the machine and keyed by NetBox
@@ -124,7 +125,8 @@ class NetBoxLab:
         self.paths = NetBoxPaths(self.labdir)
         self.ports = Ports.from_base(base_port if base_port is not None else default_base_port())
         self.workers = workers
-        self.sup = procs.Supervisor(self.labdir, self.paths.base / "run")
+        # The lab's one supervisor; an older lab's records under ``netbox/run`` move there once.
+        self.sup = procs.supervisor(self.labdir, legacy=[self.paths.base / "run"])
 
     @property
     def url(self) -> str:

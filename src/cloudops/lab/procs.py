@@ -259,6 +259,25 @@ class Supervisor:
         return pids
 
 
+def supervisor(lab_dir: Path, *, legacy: Iterable[Path] = ()) -> Supervisor:
+    """The one supervisor of a lab directory: every process the lab starts (services, the hosts' sshd,
+    agents and forwarder, the site's DNS and NTP, NetBox and its databases) is recorded in
+    ``<lab_dir>/run``. ``legacy``: run directories of an older layout, whose records move here once —
+    their processes keep running and are found, and stopped, by the one supervisor."""
+    sup = Supervisor(lab_dir, lab_dir / "run")
+    for old in legacy:
+        if old == sup.run_dir or not old.is_dir():
+            continue
+        for path in old.glob("*.json"):
+            target = sup.record_path(path.stem)
+            if not target.exists():
+                sup.run_dir.mkdir(parents=True, exist_ok=True)
+                path.replace(target)
+        with contextlib.suppress(OSError):
+            old.rmdir()
+    return sup
+
+
 def terminate(pids: Sequence[int], timeout: float = 15.0) -> None:
     """SIGTERM ``pids`` (with their start times pinned now), wait up to ``timeout``, then SIGKILL."""
     pinned = {p: s[2] for p in pids if (s := read_stat(p)) is not None}

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cloudops.errors import Unavailable
+from cloudops.lab import procs
 from cloudops.lab.procs import Supervisor
 
 DNSMASQ = Path("/usr/sbin/dnsmasq")
@@ -44,7 +45,8 @@ def base(root: Path) -> Path:
 
 
 def supervisor(root: Path) -> Supervisor:
-    return Supervisor(root, base(root) / "run")
+    """The lab's one supervisor; an older lab's records under ``siteservices/run`` move there once."""
+    return procs.supervisor(root, legacy=[base(root) / "run"])
 
 
 def tools_cache() -> Path:

@@ -168,18 +168,13 @@ def write_client_files(labdir: Path, plan: HostPlan) -> None:
     known_hosts_path(labdir).write_text(render_known_hosts(labdir, plan))
 
 
-def supervisor(labdir: Path) -> procs.Supervisor:
-    """The hosts' processes (their sshd) recorded as the lab records its own: by PID and start time."""
-    return procs.Supervisor(labdir, labdir / "run")
-
-
 def _record_name(hostname: str) -> str:
     return f"sshd-{hostname}"
 
 
 def sshd_pid(labdir: Path, hostname: str) -> int | None:
     """The PID of the host's running sshd (its supervisor record; else its pid file), or None."""
-    rec = supervisor(labdir).record(_record_name(hostname))
+    rec = procs.supervisor(labdir).record(_record_name(hostname))
     if rec is not None:
         return rec.pid if procs.pid_alive(rec.pid, rec.start_ticks) else None
     path = sshd_pidfile(labdir, hostname)
@@ -200,7 +195,9 @@ def _launch_sshd(labdir: Path, host: PlannedHost) -> subprocess.Popen[bytes]:
     """Start one host's sshd (it daemonises and writes its pid file); returns the launching process."""
     cfg = sshd_config_path(labdir, host.hostname)
     cfg.write_text(render_sshd_config(labdir, host.hostname))
-    supervisor(labdir).forget(_record_name(host.hostname))  # a dead one's record; the new one is adopted
+    procs.supervisor(labdir).forget(
+        _record_name(host.hostname)
+    )  # a dead one's record; the new one is adopted
     with contextlib.suppress(FileNotFoundError):
         sshd_pidfile(labdir, host.hostname).unlink()
     log = sshd_log(labdir, host.hostname)
@@ -237,7 +234,7 @@ def start_sshd(labdir: Path, hosts: Sequence[PlannedHost], timeout: float = READ
             words = " ".join(err.decode(errors="replace").split())[:200]
             raise Unavailable(f"sshd of lab host {name} failed: {words}; read {sshd_log(labdir, name)}")
     pids = {}
-    sup = supervisor(labdir)
+    sup = procs.supervisor(labdir)
     for h in hosts:
         # Each host's own bound, from when it is asked: a thousand sshd answer one after another, and
         # the last would otherwise share one bound with the first.
@@ -263,7 +260,7 @@ def stop_sshd(labdir: Path, hostname: str) -> int | None:
     pid = sshd_pid(labdir, hostname)
     if pid is not None:
         procs.terminate([pid], timeout=3)
-    supervisor(labdir).forget(_record_name(hostname))
+    procs.supervisor(labdir).forget(_record_name(hostname))
     return pid
 
 
@@ -347,7 +344,7 @@ class HostLab:
         plan = netns.load_plan(self.labdir)
         removed = netns.destroy_hosts(self.labdir)  # every process in the namespaces, sshd included
         for host in plan.hosts if plan is not None else ():
-            supervisor(self.labdir).forget(_record_name(host.hostname))
+            procs.supervisor(self.labdir).forget(_record_name(host.hostname))
         for path in (ssh_config_path(self.labdir), known_hosts_path(self.labdir)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
