@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from cloudops.lab import cli_parts
 from tests.conftest import EXAMPLES, skip_or_fail
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
@@ -38,7 +37,7 @@ def test_lab_up_with_netbox_loads_the_registry(lab_up: Any) -> None:
     if reason:
         skip_or_fail(reason)
     # NetBox's ports: PostgreSQL = lab base + 50, Redis + 51, HTTP + 52 (lab.netbox)
-    root, port = lab_up.layout.root, lab_up.layout.port_base + 52
+    port = lab_up.layout.port_base + 52
     try:
         up = cli(lab_up, "up", "--hosts", "0", "--with", "netbox")
         assert up.returncode == 0, up.stderr
@@ -81,5 +80,5 @@ def test_lab_up_with_netbox_loads_the_registry(lab_up: Any) -> None:
         netbox_rows = [r for r in status if "netbox" in str(r.get("component", "")).lower()]
         assert netbox_rows and all(r["state"] == "up" for r in netbox_rows), netbox_rows
     finally:
-        cli_parts.netbox_down(root, port)
-    assert all(r["state"] != "up" for r in cli_parts.netbox_status(root, port))
+        lab_up.netbox.down()
+    assert all(s.state != "up" for s in lab_up.netbox.status())

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from cloudops.lab import cli_parts, netns
+from cloudops.lab import netns
 from cloudops.lab.netbox import netbox_unavailable
 from tests.conftest import EXAMPLES, skip_or_fail
 
@@ -140,6 +140,6 @@ def test_preflight_passes_on_the_lab_and_names_each_host_defect(lab_up: Any, tmp
         checks = {(c["check"], c["subject"]) for g in doc["gates"] for c in g["checks"]}
         assert {("hosts.dns", "kvm-01"), ("hosts.ntp", "kvm-04")} <= checks
     finally:
-        cli_parts.netbox_down(lab_up.layout.root, lab_up.layout.port_base + 50)
+        lab_up.netbox.down()
         restored = _run(env, "lab", "up", "--hosts", str(had))
         assert restored.returncode == 0, restored.stderr

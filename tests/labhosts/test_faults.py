@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 from cloudops.errors import InputError, Unavailable
-from cloudops.lab import cli_parts, netns, procs
+from cloudops.lab import companions, netns, procs
+from cloudops.lab.context import Lab
 from cloudops.lab.faults import Faults, lab_log, parse_fault, tbf_args
+from cloudops.lab.layout import LabLayout
 from cloudops.lab.sshd import HostLab, ssh_banner, ssh_config_path, sshd_pid
 from tests.conftest import skip_or_fail
 from tests.labhosts.services import RecordedServices, start_recorded
@@ -264,7 +266,7 @@ def test_lab_down_with_faults_in_force_leaves_nothing_and_clears_them(two_hosts:
     faults.apply("blackhole", "kvm-01")
     faults.apply("throttle", "kvm-02", "2mbit")
     faults.apply("sshd", "kvm-02")
-    cli_parts.hosts_down(two_hosts.labdir)  # as `lab down` takes them down
+    companions.hosts_gone(Lab(LabLayout(two_hosts.labdir)))  # as `lab down` takes them down
     assert netns.leftovers(two_hosts.labdir) == []
     assert faults.active() == []
     assert lab_log(two_hosts.labdir).read_text().count("(lab hosts down)") == 3

@@ -9,12 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cloudops.lab import cli_parts, forwarder, netns, procs
+from cloudops.lab import companions, forwarder, netns, procs
+from cloudops.lab.context import Lab
+from cloudops.lab.layout import LabLayout
 from cloudops.lab.sshd import HostLab
 
 
 def _row(labdir: Path) -> dict[str, object]:
-    rows = [r for r in cli_parts.hosts_status(labdir) if r["component"] == "forwarder"]
+    rows = [r for r in companions.hosts_status(Lab(LabLayout(labdir))) if r["component"] == "forwarder"]
     assert len(rows) == 1, rows
     return rows[0]
 

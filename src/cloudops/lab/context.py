@@ -8,12 +8,18 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cloudops.lab.failure import LabFailure, tail
 from cloudops.lab.layout import LabLayout
 from cloudops.lab.procs import Supervisor, http_answers, pid_alive, port_in_use, run_bounded, run_streaming
+
+if TYPE_CHECKING:
+    from cloudops.lab.netbox import NetBoxLab
+    from cloudops.lab.sshd import HostLab
 
 ISOLATE_SCRIPT = "isolate.py"
 
@@ -21,10 +27,28 @@ SECRET_NAMES = ("db", "rabbit", "admin", "member", "service")
 
 
 class Lab:
+    """One lab: one layout (its directory and base port), one supervisor recording every process it starts
+    (``<lab dir>/run``), and its parts — the core services (``lifecycle``), the namespace hosts
+    (``hosts``) and NetBox (``netbox``) — all built from that layout."""
+
     def __init__(self, layout: LabLayout, say: Callable[[str], None] | None = None) -> None:
         self.layout = layout
         self.sup = Supervisor(layout.root, layout.run_dir)
         self.say = say or (lambda _msg: None)
+
+    @cached_property
+    def hosts(self) -> HostLab:
+        """The namespace hosts: their files hang from the lab's directory, their sshd in its run/."""
+        from cloudops.lab.sshd import HostLab
+
+        return HostLab(self.layout.hosts_dir)
+
+    @cached_property
+    def netbox(self) -> NetBoxLab:
+        """The lab's NetBox, on the lab's ports (base + 50 …), its processes in the lab's run/."""
+        from cloudops.lab.netbox import NetBoxLab
+
+        return NetBoxLab(self.layout.root, base_port=self.layout.netbox_port_base)
 
     # -- secrets (generated once per lab, kept in the lab dir with mode 0600) --------------------------
     @property

@@ -18,6 +18,7 @@ from pathlib import Path
 from cloudops.errors import InputError
 
 DEFAULT_PORT_BASE = 16000
+NETBOX_PORT_OFFSET = 50  # NetBox, its PostgreSQL and Redis: the first of the companions' offsets (50-99)
 LEGACY_HOSTS_DIR = "nshosts"  # where the hosts lived, apart, before the lab had one directory layout
 
 # The components of the lab's companions (namespace hosts, the site's DNS and NTP, NetBox): recorded by
@@ -196,6 +197,11 @@ class LabLayout:
 
     def url(self, service: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port(service)}{path}"
+
+    @property
+    def netbox_port_base(self) -> int:
+        """NetBox's first port (its HTTP; PostgreSQL and Redis follow): offset 50, the companions' range."""
+        return self.port_base + NETBOX_PORT_OFFSET
 
     @property
     def bridge(self) -> str:

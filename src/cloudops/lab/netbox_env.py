@@ -16,13 +16,13 @@ from typing import Any
 
 from cloudops.errors import Unavailable
 from cloudops.lab import netns
+from cloudops.lab.layout import DEFAULT_PORT_BASE as LAB_PORT_BASE
+from cloudops.lab.layout import NETBOX_PORT_OFFSET
 
 NETBOX_VERSION = "4.7.3"
 MIN_PYTHON = (3, 12)
 # PostgreSQL = base, Redis = base + 1, NetBox HTTP = base + 2; base = the lab's base port + 50 (the lab core
-# keeps offsets 50-99 for the companion components), or $CLOUDOPS_LAB_NETBOX_PORT.
-NETBOX_PORT_OFFSET = 50
-LAB_PORT_BASE = 16000
+# keeps offsets 50-99 for the companion components: layout.NETBOX_PORT_OFFSET), or $CLOUDOPS_LAB_NETBOX_PORT.
 MIGRATE_TIMEOUT = 1200.0
 # The denominators of the first start's progress ("n of ~N"), counted on a NetBox 4.7.3 install.
 NETBOX_EXPECTED_PACKAGES = 100  # 99 installed on a fresh machine (4.7.3, 2026-12-06)

@@ -7,7 +7,8 @@ host, strict host-key checking against ``<labdir>/hosts/known_hosts``) and the c
 ``<labdir>/hosts/id_ed25519``, so ``ssh -F <labdir>/hosts/ssh_config kvm-01`` and
 ``asyncssh.connect("kvm-01", config=[…])`` both work without touching ``~/.ssh``.
 
-``HostLab`` is the small API the CLI wires: ``up(n)``, ``down()``, ``status()``, ``env()``.
+``HostLab`` is the hosts' part of the one ``Lab`` (``lab.hosts``): ``up(n)``, ``down()``, ``status()``, ``env()``;
+the sshd it starts are recorded in the lab's one ``run/``.
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ class HostLab:
 
     def down(self) -> list[str]:
         """Stop every process in the hosts (by PID), delete namespaces, bridges, veths, hostname mounts.
-        The faults recorded against them are the caller's to forget (``cli_parts.hosts_down``)."""
+        The faults recorded against them are the caller's to forget (``companions.hosts_gone``)."""
         from cloudops.lab import siteservices
 
         siteservices.down(self.labdir)  # before their bridge address goes

@@ -1,4 +1,5 @@
-"""The CLI glue returns plain rows: what `lab up --hosts`, `lab status`, `lab env`, `lab fault`/`heal` show."""
+"""The companions, worked through one Lab, return plain rows: what `lab up --hosts`, `lab status`, `lab env`,
+`lab fault`/`heal` show."""
 
 from __future__ import annotations
 
@@ -7,15 +8,18 @@ from pathlib import Path
 import pytest
 
 from cloudops.errors import InputError
-from cloudops.lab import cli_parts, netns
+from cloudops.lab import companions, netns
+from cloudops.lab.context import Lab
+from cloudops.lab.layout import LabLayout
 
 
 def test_the_glue_brings_hosts_up_shows_faults_and_tears_down(tmp_path: Path) -> None:
     if netns.namespaces_unavailable():
-        rows, notes = cli_parts.hosts_up(tmp_path, 2)
+        rows, notes = companions.hosts_up(Lab(LabLayout(tmp_path)), 2)
         assert rows == [] and notes == [netns.namespaces_unavailable()]
         return
     labdir = tmp_path / "lab"
+    lab = Lab(LabLayout(labdir))
     try:
         # the default plane (198.18.10.0/24) is a real lab's: use a registry-free private plane instead
         from ipaddress import IPv4Network
@@ -23,7 +27,7 @@ def test_the_glue_brings_hosts_up_shows_faults_and_tears_down(tmp_path: Path) ->
         from cloudops.lab.sshd import HostLab
 
         HostLab(labdir, planes=[netns.PlaneSpec("oam", IPv4Network("198.19.253.0/24"))]).up(2)
-        rows = cli_parts.hosts_status(labdir)
+        rows = companions.hosts_status(lab)
         assert [(r["component"], r["state"], r["address"]) for r in rows] == [
             ("host kvm-01", "up", "198.19.253.11"),
             ("host kvm-02", "up", "198.19.253.12"),
@@ -31,18 +35,18 @@ def test_the_glue_brings_hosts_up_shows_faults_and_tears_down(tmp_path: Path) ->
             ("ntp", "up", "198.19.253.1"),
         ]
         assert all(isinstance(r["pid"], int) for r in rows)
-        env = cli_parts.lab_env(labdir)
+        env = companions.env(lab)
         assert env["CLOUDOPS_LAB_SSH_CONFIG"] == str(labdir / "hosts" / "ssh_config")
-        applied = cli_parts.fault_apply(labdir, "sshd", ["kvm-02"])
+        applied = companions.fault(lab, "sshd", ["kvm-02"])
         assert (applied["fault"], applied["target"]) == ("sshd", "kvm-02")
-        assert [(f["fault"], f["target"]) for f in cli_parts.faults_status(labdir)] == [("sshd", "kvm-02")]
-        assert [r["state"] for r in cli_parts.hosts_status(labdir)] == ["up", "no-ssh", "up", "up"]
-        assert cli_parts.fault_heal(labdir) == [{"healed": "sshd", "target": "kvm-02"}]
-        assert cli_parts.faults_status(labdir) == []
-        assert cli_parts.netbox_status(labdir) == []
+        assert [(f["fault"], f["target"]) for f in companions.faults_status(lab)] == [("sshd", "kvm-02")]
+        assert [r["state"] for r in companions.hosts_status(lab)] == ["up", "no-ssh", "up", "up"]
+        assert companions.heal(lab, None, ()) == [{"healed": "sshd", "target": "kvm-02"}]
+        assert companions.faults_status(lab) == []
+        assert companions.netbox_status(lab) == []
     finally:
-        removed = cli_parts.hosts_down(labdir)
+        removed = companions.hosts_down(lab)
     assert len(removed) >= 2
     assert netns.leftovers(labdir) == []
     with pytest.raises(InputError, match="KIND before its TARGET"):
-        cli_parts.fault_heal(labdir, None, ["kvm-01"])
+        companions.heal(lab, None, ["kvm-01"])
