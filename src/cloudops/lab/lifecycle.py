@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cloudops.lab import infra, magnum, services
+from cloudops.lab import ceph, infra, magnum, services
 from cloudops.lab.context import Lab
 from cloudops.lab.failure import LabFailure
 from cloudops.lab.layout import COMPANION_COMPONENTS
@@ -247,8 +247,8 @@ def graph(lab: Lab) -> list[Task]:
     return [
         Task("mariadb", lambda: infra.mariadb(lab)),
         Task("rabbitmq", lambda: infra.rabbitmq(lab)),
-        Task("ceph", lambda: infra.ceph(lab)),
-        Task("ceph-pools", lambda: infra.ceph_pools(lab), ["ceph"]),
+        Task("ceph", lambda: ceph.up(lab)),
+        Task("ceph-pools", lambda: ceph.pools(lab), ["ceph"]),
         Task("keystone-db", lambda: services.keystone_db(lab), ["mariadb"]),
         Task("keystone", lambda: services.keystone(lab), ["keystone-db"]),
         Task("identity", lambda: identity.setup(lab), ["keystone"]),
