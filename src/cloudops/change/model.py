@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from cloudops.journal.chain import canonical
+
 PLAN_FORMAT = 1
 
 
@@ -38,6 +40,18 @@ def _omit_when_none(data: Any, *names: str) -> Any:
             if data.get(name) is None:
                 data.pop(name, None)
     return data
+
+
+class _Hashed(_Frozen):
+    """A document a signature or an approval binds: hashed over its one canonical JSON form (sorted keys,
+    no spaces, aliases, UTF-8), so the same content always gives the same sha256."""
+
+    def canonical(self) -> bytes:
+        return canonical(self.model_dump(mode="json", by_alias=True))  # the journal's form: one for all
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
 
 
 class ChangeClass(enum.StrEnum):
@@ -268,7 +282,7 @@ class Noop(_Frozen):
     reason: str
 
 
-class Plan(_Frozen):
+class Plan(_Hashed):
     format: Literal[1] = 1
     site: str = Field(min_length=1)
     title: str = Field(min_length=1)
@@ -287,18 +301,6 @@ class Plan(_Frozen):
             seen.add(change_id)
         return self
 
-    def canonical(self) -> bytes:
-        return json.dumps(
-            self.model_dump(mode="json", by_alias=True),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
-
     def change(self, change_id: str) -> Change:
         for change in self.changes:
             if change.id == change_id:
@@ -312,7 +314,7 @@ class ItemApproval(_Frozen):
     how: Literal["individual", "blanket"]
 
 
-class Approval(_Frozen):
+class Approval(_Hashed):
     approval_id: str = Field(pattern=r"^[0-9a-f]{16}$")
     plan_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     plan_path: str
@@ -322,15 +324,3 @@ class Approval(_Frozen):
     host: str
     at: str
     terminal: str
-
-    def canonical(self) -> bytes:
-        return json.dumps(
-            self.model_dump(mode="json", by_alias=True),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        ).encode()
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
