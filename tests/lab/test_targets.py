@@ -73,3 +73,39 @@ def test_render_names_the_brokers_cluster_status_without_a_secret(tmp_path: Path
     )  # fmt: skip
     assert "db-secret" not in path.read_text() and "amqp-secret" not in path.read_text()
     assert not (tmp_path / "lab").exists()  # rendering touched nothing of the lab
+
+
+def test_render_is_what_the_reader_reads_hosts_and_all(tmp_path: Path) -> None:
+    """The file is dumped from data in the keys `health.targets.load` knows: every field comes back, the
+    hosts' ssh_config and names included, and a path with YAML's special characters stays one string."""
+    from cloudops.lab.context import Lab
+    from cloudops.lab.layout import LabLayout
+    from cloudops.lab.targets import HEADER, render
+
+    lab = Lab(LabLayout(tmp_path / "lab: #odd", port_base=16500))
+    db_pass, amqp_pass = tmp_path / "db.pass", tmp_path / "amqp.pass"
+    db_pass.write_text("db-secret\n")
+    amqp_pass.write_text("amqp-secret\n")
+    ssh_config = tmp_path / "lab: #odd" / "hosts" / "ssh_config"
+    text = render(lab, db_pass, amqp_pass, (ssh_config, ["kvm-01", "kvm-02"]))
+    assert text.startswith(HEADER)
+    path = tmp_path / "targets.yaml"
+    path.write_text(text)
+    targets = load(path)
+    assert (targets.ssh, targets.ssh_config, targets.hosts) == (True, ssh_config, ("kvm-01", "kvm-02"))
+    assert (targets.cloud, targets.clouds_yaml) == ("lab-admin", lab.layout.clouds_yaml)
+    assert targets.database is not None and targets.amqp is not None and targets.ceph is not None
+    assert (targets.database.host, targets.database.port, targets.database.user) == ("127.0.0.1", 16500, "os")
+    assert targets.database.password == "db-secret"
+    assert (targets.amqp.port, targets.amqp.user, targets.amqp.vhost) == (16501, "openstack", "/")
+    assert targets.amqp.management_url == "http://127.0.0.1:16506"
+    assert (targets.ceph.conf, targets.ceph.user, targets.ceph.pool) == (
+        str(lab.layout.ceph_conf),
+        "admin",
+        "volumes",
+    )
+    assert (targets.juju, targets.magnum, targets.vault, targets.timeout) == (False, None, None, 20.0)
+    # no hosts: no ssh keys at all
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(render(lab, db_pass, amqp_pass, (ssh_config, [])))
+    assert (load(bare).ssh, load(bare).hosts) == (False, None)

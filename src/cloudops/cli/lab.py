@@ -162,7 +162,9 @@ def _summary(lab_obj: Lab, total: float) -> None:
     console.print(
         'use it:      eval "$(cloudops lab env)"; openstack server list   (the client comes with the lab)'
     )
-    console.print("assert it:   cloudops --repo examples/lab assert")
+    console.print(
+        "assert it:   cloudops --repo examples/lab assert   (after the eval above: it finds the lab by CLOUDOPS_TARGETS)"
+    )
 
 
 @lab.command(

@@ -6,9 +6,9 @@ reference — files of mode 0600 beside it — so the targets file itself holds 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
+from typing import Any
 
 from cloudops.lab.context import Lab
 from cloudops.lab.identity import ADMIN_CLOUD
@@ -38,39 +38,46 @@ def rabbitmq_status_command(lab: Lab) -> list[str]:
     return local_status_argv(env["RABBITMQ_NODENAME"], env)
 
 
+HEADER = "# Written by `cloudops lab up`: where `cloudops assert` finds this lab's services.\n"
+
+
 def render(lab: Lab, db_pass: Path, amqp_pass: Path, ssh: tuple[Path, list[str]] | None = None) -> str:
     """The targets YAML for this lab (pure given the paths): APIs, MariaDB, RabbitMQ (and its cluster
-    status), Ceph, and the namespace hosts over SSH when there are any; no Juju."""
+    status), Ceph, and the namespace hosts over SSH when there are any; no Juju. Built as data and dumped,
+    in the keys `health.targets.load` reads (a test holds the two together)."""
+    import yaml
+
     lay = lab.layout
-    status = json.dumps(rabbitmq_status_command(lab))  # a JSON list is a YAML flow sequence
-    hosts = [f"ssh_config: {ssh[0]}", f"hosts: [{', '.join(ssh[1])}]"] if ssh and ssh[1] else []
-    return "\n".join(
-        [
-            *hosts,
-            "# Written by `cloudops lab up`: where `cloudops assert` finds this lab's services.",
-            f"cloud: {ADMIN_CLOUD}",
-            f"clouds_yaml: {lay.clouds_yaml}",
-            f"database: {{host: 127.0.0.1, port: {lay.port('mariadb')}, user: os, password_file: {db_pass}}}",
-            f"amqp: {{host: 127.0.0.1, port: {lay.port('rabbitmq')}, user: openstack, vhost: /, "
-            f"password_file: {amqp_pass},\n       management_url: http://127.0.0.1:{lay.port('rabbitmq-mgmt')},"
-            f"\n       status_command: {status}}}",
-            f"ceph: {{conf: {lay.ceph_conf}, user: admin, pool: volumes}}",
-            *magnum_entry(lab),
-            "timeout: 20  # generous: the lab shares two cores with everything else",
-            "",
-        ]
-    )
+    doc: dict[str, Any] = {}
+    if ssh and ssh[1]:
+        doc |= {"ssh_config": str(ssh[0]), "hosts": list(ssh[1])}
+    doc |= {
+        "cloud": ADMIN_CLOUD,
+        "clouds_yaml": str(lay.clouds_yaml),
+        "database": {"host": "127.0.0.1", "port": lay.port("mariadb"), "user": "os", "password_file": str(db_pass)},
+        "amqp": {
+            "host": "127.0.0.1", "port": lay.port("rabbitmq"), "user": "openstack", "vhost": "/",
+            "password_file": str(amqp_pass),
+            "management_url": f"http://127.0.0.1:{lay.port('rabbitmq-mgmt')}",
+            "status_command": rabbitmq_status_command(lab),
+        },
+        "ceph": {"conf": str(lay.ceph_conf), "user": "admin", "pool": "volumes"},
+        **magnum_entry(lab),
+        "timeout": 20,  # generous: the lab shares two cores with everything else
+    }  # fmt: skip
+    body: str = yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=4096)
+    return HEADER + body
 
 
-def magnum_entry(lab: Lab) -> list[str]:
+def magnum_entry(lab: Lab) -> dict[str, Any]:
     """Magnum's entry when the lab runs it: the management cluster the lab declares (nothing answers)."""
     from cloudops.lab import magnum
 
     if not magnum.wanted(lab):
-        return []
-    return [
-        f"magnum: {{management_api: {magnum.management_api(lab)}, insecure: true, stuck_after_minutes: 60}}"
-    ]
+        return {}
+    return {
+        "magnum": {"management_api": magnum.management_api(lab), "insecure": True, "stuck_after_minutes": 60}
+    }
 
 
 def write_targets(lab: Lab) -> Path:
