@@ -146,3 +146,23 @@ def test_an_unknown_cloud_is_bad_input_for_every_command_that_takes_one(
         2,
         f"cloudops: error: --os-cloud: cloud 'nosuch' is not in {clouds} (clouds: prod)",
     )
+
+
+def test_assert_with_nothing_to_judge_says_where_targets_go(tmp_path: Path) -> None:
+    # a new user's first assert on the lab's repository, before `eval "$(cloudops lab env)"`: no probe
+    # runs (nothing names a service), the verdict is UNKNOWN, and stderr says what to give
+    env = {k: v for k, v in os.environ.items() if k not in ("CLOUDOPS_TARGETS", "OS_CLOUD")}
+    env["HOME"] = str(tmp_path)
+    out = run("--repo", str(ROOT / "examples" / "lab"), "assert", "-f", "json", env=env, cwd=tmp_path)
+    assert out.returncode == 3
+    assert out.stderr.strip() == (
+        "nothing to judge: no targets file (--targets FILE, $CLOUDOPS_TARGETS or "
+        '~/.config/cloudops/targets.yaml) and no recording (--from); for the lab: eval "$(cloudops lab env)"'
+    )
+    # with a targets file given, the hint is not said (the file says what there is)
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("timeout: 1\n")
+    given = run(
+        "--repo", str(ROOT / "examples" / "lab"), "assert", "--targets", str(targets), env=env, cwd=tmp_path
+    )
+    assert given.returncode == 3 and "nothing to judge" not in given.stderr

@@ -228,6 +228,15 @@ def _assert(
         return _watch(repo, req, watch, count, fmt, columns, verbose, prometheus, html_path)
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
     _emit(rep, fmt, columns, verbose, prometheus, html_path)
+    if not rep.findings and targets is None and not req.recordings:
+        from cloudops.health.targets import DEFAULT_TARGETS
+
+        if not DEFAULT_TARGETS.expanduser().is_file():  # a new user's first assert: say where targets go
+            click.echo(
+                f"nothing to judge: no targets file (--targets FILE, $CLOUDOPS_TARGETS or {DEFAULT_TARGETS}) "
+                'and no recording (--from); for the lab: eval "$(cloudops lab env)"',
+                err=True,
+            )
     if capture:
         if repo is None:
             raise InputError("--capture writes to asbuilt/ of an ops repository: give --repo DIR")
