@@ -11,6 +11,7 @@ from cloudops.errors import InputError
 from cloudops.lab import companions, netns
 from cloudops.lab.context import Lab
 from cloudops.lab.layout import LabLayout
+from tests.conftest import skip_or_fail
 
 
 def test_the_glue_brings_hosts_up_shows_faults_and_tears_down(tmp_path: Path) -> None:
@@ -50,3 +51,29 @@ def test_the_glue_brings_hosts_up_shows_faults_and_tears_down(tmp_path: Path) ->
     assert netns.leftovers(labdir) == []
     with pytest.raises(InputError, match="KIND before its TARGET"):
         companions.heal(lab, None, ["kvm-01"])
+
+
+def test_a_lab_made_before_one_layout_keeps_its_hosts_where_they_are(tmp_path: Path) -> None:
+    """A lab whose hosts live in `nshosts/` (made before the lab had one directory layout) is still
+    worked through the one Lab: its hosts are found, shown and taken down where they are."""
+    if netns.namespaces_unavailable():
+        skip_or_fail(netns.namespaces_unavailable() or "")
+    from ipaddress import IPv4Network
+
+    from cloudops.lab import procs
+    from cloudops.lab.sshd import HostLab
+
+    root = tmp_path / "lab"
+    legacy = root / "nshosts"
+    lab = Lab(LabLayout(root))
+    try:
+        HostLab(legacy, planes=[netns.PlaneSpec("oam", IPv4Network("198.19.252.0/24"))]).up(1)
+        assert lab.layout.hosts_dir == legacy and lab.hosts.labdir == legacy
+        rows = companions.hosts_status(lab)
+        assert [(r["component"], r["state"]) for r in rows][:1] == [("host kvm-01", "up")]
+        assert procs.supervisor(legacy).alive("sshd-kvm-01")  # its records stay in its own tree
+        assert not (root / "run").exists()
+    finally:
+        removed = companions.hosts_gone(lab)
+    assert removed and netns.leftovers(legacy) == []
+    assert companions.hosts_status(lab) == []
