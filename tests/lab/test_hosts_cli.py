@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from cloudops.health.targets import load as load_targets
 from cloudops.lab import netns
 from cloudops.lab.sshd import ssh_config_path
 from cloudops.lab.targets import targets_path
@@ -57,7 +58,7 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
     # `lab up` returns when the hosts are compute nodes the cloud sees, not when their processes started
     assert re.search(r"hosts: kvm-01, kvm-02 up \(4 compute services, registered in \d+ s\)", up.stderr)
     assert compute_state(cloud, "kvm-01") == compute_state(cloud, "kvm-02") == "up"
-    assert "hosts: [kvm-01, kvm-02]" in targets_path(lab_up).read_text()
+    assert load_targets(targets_path(lab_up)).hosts == ("kvm-01", "kvm-02")
     try:
         status = json.loads(cli(lab_up, "status", "-f", "json").stdout)
         validate("lab-status", status)
@@ -102,6 +103,8 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
         down = cli(lab_up, "down", "--hosts-only")
         assert down.returncode == 0, down.stderr
         assert netns.leftovers(lab_up.layout.hosts_dir) == []
+        gone = load_targets(targets_path(lab_up))
+        assert (gone.ssh, gone.ssh_config, gone.hosts) == (False, None, None)
         assert "ssh_config" not in targets_path(lab_up).read_text()
         # decommissioned: no compute service or agent of theirs is left in the cloud, nor their state
         hosts = {"kvm-01", "kvm-02"}

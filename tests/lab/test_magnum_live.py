@@ -79,11 +79,13 @@ def test_conductor_up_passes_and_the_declared_management_cluster_fails(
     assert report["localisation"]["probable_cause"]["component"] == "capi-management"
     # Without the management cluster in the targets (it is not asked), a lab with its conductor up and no
     # cluster passes the layer.
-    lines = (magnum_lab.layout.root / "targets.yaml").read_text().splitlines()
+    import yaml
+
+    doc = yaml.safe_load((magnum_lab.layout.root / "targets.yaml").read_text())
+    assert doc["magnum"]["management_api"] == f"https://127.0.0.1:{port}"
+    doc["magnum"] = {"stuck_after_minutes": 60}
     local = tmp_path / "targets.yaml"
-    local.write_text(
-        "\n".join("magnum: {stuck_after_minutes: 60}" if ln.startswith("magnum:") else ln for ln in lines)
-    )
+    local.write_text(yaml.safe_dump(doc, sort_keys=False))
     layers = {layer["layer"]: layer["verdict"] for layer in _assert(magnum_lab, tmp_path, local)["layers"]}
     assert layers["magnum"] == "PASS"
 
