@@ -111,3 +111,30 @@ def test_hosts_up_fault_heal_down(lab_up: Any, cloud: Any) -> None:
         assert [s.host for s in cloud.compute.services(binary="nova-compute") if s.host in hosts] == []
         assert [a.host for a in cloud.network.agents() if a.host in hosts] == []
         assert not (lab_up.layout.data_dir / "nova" / "compute-kvm-01" / "compute_id").exists()
+
+
+def test_hosts_a_full_down_left_registered_are_retired_when_no_longer_wanted(lab_up: Any, cloud: Any) -> None:
+    """A full `lab down` keeps the hosts in the cloud (a later `lab up --hosts N` brings them back); a
+    `lab up` that no longer wants them retires them, else their compute services stay `down` and every
+    assert fails on them."""
+    from cloudops.lab import companions
+
+    reason = netns.namespaces_unavailable()
+    if reason:
+        skip_or_fail(reason)
+    up = cli(lab_up, "up", "--hosts", "1")
+    assert up.returncode == 0, up.stderr
+    try:
+        companions.hosts_down(lab_up)  # what `lab down` does to the hosts: namespaces gone, cloud keeps them
+        assert compute_state(cloud, "kvm-01") is not None
+        assert [a.host for a in cloud.network.agents() if a.host == "kvm-01"] != []
+        again = cli(lab_up, "up", "--hosts", "0")
+        assert again.returncode == 0, again.stderr
+        assert "hosts: kvm-01 retired (--hosts 0)" in again.stderr
+        assert compute_state(cloud, "kvm-01") is None
+        assert [a.host for a in cloud.network.agents() if a.host == "kvm-01"] == []
+        quiet = cli(lab_up, "up", "--hosts", "0")  # retired once: nothing is said again
+        assert quiet.returncode == 0 and "retired" not in quiet.stderr, quiet.stderr
+    finally:
+        down = cli(lab_up, "down", "--hosts-only")
+        assert down.returncode == 0, down.stderr

@@ -7,9 +7,11 @@ companion that cannot run here (no root, no Python ≥ 3.12) says so in one line
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cloudops.errors import InputError
@@ -37,12 +39,17 @@ def up(
     root = lab.layout.hosts_dir
     before = netns.load_plan(root)
     had = [h.hostname for h in before.hosts] if before is not None else []
-    if had and had != netns.default_hostnames(n_hosts):  # `--hosts N` is the count wanted, not added
-        retired = [h for h in had if h not in netns.default_hostnames(n_hosts)]
+    wanted = netns.default_hostnames(n_hosts)
+    if had and had != wanted:  # `--hosts N` is the count wanted, not added
         hosts_down(lab)
+    # Hosts a full `lab down` left registered in the cloud (their namespaces gone) and no longer wanted
+    # are retired too: else their compute services stay `down` in the cloud and every assert fails on them.
+    kept = _kept_registered(lab)
+    retired = [h for h in dict.fromkeys([*had, *kept]) if h not in wanted]
+    if retired:
         hostcompute.decommission(lab, retired)
-        if retired:
-            notes.append(f"hosts: {', '.join(retired)} retired (--hosts {n_hosts})")
+        notes.append(f"hosts: {', '.join(retired)} retired (--hosts {n_hosts})")
+    _set_registered(lab, [h for h in kept if h in wanted])  # those come back below
     if n_hosts:
         _rows, why = hosts_up(lab, n_hosts, say=notes.append)
         notes += why
@@ -50,6 +57,7 @@ def up(
         if plan is not None and not why:
             started = datetime.now(UTC)  # a report of the services started below, not of their forerunners
             names = hostcompute.start_compute_hosts(lab, plan)
+            _set_registered(lab, [])
             hostnames = [h.hostname for h in plan.hosts]
             # A host a fault holds down (a cut link, a killed agent) cannot register: not waited for.
             faulted = {t for f in faults_status(lab) for t in str(f["target"]).split()}
@@ -170,6 +178,8 @@ def hosts_down(lab: Lab, decommission: bool = False) -> list[str]:
         hostcompute.stop_compute_hosts(lab, names)
         if decommission:
             hostcompute.decommission(lab, names)
+        else:  # the cloud keeps them (a full `lab down`): the next `lab up` brings them back or retires them
+            _set_registered(lab, [*_kept_registered(lab), *names])
     gone = hosts_gone(lab)
     if targets_path(lab).is_file():
         write_targets(lab)  # the hosts are gone: assert must no longer try to reach them
@@ -184,6 +194,30 @@ def hosts_gone(lab: Lab) -> list[str]:
     removed = lab.hosts.down()
     Faults(lab.layout.hosts_dir).forget_host_faults()
     return removed
+
+
+def _registered_file(lab: Lab) -> Path:
+    return lab.layout.state_dir / "hosts-registered.json"
+
+
+def _kept_registered(lab: Lab) -> list[str]:
+    """The hosts taken down with the cloud still listing them (their compute services and agents)."""
+    try:
+        names = json.loads(_registered_file(lab).read_text())
+    except (OSError, ValueError):
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def _set_registered(lab: Lab, names: Sequence[str]) -> None:
+    path = _registered_file(lab)
+    if not names:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(sorted(set(names))))
+    tmp.replace(path)
 
 
 # ------------------------------------------------------------------------------------------ NetBox
