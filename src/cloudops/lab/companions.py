@@ -51,7 +51,7 @@ def up(
         notes.append(f"hosts: {', '.join(retired)} retired (--hosts {n_hosts})")
     _set_registered(lab, [h for h in kept if h in wanted])  # those come back below
     if n_hosts:
-        _rows, why = hosts_up(lab, n_hosts, say=notes.append)
+        why = hosts_up(lab, n_hosts, say=notes.append)
         notes += why
         plan = netns.load_plan(root)
         if plan is not None and not why:
@@ -112,7 +112,7 @@ def down(lab: Lab, purge: bool = False) -> None:
     if purge:
         lab.netbox.destroy()
     else:
-        netbox_down(lab)
+        lab.netbox.down()  # its data stays for the next `up`
 
 
 # ------------------------------------------------------------------------------------------- hosts
@@ -120,16 +120,15 @@ def down(lab: Lab, purge: bool = False) -> None:
 
 def hosts_up(
     lab: Lab, n: int = 4, registry: RegistryView | None = None, say: Callable[[str], None] | None = None
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Bring up N hosts (or the registry's lab hosts); without root: no hosts and one line saying so.
-
-    ``say`` hears what was done beside (a dead lab's planes reclaimed)."""
+) -> list[str]:
+    """Bring up N hosts (or the registry's lab hosts); without root: no hosts, and the one line saying
+    why is returned (else nothing). ``say`` hears what was done beside (a dead lab's planes reclaimed)."""
     from cloudops.lab import netns
     from cloudops.lab.sshd import HostLab, sshd_unavailable
 
     reason = netns.namespaces_unavailable() or sshd_unavailable()
     if reason:
-        return [], [reason]
+        return [reason]
     hosts = lab.hosts
     if registry is not None:
         planes, specs = netns.specs_from_registry(registry)
@@ -141,7 +140,7 @@ def hosts_up(
     if say is not None:
         for note in hosts.notes:
             say(note)
-    return hosts_status(lab), []
+    return []
 
 
 def hosts_status(lab: Lab) -> list[dict[str, Any]]:
@@ -240,10 +239,6 @@ def netbox_status(lab: Lab) -> list[dict[str, Any]]:
         {"component": s.component, "state": s.state, "pid": s.pid, "port": s.port, "log": s.log}
         for s in lab.netbox.status()
     ]
-
-
-def netbox_down(lab: Lab) -> None:
-    lab.netbox.down()
 
 
 # ------------------------------------------------------------------------------------------ faults

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from cloudops.lab.failure import LabFailure, tail
 from cloudops.lab.layout import LabLayout
-from cloudops.lab.procs import Supervisor, http_answers, pid_alive, port_in_use, run_bounded, run_streaming
+from cloudops.lab.procs import http_answers, pid_alive, port_in_use, run_bounded, run_streaming, supervisor
 
 if TYPE_CHECKING:
     from cloudops.lab.netbox import NetBoxLab
@@ -33,7 +33,7 @@ class Lab:
 
     def __init__(self, layout: LabLayout, say: Callable[[str], None] | None = None) -> None:
         self.layout = layout
-        self.sup = Supervisor(layout.root, layout.run_dir)
+        self.sup = supervisor(layout.root)  # the one of this lab directory: <root>/run
         self.say = say or (lambda _msg: None)
 
     @cached_property

@@ -196,9 +196,8 @@ def _launch_sshd(labdir: Path, host: PlannedHost) -> subprocess.Popen[bytes]:
     """Start one host's sshd (it daemonises and writes its pid file); returns the launching process."""
     cfg = sshd_config_path(labdir, host.hostname)
     cfg.write_text(render_sshd_config(labdir, host.hostname))
-    procs.supervisor(labdir).forget(
-        _record_name(host.hostname)
-    )  # a dead one's record; the new one is adopted
+    # a dead one's record goes; the new one is adopted once it answers
+    procs.supervisor(labdir).forget(_record_name(host.hostname))
     with contextlib.suppress(FileNotFoundError):
         sshd_pidfile(labdir, host.hostname).unlink()
     log = sshd_log(labdir, host.hostname)
