@@ -1,3 +1,3 @@
-from cloudops.cli import main
+from cloudops.cli import entry
 
-main()
+entry()

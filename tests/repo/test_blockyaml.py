@@ -154,6 +154,25 @@ def test_positions_are_read_only_when_asked_for_and_by_the_reader_itself(
     assert doc._pos._by_id is not None
 
 
+def test_a_repeated_flow_is_read_once_yet_each_reading_is_its_own() -> None:
+    text = "a: {model: R760, cpus: 128}\nb: {model: R760, cpus: 128}\nc: [compute]\nd: [compute]\n"
+    doc = blockyaml.load(text)
+    assert doc == {
+        "a": {"model": "R760", "cpus": 128},
+        "b": {"model": "R760", "cpus": 128},
+        "c": ["compute"],
+        "d": ["compute"],
+    }
+    assert doc["a"] is not doc["b"] and doc["c"] is not doc["d"]
+    doc["a"]["cpus"] = 1  # what a caller does with its reading touches no other reading
+    doc["c"].append("storage")
+    again = blockyaml.load(text)
+    assert again["b"] == {"model": "R760", "cpus": 128} and again["d"] == ["compute"]
+    assert isinstance(again["b"], blockyaml.BlockMap) and isinstance(again["d"], blockyaml.BlockList)
+    assert yamlfile.value_position(again["b"], "cpus") == (2, 24)  # a copy finds its own position
+    assert _agrees(text)
+
+
 def test_yamlfile_load_keeps_its_errors_for_what_the_reader_leaves(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("a: 1\na: 2\n")

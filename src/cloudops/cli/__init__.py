@@ -142,6 +142,17 @@ def _command_of(argv: list[str]) -> str | None:
     return None
 
 
+def entry() -> None:
+    """The process's entry point (the ``cloudops`` script, ``python -m cloudops``): ``main``, then a fast exit."""
+    from cloudops import gcpause
+
+    gcpause.one_shot()
+    try:
+        main()
+    finally:
+        gcpause.before_exit()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every cloudops error into one line and its exit code."""
     from cloudops.errors import CloudopsError

@@ -225,6 +225,9 @@ def _assert(
             f"  a later `cloudops assert` shows its results; undo it: approve and apply {undo}", err=True
         )
     if watch is not None:
+        from cloudops import gcpause
+
+        gcpause.one_shot(False)  # a loop that may run for months: nothing it reads is frozen
         return _watch(repo, req, watch, count, fmt, columns, verbose, prometheus, html_path)
     rep, observations = _run(inputs, progress=fmt == "table" and sys.stderr.isatty())
     _emit(rep, fmt, columns, verbose, prometheus, html_path)

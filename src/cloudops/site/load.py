@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cloudops import gcpause
 from cloudops.errors import InputError, Location
 from cloudops.findings import Finding, Verdict
 from cloudops.repo import schema, yamlfile
@@ -83,7 +84,8 @@ def load_registry(root: Path) -> RegistryLoad:
     key = _signature(root, files) if files else None
     if key is not None and key in _LOADED:
         return _LOADED[key]
-    loaded = _load_registry(root, files)
+    with gcpause.paused():
+        loaded = _load_registry(root, files)
     if key is not None:
         if len(_LOADED) >= _LOADED_MAX:
             _LOADED.pop(next(iter(_LOADED)))

@@ -2,6 +2,9 @@
 
 Each check has a stable id (``registry.<rule>``) and reports at the offending field's position. A
 collision names both parties, so the operator can decide which one is wrong.
+
+Long because: every cross-record rule is here, one after another, so that one file answers "what does
+the registry promise?"; the few that walk every address carry the integer fast paths 100,000 hosts need.
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ def references(reg: Registry, s: Sourced) -> Iterator[Finding]:
     roles = {r.name for r in reg.roles}
     plane_names = {p.name for p in reg.planes}
     known_dcs = ", ".join(sorted(dcs)) or "none"
+    has_plane = _plane_memo(reg, lambda plane: plane is not None)
     for plane, src in s.records["planes"]:
         if plane.dc is not None and plane.dc not in dcs:
             yield fail(
@@ -145,7 +149,7 @@ def references(reg: Registry, s: Sourced) -> Iterator[Finding]:
                     reason=f"unknown role {role!r} (known: {', '.join(sorted(roles)) or 'none'})",
                 )
         for i, iface in enumerate(host.interfaces):
-            if reg.plane_for(host, iface.plane) is None:
+            if not has_plane(host.dc, iface.plane):
                 yield fail(
                     "unknown-plane",
                     host.hostname,
@@ -165,14 +169,16 @@ def references(reg: Registry, s: Sourced) -> Iterator[Finding]:
 @check
 def required_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
     requires = {r.name: r.requires_planes for r in reg.roles}
+    # The BMC sits on the out-of-band plane without an OS interface: `bmc:` satisfies a BMC plane.
+    is_bmc = _plane_memo(reg, lambda plane: plane is not None and plane.purpose == "bmc")
     for host, src in s.records["hosts"]:
-        have = {i.plane for i in host.interfaces}
+        have: set[str] | None = None
         for role in host.roles:
-            for plane in requires.get(role, []):
-                resolved = reg.plane_for(host, plane)
-                # The BMC sits on the out-of-band plane without an OS interface: `bmc:` satisfies it.
-                if resolved is not None and resolved.purpose == "bmc" and host.bmc is not None:
+            for plane in requires.get(role, ()):
+                if host.bmc is not None and is_bmc(host.dc, plane):
                     continue
+                if have is None:
+                    have = {i.plane for i in host.interfaces}
                 if plane not in have:
                     at = "interfaces" if "interfaces" in src.node else "hostname"
                     reason = f"role {role!r} requires an interface on plane {plane!r}"
@@ -183,21 +189,20 @@ def required_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
 def hardware_minimums(reg: Registry, s: Sourced) -> Iterator[Finding]:
     """A host's declared hardware (``hardware: {cpus, memory_gb, disks}``) meets each of its roles' minimums;
     what a host does not declare is checked on the host itself (assert, preflight)."""
-    roles = {r.name: r for r in reg.roles}
+    # Each role's minimums that the registry can check, in this order: cpus, memory_gb, disks.
+    needs = {
+        r.name: [
+            (k, need) for k in ("cpus", "memory_gb", "disks") if (need := getattr(r.minimums, k)) is not None
+        ]
+        for r in reg.roles
+        if r.minimums is not None
+    }
     for host, src in s.records["hosts"]:
         hw = host.hardware or {}
-        declared = {
-            "cpus": hw.get("cpus"),
-            "memory_gb": hw.get("memory_gb"),
-            "disks": len(hw.get("disks") or []) or None,
-        }
         for role_name in host.roles:
-            role = roles.get(role_name)
-            if role is None or role.minimums is None:
-                continue
-            for key, have in declared.items():
-                need = getattr(role.minimums, key)
-                if need is not None and isinstance(have, int | float) and have < need:
+            for key, need in needs.get(role_name, ()):
+                have = (len(hw.get("disks") or []) or None) if key == "disks" else hw.get(key)
+                if isinstance(have, int | float) and have < need:
                     at = "hardware" if "hardware" in src.node else "hostname"
                     reason = f"{key} {have} is below role {role_name!r}'s minimum {need:g}"
                     yield fail("hardware", host.hostname, src, at, reason=reason)
@@ -352,6 +357,30 @@ class _Span:
         self.broadcast = int(plane.cidr.broadcast_address)
         self.reserved = [(int(r.start), int(r.end), r) for r in plane.reserved]
 
+    def clean(self, value: int) -> bool:
+        """Inside the CIDR, neither its network nor its broadcast address, and in no reserved range."""
+        if not self.network < value < self.broadcast:
+            return False
+        for start, end, _ in self.reserved:  # noqa: SIM110 (a loop, not all(): called half a million times)
+            if start <= value <= end:
+                return False
+        return True
+
+
+def _plane_memo(reg: Registry, of: Callable[[Plane | None], Any]) -> Callable[[str, str], Any]:
+    """``of(plane)`` for the plane a host in datacenter ``dc`` means by ``name``, computed once per pair:
+    a registry of 100,000 hosts asks for the same few dozen pairs a million times."""
+    memo: dict[tuple[str, str], Any] = {}
+
+    def lookup(dc: str, name: str) -> Any:
+        try:
+            return memo[dc, name]
+        except KeyError:
+            found = memo[dc, name] = of(reg.resolve_plane(name, dc))
+            return found
+
+    return lookup
+
 
 def _spans(reg: Registry) -> dict[int, _Span]:
     return {id(p): _Span(p) for p in reg.planes}
@@ -360,23 +389,27 @@ def _spans(reg: Registry) -> dict[int, _Span]:
 @check
 def addresses_in_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
     spans = _spans(reg)
+    span_of = _plane_memo(reg, lambda plane: None if plane is None else spans[id(plane)])
     bmc_planes_of = {dc.name: _planes_of_purpose(reg, "bmc", dc.name) for dc in reg.datacenters}
     for host, src in s.records["hosts"]:
         for i, iface in enumerate(host.interfaces):
-            plane = reg.plane_for(host, iface.plane)
-            if plane is not None:  # an unknown plane is reported on its own
-                yield from _host_address(
-                    host.hostname, iface.address, spans[id(plane)], src, "interfaces", i, "address"
-                )
+            span = span_of(host.dc, iface.plane)
+            # an unknown plane is reported on its own; a clean address (nearly all) needs no messages
+            if span is not None and not span.clean(int(iface.address)):
+                yield from _host_address(host.hostname, iface.address, span, src, "interfaces", i, "address")
         if host.bmc is not None:
             bmc_planes = bmc_planes_of.get(host.dc) or _planes_of_purpose(reg, "bmc", host.dc)
-            if bmc_planes and not any(host.bmc in p.cidr for p in bmc_planes):
+            value = int(host.bmc)
+            inside = [
+                spans[id(p)] for p in bmc_planes if spans[id(p)].network <= value <= spans[id(p)].broadcast
+            ]
+            if bmc_planes and not inside:
                 nets = ", ".join(f"{p.key} {p.cidr}" for p in bmc_planes)
                 reason = f"{host.bmc} is not on a BMC plane ({nets})"
                 yield fail("address-outside-cidr", host.hostname, src, "bmc", reason=reason)
-            for plane in bmc_planes:
-                if host.bmc in plane.cidr:
-                    yield from _host_address(host.hostname, host.bmc, spans[id(plane)], src, "bmc")
+            for span in inside:
+                if not span.clean(value):
+                    yield from _host_address(host.hostname, host.bmc, span, src, "bmc")
     for vip, src in s.records["vips"]:
         plane = reg.resolve_plane(vip.plane, vip.dc)
         if plane is None:
@@ -411,6 +444,12 @@ def _host_address(name: str, addr: IPv4Address, span: _Span, src: Src, *path: st
 @check
 def unique_addresses(reg: Registry, s: Sourced) -> Iterator[Finding]:
     """No address is held twice: interfaces, BMCs, VIPs and gateways all draw from one space."""
+    every = [int(i.address) for host in reg.hosts for i in host.interfaces]
+    every += [int(host.bmc) for host in reg.hosts if host.bmc is not None]
+    every += [int(v.address) for v in reg.vips]
+    every += [int(p.gateway) for p in reg.planes if p.gateway]
+    if len(set(every)) == len(every):
+        return  # none repeats (nearly always): the holders, labelled for messages, are not needed
     # Each holder: (address, record, source, path, what), the label made only for a collision.
     holders: list[tuple[IPv4Address, Any, Src, tuple[str | int, ...], str]] = []
     for host, src in s.records["hosts"]:
@@ -458,11 +497,12 @@ def site_services(reg: Registry, s: Sourced) -> Iterator[Finding]:
         return
     # Who holds each of those few addresses (a label only for them: a registry has 100,000s of addresses).
     held: dict[IPv4Address, str] = {}
+    asked_ints = {int(a) for a in asked}  # IPv4Address hashes in Python: 600,000 times at 100,000 hosts
     for host in reg.hosts:
         for iface in host.interfaces:
-            if iface.address in asked:
+            if int(iface.address) in asked_ints:
                 held[iface.address] = f"{host.hostname} ({iface.plane})"
-        if host.bmc in asked:
+        if host.bmc is not None and int(host.bmc) in asked_ints:
             held[host.bmc] = f"{host.hostname} (bmc)"
     held.update({v.address: f"VIP {v.key}" for v in reg.vips if v.address in asked})
     for dc, src in s.records["datacenters"]:
