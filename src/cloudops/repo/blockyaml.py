@@ -9,7 +9,11 @@ duplicate key — so the caller asks libyaml (``fastyaml``), which owns every re
 
 Values are resolved as ``fastyaml`` resolves them (YAML 1.2 as ruamel reads it). Positions are not kept
 while reading: a node's ``lc`` (ruamel's interface) is found on first use, by reading the same text once
-more through ``fastyaml`` and pairing the two trees — a valid registry never pays for them.
+more through ``fastyaml`` and pairing the two trees — a valid registry never pays for them. A document
+of many megabytes is read on two cores (``blocksplit``).
+
+Long because: one reader reads for values and for positions alike (the two readings must never differ),
+with the inline fast paths of its hot loop.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cloudops.repo import fastyaml
+from cloudops.repo import blocksplit, fastyaml
 from cloudops.repo.fastyaml import MAX_DEPTH
 
 UNSUPPORTED: Any = fastyaml.UNSUPPORTED
@@ -30,6 +34,8 @@ _SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*| *)")
 _FLOW_TOKEN = re.compile(r"[\[\]{},]|[^\[\]{},]+")
 # What a plain scalar may not start with (``-``, ``?`` and ``:`` only before a space, checked apart).
 _INDICATORS = frozenset(",[]{}#&*!|>'\"%@`")
+# What a value starts with when it is not a plain scalar: a flow collection or a quoted scalar.
+_COMPOUND = frozenset("[{\"'")
 
 
 class _Unsupported(Exception):
@@ -83,10 +89,16 @@ def load(text: str) -> Any:
     if _ODD.search(text):
         return UNSUPPORTED
     pos = _Positions(text)
-    try:
-        root = _Reader(pos).read(text)
-    except (_Unsupported, ValueError, IndexError):  # IndexError: a flow that does not close
-        return UNSUPPORTED
+    split = None
+    if len(text) >= blocksplit.SPLIT_MIN:  # a large document: two cores, when it can be cut
+        split = blocksplit.read(text, _Reader(pos).read, (BlockMap, BlockList), ("_pos", pos))
+    if split is not None:
+        root = split[0]
+    else:
+        try:
+            root = _Reader(pos).read(text)
+        except (_Unsupported, ValueError, IndexError):  # IndexError: a flow that does not close
+            return UNSUPPORTED
     pos._root = root
     return root
 
@@ -103,8 +115,9 @@ def _plain(value: str) -> Any:
     except KeyError:
         pass
     resolved = _resolve(value)
-    if len(_SEEN) < _SEEN_MAX:
-        _SEEN[value] = resolved
+    if len(_SEEN) >= _SEEN_MAX:
+        _SEEN.clear()  # full of one-off values (addresses): start again, the repeated ones come back at once
+    _SEEN[value] = resolved
     return resolved
 
 
@@ -321,6 +334,7 @@ class _Reader:
         started = False
         seen = _SEEN
         record = self.record
+        pos = self.pos
         for line, (spaces, dash_text, key_text, colon, rest) in enumerate(_LINE.findall(text)):
             if not dash_text and not key_text and (not rest or rest[0] == "#"):
                 continue  # blank, or a comment
@@ -373,8 +387,15 @@ class _Reader:
                         raise _Unsupported  # "- - x": a sequence in a sequence on one line
                     elif record:
                         self._set(container, None, self._value(rest, len(stack), line, col), (line, col))
-                    else:
-                        container.append(_value(rest, len(stack), self.pos))
+                    elif rest[0] in _COMPOUND:
+                        container.append(_value(rest, len(stack), pos))
+                    else:  # a plain scalar, inline: the hot path of a large registry
+                        cut = rest.find(" #")
+                        plain = (rest if cut < 0 else rest[:cut]).rstrip(" ")
+                        try:
+                            container.append(seen[plain])
+                        except KeyError:
+                            container.append(_plain(plain))
                     continue
                 item = self._new(False, line, col)
                 self._set(container, None, item, (line, col))
@@ -400,8 +421,15 @@ class _Reader:
                 col = indent + len(key_text) + len(colon)
                 container[key] = self._value(rest, len(stack), line, col)
                 container.lc._values[key] = (line, col)
-            else:
-                container[key] = _value(rest, len(stack), self.pos)
+            elif rest[0] in _COMPOUND:
+                container[key] = _value(rest, len(stack), pos)
+            else:  # a plain scalar, inline (as above)
+                cut = rest.find(" #")
+                plain = (rest if cut < 0 else rest[:cut]).rstrip(" ")
+                try:
+                    container[key] = seen[plain]
+                except KeyError:
+                    container[key] = _plain(plain)
         if pending is not None:
             parent, key, _, empty = pending
             self._set(parent, key, None, empty)
