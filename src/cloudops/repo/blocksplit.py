@@ -10,6 +10,7 @@ sequence not last in the first part) answer None, and the caller reads the text 
 
 from __future__ import annotations
 
+import bisect
 import os
 import pickle
 import re
@@ -35,11 +36,33 @@ def cut(text: str, at: float = CUT_AT) -> tuple[int, str] | None:
     """Where the second part starts (the first character of an item's line, from the fraction ``at`` of
     the text on) and the line of the key whose sequence it continues; None when that point of the text is
     not inside such a sequence."""
-    mid = int(len(text) * at)
-    headers = list(_HEADER.finditer(text, 0, mid))  # the top-level keys: a handful
-    if not headers:
+    return _cut(text, int(len(text) * at), list(_HEADER.finditer(text)), None)
+
+
+def cuts(text: str, every: int) -> list[tuple[int, str]]:
+    """Cut points about ``every`` characters apart, each as ``cut`` finds them: a large document in pieces
+    (each piece after the first read as its key's line and its own items)."""
+    headers = list(_HEADER.finditer(text))  # the top-level keys: a handful
+    out: list[tuple[int, str]] = []
+    start = every
+    while start < len(text):
+        where = _cut(text, start, headers, out[-1] if out else None)
+        if where is None:
+            start += every  # not inside a sequence here: look further on
+            continue
+        out.append(where)
+        start = where[0] + every
+    return out
+
+
+def _cut(
+    text: str, start: int, headers: list[re.Match[str]], previous: tuple[int, str] | None
+) -> tuple[int, str] | None:
+    starts = [h.start() for h in headers]
+    i = bisect.bisect_left(starts, start)
+    if i == 0:
         return None
-    header = headers[-1]
+    header = headers[i - 1]
     first_item = _ITEM.search(text, header.end())
     if first_item is None:
         return None
@@ -49,13 +72,15 @@ def cut(text: str, at: float = CUT_AT) -> tuple[int, str] | None:
     ):
         return None  # something other than blanks and comments between the key and its first item
     indent = first_item.group(1)
-    at = text.find(f"\n{indent}-", max(mid, first_item.start()))
+    at = text.find(f"\n{indent}-", max(start, first_item.start()))
     if at < 0 or text[at + 1 + len(indent) + 1 : at + 2 + len(indent) + 1] not in (" ", "\n"):
         return None
     at += 1
     # the sequence runs unbroken from its key to the cut: no line at column 0 in between but comments
-    # (and, for a sequence at its key's indentation, its own items)
-    stray = (_COLUMN0_NOT_ITEM if indent == "" else _COLUMN0).search(text, header.end(), at)
+    # (and, for a sequence at its key's indentation, its own items); from the previous cut when that was
+    # in the same sequence, already looked at up to there
+    since = previous[0] if previous is not None and previous[0] > header.end() else header.end()
+    stray = (_COLUMN0_NOT_ITEM if indent == "" else _COLUMN0).search(text, since, at)
     if stray is not None:
         return None
     return at, header.group()

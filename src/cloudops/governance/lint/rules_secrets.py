@@ -3,10 +3,12 @@
 A finding not in the baseline fails. The secret itself is never printed: the finding names its kind,
 file and line, and a suggested security-ledger row is printed (never written) for the operator to add.
 
-Scanning is the costliest rule (detect-secrets parses every YAML file), so results are cached by file
-name and content hash in ``$CLOUDOPS_CACHE_DIR`` (default ``~/.cache/cloudops``): the cache holds only
-what the baseline holds — kind, line and the secret's hash, never the secret — and a cold scan of many
-files is spread over the CPUs.
+Scanning is the costliest rule (detect-secrets parses every YAML file in pure Python: ~8 s a megabyte),
+so results are cached by file name and content hash in ``$CLOUDOPS_CACHE_DIR`` (default
+``~/.cache/cloudops``): the cache holds only what the baseline holds — kind, line and the secret's hash,
+never the secret — and a cold scan of many files is spread over the CPUs. A large YAML file (a registry of
+100,000 hosts) is scanned in pieces of whole items of its top-level sequence, each cached on its own: an
+edit to one host rescans its piece alone, and a cold scan spreads over the CPUs too.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cloudops.findings import Finding
 from cloudops.governance.lint.base import LintContext, fail, rule
@@ -34,27 +36,121 @@ def cache_file() -> Path:
     return base / "cloudops" / "lint-secrets.json"
 
 
+#: A YAML file this large is scanned in pieces of about PIECE characters (whole items of its top-level
+#: sequence): a piece is what one edit costs to rescan.
+PIECE_MIN = 1 << 20
+PIECE = 256 << 10
+
+
+class _Unit(NamedTuple):
+    """What detect-secrets scans and the cache keeps: a whole file, or a piece of a large one. The first
+    piece is the file's beginning; each later one is its sequence's key line, then its own items, the
+    first of which is the file's line ``offset + 2``."""
+
+    file: str
+    text: str
+    offset: int = 0
+    whole: bool = True
+    keyed: bool = False  # a later piece: its line 1 is its sequence's key, written again
+
+    @property
+    def key(self) -> str:
+        return f"{self.file}\0{hashlib.sha256(self.text.encode()).hexdigest()}"
+
+    def line(self, line: int) -> int:
+        """The file's line of a hit on the unit's ``line`` (0: none known); the key line a piece starts
+        with is answered with its first item's."""
+        if not self.keyed or line == 0:
+            return line + self.offset
+        return self.offset + max(line, 2)
+
+
+def _units(file: str, text: str) -> list[_Unit]:
+    if len(text) < PIECE_MIN or not file.endswith((".yaml", ".yml")):
+        return [_Unit(file, text)]
+    from cloudops.repo import blocksplit
+
+    points = blocksplit.cuts(text, PIECE)
+    if not points:
+        return [_Unit(file, text)]
+    units = [_Unit(file, text[: points[0][0]], whole=False)]
+    lines = 0
+    previous = 0
+    for n, (at, header) in enumerate(points):
+        end = points[n + 1][0] if n + 1 < len(points) else len(text)
+        lines += text.count("\n", previous, at)
+        previous = at
+        units.append(_Unit(file, f"{header}\n{text[at:end]}", lines - 1, whole=False, keyed=True))
+    return units
+
+
 def _scan(root: str, rel: str) -> list[Hit]:
     from detect_secrets.core.secrets_collection import SecretsCollection
 
     found = SecretsCollection(root=root)
     found.scan_file(rel)
-    return [(s.type, s.secret_hash, s.line_number or 0) for _f, s in found]
+    text: str | None = None
+    hits = []
+    for _f, s in found:
+        line = s.line_number or 0
+        if s.secret_value:
+            if text is None:
+                text = (Path(root) / rel).read_text(encoding="utf-8", errors="replace")
+            line = _line_of(text, s.secret_value, line)
+        hits.append((s.type, s.secret_hash, line))
+    return hits
 
 
-def _scan_many(root: str, rels: list[str], settings: dict[str, Any] | None) -> dict[str, list[Hit]]:
+def _line_of(text: str, secret: str, reported: int) -> int:
+    """The line the secret is on. detect-secrets' YAML lines drift: each flow mapping with several strings
+    (``{plane: oam, name: bond0}``) pushes every later line down one more, far past the end of a large
+    file. The secret's own text, at or before the line reported, says where it is; the line reported
+    when it cannot be found verbatim (an escape in a quoted scalar)."""
+    end = 0
+    for _ in range(reported):
+        end = text.find("\n", end) + 1
+        if end == 0:
+            end = len(text)
+            break
+    at = text.rfind(secret, 0, end + len(secret)) if reported else text.find(secret)
+    if at < 0:
+        return reported
+    return text.count("\n", 0, at) + 1
+
+
+def _scan_many(root: str, units: list[_Unit], settings: dict[str, Any] | None) -> list[list[Hit]]:
+    """Each unit's hits: a whole file scanned where it is, a piece as a file of the same name in a
+    private directory of its own (detect-secrets reads files by name, and its filters look at names)."""
+    import shutil
+    import tempfile
+
     from detect_secrets.settings import default_settings, transient_settings
 
-    with transient_settings(settings) if settings is not None else default_settings():
-        if len(rels) < 8 or (os.cpu_count() or 1) < 2:
-            return {r: _scan(root, r) for r in rels}
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    scratch = Path(tempfile.mkdtemp(prefix="cloudops-secrets-")) if not all(u.whole for u in units) else None
+    try:
+        jobs = []
+        for n, unit in enumerate(units):
+            if unit.whole:
+                jobs.append((root, unit.file))
+                continue
+            assert scratch is not None
+            piece = scratch / str(n) / unit.file
+            piece.parent.mkdir(parents=True, exist_ok=True)
+            piece.write_text(unit.text, encoding="utf-8")
+            jobs.append((str(scratch / str(n)), unit.file))
+        with transient_settings(settings) if settings is not None else default_settings():
+            if len(jobs) < 2 or (os.cpu_count() or 1) < 2:
+                return [_scan(r, f) for r, f in jobs]
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
 
-        # fork: the children inherit the detect-secrets settings configured just above
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1), mp_context=ctx) as pool:
-            return dict(zip(rels, pool.map(_scan, [root] * len(rels), rels, chunksize=4), strict=True))
+            # fork: the children inherit the detect-secrets settings configured just above
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1), mp_context=ctx) as pool:
+                return list(pool.map(_scan, *zip(*jobs, strict=True), chunksize=1))
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 @rule("secrets", "detect-secrets finds nothing outside the baseline .secrets.baseline")
@@ -87,17 +183,21 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
     fingerprint = hashlib.sha256(json.dumps([ds_version, settings], sort_keys=True).encode()).hexdigest()[:16]
     cache = _load_cache(fingerprint)
     files = [f for f in ctx.files if f != BASELINE and ctx.text(f) is not None]
-    keys = {f: f"{f}\0{hashlib.sha256((ctx.text(f) or '').encode()).hexdigest()}" for f in files}
-    missing = [f for f in files if keys[f] not in cache]
+    units = [u for f in files for u in _units(f, ctx.text(f) or "")]
+    keys = [u.key for u in units]
+    missing = [n for n, key in enumerate(keys) if key not in cache]
     if missing:
-        for f, hits in _scan_many(str(ctx.root), missing, settings).items():
-            cache[keys[f]] = hits
-        _save_cache(fingerprint, {keys[f]: cache[keys[f]] for f in files})
+        for n, hits in zip(
+            missing, _scan_many(str(ctx.root), [units[n] for n in missing], settings), strict=True
+        ):
+            cache[keys[n]] = hits
+        _save_cache(fingerprint, {key: cache[key] for key in keys})
     new = [
-        (f, kind, line)
-        for f in files
-        for kind, hashed, line in cache[keys[f]]
-        if (f, kind, hashed) not in known and not _named_digest(ctx.text(f) or "", kind, line)
+        (u.file, kind, u.line(line))
+        for u, key in zip(units, keys, strict=True)
+        for kind, hashed, line in cache[key]
+        if (u.file, kind, hashed) not in known
+        and not _named_digest(ctx.text(u.file) or "", kind, u.line(line))
     ]
     for filename, kind, line in sorted(new, key=lambda h: (h[0], h[2])):
         yield fail(

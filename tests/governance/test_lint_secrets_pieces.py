@@ -1,0 +1,124 @@
+"""A large YAML file is scanned for secrets in pieces (whole items of its top-level sequence), each cached
+on its own: the pieces find exactly the secrets detect-secrets finds in the whole file, each at its own
+line, and an edit rescans only the piece it touched. Real detect-secrets throughout, on a generated
+registry with secrets planted across it (at the first item of a piece too)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudops.governance.lint import rules_secrets, run_lint
+from cloudops.repo import blocksplit
+
+ROOT = Path(__file__).resolve().parents[2]
+# (a line planted in a host's item, the kind detect-secrets names); each secret made of parts, so that this
+# file holds none
+PLANTS = [
+    (
+        "    token: ghp_" + "x7Kq2mZ9vR4tW8yB1nC5fH3jL6pD0sG2aE4u",
+        ("GitHub Token", "Base64 High Entropy String"),
+    ),
+    ("    aws: AKIA" + "IOSFODNN7EXAMPLQ", ("AWS Access Key",)),
+    ("    password: " + "Sup3r-s3cret-" + "Pa55phrase", ("Secret Keyword",)),
+    ("    blob: " + "kq8ZyP3vN1xR7tW2mB5cF9hJ4lD6sG0aE3uQ", ("Base64 High Entropy String",)),
+]
+FOUND = sum(len(kinds) for _, kinds in PLANTS)
+
+
+@pytest.fixture
+def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dict[int, tuple[str, ...]]]:
+    """A generated registry repository (its hosts.yaml ~170 kB, read in pieces of 16 kB), secrets planted
+    in some hosts; the planted lines by line number."""
+    repo = tmp_path / "r"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gen_registry.py"), "--scale", "1", "--hosts-per-dc", "200", "--out", str(repo)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    path = repo / "site" / "hosts.yaml"
+    lines = path.read_text().splitlines()
+    monkeypatch.setattr(rules_secrets, "PIECE_MIN", 0)
+    monkeypatch.setattr(rules_secrets, "PIECE", 16 << 10)
+    monkeypatch.setenv("CLOUDOPS_CACHE_DIR", str(tmp_path / "cache"))
+    # after the first line of some hosts: one right at a piece's first item, the others spread out
+    text = "\n".join(lines) + "\n"
+    first_of_piece = text.count("\n", 0, blocksplit.cuts(text, 16 << 10)[3][0])  # index of that item's line
+    items = [i for i, ln in enumerate(lines) if ln.startswith("  - hostname:")]
+    targets = [first_of_piece, items[40], items[250], items[-2]]
+    planted: dict[int, tuple[str, ...]] = {}
+    for (plant, _), at in sorted(zip(PLANTS, targets, strict=True), key=lambda p: -p[1]):
+        lines.insert(at + 1, plant)
+    path.write_text("\n".join(lines) + "\n")
+    for n, ln in enumerate(lines, 1):
+        for plant, kind in PLANTS:
+            if ln == plant:
+                planted[n] = kind
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return repo, planted
+
+
+def _whole_file_hits(repo: Path) -> list[tuple[str, str, int]]:
+    """What detect-secrets finds in the whole file, as the rule asked it before it read in pieces."""
+    data = json.loads((repo / ".secrets.baseline").read_text())
+    settings = {"plugins_used": data["plugins_used"], "filters_used": data["filters_used"]}
+    text = (repo / "site" / "hosts.yaml").read_text()
+    (hits,) = rules_secrets._scan_many(str(repo), [rules_secrets._Unit("site/hosts.yaml", text)], settings)
+    return hits
+
+
+def test_pieces_find_what_the_whole_file_scan_finds_each_at_its_own_line(
+    registry: tuple[Path, dict[int, tuple[str, ...]]],
+) -> None:
+    repo, planted = registry
+    text = (repo / "site" / "hosts.yaml").read_text()
+    units = rules_secrets._units("site/hosts.yaml", text)
+    assert len(units) > 5 and units[1].keyed and not units[0].keyed
+    report = run_lint(repo, only=["secrets"])
+    found = {(f.where.line, f.message.split(" (not in")[0]) for f in report.findings if f.where}
+    # every secret at its very line (detect-secrets' own lines drift far down a file of flow mappings)
+    assert found == {(line, kind) for line, kinds in planted.items() for kind in kinds}
+    whole = _whole_file_hits(repo)
+    # the same secrets (kind and hash) as the whole file's scan; its lines are its own business
+    hashes = {(kind, hashed) for kind, hashed, _ in whole}
+    cache = json.loads(rules_secrets.cache_file().read_text())["entries"]
+    pieces = {
+        (kind, hashed)
+        for key, hits in cache.items()
+        if key.startswith("site/hosts.yaml\0")
+        for kind, hashed, _ in hits
+    }
+    assert pieces == hashes and len(hashes) == FOUND
+    # the whole file's scan, its lines mended as the pieces' are, puts them at the same lines
+    assert {(line, kind) for kind, _, line in whole} == found
+
+
+def test_an_edit_rescans_its_piece_alone(
+    registry: tuple[Path, dict[int, tuple[str, ...]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, planted = registry
+    scanned: list[Any] = []
+    scan_many = rules_secrets._scan_many
+
+    def counted(root: str, units: list[Any], settings: Any) -> Any:
+        scanned.append(len(units))
+        return scan_many(root, units, settings)
+
+    monkeypatch.setattr(rules_secrets, "_scan_many", counted)
+    first = run_lint(repo, only=["secrets"]).lines()
+    assert len(first) == FOUND and scanned[0] > 5
+    assert run_lint(repo, only=["secrets"]).lines() == first and len(scanned) == 1  # warm: nothing scanned
+    path = repo / "site" / "hosts.yaml"
+    line = min(planted)  # remove the first planted secret: one piece changes
+    lines = path.read_text().splitlines()
+    del lines[line - 1]
+    path.write_text("\n".join(lines) + "\n")
+    after = run_lint(repo, only=["secrets"]).lines()
+    assert scanned[1:] == [1]
+    assert len(after) == FOUND - len(planted[line])
+    # the secrets after the edit moved up a line, and are reported there
+    assert {ln.split(":")[1] for ln in after} == {str(n - 1) for n in planted if n > line}
