@@ -167,3 +167,7 @@ class RegistryView(Protocol):
     def plane_for(self, host: HostView, plane_name: str) -> PlaneView | None:
         """The plane ``plane_name`` as ``host`` sees it: its datacenter's own, else the site-wide one."""
         ...
+
+    def hostnames(self, *, role: str | None = None, dc: str | None = None) -> tuple[str, ...]:
+        """The sorted names of the hosts of ``role`` in ``dc`` (None: any)."""
+        ...

@@ -84,9 +84,7 @@ class Facts:
         dc = self.datacenter()
         if role is not None and role not in {r.name for r in self.registry.roles}:
             raise LookupError(f"no role {role!r} (roles: {', '.join(r.name for r in self.registry.roles)})")
-        return sorted(
-            h.hostname for h in self.registry.hosts if h.dc == dc and (role is None or role in h.roles)
-        )
+        return list(self.registry.hostnames(role=role, dc=dc))
 
     def hosts(self, role: str | None = None, sep: str = " ") -> str:
         found = self._hosts(role)

@@ -106,6 +106,22 @@ class Registry:
     def hosts_where(self, *, role: str | None = None, dc: str | None = None) -> list[Host]:
         return [h for h in self.hosts if (role is None or role in h.roles) and (dc is None or h.dc == dc)]
 
+    @cached_property
+    def _hostnames(self) -> dict[tuple[str | None, str | None], tuple[str, ...]]:
+        """(role or None, dc or None) → the sorted names of those hosts: one pass over the hosts."""
+        groups: dict[tuple[str | None, str | None], list[str]] = {}
+        for h in self.hosts:
+            name, dc = h.hostname, h.dc
+            for role in (None, *dict.fromkeys(h.roles)):
+                groups.setdefault((role, None), []).append(name)
+                groups.setdefault((role, dc), []).append(name)
+        return {key: tuple(sorted(names)) for key, names in groups.items()}
+
+    def hostnames(self, *, role: str | None = None, dc: str | None = None) -> tuple[str, ...]:
+        """The sorted names of the hosts of ``role`` in ``dc`` (None: any): ``hosts_where``'s, indexed once
+        (a runbook asks for the same few once per reference, and a registry may hold 100,000 hosts)."""
+        return self._hostnames.get((role, dc), ())
+
     # --- addresses ---------------------------------------------------------------------------
     def planes_containing(self, addr: IPv4Address) -> list[Plane]:
         return [p for p in self.planes if addr in p.cidr]
