@@ -111,14 +111,18 @@ def test_an_edit_rescans_its_piece_alone(
     monkeypatch.setattr(rules_secrets, "_scan_many", counted)
     first = run_lint(repo, only=["secrets"]).lines()
     assert len(first) == FOUND and scanned[0] > 5
-    assert run_lint(repo, only=["secrets"]).lines() == first and len(scanned) == 1  # warm: nothing scanned
+    cut: list[int] = []
+    cuts = blocksplit.cuts
+    monkeypatch.setattr(blocksplit, "cuts", lambda text, every: cut.append(1) or cuts(text, every))
+    # warm: nothing scanned, nor even cut (the file's hits are kept whole too)
+    assert run_lint(repo, only=["secrets"]).lines() == first and len(scanned) == 1 and cut == []
     path = repo / "site" / "hosts.yaml"
     line = min(planted)  # remove the first planted secret: one piece changes
     lines = path.read_text().splitlines()
     del lines[line - 1]
     path.write_text("\n".join(lines) + "\n")
     after = run_lint(repo, only=["secrets"]).lines()
-    assert scanned[1:] == [1]
+    assert scanned[1:] == [1] and cut == [1]
     assert len(after) == FOUND - len(planted[line])
     # the secrets after the edit moved up a line, and are reported there
     assert {ln.split(":")[1] for ln in after} == {str(n - 1) for n in planted if n > line}

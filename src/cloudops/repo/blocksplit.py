@@ -36,7 +36,8 @@ def cut(text: str, at: float = CUT_AT) -> tuple[int, str] | None:
     """Where the second part starts (the first character of an item's line, from the fraction ``at`` of
     the text on) and the line of the key whose sequence it continues; None when that point of the text is
     not inside such a sequence."""
-    return _cut(text, int(len(text) * at), list(_HEADER.finditer(text)), None)
+    start = int(len(text) * at)
+    return _cut(text, start, list(_HEADER.finditer(text, 0, start)), None)
 
 
 def cuts(text: str, every: int) -> list[tuple[int, str]]:

@@ -183,7 +183,14 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
     fingerprint = hashlib.sha256(json.dumps([ds_version, settings], sort_keys=True).encode()).hexdigest()[:16]
     cache = _load_cache(fingerprint)
     files = [f for f in ctx.files if f != BASELINE and ctx.text(f) is not None]
-    units = [u for f in files for u in _units(f, ctx.text(f) or "")]
+    units: list[_Unit] = []
+    pieced: list[_Unit] = []  # large files not seen whole before: read in pieces, then kept whole too
+    for f in files:
+        whole = _Unit(f, ctx.text(f) or "")
+        parts = [whole] if whole.key in cache else _units(f, whole.text)
+        units += parts
+        if len(parts) > 1:
+            pieced.append(whole)
     keys = [u.key for u in units]
     missing = [n for n, key in enumerate(keys) if key not in cache]
     if missing:
@@ -191,7 +198,13 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
             missing, _scan_many(str(ctx.root), [units[n] for n in missing], settings), strict=True
         ):
             cache[keys[n]] = hits
-        _save_cache(fingerprint, {key: cache[key] for key in keys})
+    for whole in pieced:  # its hits at the file's own lines, under the whole file's key: no cutting next time
+        cache[whole.key] = [
+            (kind, hashed, u.line(line)) for u, key in zip(units, keys, strict=True) if u.file == whole.file
+            for kind, hashed, line in cache[key]
+        ]  # fmt: skip
+    if missing or pieced:
+        _save_cache(fingerprint, {key: cache[key] for key in [*keys, *(w.key for w in pieced)]})
     new = [
         (u.file, kind, u.line(line))
         for u, key in zip(units, keys, strict=True)
