@@ -107,20 +107,36 @@ class Registry:
         return [h for h in self.hosts if (role is None or role in h.roles) and (dc is None or h.dc == dc)]
 
     @cached_property
-    def _hostnames(self) -> dict[tuple[str | None, str | None], tuple[str, ...]]:
-        """(role or None, dc or None) → the sorted names of those hosts: one pass over the hosts."""
-        groups: dict[tuple[str | None, str | None], list[str]] = {}
+    def _names_by(self) -> tuple[dict[tuple[str, str], list[str]], dict[str, list[str]]]:
+        """Host names by (role, dc) and by dc, in one pass."""
+        by_role_dc: dict[tuple[str, str], list[str]] = {}
+        by_dc: dict[str, list[str]] = {}
         for h in self.hosts:
-            name, dc = h.hostname, h.dc
-            for role in (None, *dict.fromkeys(h.roles)):
-                groups.setdefault((role, None), []).append(name)
-                groups.setdefault((role, dc), []).append(name)
-        return {key: tuple(sorted(names)) for key, names in groups.items()}
+            name, dc, roles = h.hostname, h.dc, h.roles
+            by_dc.setdefault(dc, []).append(name)
+            for role in roles if len(roles) == 1 else dict.fromkeys(roles):
+                by_role_dc.setdefault((role, dc), []).append(name)
+        return by_role_dc, by_dc
+
+    @cached_property
+    def _hostnames(self) -> dict[tuple[str | None, str | None], tuple[str, ...]]:
+        return {}
 
     def hostnames(self, *, role: str | None = None, dc: str | None = None) -> tuple[str, ...]:
-        """The sorted names of the hosts of ``role`` in ``dc`` (None: any): ``hosts_where``'s, indexed once
-        (a runbook asks for the same few once per reference, and a registry may hold 100,000 hosts)."""
-        return self._hostnames.get((role, dc), ())
+        """The sorted names of the hosts of ``role`` in ``dc`` (None: any): ``hosts_where``'s, from an
+        index built once and each answer kept (a runbook asks for the same few once per reference, and a
+        registry may hold 100,000 hosts)."""
+        found = self._hostnames.get((role, dc))
+        if found is None:
+            by_role_dc, by_dc = self._names_by
+            if role is None:
+                names = by_dc.get(dc, []) if dc is not None else [h.hostname for h in self.hosts]
+            elif dc is not None:
+                names = by_role_dc.get((role, dc), [])
+            else:
+                names = [n for (r, _), group in by_role_dc.items() if r == role for n in group]
+            found = self._hostnames[role, dc] = tuple(sorted(names))
+        return found
 
     # --- addresses ---------------------------------------------------------------------------
     def planes_containing(self, addr: IPv4Address) -> list[Plane]:

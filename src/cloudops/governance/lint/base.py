@@ -177,8 +177,10 @@ class KnownLiterals:
     def get(self, literal: str) -> str | None:
         if self.reg is None:
             return None
-        if literal in self._names:
-            return self._names[literal]
+        if literal in self._cidrs:
+            return self._cidrs[literal]
+        if literal in self._hostnames:
+            return f"host {literal}"
         try:  # a dotted quad as the registry prints it (inet_pton refuses leading zeros, as str() has none)
             value = int.from_bytes(inet_pton(AF_INET, literal), "big")
         except OSError:
@@ -196,12 +198,14 @@ class KnownLiterals:
         return f"VIP {record.key}"
 
     @cached_property
-    def _names(self) -> dict[str, str]:
-        """CIDRs and hostnames: text."""
+    def _cidrs(self) -> dict[str, str]:
         assert self.reg is not None
-        out = {str(p.cidr): f"the CIDR of plane {p.key}" for p in self.reg.planes}
-        out.update((h.hostname, f"host {h.hostname}") for h in self.reg.hosts)
-        return out
+        return {str(p.cidr): f"the CIDR of plane {p.key}" for p in self.reg.planes}
+
+    @cached_property
+    def _hostnames(self) -> set[str]:
+        assert self.reg is not None
+        return {h.hostname for h in self.reg.hosts}
 
     @cached_property
     def _addresses(self) -> dict[int, tuple[str, Any, str | None]]:
