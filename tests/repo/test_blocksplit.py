@@ -5,6 +5,7 @@ the two-part path."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -169,3 +170,36 @@ def test_generated_documents_read_in_two_parts_read_as_they_do_whole(text: str) 
     positional = fastyaml.load(text)
     if positional is not fastyaml.UNSUPPORTED:
         same_positions(split, positional, "doc", blockyaml.BlockMap, blockyaml.BlockList)
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+def test_a_first_part_that_fails_stops_and_reaps_the_child_and_an_interrupt_goes_on(
+    error: type[BaseException], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "a: 1\nhosts:\n" + "".join(f"  - h{i}\n" for i in range(40))
+    monkeypatch.setattr(blocksplit, "SPLIT_MIN", 0)
+    forked: list[int] = []
+    fork = os.fork
+
+    def recorded() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded)
+
+    def read_part(part: str) -> Any:
+        if part.startswith("a: 1"):  # this process's part
+            raise error("stop")
+        return blockyaml._Reader(blockyaml._Positions(part)).read(part)
+
+    types = (blockyaml.BlockMap, blockyaml.BlockList)
+    if error is KeyboardInterrupt:
+        with pytest.raises(KeyboardInterrupt):
+            blocksplit.read(text, read_part, types, ("_pos", None))
+    else:
+        assert blocksplit.read(text, read_part, types, ("_pos", None)) is None
+    assert len(forked) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forked[0], os.WNOHANG)  # reaped: no zombie left behind

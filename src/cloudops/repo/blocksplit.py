@@ -131,16 +131,21 @@ def read(
                 os._exit(status)
         try:
             first = read_part(text[:at])
-        except BaseException:
+        except BaseException as exc:  # the child is of no use now: stopped, and reaped
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            return None
+            if isinstance(exc, Exception):
+                return None  # the whole reading will say what is wrong with it
+            raise  # an interrupt is the operator's, not the reader's
         _, status = os.waitpid(pid, 0)
         if status != 0:
             return None
         os.lseek(fd, 0, os.SEEK_SET)  # the child's writing moved the offset both share
-        with os.fdopen(os.dup(fd), "rb") as sent:
-            second = _Receiver(sent, types, attach).load()
+        try:
+            with os.fdopen(os.dup(fd), "rb") as sent:
+                second = _Receiver(sent, types, attach).load()
+        except Exception:
+            return None
     finally:
         os.close(fd)
     return _join(first, second)
