@@ -126,3 +126,28 @@ def test_an_edit_rescans_its_piece_alone(
     assert len(after) == FOUND - len(planted[line])
     # the secrets after the edit moved up a line, and are reported there
     assert {ln.split(":")[1] for ln in after} == {str(n - 1) for n in planted if n > line}
+
+
+def test_a_file_with_a_piece_that_is_not_plain_block_yaml_is_scanned_whole(
+    registry: tuple[Path, dict[int, tuple[str, ...]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quoted scalar over two lines could straddle a cut, and a piece would then read otherwise than the
+    whole file: such a file is scanned whole, and its secrets are still found at their lines."""
+    repo, planted = registry
+    path = repo / "site" / "hosts.yaml"
+    lines = path.read_text().splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("  - hostname:") and i > 100)
+    lines[at + 1 : at + 1] = ['    note: "a quoted scalar', '      over two lines"']
+    path.write_text("\n".join(lines) + "\n")
+    scanned: list[Any] = []
+    scan_many = rules_secrets._scan_many
+
+    def seen(root: str, units: list[Any], settings: Any) -> Any:
+        scanned.extend(u for u in units if u.file == "site/hosts.yaml")
+        return scan_many(root, units, settings)
+
+    monkeypatch.setattr(rules_secrets, "_scan_many", seen)
+    found = run_lint(repo, only=["secrets"]).lines()
+    assert [u.whole for u in scanned] == [True]
+    moved = {n + (2 if n > at + 1 else 0) for n in planted}
+    assert {int(ln.split(":")[1]) for ln in found} == moved and len(found) == FOUND

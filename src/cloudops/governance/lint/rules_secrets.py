@@ -84,6 +84,15 @@ def _units(file: str, text: str) -> list[_Unit]:
     return units
 
 
+def _plain(piece: str) -> bool:
+    """The piece is block YAML's plain subset (``blockyaml`` reads it): every scalar on its own line, so
+    a cut cannot fall inside one (a quoted scalar over several lines) and detect-secrets reads each value
+    of the piece as it reads it in the whole file."""
+    from cloudops.repo import blockyaml
+
+    return blockyaml.load(piece) is not blockyaml.UNSUPPORTED
+
+
 def _scan(root: str, rel: str) -> list[Hit]:
     from detect_secrets.core.secrets_collection import SecretsCollection
 
@@ -188,6 +197,8 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
     for f in files:
         whole = _Unit(f, ctx.text(f) or "")
         parts = [whole] if whole.key in cache else _units(f, whole.text)
+        if len(parts) > 1 and not all(u.key in cache or _plain(u.text) for u in parts):
+            parts = [whole]  # a piece that is not plain block YAML may read otherwise than in the whole
         units += parts
         if len(parts) > 1:
             pieced.append(whole)
