@@ -387,13 +387,13 @@ def _bounded(command: list[str], env: dict[str, str], deadline: float, cwd: Path
 def serve(agent: Agent) -> None:
     """Serve ``agent`` over stdio until the client closes the stream."""
     import anyio
+    import mcp.types as types
+    from mcp.server.lowlevel import Server
+    from mcp.server.stdio import stdio_server
 
     from cloudops import gcpause
 
     gcpause.one_shot(False)  # a server: the registries it reads are collected like the rest
-    import mcp.types as types
-    from mcp.server.lowlevel import Server
-    from mcp.server.stdio import stdio_server
 
     def client_of(ctx: Any) -> str:
         params = ctx.session.client_params

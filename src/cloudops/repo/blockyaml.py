@@ -34,8 +34,6 @@ _SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*| *)")
 _FLOW_TOKEN = re.compile(r"[\[\]{},]|[^\[\]{},]+")
 # What a plain scalar may not start with (``-``, ``?`` and ``:`` only before a space, checked apart).
 _INDICATORS = frozenset(",[]{}#&*!|>'\"%@`")
-# What a value starts with when it is not a plain scalar: a flow collection or a quoted scalar.
-_COMPOUND = frozenset("[{\"'")
 
 
 class _Unsupported(Exception):
@@ -387,15 +385,8 @@ class _Reader:
                         raise _Unsupported  # "- - x": a sequence in a sequence on one line
                     elif record:
                         self._set(container, None, self._value(rest, len(stack), line, col), (line, col))
-                    elif rest[0] in _COMPOUND:
+                    else:
                         container.append(_value(rest, len(stack), pos))
-                    else:  # a plain scalar, inline: the hot path of a large registry
-                        cut = rest.find(" #")
-                        plain = (rest if cut < 0 else rest[:cut]).rstrip(" ")
-                        try:
-                            container.append(seen[plain])
-                        except KeyError:
-                            container.append(_plain(plain))
                     continue
                 item = self._new(False, line, col)
                 self._set(container, None, item, (line, col))
@@ -421,15 +412,8 @@ class _Reader:
                 col = indent + len(key_text) + len(colon)
                 container[key] = self._value(rest, len(stack), line, col)
                 container.lc._values[key] = (line, col)
-            elif rest[0] in _COMPOUND:
+            else:
                 container[key] = _value(rest, len(stack), pos)
-            else:  # a plain scalar, inline (as above)
-                cut = rest.find(" #")
-                plain = (rest if cut < 0 else rest[:cut]).rstrip(" ")
-                try:
-                    container[key] = seen[plain]
-                except KeyError:
-                    container[key] = _plain(plain)
         if pending is not None:
             parent, key, _, empty = pending
             self._set(parent, key, None, empty)

@@ -400,9 +400,7 @@ def addresses_in_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
         if host.bmc is not None:
             bmc_planes = bmc_planes_of.get(host.dc) or _planes_of_purpose(reg, "bmc", host.dc)
             value = int(host.bmc)
-            inside = [
-                spans[id(p)] for p in bmc_planes if spans[id(p)].network <= value <= spans[id(p)].broadcast
-            ]
+            inside = [sp for sp in (spans[id(p)] for p in bmc_planes) if sp.network <= value <= sp.broadcast]
             if bmc_planes and not inside:
                 nets = ", ".join(f"{p.key} {p.cidr}" for p in bmc_planes)
                 reason = f"{host.bmc} is not on a BMC plane ({nets})"

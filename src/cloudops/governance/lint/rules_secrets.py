@@ -18,8 +18,10 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from cloudops.findings import Finding
 from cloudops.governance.lint.base import LintContext, fail, rule
@@ -42,7 +44,8 @@ PIECE_MIN = 1 << 20
 PIECE = 256 << 10
 
 
-class _Unit(NamedTuple):
+@dataclass(frozen=True)
+class _Unit:
     """What detect-secrets scans and the cache keeps: a whole file, or a piece of a large one. The first
     piece is the file's beginning; each later one is its sequence's key line, then its own items, the
     first of which is the file's line ``offset + 2``."""
@@ -53,8 +56,9 @@ class _Unit(NamedTuple):
     whole: bool = True
     keyed: bool = False  # a later piece: its line 1 is its sequence's key, written again
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """The cache's key: the file's name and the text's hash (50 MB hashed once, not at each use)."""
         return f"{self.file}\0{hashlib.sha256(self.text.encode()).hexdigest()}"
 
     def line(self, line: int) -> int:
