@@ -74,3 +74,13 @@ def test_lint_reports_an_unreadable_record_as_a_finding(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert "Traceback" not in res.stderr and "crashed" not in res.stdout
     assert "docs/decisions.md: decisions.number: not UTF-8 text (byte 0x8f at offset 0)" in res.stdout
+
+
+def test_a_file_name_the_system_refuses_is_one_line(tmp_path: Path) -> None:
+    """A name longer than the file system takes (found by the fuzz tests with `collect --targets`)."""
+    repo = copy_example("testcloud", tmp_path / "repo")
+    long = "a" * 300
+    res = run(repo, "collect", "--targets", long)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert res.stderr.splitlines() == [f"cloudops: error: {long}: cannot read: File name too long"]

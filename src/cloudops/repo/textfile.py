@@ -19,17 +19,17 @@ MAX_BYTES = 64 * 1024 * 1024
 def read(path: Path, *, display: str | None = None, missing: str | None = None) -> str:
     """The file's text. ``missing``: returned when the file does not exist (None: that is an error)."""
     name = display or str(path)
-    if not path.exists():
-        if path.is_symlink():
-            raise InputError("a broken symbolic link, not a file", where=name)
-        if missing is not None:
-            return missing
-        raise InputError("file not found", where=name)
-    if path.is_dir():
-        raise InputError("a directory, not a file", where=name)
-    if not path.is_file():
-        raise InputError("not a regular file", where=name)
-    try:
+    try:  # a name the system refuses (too long, say) is as unreadable as a file it cannot open
+        if not path.exists():
+            if path.is_symlink():
+                raise InputError("a broken symbolic link, not a file", where=name)
+            if missing is not None:
+                return missing
+            raise InputError("file not found", where=name)
+        if path.is_dir():
+            raise InputError("a directory, not a file", where=name)
+        if not path.is_file():
+            raise InputError("not a regular file", where=name)
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", where=name) from None
