@@ -1,0 +1,166 @@
+"""detect-secrets' scan of a YAML file, the same findings at a fraction of the cost.
+
+detect-secrets reads a YAML file through its ``YAMLTransformer``: PyYAML's pure-Python loader, shimmed to
+note each string value's line, turned into one line ``key: "value"  # comment`` per string value of a
+mapping. It then runs every plugin and filter over every one of those lines, blank ones included. On a
+registry that is ~8 s a megabyte, 90% of it spent on lines where no plugin finds anything.
+
+Here the same lines are built from libyaml's nodes (``transformed_lines``), and detect-secrets' own per-line
+pipeline runs only on the lines where some plugin's own ``analyze_line`` finds something (``scan``): a line
+where none does yields nothing, because filters only take findings away. What each plugin finds on a line
+depends on the line (and the file's name) alone, so each distinct line is asked once.
+
+The lines are the transformer's exactly, not a likeness: where a document uses a feature whose lines this
+module does not reproduce (an anchor used twice, a merge key, a duplicate or non-string key, an explicit
+``?`` key, a flow collection over several lines, a binary or timestamp or unknown tag, a character
+libyaml and PyYAML may read differently), ``transformed_lines`` answers None and the caller runs
+detect-secrets itself. Tests hold both to detect-secrets' own output: the lines, on every YAML file of the
+examples, a generated registry and generated documents; the findings, on planted secrets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from detect_secrets.core.potential_secret import PotentialSecret
+
+#: The detect-secrets release whose transformer and pipeline this module was checked against; another
+#: release is scanned by detect-secrets itself.
+CHECKED = "1.5."
+
+# Characters libyaml and PyYAML may count or accept differently (line breaks other than \n, which
+# str.splitlines() also splits on; control characters; a byte-order mark inside the text): a text holding
+# one is left to detect-secrets.
+_ODD = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+# An explicit key (``? key`` then ``: value``): its value's line is the ``:`` line, which nodes do not keep.
+_EXPLICIT = re.compile(r"(?m)^[ \t]*(?:-[ \t]+)*\?(?:[ \t]|$)")
+# The transformer's own comment pattern, applied as it applies it (to the stripped source line).
+_COMMENT = re.compile(r"(\s+#[\S ]*)")
+_TAG = "tag:yaml.org,2002:"
+_STR = _TAG + "str"
+# Tags whose values SafeConstructor builds without fail; any other (binary, timestamp, set, merge, value,
+# a local tag) is left to detect-secrets, which may fail to construct it and fall back to raw lines.
+_PLAIN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+def transformed_lines(text: str) -> list[str] | None:
+    """The lines detect-secrets' YAMLTransformer makes of ``text``, or None where this module does not
+    reproduce them (the caller then runs detect-secrets itself)."""
+    # "__line__" is the transformer's own marker key: a text holding it confuses the transformer
+    if _ODD.search(text) or "__line__" in text or _EXPLICIT.search(text):
+        return None
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return None
+    if root is None:
+        return None
+    source = text.splitlines()
+    # (key, value, line, source line) of each string value of a mapping, in the order the transformer
+    # walks the loaded document: breadth first, a mapping's values and a sequence's items in order
+    items: list[tuple[str, str, int, str]] = []
+    seen: set[int] = set()
+    todo: deque[Any] = deque([root])
+    while todo:
+        node = todo.popleft()
+        if isinstance(node, tuple):
+            items.append(node)
+            continue
+        if id(node) in seen or node.tag not in _PLAIN_TAGS:
+            return None  # an alias (the transformer reads the anchored original otherwise), or a tag
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            continue
+        if node.flow_style and node.start_mark.line != node.end_mark.line:
+            return None
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+            continue
+        keys: set[str] = set()
+        for key, value in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag != _STR or key.value in keys:
+                return None  # a later duplicate replaces the earlier in the loaded mapping
+            keys.add(key.value)
+            if isinstance(value, yaml.ScalarNode) and value.tag == _STR:
+                # the transformer notes the line its reader is on when the value starts: in a block
+                # mapping the line of the ``:`` after the key; in a one-line flow mapping, that line
+                line = (node.start_mark.line if node.flow_style else key.end_mark.line) + 1
+                todo.append((key.value, value.value, line, source[line - 1]))
+            else:
+                todo.append(value)
+    if not items:
+        return None  # detect-secrets then scans the raw lines
+    items.sort(key=lambda item: item[2])
+    lines: list[str] = []
+    done: set[tuple[str, str, int, str]] = set()
+    for item in items:
+        if item in done:
+            continue
+        done.add(item)
+        key, value, line, raw = item
+        # several values noted on one line take the lines after it: the transformer's own drift
+        lines.extend([""] * (line - 1 - len(lines)))
+        comment = _COMMENT.search(raw.strip())
+        escaped = value.replace('"', '\\"')
+        lines.append(f'{key}: "{escaped}"{comment.group(0) if comment else ""}')
+    return lines
+
+
+def _keyword_words() -> re.Pattern[str]:
+    """The keyword plugin's words: every one of its patterns holds one, matched as case-blind as here."""
+    from detect_secrets.plugins import keyword
+
+    return re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)
+
+
+def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
+    """What detect-secrets' ``scan_file`` yields for a file whose transformed lines are ``lines``: its
+    filename filters, then its per-line pipeline on each line where a plugin finds something, with the
+    whole file as the line's context (settings as configured by the caller)."""
+    from detect_secrets.core import scan as ds
+    from detect_secrets.plugins.keyword import KeywordDetector
+    from detect_secrets.settings import get_plugins
+    from detect_secrets.util.code_snippet import get_code_snippet
+
+    if ds._is_filtered_out(required_filter_parameters=["filename"], filename=filename):
+        return []
+    plugins = get_plugins()
+    words = _keyword_words()
+    finds: dict[str, bool] = {}
+    found: list[PotentialSecret] = []
+    for number, whole in enumerate(lines, 1):
+        line = whole.rstrip()
+        hit = finds.get(line)
+        if hit is None:
+            hit = finds[line] = any(
+                (not isinstance(plugin, KeywordDetector) or words.search(line))
+                and plugin.analyze_line(filename=filename, line=line, line_number=number)
+                for plugin in plugins
+            )
+        if not hit:
+            continue
+        # from here on, scan._process_line_based_plugins' own steps for this line
+        context = get_code_snippet(lines=lines, line_number=number)
+        if ds._is_filtered_out(
+            required_filter_parameters=["line"], filename=filename, line=line, context=context
+        ):
+            continue
+        for plugin in plugins:
+            for secret in ds._scan_line(
+                plugin=plugin, filename=filename, line=line, line_number=number, context=context
+            ):
+                if not ds._is_filtered_out(
+                    required_filter_parameters=["context"],
+                    filename=secret.filename,
+                    secret=secret.secret_value,
+                    plugin=plugin,
+                    line=line,
+                    context=context,
+                ):
+                    found.append(secret)
+    return found
