@@ -264,3 +264,51 @@ def test_its_findings_on_the_examples_are_detect_secrets_own() -> None:
             assert [(s.type, s.secret_hash, s.line_number) for s in ours] == [
                 (s.type, s.secret_hash, s.line_number) for _, s in theirs
             ], rel
+
+
+# A line each regex plugin finds something on (made of parts, so that this file holds none)
+SAMPLES = {
+    "ArtifactoryDetector": 'a: "AKC' + "p8kqmN3vR7tW2xB5cF9" + '"',
+    "AWSKeyDetector": 'a: "AKIA' + 'IOSFODNN7EXAMPLQ"',
+    "AzureStorageKeyDetector": 'a: "AccountKey=' + "a" * 44 + "B" * 44 + '"',
+    "BasicAuthDetector": 'a: "https://admin:' + 'hunter2@example.org"',
+    "DiscordBotTokenDetector": 'a: "MTk'
+    + "4NjIyNDgzNDcxOTI1MjQ4"
+    + ".Cl2FMQ."
+    + "ZnCjm1XVW7vRze4b7Cq4se7kKWs"
+    + '"',
+    "GitHubTokenDetector": 'a: "ghp_' + 'x7Kq2mZ9vR4tW8yB1nC5fH3jL6pD0sG2aE4u"',
+    "GitLabTokenDetector": 'a: "glpat-' + 'x7Kq2mZ9vR4tW8yB1nC5"',
+    "IPPublicDetector": 'a: "8.8.' + '4.4"',
+    "JwtTokenDetector": 'a: "eyJhbGciOiJIUzI1NiJ9' + ".eyJzdWIiOiIxIn0" + '.c2lnbmF0dXJl"',
+    "MailchimpDetector": 'a: "' + "0123456789abcdef0123456789abcdef" + '-us12"',
+    "OpenAIDetector": 'a: "sk-' + "abcdefghij0123456789" + "T3BlbkFJ" + 'abcdefghij0123456789"',
+    "PrivateKeyDetector": 'a: "-----BEGIN RSA ' + 'PRIVATE KEY-----"',
+    "SendGridDetector": 'a: "SG.'
+    + "abcdefghij0123456789AB"
+    + "."
+    + "abcdefghij0123456789abcdefghij0123456789ABC"
+    + '"',
+    "SlackDetector": 'a: "xoxb-' + '123456789012-1234567890123-abcdefghijklmnopqrstuvwx"',
+    "SquareOAuthDetector": 'a: "sq0csp-' + "abcdefghij0123456789abcdefghij0123456789ABC" + '"',
+    "StripeDetector": 'a: "sk_live_' + '4eC39HqLyjWDarjtT1zdp7dc"',
+    "TelegramBotTokenDetector": 'a: "110201543:' + 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"',
+    "TwilioKeyDetector": 'a: "SK' + '0123456789abcdef0123456789abcdef"',
+}
+
+
+def test_one_pattern_searches_every_line_a_regex_plugin_finds_something_on() -> None:
+    from detect_secrets.settings import get_plugins
+
+    with _settings():
+        plugins = {type(p).__name__: p for p in get_plugins()}
+        union, rest = secrets_yaml._patterns_alone(list(plugins.values()))
+    assert union is not None
+    # the plugins it stands for: all the regex plugins; the keyword and entropy plugins are asked per line
+    assert sorted(type(p).__name__ for p in rest) == [
+        "Base64HighEntropyString", "HexHighEntropyString", "KeywordDetector",
+    ]  # fmt: skip
+    for name, line in SAMPLES.items():
+        assert plugins[name].analyze_line(filename="x.yaml", line=line), name  # the sample is one
+        assert union.search(line), name
+    assert not union.search('hostname: "compute-0001"')

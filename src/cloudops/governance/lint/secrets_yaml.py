@@ -118,6 +118,39 @@ def _keyword_words() -> re.Pattern[str]:
     return re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)
 
 
+_SCOPED = {re.IGNORECASE: "i", re.VERBOSE: "x", re.MULTILINE: "m", re.DOTALL: "s", re.ASCII: "a"}
+
+
+def _patterns_alone(plugins: list[Any]) -> tuple[re.Pattern[str] | None, list[Any]]:
+    """One pattern that searches a line wherever any of the regex plugins' own patterns would, and the
+    plugins it does not stand for. A regex plugin finds something on a line only where one of its
+    ``denylist`` patterns matches (``analyze_string`` yields their matches; the JWT plugin's yields a
+    subset of them): the union, each pattern under its own flags, is a necessary condition for them all,
+    searched once instead of twenty-odd plugins called."""
+    from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
+    from detect_secrets.plugins.jwt import JwtTokenDetector
+
+    alone, rest = [], []
+    own = (RegexBasedDetector.analyze_string, JwtTokenDetector.analyze_string)
+    for plugin in plugins:
+        kind = type(plugin)
+        if kind.analyze_line is BasePlugin.analyze_line and kind.analyze_string in own:
+            for pattern in plugin.denylist:
+                flags = pattern.flags & ~re.UNICODE
+                if flags & ~sum(_SCOPED) or not isinstance(pattern.pattern, str):
+                    break
+                scoped = "".join(letter for flag, letter in _SCOPED.items() if flags & flag)
+                end = "\n)" if flags & re.VERBOSE else ")"  # a verbose pattern may end in a comment
+                alone.append(f"(?{scoped}:{pattern.pattern}{end}")
+            else:
+                continue
+        rest.append(plugin)
+    try:
+        return (re.compile("|".join(alone)) if alone else None), rest
+    except re.error:  # a pattern that cannot be joined (a back-reference, a group name twice)
+        return None, plugins
+
+
 def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
     """What detect-secrets' ``scan_file`` yields for a file whose transformed lines are ``lines``: its
     filename filters, then its per-line pipeline on each line where a plugin finds something, with the
@@ -131,16 +164,17 @@ def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
         return []
     plugins = get_plugins()
     words = _keyword_words()
+    union, rest = _patterns_alone(plugins)
     finds: dict[str, bool] = {}
     found: list[PotentialSecret] = []
     for number, whole in enumerate(lines, 1):
         line = whole.rstrip()
         hit = finds.get(line)
         if hit is None:
-            hit = finds[line] = any(
+            hit = finds[line] = bool(union and union.search(line)) or any(
                 (not isinstance(plugin, KeywordDetector) or words.search(line))
                 and plugin.analyze_line(filename=filename, line=line, line_number=number)
-                for plugin in plugins
+                for plugin in rest
             )
         if not hit:
             continue
