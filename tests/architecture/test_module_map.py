@@ -17,11 +17,12 @@ ALLOWED: dict[str, set[str]] = {
     "redact": {"errors"},
     "filelock": {"errors"},  # one holder at a time: the gate's apply lock, the lab's command lock
     "gcpause": set(),  # the collector kept off bulk reads
+    "forked": set(),  # a share of pure work on the second core
     "probes": {"errors"},
     "siteview": set(),  # Protocols: the registry as its readers see it
     "render": {"errors", "findings", "health"},
     "repo": {"errors", "findings", "site"},
-    "site": {"errors", "findings", "gcpause", "repo", "siteview"},
+    "site": {"errors", "findings", "forked", "gcpause", "repo", "siteview"},
     "journal": {"errors", "redact", "repo"},
     "schemas": {"errors", "change", "site", "tenants"},
     "change": {"errors", "filelock", "ipam", "journal", "redact", "repo", "tenants"},
