@@ -88,6 +88,7 @@ REPRODUCED = {
     "a quote in a value is escaped": "a: 'say \"hi\"'\n",
     "a comment is kept, a hash inside a value too": "a: b#c  # the comment\nd: 'e #f'\n",
     "strings in sequences are not read": "a: [b, c]\nd:\n  - e\n  - f: g\n",
+    "dates and numbers are not strings": "a: 2024-01-02\nb: 0x1f\nc: 1_000\nd: 1.5e3\ne: '2024-01-02'\n",
 }
 
 
@@ -109,7 +110,8 @@ LEFT_TO_DETECT_SECRETS = {
     "flow mapping over two lines": "a: {b: c,\n  d: e}\n",
     "flow sequence over two lines": "a: [{b: c},\n  {d: e}]\n",
     "binary": "a: !!binary aGVsbG8=\n",
-    "timestamp": "a: 2024-01-02\nb: c\n",
+    "a date that does not build (detect-secrets fails on it)": "a: 2024-13-45\nb: c\n",
+    "a number that does not build": "a: 0b_\nb: c\n",
     "local tag": "a: !x y\n",
     "carriage return": "a: b\r\nc: d\r\n",
     "line separator": "a: b\u2028c\n",
@@ -312,3 +314,31 @@ def test_one_pattern_searches_every_line_a_regex_plugin_finds_something_on() -> 
         assert plugins[name].analyze_line(filename="x.yaml", line=line), name  # the sample is one
         assert union.search(line), name
     assert not union.search('hostname: "compute-0001"')
+
+
+def test_a_yaml_file_detect_secrets_cannot_read_is_a_finding_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """detect-secrets itself raises on a date such as 2024-13-45 (SafeConstructor's ValueError): lint says
+    the file's secrets are not checked, names the file and the error's kind, and quotes nothing of it."""
+    from cloudops.governance.lint import run_lint
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / rules_secrets.BASELINE).write_text(
+        (ROOT / "examples" / "testcloud" / rules_secrets.BASELINE).read_text()
+    )
+    (repo / "notes.yaml").write_text("when: 2024-13-45\nwho: 0b_1SECRETISH\n")
+    (repo / "fine.yaml").write_text("password: " + "Sup3r-s3cret-" + "Pa55phrase\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    monkeypatch.setenv("CLOUDOPS_CACHE_DIR", str(tmp_path / "cache"))
+    for _ in range(2):  # cold, then from the cache
+        lines = run_lint(repo, only=["secrets"]).lines()
+        assert any(
+            "notes.yaml" in ln
+            and "detect-secrets cannot read it (ValueError): its secrets are not checked" in ln
+            for ln in lines
+        ), lines
+        assert any("fine.yaml:1" in ln and "Secret Keyword" in ln for ln in lines), lines
+        assert not any("2024-13-45" in ln or "SECRETISH" in ln for ln in lines)

@@ -35,6 +35,8 @@ BASELINE = ".secrets.baseline"
 #: a network (the baseline's own ``--no-verify``).
 VERIFY_FILTER = "detect_secrets.filters.common.is_ignored_due_to_verification_policies"
 Hit = tuple[str, str, int]  # (type, hashed secret, line)
+#: The kind of the one hit of a file detect-secrets fails to read (its hash: the exception's type).
+UNREADABLE = "(unreadable)"
 
 
 def cache_file() -> Path:
@@ -109,13 +111,18 @@ def _scan(root: str, rel: str, piece: bool = False) -> list[Hit] | None:
     the check costs no wall time: 3 s of a 50 MB registry's cold lint in the parent)."""
     if piece and not _plain((Path(root) / rel).read_text(encoding="utf-8")):
         return None
-    secrets = _scan_yaml(root, rel)
-    if secrets is None:
-        from detect_secrets.core.secrets_collection import SecretsCollection
+    try:
+        secrets = _scan_yaml(root, rel)
+        if secrets is None:
+            from detect_secrets.core.secrets_collection import SecretsCollection
 
-        found = SecretsCollection(root=root)
-        found.scan_file(rel)
-        secrets = [s for _f, s in found]
+            found = SecretsCollection(root=root)
+            found.scan_file(rel)
+            secrets = [s for _f, s in found]
+    except (
+        Exception
+    ) as exc:  # detect-secrets fails on some YAML (a date 2024-13-45): its secrets go unchecked
+        return [(UNREADABLE, type(exc).__name__, 0)]  # the message is not kept: it may quote the value
     text: str | None = None
     hits = []
     for s in secrets:
@@ -274,13 +281,19 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
     if missing or pieced or spoilt:
         _save_cache(fingerprint, {key: cache[key] for key in [*keys, *(w.key for w in pieced)]})
     new = [
-        (u.file, kind, u.line(line))
+        (u.file, kind, u.line(line), hashed)
         for u, key in zip(units, keys, strict=True)
         for kind, hashed, line in cache[key]
         if (u.file, kind, hashed) not in known
         and not _named_digest(ctx.text(u.file) or "", kind, u.line(line))
     ]
-    for filename, kind, line in sorted(new, key=lambda h: (h[0], h[2])):
+    for filename, kind, line, hashed in sorted(new, key=lambda h: (h[0], h[2])):
+        if kind == UNREADABLE:
+            yield fail(
+                "secrets", filename, None,
+                f"detect-secrets cannot read it ({hashed}): its secrets are not checked; make it valid YAML",
+            )  # fmt: skip
+            continue
         yield fail(
             "secrets",
             filename,

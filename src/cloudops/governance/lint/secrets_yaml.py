@@ -12,8 +12,8 @@ depends on the line (and the file's name) alone, so each distinct line is asked 
 
 The lines are the transformer's exactly, not a likeness: where a document uses a feature whose lines this
 module does not reproduce (an anchor used twice, a merge key, a duplicate or non-string key, an explicit
-``?`` key, a flow collection over several lines, a binary or timestamp or unknown tag, a character
-libyaml and PyYAML may read differently), ``transformed_lines`` answers None and the caller runs
+``?`` key, a flow collection over several lines, a binary or unknown tag, a value that does not build
+(2024-13-45), a character libyaml and PyYAML may read differently), ``transformed_lines`` answers None and the caller runs
 detect-secrets itself. Tests hold both to detect-secrets' own output: the lines, on every YAML file of the
 examples, a generated registry and generated documents; the findings, on planted secrets.
 """
@@ -41,9 +41,11 @@ _EXPLICIT = re.compile(r"(?m)^[ \t]*(?:-[ \t]+)*\?(?:[ \t]|$)")
 _COMMENT = re.compile(r"(\s+#[\S ]*)")
 _TAG = "tag:yaml.org,2002:"
 _STR = _TAG + "str"
-# Tags whose values SafeConstructor builds without fail; any other (binary, timestamp, set, merge, value,
-# a local tag) is left to detect-secrets, which may fail to construct it and fall back to raw lines.
-_PLAIN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+# The tags read here; any other (binary, set, merge, value, a local tag) is left to detect-secrets, which
+# may fail to construct it and fall back to raw lines.
+_PLAIN_TAGS = {_TAG + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")}
+# Scalars SafeConstructor may fail to build (2024-13-45, 0b_): each is built, as detect-secrets builds it.
+_BUILT = {_TAG + t: "construct_yaml_" + t for t in ("int", "float", "timestamp")}
 
 
 def transformed_lines(text: str) -> list[str] | None:
@@ -60,6 +62,7 @@ def transformed_lines(text: str) -> list[str] | None:
         return None
     if root is None:
         return None
+    build = yaml.constructor.SafeConstructor()
     source = text.splitlines()
     # (key, value, line, source line) of each string value of a mapping, in the order the transformer
     # walks the loaded document: breadth first, a mapping's values and a sequence's items in order
@@ -75,6 +78,11 @@ def transformed_lines(text: str) -> list[str] | None:
             return None  # an alias (the transformer reads the anchored original otherwise), or a tag
         seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
+            if node.tag in _BUILT:
+                try:
+                    getattr(build, _BUILT[node.tag])(node)
+                except Exception:  # detect-secrets fails on it too: it says how
+                    return None
             continue
         if node.flow_style and node.start_mark.line != node.end_mark.line:
             return None
