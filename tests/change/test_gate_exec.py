@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.change.conftest import GateSite
 
 
@@ -90,3 +92,24 @@ def test_a_change_already_in_place_is_a_noop_with_its_reason(gate_site: GateSite
         f"mkdir {target}: not needed, already in place: `test -d {target}` gives exit 0; not run.\n"
     )
     assert not (gate_site.state / "testcloud" / "plans").exists()
+
+
+def test_two_plans_of_one_second_and_label_are_two_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plan files are named by the second and a label cut to a few words: two made within a second (two
+    `mkdir` of long paths that differ at their end) had one name, and the second replaced the first."""
+    from cloudops.change.plan import plan_path
+
+    monkeypatch.setenv("CLOUDOPS_STATE_DIR", str(tmp_path))
+    at = "2026-12-06T14:53:51+0000"
+    first = plan_path("testcloud", at, "mkdir-tmp-pytest-of-root-pytes")
+    assert first == tmp_path / "testcloud" / "plans" / "20261206T145351-mkdir-tmp-pytest-of-root-pytes.json"
+    first.parent.mkdir(parents=True)
+    first.write_text("{}")
+    second = plan_path("testcloud", at, "mkdir-tmp-pytest-of-root-pytes")
+    assert second.name == "20261206T145351-mkdir-tmp-pytest-of-root-pytes-2.json"
+    # a plan whose file was removed but whose approval is there keeps its name too
+    second.with_name(second.name.removesuffix(".json") + ".approval.json").write_text("{}")
+    assert plan_path("testcloud", at, "mkdir-tmp-pytest-of-root-pytes").name.endswith("-3.json")
+    assert plan_path("testcloud", at, "other").name == "20261206T145351-other.json"

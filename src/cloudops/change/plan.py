@@ -38,10 +38,18 @@ def plan_stamp(at: str) -> str:
 
 
 def plan_path(site: str, at: str, label: str, suffix: str = ".json") -> Path:
-    """Where a plan made at ``at`` is kept: ``<the site's plans folder>/<stamp>-<label>.json``."""
+    """Where a plan made at ``at`` is kept: ``<the site's plans folder>/<stamp>-<label>.json``, or
+    ``…-<label>-2.json`` and so on when a plan of that second and label is there already (two plans made
+    within a second, their labels cut to the same words, would otherwise be one file, the first lost)."""
     from cloudops.journal.location import site_dir
 
-    return site_dir(site) / "plans" / f"{plan_stamp(at)}-{label}{suffix}"
+    folder = site_dir(site) / "plans"
+    path = folder / f"{plan_stamp(at)}-{label}{suffix}"
+    n = 1
+    while path.exists() or path.with_name(path.name.removesuffix(suffix) + ".approval.json").exists():
+        n += 1
+        path = folder / f"{plan_stamp(at)}-{label}-{n}{suffix}"
+    return path
 
 
 def load_plan(path: Path) -> PlanFile:
