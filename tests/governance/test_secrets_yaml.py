@@ -342,3 +342,31 @@ def test_a_yaml_file_detect_secrets_cannot_read_is_a_finding_not_a_traceback(
         ), lines
         assert any("fine.yaml:1" in ln and "Secret Keyword" in ln for ln in lines), lines
         assert not any("2024-13-45" in ln or "SECRETISH" in ln for ln in lines)
+
+
+def test_an_entropy_plugin_finds_nothing_where_its_length_search_finds_nothing() -> None:
+    """A string's entropy is at most log2 of its length: the search for a quoted run at least 2 ** limit
+    long (one shorter, for rounding) misses no line the plugin finds something on. Tried on random strings
+    and on strings of distinct symbols (the most entropy a length holds) of every length around the bound."""
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+
+    rnd = random.Random(7)
+    for plugin in (
+        Base64HighEntropyString(limit=4.5),
+        HexHighEntropyString(limit=3.0),
+        HexHighEntropyString(limit=2.5),
+    ):
+        first = secrets_yaml._long_enough(plugin)
+        assert first is not None
+        symbols = sorted(set(plugin.charset) - {"\\"})
+        found = 0
+        for n in range(1, 40):
+            values = ["".join(rnd.choice(symbols) for _ in range(n)) for _ in range(40)]
+            values.append("".join(symbols[:n]))
+            for value in values:
+                line = f'key: "{value}"'
+                if plugin.analyze_line(filename="x.yaml", line=line):
+                    found += 1
+                    assert first.search(line), (type(plugin).__name__, value)
+        assert found > 100  # the plugin found plenty: the test tried values on both sides of the bound
+        assert not first.search('hostname: "dc1-cmp-0001"') or plugin.entropy_limit < 3.6

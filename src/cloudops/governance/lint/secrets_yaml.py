@@ -20,6 +20,7 @@ examples, a generated registry and generated documents; the findings, on planted
 
 from __future__ import annotations
 
+import math
 import re
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -113,7 +114,7 @@ def transformed_lines(text: str) -> list[str] | None:
         key, value, line, raw = item
         # several values noted on one line take the lines after it: the transformer's own drift
         lines.extend([""] * (line - 1 - len(lines)))
-        comment = _COMMENT.search(raw.strip())
+        comment = _COMMENT.search(raw.strip()) if "#" in raw else None
         escaped = value.replace('"', '\\"')
         lines.append(f'{key}: "{escaped}"{comment.group(0) if comment else ""}')
     return lines
@@ -159,6 +160,24 @@ def _patterns_alone(plugins: list[Any]) -> tuple[re.Pattern[str] | None, list[An
         return None, plugins
 
 
+def _long_enough(plugin: Any) -> re.Pattern[str] | None:
+    """For an entropy plugin, a pattern that searches every line it can find something on: a quoted run of
+    its characters at least 2 ** limit long. A string's Shannon entropy is at most log2 of its length, so
+    no shorter run can pass the plugin's limit (hostnames, addresses and MACs do not even start). None
+    where the plugin's own pattern is not the one this reasons about."""
+    charset, limit = getattr(plugin, "charset", None), getattr(plugin, "entropy_limit", None)
+    if not isinstance(charset, str) or not isinstance(limit, (int, float)) or limit < 0:
+        return None
+    quote, run = "([\\'\"])", "[" + re.escape(charset) + "]"
+    own = quote + "(" + run + "+)(\\1)"  # the plugin's own, as detect-secrets builds it
+    if getattr(getattr(plugin, "regex", None), "pattern", None) != own:
+        return None
+    # at least 2 ** limit long; one shorter still, lest a rounding of the plugin's sum tip a run of exactly
+    # 2 ** limit symbols, each once, over the limit
+    shortest = max(1, math.floor(2**limit) - 1)
+    return re.compile(quote + "(" + run + "{" + str(shortest) + ",})(\\1)")
+
+
 def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
     """What detect-secrets' ``scan_file`` yields for a file whose transformed lines are ``lines``: its
     filename filters, then its per-line pipeline on each line where a plugin finds something, with the
@@ -173,6 +192,10 @@ def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
     plugins = get_plugins()
     words = _keyword_words()
     union, rest = _patterns_alone(plugins)
+    # each plugin asked per line, after a search that must find something where the plugin can
+    asked = [
+        (plugin, words if isinstance(plugin, KeywordDetector) else _long_enough(plugin)) for plugin in rest
+    ]
     finds: dict[str, bool] = {}
     found: list[PotentialSecret] = []
     for number, whole in enumerate(lines, 1):
@@ -180,9 +203,9 @@ def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
         hit = finds.get(line)
         if hit is None:
             hit = finds[line] = bool(union and union.search(line)) or any(
-                (not isinstance(plugin, KeywordDetector) or words.search(line))
+                (first is None or first.search(line))
                 and plugin.analyze_line(filename=filename, line=line, line_number=number)
-                for plugin in rest
+                for plugin, first in asked
             )
         if not hit:
             continue
