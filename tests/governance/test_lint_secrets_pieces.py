@@ -150,17 +150,8 @@ def test_an_edit_rescans_its_piece_alone(
     assert {ln.split(":")[1] for ln in after} == {str(n - 1) for n in planted if n > line}
 
 
-def test_a_file_with_a_piece_that_is_not_plain_block_yaml_is_scanned_whole(
-    registry: tuple[Path, dict[int, tuple[str, ...]]], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A quoted scalar over two lines could straddle a cut, and a piece would then read otherwise than the
-    whole file: such a file is scanned whole, and its secrets are still found at their lines."""
-    repo, planted = registry
-    path = repo / "site" / "hosts.yaml"
-    lines = path.read_text().splitlines()
-    at = next(i for i, ln in enumerate(lines) if ln.startswith("  - hostname:") and i > 100)
-    lines[at + 1 : at + 1] = ['    note: "a quoted scalar', '      over two lines"']
-    path.write_text("\n".join(lines) + "\n")
+def _scanned(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The units of hosts.yaml each lint scans, noted as they are handed to the workers."""
     scanned: list[Any] = []
     scan_many = rules_secrets._scan_many
 
@@ -169,12 +160,52 @@ def test_a_file_with_a_piece_that_is_not_plain_block_yaml_is_scanned_whole(
         return scan_many(root, units, settings)
 
     monkeypatch.setattr(rules_secrets, "_scan_many", seen)
+    return scanned
+
+
+def test_a_file_cut_inside_a_quoted_scalar_is_scanned_whole(
+    registry: tuple[Path, dict[int, tuple[str, ...]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quoted scalar's second line may look like an item of the sequence (``  - …``), and be cut at: the
+    piece before the cut then ends inside the scalar, and would read otherwise than the whole file. Such a
+    file is scanned whole, and its secrets are still found at their lines."""
+    repo, planted = registry
+    path = repo / "site" / "hosts.yaml"
+    lines = path.read_text().splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("  - hostname:") and i > 100)
+    lines[at + 1 : at + 1] = ['    note: "a quoted scalar', '  - over two lines"']
+    path.write_text("\n".join(lines) + "\n")
+    cuts = blocksplit.cuts
+
+    def also_inside(text: str, every: int) -> list[tuple[int, str]]:
+        inside = text.find("\n  - over two lines") + 1  # hosts.yaml's, not the other files'
+        return sorted({*cuts(text, every), *([(inside, "hosts:")] if inside else [])})
+
+    monkeypatch.setattr(blocksplit, "cuts", also_inside)
+    scanned = _scanned(monkeypatch)
     found = run_lint(repo, only=["secrets"]).lines()
-    # its pieces were scanned (each checked for plainness by the worker that scans it), then, one of them
-    # not plain, the whole file
+    # its pieces were scanned (each checked by the worker that scans it), then, one of them ending inside
+    # the scalar, the whole file
     assert len(scanned) > 5 and [u.whole for u in scanned] == [False] * (len(scanned) - 1) + [True]
     moved = {n + (2 if n > at + 1 else 0) for n in planted}
     assert {int(ln.split(":")[1]) for ln in found} == moved and len(found) == FOUND
     # the whole file's hits are kept: the next lint scans nothing
     scanned.clear()
     assert run_lint(repo, only=["secrets"]).lines() == found and scanned == []
+
+
+def test_a_quoted_scalar_over_two_lines_inside_a_piece_is_read_in_pieces(
+    registry: tuple[Path, dict[int, tuple[str, ...]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not cut, the same scalar is read with its piece: the pieces still find every secret at its line."""
+    repo, planted = registry
+    path = repo / "site" / "hosts.yaml"
+    lines = path.read_text().splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("  - hostname:") and i > 100)
+    lines[at + 1 : at + 1] = ['    note: "a quoted scalar', '      over two lines"']
+    path.write_text("\n".join(lines) + "\n")
+    scanned = _scanned(monkeypatch)
+    found = run_lint(repo, only=["secrets"]).lines()
+    assert len(scanned) > 5 and not any(u.whole for u in scanned)
+    moved = {n + (2 if n > at + 1 else 0) for n in planted}
+    assert {int(ln.split(":")[1]) for ln in found} == moved and len(found) == FOUND

@@ -107,22 +107,26 @@ def _plain(piece: str) -> bool:
 
 
 def _scan(root: str, rel: str, piece: bool = False) -> list[Hit] | None:
-    """The file's hits; None for a piece that is not plain block YAML (checked here, in the worker, where
-    the check costs no wall time: 3 s of a 50 MB registry's cold lint in the parent)."""
-    if piece and not _plain((Path(root) / rel).read_text(encoding="utf-8")):
-        return None
+    """The file's hits; None for a piece that may read otherwise than in the whole file (checked here, in
+    the worker, where the check costs no wall time)."""
     try:
         secrets = _scan_yaml(root, rel)
         if secrets is None:
+            # A piece secrets_yaml reads cannot straddle a cut: a cut inside a quoted scalar or a flow leaves
+            # the piece before it unterminated, which libyaml refuses, and block and plain scalars end at the
+            # cut's less indented item line. Any other piece must be plain block YAML (every scalar on its own
+            # line) to be scanned on its own.
+            if piece and not _plain((Path(root) / rel).read_text(encoding="utf-8")):
+                return None
             from detect_secrets.core.secrets_collection import SecretsCollection
 
             found = SecretsCollection(root=root)
             found.scan_file(rel)
             secrets = [s for _f, s in found]
-    except (
-        Exception
-    ) as exc:  # detect-secrets fails on some YAML (a date 2024-13-45): its secrets go unchecked
-        return [(UNREADABLE, type(exc).__name__, 0)]  # the message is not kept: it may quote the value
+    except Exception as exc:
+        # detect-secrets fails on some YAML (a date 2024-13-45), so its secrets go unchecked: that is the hit.
+        # The exception's message is not kept: it may quote the value.
+        return [(UNREADABLE, type(exc).__name__, 0)]
     text: str | None = None
     hits = []
     for s in secrets:
