@@ -165,6 +165,10 @@ def _long_enough(plugin: Any) -> re.Pattern[str] | None:
     its characters at least 2 ** limit long. A string's Shannon entropy is at most log2 of its length, so
     no shorter run can pass the plugin's limit (hostnames, addresses and MACs do not even start). None
     where the plugin's own pattern is not the one this reasons about."""
+    from detect_secrets.plugins.high_entropy_strings import Base64HighEntropyString, HexHighEntropyString
+
+    if type(plugin) not in (Base64HighEntropyString, HexHighEntropyString):
+        return None  # a plugin of its own may measure entropy otherwise
     charset, limit = getattr(plugin, "charset", None), getattr(plugin, "entropy_limit", None)
     if not isinstance(charset, str) or not isinstance(limit, (int, float)) or limit < 0:
         return None
@@ -193,9 +197,7 @@ def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
     words = _keyword_words()
     union, rest = _patterns_alone(plugins)
     # each plugin asked per line, after a search that must find something where the plugin can
-    asked = [
-        (plugin, words if isinstance(plugin, KeywordDetector) else _long_enough(plugin)) for plugin in rest
-    ]
+    asked = [(plugin, words if type(plugin) is KeywordDetector else _long_enough(plugin)) for plugin in rest]
     finds: dict[str, bool] = {}
     found: list[PotentialSecret] = []
     for number, whole in enumerate(lines, 1):
