@@ -163,6 +163,16 @@ def _scanned(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return scanned
 
 
+def _plant_note(repo: Path, second_line: str) -> int:
+    """A quoted scalar over two lines planted after a host's first line; that line's index."""
+    path = repo / "site" / "hosts.yaml"
+    lines = path.read_text().splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("  - hostname:") and i > 100)
+    lines[at + 1 : at + 1] = ['    note: "a quoted scalar', second_line]
+    path.write_text("\n".join(lines) + "\n")
+    return at
+
+
 def test_a_file_cut_inside_a_quoted_scalar_is_scanned_whole(
     registry: tuple[Path, dict[int, tuple[str, ...]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,11 +180,7 @@ def test_a_file_cut_inside_a_quoted_scalar_is_scanned_whole(
     piece before the cut then ends inside the scalar, and would read otherwise than the whole file. Such a
     file is scanned whole, and its secrets are still found at their lines."""
     repo, planted = registry
-    path = repo / "site" / "hosts.yaml"
-    lines = path.read_text().splitlines()
-    at = next(i for i, ln in enumerate(lines) if ln.startswith("  - hostname:") and i > 100)
-    lines[at + 1 : at + 1] = ['    note: "a quoted scalar', '  - over two lines"']
-    path.write_text("\n".join(lines) + "\n")
+    at = _plant_note(repo, '  - over two lines"')
     cuts = blocksplit.cuts
 
     def also_inside(text: str, every: int) -> list[tuple[int, str]]:
@@ -199,11 +205,7 @@ def test_a_quoted_scalar_over_two_lines_inside_a_piece_is_read_in_pieces(
 ) -> None:
     """Not cut, the same scalar is read with its piece: the pieces still find every secret at its line."""
     repo, planted = registry
-    path = repo / "site" / "hosts.yaml"
-    lines = path.read_text().splitlines()
-    at = next(i for i, ln in enumerate(lines) if ln.startswith("  - hostname:") and i > 100)
-    lines[at + 1 : at + 1] = ['    note: "a quoted scalar', '      over two lines"']
-    path.write_text("\n".join(lines) + "\n")
+    at = _plant_note(repo, '      over two lines"')
     scanned = _scanned(monkeypatch)
     found = run_lint(repo, only=["secrets"]).lines()
     assert len(scanned) > 5 and not any(u.whole for u in scanned)
