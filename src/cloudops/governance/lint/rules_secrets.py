@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -187,6 +187,30 @@ def _line_of(text: str, secret: str, reported: int) -> int:
     return text.count("\n", 0, at) + 1
 
 
+#: A scan of this much text (~4 s of CPU) counts its pieces on stderr as they are done, at a terminal.
+PROGRESS_MIN = 4 << 20
+
+
+def _progress(units: list[_Unit]) -> Callable[[int], None]:
+    """A count of the units scanned, on one line of stderr: for a long scan at a terminal only (a pipe, a
+    log, CI see nothing)."""
+    import sys
+
+    size = sum(len(u.text) for u in units)
+    if size < PROGRESS_MIN or not sys.stderr.isatty():
+        return lambda done: None
+
+    def show(done: int) -> None:
+        sys.stderr.write(
+            f"\rlint: secrets: {done}/{len(units)} scanned ({size / 1e6:.1f} MB)"
+            + ("\n" if done == len(units) else "")
+        )
+        sys.stderr.flush()
+
+    show(0)
+    return show
+
+
 def _scan_many(root: str, units: list[_Unit], settings: dict[str, Any] | None) -> list[list[Hit] | None]:
     """Each unit's hits: a whole file scanned where it is, a piece as a file of the same name in a
     private directory of its own (detect-secrets reads files by name, and its filters look at names); None
@@ -208,16 +232,24 @@ def _scan_many(root: str, units: list[_Unit], settings: dict[str, Any] | None) -
             piece.parent.mkdir(parents=True, exist_ok=True)
             piece.write_text(unit.text, encoding="utf-8")
             jobs.append((str(scratch / str(n)), unit.file, True))
+        show = _progress(units)
+        done: list[list[Hit] | None] = []
         with transient_settings(settings) if settings is not None else default_settings():
             if len(jobs) < 2 or (os.cpu_count() or 1) < 2:
-                return [_scan(*job) for job in jobs]
+                for job in jobs:
+                    done.append(_scan(*job))
+                    show(len(done))
+                return done
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             # fork: the children inherit the detect-secrets settings configured just above
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1), mp_context=ctx) as pool:
-                return list(pool.map(_scan, *zip(*jobs, strict=True), chunksize=1))
+                for hits in pool.map(_scan, *zip(*jobs, strict=True), chunksize=1):
+                    done.append(hits)
+                    show(len(done))
+                return done
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
