@@ -370,3 +370,91 @@ def test_an_entropy_plugin_finds_nothing_where_its_length_search_finds_nothing()
                     assert first.search(line), (type(plugin).__name__, value)
         assert found > 100  # the plugin found plenty: the test tried values on both sides of the bound
         assert not first.search('hostname: "dc1-cmp-0001"') or plugin.entropy_limit < 3.6
+
+
+# The line reader (plain block documents, a registry's shape): held to the transformer on documents of
+# its grammar, some with a line's indentation broken (which PyYAML refuses, and so must it).
+_PLAIN_KEYS = ["name", "pass", "token", "a", "b", "c", "yes", "on", "null", "x.y", "k-1", "_k", "y", "True"]
+_PLAIN_VALUES = ["a", "hunter2", "10.0.0.1", "52:54:00:12:34:56", "52:54:00:ab:cd:ef", "1", "0x1f", "1.5",
+                 "2024-01-02", "yes", "~", "a:b", "x#y", "x #y", "a,b", "a b", "sk_live_" + "abcdefghijklmnopqrstuvwx",
+                 "http://u:p@h", "é", "1_000", "12:30:00"]  # fmt: skip
+_REFUSED_VALUES = ["2024-13-45", "-1", "a: b", "=", "a:"]  # a value that does not build, or is not plain
+
+
+def _plain_value(rnd: random.Random) -> str:
+    pick = lambda: rnd.choice(_REFUSED_VALUES if rnd.random() < 0.02 else _PLAIN_VALUES)  # noqa: E731
+    roll = rnd.random()
+    if roll < 0.1:
+        return "{" + ", ".join(f"{k}: {pick()}" for k in rnd.sample(_PLAIN_KEYS, rnd.randint(0, 3))) + "}"
+    if roll < 0.15:
+        return "[" + ", ".join(pick() for _ in range(rnd.randint(0, 3))) + "]"
+    return pick()
+
+
+def _plain_block(rnd: random.Random, indent: int = 0, depth: int = 0) -> list[str]:
+    sp, out = " " * indent, []
+    comment = lambda: rnd.choice(["", "", "", "  # c", " # pragma: allowlist secret"])  # noqa: E731
+    if depth and rnd.random() < 0.3:
+        for _ in range(rnd.randint(1, 3)):  # a sequence
+            sub = _plain_block(rnd, indent + 2, depth + 1)
+            item = sub[0].lstrip() if sub[0].strip() and not sub[0].lstrip().startswith(("#", "- ")) else "x"
+            out += (
+                [f"{sp}- {_plain_value(rnd)}{comment()}"]
+                if rnd.random() < 0.3
+                else [f"{sp}- {item}", *sub[1:]]
+            )
+        return out
+    for key in rnd.sample(_PLAIN_KEYS, rnd.randint(1, 4)):
+        roll = rnd.random()
+        if roll < 0.55 or depth > 3:
+            out.append(f"{sp}{key}: {_plain_value(rnd)}{comment()}")
+        elif roll < 0.8:
+            out += [f"{sp}{key}:{comment()}", *_plain_block(rnd, indent + rnd.choice([0, 2, 4]), depth + 1)]
+        else:
+            out.append(rnd.choice(["", f"{sp}# a comment", f"{sp}{key}:"]))
+    return out
+
+
+def test_the_line_readers_lines_are_the_transformers() -> None:
+    rnd = random.Random(19)
+    read = 0
+    for n in range(2000):
+        lines = _plain_block(rnd)
+        if rnd.random() < 0.3 and len(lines) > 1:  # a line's indentation broken
+            at = rnd.randrange(len(lines))
+            lines[at] = (
+                " " * rnd.choice([1, 2, 3]) + lines[at] if rnd.random() < 0.5 else lines[at].lstrip(" ")
+            )
+        text = "\n".join(lines) + "\n"
+        ours = secrets_yaml._from_lines(text)
+        if ours is not None:
+            assert ours == _transformer(text), (n, text)
+            read += 1
+    assert read > 250  # the rest: a non-string key (yes, on, null, True), a broken indentation, "a: b", "-1"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\n  b: 2\n",  # deeper than its mapping
+        "a:\n  - x\n  b: 1\n",  # a key at its sibling sequence's indentation
+        "a:\n    b: 1\n  c: 2\n",  # between two mappings' indentations
+        "- a\n- b\n",  # a sequence at the top
+        "a: b: c\n",  # a mapping inside a plain value
+        "a: x\na: y\n",  # a repeated key
+        "a: {b: c]}\n",  # a flow indicator inside a flow's plain scalar
+        "a: [b}, c]\n",
+        "a: 'q'\n",  # a quote: libyaml's nodes read it
+        "a: |\n  x\n",  # a block scalar: the same
+    ],
+)
+def test_the_line_reader_refuses_what_it_does_not_read_as_pyyaml_does(text: str) -> None:
+    assert secrets_yaml._from_lines(text) is None
+
+
+def test_the_line_reader_reads_a_registry_as_libyamls_nodes_do(tmp_path: Path) -> None:
+    text = (_registry(tmp_path) / "site" / "hosts.yaml").read_text()
+    units = rules_secrets._units("site/hosts.yaml", text)
+    for unit in [*units, rules_secrets._Unit("site/hosts.yaml", "a:\n- x\nb: y  # an unindented sequence\n")]:
+        ours = secrets_yaml._from_lines(unit.text)
+        assert ours is not None and ours == secrets_yaml._from_nodes(unit.text) == _transformer(unit.text)
