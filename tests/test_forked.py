@@ -39,7 +39,7 @@ def test_the_child_sees_this_process_and_sends_back_its_value() -> None:
     assert value is not None
     child_pid, total, late, big = value
     assert child_pid == pid != os.getpid() and total == sum(range(100_000)) and late == "set before the fork"
-    assert big == {"big": "x" * 200_000}  # more than a pipe holds: read before reaped
+    assert big == {"big": "x" * 200_000}  # more than a pipe would hold: the child never waits on this process
     assert _gone(pid)
 
 

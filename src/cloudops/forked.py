@@ -1,5 +1,5 @@
 """A share of pure work done on the second core: a function run in a forked child while this process does
-its own share, the child's result sent back pickled.
+its own share, the child's result sent back pickled through an anonymous file.
 
 Used where one process holds a large structure in memory (a registry of 100,000 hosts) and runs
 independent, read-only passes over it: the child sees the structure as it is at the fork, for free, and
@@ -16,7 +16,7 @@ import signal
 import threading
 from collections.abc import Callable
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import IO, Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -28,48 +28,64 @@ def may_fork() -> bool:
     return hasattr(os, "fork") and threading.active_count() == 1 and cores > 1
 
 
+def _dump(value: Any, out: IO[bytes]) -> None:
+    pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _scratch() -> int:
+    """An anonymous file: the child writes its whole result there without waiting for this process, which
+    reads it once the child is gone (a pipe would hold the child until this process's own share is done)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("cloudops-forked", getattr(os, "MFD_CLOEXEC", 0))
+    import tempfile
+
+    with tempfile.TemporaryFile() as file:
+        return os.dup(file.fileno())
+
+
 class Child(Generic[T]):
     """``work`` running in a forked child, or not at all (no fork here): ``result()`` answers its value or
-    None. Used as a context manager, so that a child whose result is not collected (this process's own
-    share raised, or was interrupted) is stopped and reaped."""
+    None. ``send`` writes the value to a binary file, ``receive`` reads it back (pickle's, by default).
+    Used as a context manager, so that a child whose result is not collected (this process's own share
+    raised, or was interrupted) is stopped and reaped."""
 
-    def __init__(self, work: Callable[[], T]) -> None:
+    def __init__(
+        self,
+        work: Callable[[], T],
+        send: Callable[[T, IO[bytes]], None] = _dump,
+        receive: Callable[[IO[bytes]], T] = pickle.load,
+    ) -> None:
         self._pid = 0
-        self._read = -1
+        self._fd = -1
+        self._receive = receive
         if not may_fork():
             return
-        read, write = os.pipe()
+        fd = _scratch()
         pid = os.fork()
         if pid == 0:  # the child: do the work, send it, and leave without any clean-up of ours
             status = 1
             try:
-                os.close(read)
-                with os.fdopen(write, "wb") as out:
-                    pickle.dump(work(), out, protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(os.dup(fd), "wb") as out:
+                    send(work(), out)
                 status = 0
             finally:
                 os._exit(status)
-        os.close(write)
-        self._pid, self._read = pid, read
+        self._pid, self._fd = pid, fd
 
     def result(self) -> T | None:
         """The child's value, once it is done; None when there was no child, or it failed."""
         if not self._pid:
             return None
-        try:
-            with os.fdopen(self._read, "rb") as sent:  # read before reaping: a full pipe would block it
-                self._read = -1
-                data = sent.read()
-        finally:
-            _, status = os.waitpid(self._pid, 0)
-            self._pid = 0
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
         if status != 0:
             return None
+        os.lseek(self._fd, 0, os.SEEK_SET)  # the child's writing moved the offset both share
         try:
-            value: T = pickle.loads(data)
+            with os.fdopen(os.dup(self._fd), "rb") as sent:
+                return self._receive(sent)
         except Exception:
             return None
-        return value
 
     def __enter__(self) -> Child[T]:
         return self
@@ -77,10 +93,10 @@ class Child(Generic[T]):
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._read >= 0:
-            os.close(self._read)
-            self._read = -1
         if self._pid:  # not collected: stopped, and reaped
             os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
             self._pid = 0
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1

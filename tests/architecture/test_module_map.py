@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "probes": {"errors"},
     "siteview": set(),  # Protocols: the registry as its readers see it
     "render": {"errors", "findings", "health"},
-    "repo": {"errors", "findings", "site"},
+    "repo": {"errors", "findings", "forked", "site"},
     "site": {"errors", "findings", "forked", "gcpause", "repo", "siteview"},
     "journal": {"errors", "redact", "repo"},
     "schemas": {"errors", "change", "site", "tenants"},

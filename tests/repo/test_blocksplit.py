@@ -17,6 +17,7 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from cloudops import forked
 from cloudops.repo import blocksplit, blockyaml, fastyaml
 
 from .yaml_corpus import ROOT, ruamel, same_positions
@@ -120,12 +121,12 @@ def test_parts_that_do_not_read_or_join_leave_the_text_to_the_whole_reading(
 
 
 def test_a_process_with_threads_does_not_fork() -> None:
-    assert blocksplit._may_fork() == (len(__import__("os").sched_getaffinity(0)) > 1)
+    assert forked.may_fork() == (len(__import__("os").sched_getaffinity(0)) > 1)
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert not blocksplit._may_fork()
+        assert not forked.may_fork()
     finally:
         stop.set()
         thread.join()

@@ -11,11 +11,8 @@ sequence not last in the first part) answer None, and the caller reads the text 
 from __future__ import annotations
 
 import bisect
-import os
 import pickle
 import re
-import signal
-import threading
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -97,13 +94,6 @@ def _cut(
     return at, header
 
 
-def _may_fork() -> bool:
-    """A fork is safe only in a process with one thread (another's held lock would stay held in the
-    child), on a machine with a second core to run it."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return hasattr(os, "fork") and hasattr(os, "memfd_create") and threading.active_count() == 1 and cores > 1
-
-
 def read(
     text: str, read_part: Callable[[str], Any], types: tuple[type, type], attach: tuple[str, Any]
 ) -> tuple[Any, Any] | None:
@@ -111,44 +101,25 @@ def read(
     it whole). ``read_part`` reads one part or raises; ``types`` are its mapping and sequence classes
     (subclasses of dict and list), and ``attach`` the attribute each collection the child sends is given
     here (the reader's positions: the child's own hold the child's text and are not sent)."""
-    if len(text) < SPLIT_MIN or not _may_fork():
+    from cloudops import forked
+
+    if len(text) < SPLIT_MIN or not forked.may_fork():
         return None
     where = cut(text)
     if where is None:
         return None
     at, header = where
-    fd = os.memfd_create("cloudops-blocksplit", getattr(os, "MFD_CLOEXEC", 0))
-    try:
-        pid = os.fork()
-        if pid == 0:  # the child: read the second part, send it, and leave without any clean-up of ours
-            status = 1
-            try:
-                second = read_part(header + "\n" + text[at:])
-                with os.fdopen(os.dup(fd), "wb") as out:
-                    _send(second, out, types)
-                status = 0
-            finally:
-                os._exit(status)
+    with forked.Child(
+        lambda: read_part(header + "\n" + text[at:]),
+        send=lambda value, out: _send(value, out, types),
+        receive=lambda sent: _Receiver(sent, types, attach).load(),
+    ) as child:
         try:
             first = read_part(text[:at])
-        except BaseException as exc:  # the child is of no use now: stopped, and reaped
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            if isinstance(exc, Exception):
-                return None  # the whole reading will say what is wrong with it
-            raise  # an interrupt is the operator's, not the reader's
-        _, status = os.waitpid(pid, 0)
-        if status != 0:
-            return None
-        os.lseek(fd, 0, os.SEEK_SET)  # the child's writing moved the offset both share
-        try:
-            with os.fdopen(os.dup(fd), "rb") as sent:
-                second = _Receiver(sent, types, attach).load()
-        except Exception:
-            return None
-    finally:
-        os.close(fd)
-    return _join(first, second)
+        except Exception:  # the child is of no use now: stopped and reaped on leaving (an interrupt goes on)
+            return None  # the whole reading will say what is wrong with it
+        second = child.result()
+    return None if second is None else _join(first, second)
 
 
 def _sent_map(items: dict[Any, Any]) -> Any:

@@ -295,7 +295,7 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
         if len(parts) > 1:
             pieced.append(whole)
     missing = [u for u in units if u.key not in cache]
-    spoilt = set()  # files with a piece that is not plain block YAML: it may read otherwise than in the whole
+    spoilt = set()  # files with a piece that may read otherwise than in the whole (cut inside a scalar)
     for unit, hits in zip(
         missing, _scan_many(str(ctx.root), missing, settings) if missing else [], strict=True
     ):
