@@ -23,7 +23,7 @@ from detect_secrets.settings import transient_settings
 from detect_secrets.transformers.exceptions import ParsingError
 from detect_secrets.transformers.yaml import YAMLTransformer
 
-from cloudops.governance.lint import rules_secrets, secrets_yaml
+from cloudops.governance.lint import linesearch, rules_secrets, secrets_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -299,21 +299,24 @@ SAMPLES = {
 }
 
 
-def test_one_pattern_searches_every_line_a_regex_plugin_finds_something_on() -> None:
+def test_the_regex_plugins_patterns_find_every_line_a_regex_plugin_finds_something_on() -> None:
     from detect_secrets.settings import get_plugins
 
     with _settings():
         plugins = {type(p).__name__: p for p in get_plugins()}
-        union, rest = secrets_yaml._patterns_alone(list(plugins.values()))
-    assert union is not None
-    # the plugins it stands for: all the regex plugins; the keyword and entropy plugins are asked per line
+        patterns, rest = secrets_yaml._patterns_alone(list(plugins.values()))
+    # the plugins they stand for: all the regex plugins; the keyword and entropy plugins are asked per line
     assert sorted(type(p).__name__ for p in rest) == [
         "Base64HighEntropyString", "HexHighEntropyString", "KeywordDetector",
     ]  # fmt: skip
+    lines = linesearch.Lines([*SAMPLES.values(), 'hostname: "compute-0001"'])
+    found = set().union(*(lines.search(p) for p in patterns))
     for name, line in SAMPLES.items():
         assert plugins[name].analyze_line(filename="x.yaml", line=line), name  # the sample is one
-        assert union.search(line), name
-    assert not union.search('hostname: "compute-0001"')
+        assert line in found, name
+    assert 'hostname: "compute-0001"' not in found
+    # every one of detect-secrets' own patterns is searched in joined lines, bar none
+    assert [p.pattern for p in patterns if linesearch.joined(p) is None] == []
 
 
 def test_a_yaml_file_detect_secrets_cannot_read_is_a_finding_not_a_traceback(

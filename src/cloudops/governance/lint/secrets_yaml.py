@@ -301,37 +301,29 @@ def _keyword_words() -> re.Pattern[str]:
     return re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)
 
 
-_SCOPED = {re.IGNORECASE: "i", re.VERBOSE: "x", re.MULTILINE: "m", re.DOTALL: "s", re.ASCII: "a"}
-
-
-def _patterns_alone(plugins: list[Any]) -> tuple[re.Pattern[str] | None, list[Any]]:
-    """One pattern that searches a line wherever any of the regex plugins' own patterns would, and the
-    plugins it does not stand for. A regex plugin finds something on a line only where one of its
-    ``denylist`` patterns matches (``analyze_string`` yields their matches; the JWT plugin's yields a
-    subset of them): the union, each pattern under its own flags, is a necessary condition for them all,
-    searched once instead of twenty-odd plugins called."""
+def _patterns_alone(plugins: list[Any]) -> tuple[list[re.Pattern[str]], list[Any]]:
+    """The regex plugins' own patterns, and the plugins they do not stand for. A regex plugin finds
+    something on a line only where one of its ``denylist`` patterns matches (``analyze_string`` yields
+    their matches; the JWT plugin's yields a subset of them): a line no pattern matches needs no plugin
+    called."""
     from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
     from detect_secrets.plugins.jwt import JwtTokenDetector
 
-    alone, rest = [], []
+    alone: list[re.Pattern[str]] = []
+    rest = []
     own = (RegexBasedDetector.analyze_string, JwtTokenDetector.analyze_string)
     for plugin in plugins:
         kind = type(plugin)
-        if kind.analyze_line is BasePlugin.analyze_line and kind.analyze_string in own:
-            for pattern in plugin.denylist:
-                flags = pattern.flags & ~re.UNICODE
-                if flags & ~sum(_SCOPED) or not isinstance(pattern.pattern, str):
-                    break
-                scoped = "".join(letter for flag, letter in _SCOPED.items() if flags & flag)
-                end = "\n)" if flags & re.VERBOSE else ")"  # a verbose pattern may end in a comment
-                alone.append(f"(?{scoped}:{pattern.pattern}{end}")
-            else:
-                continue
-        rest.append(plugin)
-    try:
-        return (re.compile("|".join(alone)) if alone else None), rest
-    except re.error:  # a pattern that cannot be joined (a back-reference, a group name twice)
-        return None, plugins
+        patterns = list(getattr(plugin, "denylist", ()))
+        if (
+            kind.analyze_line is BasePlugin.analyze_line
+            and kind.analyze_string in own
+            and all(isinstance(p, re.Pattern) and isinstance(p.pattern, str) for p in patterns)
+        ):
+            alone += patterns
+        else:
+            rest.append(plugin)
+    return alone, rest
 
 
 def _long_enough(plugin: Any) -> re.Pattern[str] | None:
@@ -365,23 +357,29 @@ def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
     from detect_secrets.settings import get_plugins
     from detect_secrets.util.code_snippet import get_code_snippet
 
+    from cloudops.governance.lint.linesearch import Lines
+
     if ds._is_filtered_out(required_filter_parameters=["filename"], filename=filename):
         return []
     plugins = get_plugins()
-    words = _keyword_words()
-    union, rest = _patterns_alone(plugins)
-    # each plugin asked per line, after a search that must find something where the plugin can
-    asked = [(plugin, words if type(plugin) is KeywordDetector else _long_enough(plugin)) for plugin in rest]
+    patterns, rest = _patterns_alone(plugins)
+    distinct = Lines(list(dict.fromkeys(whole.rstrip() for whole in lines)))
+    found_by_pattern = set().union(*(distinct.search(p) for p in patterns))
+    # each other plugin asked per line, where a search that must find something where it can did
+    asked = []
+    for plugin in rest:
+        first = _keyword_words() if type(plugin) is KeywordDetector else _long_enough(plugin)
+        asked.append((plugin, None if first is None else distinct.search(first)))
     finds: dict[str, bool] = {}
     found: list[PotentialSecret] = []
     for number, whole in enumerate(lines, 1):
         line = whole.rstrip()
         hit = finds.get(line)
         if hit is None:
-            hit = finds[line] = bool(union and union.search(line)) or any(
-                (first is None or first.search(line))
+            hit = finds[line] = line in found_by_pattern or any(
+                (searched is None or line in searched)
                 and plugin.analyze_line(filename=filename, line=line, line_number=number)
-                for plugin, first in asked
+                for plugin, searched in asked
             )
         if not hit:
             continue
