@@ -1,4 +1,4 @@
-"""linesearch: a pattern searched in many lines at once finds exactly the lines a search of each finds."""
+"""linesearch: the lines a pattern matches in, found at less cost, are exactly those a search of each finds."""
 
 from __future__ import annotations
 
@@ -7,42 +7,70 @@ import re
 
 from cloudops.governance.lint import linesearch
 
-# Patterns whose assertions look at a line's ends, and the verdict on searching them in joined lines.
-_JOINABLE = {
-    r"abc": True, r"^abc$": True, r"abc(?!\w)": True, r"(?<![\w.])x\d": True, r"a(?=\s)": True,
-    r"(a)?(?(1)b|c)": True, r"\bk\w*\b": True, r"x\s+y": True, r"[^q]{3}$": True, r"(?i:pass)\S*$": True,
-    r"a[^q]*b": True,  # runs across lines: the line after a match's first is searched too
-    r"\Aabc": False, r"abc\Z": False, r"abc(?!\s)": False, r"(?<!\n)x": False, r"(?<![^a])x": False,
-    r"(?<![^ab])x": False, r"x(?![^\w\n])": True, r"(?>a+)b": False, r"a++b": False, r"(?-m:^a)": False, r"(?s:a(?!.))": False, r"b(?![^x])": False,
-}  # fmt: skip
+# Patterns of every shortest-match length from 0 up, with assertions at a line's ends.
+PATTERNS = [
+    r"", r"x?", r"abc", r"^abc$", r"abc(?!\w)", r"(?<![\w.])x\d", r"a(?=\s)", r"(a)?(?(1)b|c)", r"\bk\w*\b",
+    r"x\s+y", r"[^q]{3}$", r"(?i:pass)\S*$", r"a[^q]*b", r"\d{3,}", r"(?i)PASS|abc", r"x.{0,2}y",
+    r"(?:\s|=|:|^)k[a-z]{4,}(?:\s|$)", r"[a-c]{6,9}",
+]  # fmt: skip
+ALPHABET = ["a", "b", "c", "x", "y", "q", "k", "1", "7", " ", ".", "-", "\t", "pass", "PaSs", "abc", "\u00e9"]
 
 
-def test_a_pattern_is_searched_in_joined_lines_only_where_that_is_provably_the_same() -> None:
-    for pattern, joinable in _JOINABLE.items():
-        assert (linesearch.joined(re.compile(pattern)) is not None) is joinable, pattern
+def _random_lines(rnd: random.Random) -> list[str]:
+    return list(
+        dict.fromkeys("".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(0, 9))) for _ in range(30))
+    )
 
 
-def test_joined_lines_find_exactly_the_lines_each_lines_own_search_finds() -> None:
-    """Against a search of each line alone, on random lines built of the characters the patterns' edges
-    look at: the same set, joinable or not (a refused pattern is searched line by line)."""
+def test_search_finds_exactly_the_lines_a_search_of_each_line_finds() -> None:
     rnd = random.Random(24)
-    alphabet = ["a", "b", "c", "x", "y", "q", "k", "1", "7", " ", ".", "-", "\t", "pass", "abc", "\u00e9"]
-    for pattern in [*_JOINABLE, r"\d{3,}", r"(?i)PASS|abc", r"x.{0,2}y"]:
+    for pattern in PATTERNS:
         compiled = re.compile(pattern)
         for _ in range(60):
-            lines = list(
-                dict.fromkeys(
-                    "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 9))) for _ in range(30)
-                )
-            )
+            lines = _random_lines(rnd)
             want = {line for line in lines if compiled.search(line)}
             assert linesearch.Lines(lines).search(compiled) == want, (pattern, lines)
+            among = set(rnd.sample(lines, len(lines) // 2))
+            assert linesearch.Lines(lines).search(compiled, among) == want & among, (pattern, lines)
 
 
-def test_a_line_holding_a_newline_is_searched_alone() -> None:
-    lines = linesearch.Lines(["a", "x\ny", "b"])
-    assert lines.search(re.compile(r"\Ay")) == set()  # not joinable anyway
-    assert lines.search(re.compile(r"^y")) == set()  # joinable, but a line holds a newline: each alone
-    assert lines.search(re.compile(r"x\sy")) == {"x\ny"}
-    # a match that starts on one line and runs across the next does not hide the next line's own
-    assert linesearch.Lines(["axx", "ab"]).search(re.compile(r"a[^q]*b")) == {"ab"}
+def test_a_line_shorter_than_a_patterns_shortest_match_is_not_asked() -> None:
+    class Counted:
+        """A pattern that counts the lines it is asked about (re's own Pattern cannot be subclassed)."""
+
+        def __init__(self, pattern: str) -> None:
+            self.compiled = re.compile(pattern)
+            self.pattern, self.flags, self.asked = pattern, self.compiled.flags, 0
+
+        def search(self, line: str) -> re.Match[str] | None:
+            self.asked += 1
+            return self.compiled.search(line)
+
+        def __hash__(self) -> int:
+            return hash(self.pattern)
+
+    counted = Counted(r"k[a-z]{5}")
+    found = linesearch.Lines(["kabcde!", "k", "kab", "xkabcdefg", "abcdef"]).search(counted)  # type: ignore[arg-type]
+    assert found == {"kabcde!", "xkabcdefg"}
+    assert counted.asked == 3  # the lines of six characters or more
+    assert linesearch.shortest(re.compile(r"k[a-z]{5}")) == 6
+    assert linesearch.shortest(re.compile(r"(?<=a)b|cd")) == 1
+
+
+def test_holding_finds_the_lines_holding_a_needle_in_any_case() -> None:
+    rnd = random.Random(5)
+    for _ in range(200):
+        lines = _random_lines(rnd)
+        lines = [line for line in lines if line.isascii()] or ["a"]
+        needles = rnd.sample(["pass", "abc", "k1", "q q", "xy"], 2)
+        want = {line for line in lines if any(n in line.lower() for n in needles)}
+        assert linesearch.Lines(lines).holding(needles) == want, (needles, lines)
+
+
+def test_holding_answers_nothing_it_cannot_answer_case_blind_as_re_does() -> None:
+    # re's IGNORECASE matches "s" to the long s and "k" to the Kelvin sign; str.lower does not
+    assert re.search("(?i)secret", "\u017fecret") and "secret" not in "\u017fecret".lower()
+    assert linesearch.Lines(["\u017fecret: x", "a"]).holding(["secret"]) is None
+    assert linesearch.Lines(["a"]).holding(["Secret"]) is None  # a needle not in lower case
+    assert linesearch.Lines(["a"]).holding(["contrase\u00f1a"]) is None
+    assert linesearch.Lines(["A", "b"]).holding([]) == set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -226,6 +227,10 @@ PLANTS = [
     ("    digest: 9f86d081884c7d65" + "9a2feaa0c55ad015", {"Hex High Entropy String"}),
     ("    key: '-----BEGIN RSA " + "PRIVATE KEY-----'", {"Private Key"}),
     ("    auth: {user: x, password: " + "An0ther-s3cret-" + "Phrase}", {"Secret Keyword"}),
+    # the keyword plugin's words in any case (searched only where their letters are, lower-cased)
+    ("    Db_PASS: " + "F0urth-s3cret-" + "Phrase", {"Secret Keyword"}),
+    ("    myApiKey: " + "F1fth-s3cret-" + "Phrase", {"Secret Keyword"}),
+    ("    CONTRASENA: " + "S1xth-s3cret-" + "Phrase", {"Secret Keyword"}),
     # found by neither: allowlisted; a string in a sequence (the transformer reads mapping values only); a
     # public address, which the plugin finds and a filter (is_not_alphanumeric_string) takes away
     ("    passwd: " + "Thr1d-s3cret-" + "Phrase  # pragma: allowlist secret", set()),
@@ -239,7 +244,7 @@ def test_its_findings_are_detect_secrets_own_on_secrets_of_every_kind(tmp_path: 
     path = repo / "site" / "hosts.yaml"
     lines = path.read_text().splitlines()
     items = [i for i, ln in enumerate(lines) if ln.startswith("  - hostname:")]
-    for (plant, _), at in sorted(zip(PLANTS, items[5::20], strict=False), key=lambda p: -p[1]):
+    for (plant, _), at in sorted(zip(PLANTS, items[5::7], strict=False), key=lambda p: -p[1]):
         lines.insert(at + 1, plant)
     path.write_text("\n".join(lines) + "\n")
     with _settings():
@@ -251,7 +256,7 @@ def test_its_findings_are_detect_secrets_own_on_secrets_of_every_kind(tmp_path: 
         (s.type, s.secret_hash, s.line_number) for _, s in theirs
     ]
     assert {s.type for s in ours} == set().union(*(kinds for _, kinds in PLANTS))
-    assert len(PLANTS) <= len(items[5::20])
+    assert len(PLANTS) <= len(items[5::7])
 
 
 def test_its_findings_on_the_examples_are_detect_secrets_own() -> None:
@@ -315,8 +320,24 @@ def test_the_regex_plugins_patterns_find_every_line_a_regex_plugin_finds_somethi
         assert plugins[name].analyze_line(filename="x.yaml", line=line), name  # the sample is one
         assert line in found, name
     assert 'hostname: "compute-0001"' not in found
-    # every one of detect-secrets' own patterns is searched in joined lines, bar none
-    assert [p.pattern for p in patterns if linesearch.joined(p) is None] == []
+
+
+def test_every_keyword_word_in_any_case_holds_its_needle() -> None:
+    """The keyword plugin is asked only of lines holding a needle: each of its words, written each way its
+    optional parts allow and in random case, is such a line, and the plugin's own search finds it there."""
+    from detect_secrets.plugins import keyword
+
+    rnd = random.Random(3)
+    needles = secrets_yaml._keyword_needles()
+    assert needles is not None and len(needles) == len(keyword.DENYLIST)
+    words = secrets_yaml._keyword_words()
+    for word, needle in zip(keyword.DENYLIST, needles, strict=True):
+        for written in {word.replace("_?", "_"), word.replace("_?", "")}:
+            assert re.fullmatch(word, written), word
+            line = "my" + "".join(ch.upper() if rnd.random() < 0.5 else ch for ch in written) + ': "x"'
+            assert words.search(line), line
+            if line.isascii():
+                assert linesearch.Lines([line, 'a: "b"']).holding(needles) == {line}, (needle, line)
 
 
 def test_a_yaml_file_detect_secrets_cannot_read_is_a_finding_not_a_traceback(
