@@ -444,11 +444,17 @@ def test_the_line_readers_lines_are_the_transformers() -> None:
     read = 0
     for n in range(2000):
         lines = _plain_block(rnd)
-        if rnd.random() < 0.3 and len(lines) > 1:  # a line's indentation broken
+        if rnd.random() < 0.3 and len(lines) > 1:  # a line's indentation broken, or its dash
             at = rnd.randrange(len(lines))
-            lines[at] = (
-                " " * rnd.choice([1, 2, 3]) + lines[at] if rnd.random() < 0.5 else lines[at].lstrip(" ")
-            )
+            line, roll = lines[at], rnd.random()
+            if roll < 0.35:
+                lines[at] = " " * rnd.choice([1, 2, 3]) + line
+            elif roll < 0.7:
+                lines[at] = line.lstrip(" ")
+            else:
+                indent = len(line) - len(line.lstrip(" "))
+                body = line[indent:]
+                lines[at] = line[:indent] + (body[2:] if body.startswith("- ") else "- " + body)
         text = "\n".join(lines) + "\n"
         ours = secrets_yaml._from_lines(text)
         if ours is not None:
@@ -464,6 +470,8 @@ def test_the_line_readers_lines_are_the_transformers() -> None:
         "a:\n  - x\n  b: 1\n",  # a key at its sibling sequence's indentation
         "a:\n    b: 1\n  c: 2\n",  # between two mappings' indentations
         "- a\n- b\n",  # a sequence at the top
+        "a: x\n- y\n",  # an item at a mapping's indentation
+        "a:\n  b: x\n  - y\n",  # the same, deeper
         "a: b: c\n",  # a mapping inside a plain value
         "a: x\na: y\n",  # a repeated key
         "a: {b: c]}\n",  # a flow indicator inside a flow's plain scalar

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -64,77 +63,124 @@ def transformed_lines(text: str) -> list[str] | None:
     return lines if lines is not None else _from_nodes(text)
 
 
-# The line reader's grammar: a key line (``  - key: value``) or an item line (``  - value``). A line with a
+# The line reader's grammar: a key line (``  - key: value``), else an item line (``  - value``). A line with a
 # character that may start a construct over several lines or change a value's meaning (a quote, a tab, an
 # anchor, alias or tag, a block scalar, a directive, an escape) is left to libyaml's nodes.
-_KEY_LINE = re.compile(r"( *)(- )?([A-Za-z_][A-Za-z0-9_./-]*):(?: +(.*))?")
-_ITEM_LINE = re.compile(r"( *)- (.*)")
+_LINE = re.compile(r"( *)(?:(- )?([A-Za-z_][A-Za-z0-9_./-]*):(?: +(.*))?|- (.*))")
 _NOT_READ = re.compile(r"[\t\"'`&*!|>%@\\]")
 _FLOW_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
 _INDICATOR = frozenset("-?:,[]{}#&*!|>'\"%@`")
+# Values resolved, and one-line flows read, kept this many at most (a registry repeats most of them).
+_KEPT = 1 << 16
 
 
 class _Unread(Exception):
     """What the line reader does not read: libyaml's nodes will."""
 
 
+class _Values:
+    """Plain scalars as the transformer's loader reads them: each resolved by PyYAML's own resolver (and
+    a number or date built, as detect-secrets builds it), each distinct text once."""
+
+    def __init__(self) -> None:
+        import yaml
+
+        self._resolve = yaml.resolver.Resolver().resolve
+        self._build = yaml.constructor.SafeConstructor()
+        self._node = yaml.ScalarNode
+        self._tags: dict[str, str] = {}
+        self.flows: dict[str, list[tuple[str, str]]] = {}  # a flow's text: its string entries
+
+    def tag(self, value: str) -> str:
+        found = self._tags.get(value)
+        if found is None:
+            found = self._resolve(self._node, value, (True, False))
+            if found in _BUILT:
+                try:
+                    getattr(self._build, _BUILT[found])(self._node(found, value))
+                except Exception as exc:  # detect-secrets fails on it: libyaml's nodes say so
+                    raise _Unread from exc
+            elif found not in _PLAIN_TAGS:
+                raise _Unread
+            if len(self._tags) >= _KEPT:
+                self._tags.clear()
+            self._tags[value] = found
+        return found
+
+    def is_str(self, value: str, flow: bool) -> bool:
+        """A plain scalar (else _Unread) and a string."""
+        if not value or value[0] in _INDICATOR or value[-1] == ":" or ": " in value:
+            raise _Unread
+        if flow and ("," in value or "[" in value or "]" in value or "{" in value or "}" in value):
+            raise _Unread
+        return self.tag(value) == _STR
+
+    def key(self, name: str, keys: set[str]) -> None:
+        if name in keys or self.tag(name) != _STR:
+            raise _Unread  # a repeated key (the loaded mapping keeps the last), or one that is no string
+        keys.add(name)
+
+    def flow(self, body: str) -> list[tuple[str, str]]:
+        """A one-line flow mapping's string entries, (key, value); a flow sequence of plain scalars or a
+        sequence item's plain scalar has none (not read by the transformer, but built)."""
+        entries = self.flows.get(body)
+        if entries is not None:
+            return entries
+        entries = []
+        inner = body[1:-1]
+        if body[0] == "{":
+            if body[-1] != "}":
+                raise _Unread
+            keys: set[str] = set()
+            for entry in inner.split(",") if inner.strip(" ") else []:
+                name, colon, value = entry.strip(" ").partition(": ")
+                value = value.lstrip(" ")
+                if not colon or not _FLOW_KEY.fullmatch(name):
+                    raise _Unread
+                self.key(name, keys)
+                if self.is_str(value, True):
+                    entries.append((name, value))
+        elif body[0] == "[":
+            if body[-1] != "]":
+                raise _Unread
+            for entry in inner.split(",") if inner.strip(" ") else []:
+                self.is_str(entry.strip(" "), True)
+        else:
+            self.is_str(body, False)
+        if len(self.flows) >= _KEPT:
+            self.flows.clear()
+        self.flows[body] = entries
+        return entries
+
+
 def _from_lines(text: str) -> list[str] | None:
     """The transformer's lines of a plain block document (roosevelt's registry, a generated one), read
-    line by line: ~5 times faster than libyaml's nodes, which are the fallback (None) for anything else.
+    line by line: ~10 times faster than libyaml's nodes, which are the fallback (None) for anything else.
     Values are resolved by PyYAML's own resolver, and numbers and dates built as detect-secrets builds
     them; the block structure is checked as PyYAML checks it (a key at its mapping's indentation, an item
     at its sequence's, a child deeper than its parent, or a sequence at its key's own)."""
     if _NOT_READ.search(text):
         return None
-    import yaml
-
-    resolve = yaml.resolver.Resolver().resolve
-    build = yaml.constructor.SafeConstructor()
-    tags: dict[str, str] = {}
-
-    def tag(value: str) -> str:
-        found = tags.get(value)
-        if found is None:
-            found = resolve(yaml.ScalarNode, value, (True, False))
-            if found in _BUILT:
-                try:
-                    getattr(build, _BUILT[found])(yaml.ScalarNode(found, value))
-                except Exception as exc:  # detect-secrets fails on it: libyaml's nodes say so
-                    raise _Unread from exc
-            elif found not in _PLAIN_TAGS:
-                raise _Unread
-            if len(tags) < 4096:
-                tags[value] = found
-        return found
-
-    def plain(value: str, flow: bool) -> str:
-        if not value or value[0] in _INDICATOR or value[-1] == ":" or ": " in value:
-            raise _Unread
-        if flow and any(c in value for c in ",[]{}"):
-            raise _Unread
-        return value
-
-    def key(name: str, keys: set[str]) -> str:
-        if name in keys or tag(name) != _STR:
-            raise _Unread  # a repeated key (the loaded mapping keeps the last), or one that is no string
-        keys.add(name)
-        return name
-
+    values = _Values()
     # the open block collections, innermost last: [indentation, keys] (keys: None for a sequence)
     open_: list[tuple[int, set[str] | None]] = []
     pending = -1  # the indentation of a key whose value is on the lines below, if the last line ended so
     out: list[tuple[int, str]] = []  # (line, the transformer's line) of each string value, in order
+    fullmatch = _LINE.fullmatch
     try:
         for number, raw in enumerate(text.split("\n"), 1):
-            stripped = raw.strip(" ")
-            if not stripped or stripped[0] == "#":
-                continue
-            match = _KEY_LINE.fullmatch(raw) or _ITEM_LINE.fullmatch(raw)
+            match = fullmatch(raw)
             if match is None:
+                stripped = raw.strip(" ")
+                if not stripped or stripped[0] == "#":
+                    continue
                 return None
-            item = match.re is _ITEM_LINE
-            column = len(match.group(1))
-            dash = item or match.group(2) is not None
+            column_text, dash_text, name, rest, item_text = match.groups()
+            column = len(column_text)
+            item = name is None
+            if item:
+                rest = item_text
+            dash = item or dash_text is not None
             if pending >= 0:
                 if column > pending or (column == pending and dash and open_ and open_[-1][1] is not None):
                     open_.append((column, None if dash else set()))
@@ -149,27 +195,28 @@ def _from_lines(text: str) -> list[str] | None:
                 open_.pop()  # a key at a sequence's own indentation ends it (a sequence under a key, unindented)
             if not open_ or open_[-1][0] != column or (open_[-1][1] is None) != dash:
                 return None
+            body = _body(rest or "")
+            comment = _comment(raw) if "#" in raw else ""
             if item:
-                body = _body(match.group(2))
                 if not body:
                     return None  # an empty item, or one whose value is on the lines below
-                _flow(body, number, raw, out, plain, key, tag)
+                for key, value in values.flow(body):
+                    out.append((number, _line(key, value, comment)))
                 continue
-            name, rest = match.group(3), match.group(4) or ""
-            if dash:  # an item that is a mapping: its keys two columns in
+            if dash_text is not None:  # an item that is a mapping: its keys two columns in
                 keys: set[str] = set()
                 open_.append((column + 2, keys))
                 column += 2
             else:
                 keys = open_[-1][1]  # type: ignore[assignment]
-            key(name, keys)
-            body = _body(rest)
+            values.key(name, keys)
             if not body:
                 pending = column
             elif body[0] in "{[":
-                _flow(body, number, raw, out, plain, key, tag)
-            elif tag(plain(body, False)) == _STR:
-                out.append((number, _line(name, body, raw)))
+                for key, value in values.flow(body):
+                    out.append((number, _line(key, value, comment)))
+            elif values.is_str(body, False):
+                out.append((number, _line(name, body, comment)))
     except _Unread:
         return None
     if not out:
@@ -189,45 +236,16 @@ def _body(rest: str) -> str:
     return (rest[:at] if at >= 0 else rest).rstrip(" ")
 
 
-def _flow(
-    body: str,
-    number: int,
-    raw: str,
-    out: list[tuple[int, str]],
-    plain: Callable[[str, bool], str],
-    key: Callable[[str, set[str]], str],
-    tag: Callable[[str], str],
-) -> None:
-    """A one-line flow mapping's string values (its keys and values plain), a flow sequence of plain
-    scalars (not read by the transformer, but built), or a sequence item's plain scalar (the same)."""
-    inner = body[1:-1]
-    if body[0] == "{":
-        if body[-1] != "}":
-            raise _Unread
-        keys: set[str] = set()
-        for entry in inner.split(",") if inner.strip(" ") else []:
-            name, colon, value = entry.strip(" ").partition(": ")
-            value = value.lstrip(" ")
-            if not colon or not _FLOW_KEY.fullmatch(name):
-                raise _Unread
-            key(name, keys)
-            if tag(plain(value, True)) == _STR:
-                out.append((number, _line(name, value, raw)))
-    elif body[0] == "[":
-        if body[-1] != "]":
-            raise _Unread
-        for entry in inner.split(",") if inner.strip(" ") else []:
-            tag(plain(entry.strip(" "), True))
-    else:
-        tag(plain(body, False))
+def _comment(raw: str) -> str:
+    """A source line's comment as the transformer keeps it (its own pattern, on the stripped line)."""
+    found = _COMMENT.search(raw.strip())
+    return found.group(0) if found else ""
 
 
-def _line(key: str, value: str, raw: str) -> str:
-    """The transformer's line for a string value, its source line's comment kept as the transformer keeps
-    it (padding to its place is the caller's)."""
-    comment = _COMMENT.search(raw.strip()) if "#" in raw else None
+def _line(key: str, value: str, comment: str) -> str:
+    """The transformer's line for a string value (padding to its place is the caller's)."""
     escaped = value.replace('"', '\\"')
-    return f'{key}: "{escaped}"{comment.group(0) if comment else ""}'
+    return f'{key}: "{escaped}"{comment}'
 
 
 def _from_nodes(text: str) -> list[str] | None:
@@ -291,7 +309,7 @@ def _from_nodes(text: str) -> list[str] | None:
         key, value, line, raw = item
         # several values noted on one line take the lines after it: the transformer's own drift
         lines.extend([""] * (line - 1 - len(lines)))
-        lines.append(_line(key, value, raw))
+        lines.append(_line(key, value, _comment(raw) if "#" in raw else ""))
     return lines
 
 
