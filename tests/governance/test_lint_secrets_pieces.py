@@ -76,7 +76,7 @@ def _whole_file_hits(repo: Path) -> list[tuple[str, str, int]]:
     with mock.patch.object(rules_secrets, "_scan_yaml", lambda root, rel: None):
         (hits,) = rules_secrets._scan_many(
             str(repo), [rules_secrets._Unit("site/hosts.yaml", text)], settings
-        )
+        ).collect()
     return hits
 
 

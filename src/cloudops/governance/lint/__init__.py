@@ -8,6 +8,7 @@ findings; it never writes. The report is sorted by file and line; any FAIL makes
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,18 +88,25 @@ def run_lint(root: Path, *, only: list[str] | None = None) -> LintReport:
         rules = [r for r in rules if any(r.id == o or r.id.startswith(o + ".") for o in only)]
     ctx = LintContext(root)
     findings: list[Finding] = []
-    for r in rules:
-        try:
-            findings.extend(r.func(ctx))
-        except InputError as exc:  # a file the rule reads is unreadable: that is the finding
-            where = (
-                exc.where
-                if isinstance(exc.where, Location) or exc.where is None
-                else Location(str(exc.where))
-            )
-            findings.append(Finding(r.id, Verdict.FAIL, str(exc.where or r.id), exc.reason, where=where))
-        except Exception as exc:  # a crashing rule is a finding; the other rules still run
-            findings.append(Finding(r.id, Verdict.FAIL, r.id, f"rule crashed: {type(exc).__name__}: {exc}"))
+    with ctx.background:  # what a rule started and did not collect is stopped here, whatever happens
+        for r in rules:
+            if r.start is not None:
+                with suppress(Exception):  # the rule then does the work itself, and reports, in its turn
+                    r.start(ctx)
+        for r in rules:
+            try:
+                findings.extend(r.func(ctx))
+            except InputError as exc:  # a file the rule reads is unreadable: that is the finding
+                where = (
+                    exc.where
+                    if isinstance(exc.where, Location) or exc.where is None
+                    else Location(str(exc.where))
+                )
+                findings.append(Finding(r.id, Verdict.FAIL, str(exc.where or r.id), exc.reason, where=where))
+            except Exception as exc:  # a crashing rule is a finding; the other rules still run
+                findings.append(
+                    Finding(r.id, Verdict.FAIL, r.id, f"rule crashed: {type(exc).__name__}: {exc}")
+                )
     findings = [f for f in findings if not _allowed(ctx, f)]
     findings.sort(
         key=lambda f: (

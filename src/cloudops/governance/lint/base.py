@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,18 +28,23 @@ class Rule:
     id: str
     summary: str
     func: RuleFunc
+    #: Work the rule may start before any rule runs, in the background (``LintContext.background``), for
+    #: its own turn to collect: a long scan then overlaps the other rules.
+    start: Callable[[LintContext], None] | None = None
 
 
 RULES: list[Rule] = []
 
 
-def rule(rule_id: str, summary: str) -> Callable[[RuleFunc], RuleFunc]:
+def rule(
+    rule_id: str, summary: str, *, start: Callable[[LintContext], None] | None = None
+) -> Callable[[RuleFunc], RuleFunc]:
     """Register a lint rule under a stable id."""
 
     def register(func: RuleFunc) -> RuleFunc:
         if any(r.id == rule_id for r in RULES):
             raise ValueError(f"lint rule {rule_id} registered twice")
-        RULES.append(Rule(rule_id, summary, func))
+        RULES.append(Rule(rule_id, summary, func, start))
         return func
 
     return register
@@ -59,6 +65,9 @@ class LintContext:
         self.root = root
         self.suggestions: list[str] = []
         self._text: dict[str, str | None] = {}
+        # What rules started before the rules ran (by rule id), and what stops it if it is not collected.
+        self.started: dict[str, Any] = {}
+        self.background = ExitStack()
 
     @cached_property
     def files(self) -> list[str]:

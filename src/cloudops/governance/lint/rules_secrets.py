@@ -20,7 +20,9 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -190,6 +192,8 @@ def _line_of(text: str, secret: str, reported: int) -> int:
 
 #: A scan of this much text (~4 s of CPU) counts its pieces on stderr as they are done, at a terminal.
 PROGRESS_MIN = 4 << 20
+#: Forked workers at most, beside this process (which scans too, in its turn).
+WORKERS = 3
 
 
 def _progress(units: list[_Unit]) -> Callable[[int], None]:
@@ -212,63 +216,139 @@ def _progress(units: list[_Unit]) -> Callable[[int], None]:
     return show
 
 
-def _scan_many(root: str, units: list[_Unit], settings: dict[str, Any] | None) -> list[list[Hit] | None]:
-    """Each unit's hits: a whole file scanned where it is, a piece as a file of the same name in a
-    private directory of its own (detect-secrets reads files by name, and its filters look at names); None
-    for a piece that is not plain block YAML."""
-    import shutil
-    import tempfile
+class _Scan:
+    """Units being scanned: by forked workers from the moment it is made, and by this process too once it
+    asks for the hits (``collect``). Each takes the next unit's number from one pipe, so a worker that is
+    slow or was started long before takes its share and no more. A whole file is scanned where it is; a
+    piece as a file of the same name in a private directory of its own (detect-secrets reads files by
+    name, and its filters look at names). A worker that fails leaves its units to this process; one not
+    collected is stopped (the scan is a context manager), and the pieces' directory removed."""
 
-    from detect_secrets.settings import default_settings, transient_settings
+    def __init__(self, root: str, units: list[_Unit], settings: dict[str, Any] | None) -> None:
+        import shutil
+        import tempfile
 
-    scratch = Path(tempfile.mkdtemp(prefix="cloudops-secrets-")) if not all(u.whole for u in units) else None
-    try:
-        jobs = []
-        for n, unit in enumerate(units):
-            if unit.whole:
-                jobs.append((root, unit.file, False))
-                continue
-            assert scratch is not None
-            piece = scratch / str(n) / unit.file
-            piece.parent.mkdir(parents=True, exist_ok=True)
-            piece.write_text(unit.text, encoding="utf-8")
-            jobs.append((str(scratch / str(n)), unit.file, True))
-        show = _progress(units)
-        done: list[list[Hit] | None] = []
-        with transient_settings(settings) if settings is not None else default_settings():
-            if len(jobs) < 2 or (os.cpu_count() or 1) < 2:
-                for job in jobs:
-                    done.append(_scan(*job))
-                    show(len(done))
+        from cloudops import forked
+
+        self.units, self._settings = units, settings
+        self._stack = ExitStack()
+        self._queue = -1
+        self.jobs: list[tuple[str, str, bool]] = []
+        try:
+            if not all(u.whole for u in units):
+                scratch = Path(tempfile.mkdtemp(prefix="cloudops-secrets-"))
+                self._stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+            for n, unit in enumerate(units):
+                if unit.whole:
+                    self.jobs.append((root, unit.file, False))
+                    continue
+                piece = scratch / str(n) / unit.file
+                piece.parent.mkdir(parents=True, exist_ok=True)
+                piece.write_text(unit.text, encoding="utf-8")
+                self.jobs.append((str(scratch / str(n)), unit.file, True))
+            cores = (
+                len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            )
+            workers = min(WORKERS, cores - 1, len(units) - 1)
+            self._children: list[forked.Child[dict[int, list[Hit] | None]]] = []
+            if workers > 0 and 4 * len(units) <= 65536 and forked.may_fork():  # the numbers fit a pipe
+                read, write = os.pipe()
+                os.write(write, b"".join(n.to_bytes(4, "little") for n in range(len(units))))
+                os.close(write)  # the workers and this process read until it is empty
+                self._queue = read
+                self._stack.callback(os.close, read)
+                self._children = [self._stack.enter_context(forked.Child(self._work)) for _ in range(workers)]
+        except BaseException:
+            self._stack.close()
+            raise
+
+    def _settings_in_force(self) -> Any:
+        from detect_secrets.settings import default_settings, transient_settings
+
+        return transient_settings(self._settings) if self._settings is not None else default_settings()
+
+    def _work(self) -> dict[int, list[Hit] | None]:
+        with self._settings_in_force():
+            return self._take()
+
+    def _take(self, show: Callable[[int], None] | None = None) -> dict[int, list[Hit] | None]:
+        """Units taken from the queue (every unit, where there is none) and scanned, by number."""
+        done: dict[int, list[Hit] | None] = {}
+        numbers = iter(range(len(self.units))) if self._queue < 0 else None
+        while True:
+            if numbers is not None:
+                n = next(numbers, -1)
+            else:
+                taken = os.read(self._queue, 4)  # four bytes at a time: a pipe's reads do not interleave
+                n = int.from_bytes(taken, "little") if len(taken) == 4 else -1
+            if n < 0:
                 return done
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            done[n] = _scan(*self.jobs[n])
+            if show is not None:
+                show(len(self.units) - (self._waiting() if numbers is None else len(self.units) - n - 1))
 
-            # fork: the children inherit the detect-secrets settings configured just above
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=min(4, os.cpu_count() or 1), mp_context=ctx) as pool:
-                for hits in pool.map(_scan, *zip(*jobs, strict=True), chunksize=1):
-                    done.append(hits)
-                    show(len(done))
-                return done
-    finally:
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+    def _waiting(self) -> int:
+        import fcntl
+        import termios
+
+        try:
+            waiting = fcntl.ioctl(self._queue, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return 0
+        return int.from_bytes(waiting, sys.byteorder) // 4
+
+    def collect(self) -> list[list[Hit] | None]:
+        """Each unit's hits, in order (None for a piece that is not plain block YAML): this process scans
+        what is left, then the workers' hits are gathered, and what a failed worker took is scanned here."""
+        show = _progress(self.units)
+        with self._settings_in_force():
+            done = self._take(show)
+            for child in self._children:
+                done.update(child.result() or {})
+            for n in range(len(self.units)):
+                if n not in done:
+                    done[n] = _scan(*self.jobs[n])
+        show(len(self.units))
+        self.close()
+        return [done[n] for n in range(len(self.units))]
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> _Scan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
-@rule("secrets", "detect-secrets finds nothing outside the baseline .secrets.baseline")
-def secrets(ctx: LintContext) -> Iterator[Finding]:
+def _scan_many(root: str, units: list[_Unit], settings: dict[str, Any] | None) -> _Scan:
+    """The units' scan, under way (``collect`` for the hits)."""
+    return _Scan(root, units, settings)
+
+
+@dataclass
+class _Plan:
+    """What the rule scans and knows: the baseline's findings and settings, the cache, the units."""
+
+    known: set[tuple[str, str, str]]  # (file, type, hashed secret) of every audited finding
+    settings: dict[str, Any] | None
+    fingerprint: str
+    cache: dict[str, list[Hit]]
+    units: list[_Unit]
+    pieced: list[_Unit]  # large files not seen whole before: read in pieces, then kept whole too
+    missing: list[_Unit]
+    scan: _Scan | None = None
+
+
+def _plan(ctx: LintContext) -> _Plan | Finding:
     from importlib.metadata import PackageNotFoundError, version
 
     try:  # detect-secrets itself is imported only when a file must be scanned (the cache misses)
         ds_version = version("detect-secrets")
     except PackageNotFoundError:
-        yield fail("secrets", ".", None, "detect-secrets is not installed (pip install detect-secrets)")
-        return
-    from cloudops.governance import ledger
-
+        return fail("secrets", ".", None, "detect-secrets is not installed (pip install detect-secrets)")
     base_path = ctx.root / BASELINE
-    # (file, type, hashed secret) of every audited finding.
     known: set[tuple[str, str, str]] = set()
     settings = None
     if base_path.is_file():
@@ -281,31 +361,53 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
             for filename, items in data.get("results", {}).items():
                 known.update((filename, i["type"], i["hashed_secret"]) for i in items)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            yield fail("secrets", BASELINE, 1, f"unreadable baseline: {type(exc).__name__}")
-            return
+            return fail("secrets", BASELINE, 1, f"unreadable baseline: {type(exc).__name__}")
     fingerprint = hashlib.sha256(json.dumps([ds_version, settings], sort_keys=True).encode()).hexdigest()[:16]
     cache = _load_cache(fingerprint)
-    files = [f for f in ctx.files if f != BASELINE and ctx.text(f) is not None]
     units: list[_Unit] = []
-    pieced: list[_Unit] = []  # large files not seen whole before: read in pieces, then kept whole too
-    for f in files:
+    pieced: list[_Unit] = []
+    for f in ctx.files:
+        if f == BASELINE or ctx.text(f) is None:
+            continue
         whole = _Unit(f, ctx.text(f) or "")
         parts = [whole] if whole.key in cache else _units(f, whole.text)
         units += parts
         if len(parts) > 1:
             pieced.append(whole)
     missing = [u for u in units if u.key not in cache]
+    return _Plan(known, settings, fingerprint, cache, units, pieced, missing)
+
+
+def _start(ctx: LintContext) -> None:
+    """The scan of what the cache misses, started before the other rules run: on a second core it is
+    done by the time its turn comes (a cold lint of a 50 MB registry: the scan beside the registry's load)."""
+    plan = _plan(ctx)
+    if isinstance(plan, _Plan) and plan.missing:
+        plan.scan = ctx.background.enter_context(_scan_many(str(ctx.root), plan.missing, plan.settings))
+    ctx.started["secrets"] = plan
+
+
+@rule("secrets", "detect-secrets finds nothing outside the baseline .secrets.baseline", start=_start)
+def secrets(ctx: LintContext) -> Iterator[Finding]:
+    from cloudops.governance import ledger
+
+    plan = ctx.started.pop("secrets", None) or _plan(ctx)
+    if isinstance(plan, Finding):
+        yield plan
+        return
+    cache, units, pieced, missing = plan.cache, plan.units, plan.pieced, plan.missing
+    scan = plan.scan or (_scan_many(str(ctx.root), missing, plan.settings) if missing else None)
     spoilt = set()  # files with a piece that may read otherwise than in the whole (cut inside a scalar)
-    for unit, hits in zip(
-        missing, _scan_many(str(ctx.root), missing, settings) if missing else [], strict=True
-    ):
+    for unit, hits in zip(missing, scan.collect() if scan else [], strict=True):
         if hits is None:
             spoilt.add(unit.file)
         else:
             cache[unit.key] = hits
     if spoilt:  # such a file is scanned whole
         wholes = [w for w in pieced if w.file in spoilt]
-        for whole, hits in zip(wholes, _scan_many(str(ctx.root), wholes, settings), strict=True):
+        for whole, hits in zip(
+            wholes, _scan_many(str(ctx.root), wholes, plan.settings).collect(), strict=True
+        ):
             cache[whole.key] = hits or []
         units = [u for u in units if u.file not in spoilt] + wholes
         pieced = [w for w in pieced if w.file not in spoilt]
@@ -316,12 +418,12 @@ def secrets(ctx: LintContext) -> Iterator[Finding]:
             for kind, hashed, line in cache[key]
         ]  # fmt: skip
     if missing or pieced or spoilt:
-        _save_cache(fingerprint, {key: cache[key] for key in [*keys, *(w.key for w in pieced)]})
+        _save_cache(plan.fingerprint, {key: cache[key] for key in [*keys, *(w.key for w in pieced)]})
     new = [
         (u.file, kind, u.line(line), hashed)
         for u, key in zip(units, keys, strict=True)
         for kind, hashed, line in cache[key]
-        if (u.file, kind, hashed) not in known
+        if (u.file, kind, hashed) not in plan.known
         and not _named_digest(ctx.text(u.file) or "", kind, u.line(line))
     ]
     for filename, kind, line, hashed in sorted(new, key=lambda h: (h[0], h[2])):
