@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "health": {"errors", "change", "checks", "evidence", "findings", "journal", "probes", "repo", "siteview"},
     "bom": {"health", "probes", "render", "repo"},
     "lab": {"errors", "filelock", "ipam", "probes", "siteview"},
-    "governance": {"errors", "checks", "findings", "redact", "repo", "runbooks", "site", "tenants", "triage"},
+    "governance": {"errors", "checks", "findings", "forked", "redact", "repo", "runbooks", "site", "tenants", "triage"},
     "triage": {"errors", "change", "evidence", "findings", "health", "redact", "repo", "schemas"},
     "runbooks": {"errors", "change", "health", "journal", "redact", "repo", "siteview", "triage"},
     "preflight": {"errors", "governance", "health", "ipam", "probes", "repo", "schemas", "site", "siteview"},
