@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -320,31 +319,6 @@ def _keyword_words() -> re.Pattern[str]:
     return re.compile("|".join(keyword.DENYLIST), re.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
-def _keyword_needles() -> list[str] | None:
-    """For each of the keyword plugin's words, letters every match of it holds, lower-case: its longest
-    run of ASCII characters outside any optional or grouped part (``api_?key``: ``api``; ``contraseña``:
-    ``contrase``); None if some word has none."""
-    from re import _constants as c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-
-    from detect_secrets.plugins import keyword
-
-    needles = []
-    for word in keyword.DENYLIST:
-        runs = [""]
-        for op, av in _parser.parse(word):
-            if op is c.LITERAL and chr(av).isascii():
-                runs[-1] += chr(av).lower()
-            else:
-                runs.append("")
-        needle = max(runs, key=len)
-        if not needle:
-            return None
-        needles.append(needle)
-    return needles
-
-
 def _patterns_alone(plugins: list[Any]) -> tuple[list[re.Pattern[str]], list[Any]]:
     """The regex plugins' own patterns, and the plugins they do not stand for. A regex plugin finds
     something on a line only where one of its ``denylist`` patterns matches (``analyze_string`` yields
@@ -412,14 +386,10 @@ def scan(filename: str, lines: list[str]) -> list[PotentialSecret]:
     # each other plugin asked per line, where a search that must find something where it can did
     asked: list[tuple[Any, set[str] | None]] = []
     for plugin in rest:
-        if type(plugin) is KeywordDetector:  # a case-blind search, asked only where its letters are
-            needles = _keyword_needles()
-            asked.append(
-                (plugin, distinct.search(_keyword_words(), distinct.holding(needles) if needles else None))
-            )
-            continue
-        first = _long_enough(plugin)
+        first = _keyword_words() if type(plugin) is KeywordDetector else _long_enough(plugin)
         asked.append((plugin, None if first is None else distinct.search(first)))
+    if not found_by_pattern and all(searched is not None and not searched for _, searched in asked):
+        return []  # no line any plugin could find something on (a registry's piece, nearly always)
     finds: dict[str, bool] = {}
     found: list[PotentialSecret] = []
     for number, whole in enumerate(lines, 1):
