@@ -56,7 +56,7 @@ def transformed_lines(text: str) -> list[str] | None:
     """The lines detect-secrets' YAMLTransformer makes of ``text``, or None where this module does not
     reproduce them (the caller then runs detect-secrets itself)."""
     # "__line__" is the transformer's own marker key: a text holding it confuses the transformer
-    if _ODD.search(text) or "__line__" in text or _EXPLICIT.search(text):
+    if _ODD.search(text) or "__line__" in text or ("?" in text and _EXPLICIT.search(text)):
         return None
     lines = _from_lines(text)
     return lines if lines is not None else _from_nodes(text)
@@ -79,7 +79,8 @@ class _Unread(Exception):
 
 class _Values:
     """Plain scalars as the transformer's loader reads them: each resolved by PyYAML's own resolver (and
-    a number or date built, as detect-secrets builds it), each distinct text once."""
+    a number or date built, as detect-secrets builds it), each distinct text once; a flow mapping's entries
+    likewise."""
 
     def __init__(self) -> None:
         import yaml
@@ -88,7 +89,10 @@ class _Values:
         self._build = yaml.constructor.SafeConstructor()
         self._node = yaml.ScalarNode
         self._tags: dict[str, str] = {}
+        self.strings: dict[str, bool] = {}  # a block value's text: whether it is a string (it is plain)
+        self.keys: set[str] = set()  # texts that are plain keys, strings
         self.flows: dict[str, list[tuple[str, str]]] = {}  # a flow's text: its string entries
+        self._entries: dict[str, tuple[str, str, bool]] = {}  # a flow mapping's entry: key, value, a string
 
     def tag(self, value: str) -> str:
         found = self._tags.get(value)
@@ -101,9 +105,7 @@ class _Values:
                     raise _Unread from exc
             elif found not in _PLAIN_TAGS:
                 raise _Unread
-            if len(self._tags) >= _KEPT:
-                self._tags.clear()
-            self._tags[value] = found
+            _keep(self._tags, value, found)
         return found
 
     def is_str(self, value: str, flow: bool) -> bool:
@@ -114,10 +116,34 @@ class _Values:
             raise _Unread
         return self.tag(value) == _STR
 
-    def key(self, name: str, keys: set[str]) -> None:
-        if name in keys or self.tag(name) != _STR:
-            raise _Unread  # a repeated key (the loaded mapping keeps the last), or one that is no string
-        keys.add(name)
+    def string(self, value: str) -> bool:
+        """A block value (plain, else _Unread) is a string."""
+        found = self.strings.get(value)
+        if found is None:
+            found = self.is_str(value, False)
+            _keep(self.strings, value, found)
+        return found
+
+    def key(self, name: str) -> None:
+        """A plain key that is a string, else _Unread (a key that is no string: yes, on, null, 1)."""
+        if name not in self.keys:
+            if self.tag(name) != _STR:
+                raise _Unread
+            if len(self.keys) >= _KEPT:
+                self.keys.clear()
+            self.keys.add(name)
+
+    def _entry(self, entry: str) -> tuple[str, str, bool]:
+        found = self._entries.get(entry)
+        if found is None:
+            name, colon, value = entry.strip(" ").partition(": ")
+            value = value.lstrip(" ")
+            if not colon or not _FLOW_KEY.fullmatch(name):
+                raise _Unread
+            self.key(name)
+            found = (name, value, self.is_str(value, True))
+            _keep(self._entries, entry, found)
+        return found
 
     def flow(self, body: str) -> list[tuple[str, str]]:
         """A one-line flow mapping's string entries, (key, value); a flow sequence of plain scalars or a
@@ -130,14 +156,13 @@ class _Values:
         if body[0] == "{":
             if body[-1] != "}":
                 raise _Unread
-            keys: set[str] = set()
+            names: set[str] = set()
             for entry in inner.split(",") if inner.strip(" ") else []:
-                name, colon, value = entry.strip(" ").partition(": ")
-                value = value.lstrip(" ")
-                if not colon or not _FLOW_KEY.fullmatch(name):
-                    raise _Unread
-                self.key(name, keys)
-                if self.is_str(value, True):
+                name, value, string = self._entry(entry)
+                if name in names:
+                    raise _Unread  # a repeated key: the loaded mapping keeps the last
+                names.add(name)
+                if string:
                     entries.append((name, value))
         elif body[0] == "[":
             if body[-1] != "]":
@@ -146,10 +171,15 @@ class _Values:
                 self.is_str(entry.strip(" "), True)
         else:
             self.is_str(body, False)
-        if len(self.flows) >= _KEPT:
-            self.flows.clear()
-        self.flows[body] = entries
+        _keep(self.flows, body, entries)
         return entries
+
+
+def _keep(kept: dict[str, Any], text: str, value: Any) -> None:
+    """Kept by text, a bounded number: full of one-off values (addresses), it starts again."""
+    if len(kept) >= _KEPT:
+        kept.clear()
+    kept[text] = value
 
 
 def _from_lines(text: str) -> list[str] | None:
@@ -157,14 +187,16 @@ def _from_lines(text: str) -> list[str] | None:
     line by line: ~10 times faster than libyaml's nodes, which are the fallback (None) for anything else.
     Values are resolved by PyYAML's own resolver, and numbers and dates built as detect-secrets builds
     them; the block structure is checked as PyYAML checks it (a key at its mapping's indentation, an item
-    at its sequence's, a child deeper than its parent, or a sequence at its key's own)."""
+    at its sequence's, a child deeper than its parent, or a sequence at its key's own). The hot loop: the
+    common steps inline (a value's text holds no quote here, so it needs no escape)."""
     if _NOT_READ.search(text):
         return None
     values = _Values()
+    string, flow, key, known = values.string, values.flow, values.key, values.keys
     # the open block collections, innermost last: [indentation, keys] (keys: None for a sequence)
     open_: list[tuple[int, set[str] | None]] = []
     pending = -1  # the indentation of a key whose value is on the lines below, if the last line ended so
-    out: list[tuple[int, str]] = []  # (line, the transformer's line) of each string value, in order
+    lines: list[str] = []  # the transformer's lines: one per string value, at its line or the next free one
     fullmatch = _LINE.fullmatch
     try:
         for number, raw in enumerate(text.split("\n"), 1):
@@ -194,45 +226,43 @@ def _from_lines(text: str) -> list[str] | None:
                 open_.pop()  # a key at a sequence's own indentation ends it (a sequence under a key, unindented)
             if not open_ or open_[-1][0] != column or (open_[-1][1] is None) != dash:
                 return None
-            body = _body(rest or "")
+            # the value's text without its comment (`` #`` on, or a whole comment), trailing blanks dropped
+            body = rest or ""
+            if "#" in body:
+                body = "" if body[0] == "#" else body.split(" #", 1)[0]
+            body = body.rstrip(" ")
             comment = _comment(raw) if "#" in raw else ""
             if item:
                 if not body:
                     return None  # an empty item, or one whose value is on the lines below
-                for key, value in values.flow(body):
-                    out.append((number, _line(key, value, comment)))
-                continue
-            if dash_text is not None:  # an item that is a mapping: its keys two columns in
-                keys: set[str] = set()
-                open_.append((column + 2, keys))
-                column += 2
+                entries = flow(body)
             else:
-                keys = open_[-1][1]  # type: ignore[assignment]
-            values.key(name, keys)
-            if not body:
-                pending = column
-            elif body[0] in "{[":
-                for key, value in values.flow(body):
-                    out.append((number, _line(key, value, comment)))
-            elif values.is_str(body, False):
-                out.append((number, _line(name, body, comment)))
+                if dash_text is not None:  # an item that is a mapping: its keys two columns in
+                    keys: set[str] = set()
+                    open_.append((column + 2, keys))
+                    column += 2
+                else:
+                    keys = open_[-1][1]  # type: ignore[assignment]
+                if name in keys:
+                    raise _Unread  # a repeated key: the loaded mapping keeps the last
+                keys.add(name)
+                if name not in known:
+                    key(name)
+                if not body:
+                    pending = column
+                    continue
+                if body[0] != "{" and body[0] != "[":
+                    if string(body):
+                        lines.extend([""] * (number - 1 - len(lines)))
+                        lines.append(f'{name}: "{body}"{comment}')
+                    continue
+                entries = flow(body)
+            for entry_key, value in entries:  # several on one line take the lines after it (the drift)
+                lines.extend([""] * (number - 1 - len(lines)))
+                lines.append(f'{entry_key}: "{value}"{comment}')
     except _Unread:
         return None
-    if not out:
-        return None
-    lines: list[str] = []
-    for number, line in out:  # several values on one line take the lines after it: the transformer's drift
-        lines.extend([""] * (number - 1 - len(lines)))
-        lines.append(line)
-    return lines
-
-
-def _body(rest: str) -> str:
-    """A value's text without its comment (`` #`` on, or a whole comment), its trailing blanks dropped."""
-    if rest.startswith("#"):
-        return ""
-    at = rest.find(" #")
-    return (rest[:at] if at >= 0 else rest).rstrip(" ")
+    return lines or None
 
 
 def _comment(raw: str) -> str:
