@@ -64,3 +64,57 @@ def test_a_child_not_collected_is_stopped_and_reaped(tmp_path: Path) -> None:
         pid = child._pid
         raise KeyboardInterrupt  # this process's own share interrupted
     assert _gone(pid) and not done.exists()
+
+
+def _noted(path: Path, n: int) -> int:
+    with path.open("a") as f:
+        f.write(f"{os.getpid()} {n}\n")
+    time.sleep(0.002)
+    return n * n
+
+
+def test_shared_jobs_are_each_done_once_by_the_workers_and_this_process(tmp_path: Path) -> None:
+    noted = tmp_path / "noted"
+    entered: list[int] = []
+
+    class Within:
+        def __enter__(self) -> None:
+            entered.append(os.getpid())
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    with forked.Shared(60, lambda n: _noted(noted, n), 3, Within) as shared:
+        pids = [c._pid for c in shared.children]
+        time.sleep(0.05)  # the workers start at once: some jobs are taken before collect is asked
+        assert 0 < shared.taken() <= 60
+        assert shared.collect() == [n * n for n in range(60)]
+    assert pids and all(_gone(pid) for pid in pids)
+    by = [line.split() for line in noted.read_text().splitlines()]
+    assert sorted(int(n) for _, n in by) == list(range(60))  # each job once
+    assert {int(pid) for pid, _ in by} <= {os.getpid(), *pids} and len({pid for pid, _ in by}) > 1
+    assert entered == [os.getpid()]  # and once in each worker, whose list is its own
+
+
+def test_a_failed_workers_jobs_are_done_here_and_without_a_fork_all_are() -> None:
+    here = os.getpid()
+
+    def dies_in_a_worker(n: int) -> int:
+        if os.getpid() != here:
+            os._exit(3)
+        return n + 1
+
+    with forked.Shared(20, dies_in_a_worker, 2) as shared:
+        assert shared.children
+        time.sleep(0.05)  # each worker takes a job, and dies with it
+        assert shared.taken() >= 1
+        assert shared.collect() == [n + 1 for n in range(20)]
+    with forked.Shared(1, dies_in_a_worker, 2) as alone:  # one job: no worker
+        assert alone.children == [] and alone.collect() == [1]
+
+
+def test_shared_workers_not_collected_are_stopped_and_reaped() -> None:
+    with forked.Shared(10, lambda n: time.sleep(30), 2) as shared:
+        pids = [c._pid for c in shared.children]
+        assert pids
+    assert all(_gone(pid) for pid in pids)

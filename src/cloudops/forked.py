@@ -1,6 +1,9 @@
 """A share of pure work done on the second core: a function run in a forked child while this process does
 its own share, the child's result sent back pickled through an anonymous file.
 
+``Shared`` hands numbered jobs to forked workers and this process alike, through one pipe (the secrets
+scan of a lint, started before the other rules run).
+
 Used where one process holds a large structure in memory (a registry of 100,000 hosts) and runs
 independent, read-only passes over it: the child sees the structure as it is at the fork, for free, and
 sends back only its result. Nothing depends on the child: where no fork is safe or useful (another
@@ -13,8 +16,10 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import IO, Any, Generic, TypeVar
 
@@ -100,3 +105,103 @@ class Child(Generic[T]):
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+class Shared(Generic[T]):
+    """Jobs ``0 … count-1``, ``do(n)`` each: done by forked workers from the moment this is made, and by
+    this process too once it asks for the results (``collect``). Each takes the next job's number from one
+    pipe, so a worker started long before, or a slow one, takes its share and no more; ``within`` (a
+    context, such as a library's settings) is entered around the work in each process. A worker that fails
+    leaves the jobs it took to this process; where no fork is safe, this process does them all. Used as a
+    context manager, so that workers whose results are not collected are stopped and reaped."""
+
+    def __init__(
+        self,
+        count: int,
+        do: Callable[[int], T],
+        workers: int,
+        within: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    ) -> None:
+        self.count, self._do, self._within = count, do, within
+        self._queue = -1
+        self.children: list[Child[dict[int, T]]] = []
+        workers = min(workers, _cores() - 1, count - 1)
+        if workers <= 0 or 4 * count > 65536 or not may_fork():  # the numbers must fit in a pipe at once
+            return
+        read, write = os.pipe()
+        os.write(write, b"".join(n.to_bytes(4, "little") for n in range(count)))
+        os.close(write)  # the workers and this process read until it is empty
+        self._queue = read
+        try:
+            self.children = [Child(self._work) for _ in range(workers)]
+        except BaseException:
+            self.close()
+            raise
+
+    def _work(self) -> dict[int, T]:
+        with self._within():
+            return self._take()
+
+    def _take(self, show: Callable[[int], None] | None = None) -> dict[int, T]:
+        """Jobs taken from the queue (every job, where there is none) and done, by number."""
+        done: dict[int, T] = {}
+        numbers = iter(range(self.count)) if self._queue < 0 else None
+        while True:
+            if numbers is not None:
+                n = next(numbers, -1)
+            else:
+                taken = os.read(self._queue, 4)  # four bytes at a time: a pipe's reads do not interleave
+                n = int.from_bytes(taken, "little") if len(taken) == 4 else -1
+            if n < 0:
+                return done
+            done[n] = self._do(n)
+            if show is not None:
+                show(self.taken(n))
+
+    def taken(self, last: int = -1) -> int:
+        """How many jobs were taken: all but those still waiting in the queue; without one, up to ``last``
+        (the last this process did)."""
+        if self._queue < 0:
+            return last + 1
+        import fcntl
+        import termios
+
+        try:
+            waiting = fcntl.ioctl(self._queue, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return last + 1
+        return self.count - int.from_bytes(waiting, sys.byteorder) // 4
+
+    def collect(self, show: Callable[[int], None] | None = None) -> list[T]:
+        """Every job's result, in order: this process does what is left (``show`` told the count taken
+        after each), the workers' results are gathered, and what a failed worker took is done here."""
+        try:
+            with self._within():
+                done = self._take(show)
+                for child in self.children:
+                    done.update(child.result() or {})
+                for n in range(self.count):
+                    if n not in done:
+                        done[n] = self._do(n)
+        finally:
+            self.close()
+        return [done[n] for n in range(self.count)]
+
+    def close(self) -> None:
+        for child in self.children:
+            child.__exit__(None, None, None)  # stopped and reaped, if not collected
+        if self._queue >= 0:
+            os.close(self._queue)
+            self._queue = -1
+
+    def __enter__(self) -> Shared[T]:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -64,7 +64,7 @@ def _one_process(repo: Path, units: list[Any], monkeypatch: pytest.MonkeyPatch) 
     with monkeypatch.context() as m:
         m.setattr(forked, "may_fork", lambda: False)
         scan = rules_secrets._scan_many(str(repo), units, None)
-        assert scan._children == []
+        assert scan.shared.children == []
         return scan.collect()
 
 
@@ -85,7 +85,7 @@ def test_workers_and_this_process_share_the_units_and_find_what_one_process_find
 
     monkeypatch.setattr(rules_secrets, "_scan", note)
     scan = rules_secrets._scan_many(str(repo), units, None)
-    pids = [c._pid for c in scan._children]
+    pids = [c._pid for c in scan.shared.children]
     assert pids and all(pids)
     assert scan.collect() == alone
     assert all(_gone(pid) for pid in pids)
@@ -108,7 +108,7 @@ def test_the_units_a_failed_worker_took_are_scanned_here(repo: Path, monkeypatch
 
     monkeypatch.setattr(rules_secrets, "_scan", dies_in_a_worker)
     scan = rules_secrets._scan_many(str(repo), units, None)
-    assert scan._children
+    assert scan.shared.children
     assert scan.collect() == alone
 
 
@@ -116,7 +116,7 @@ def test_a_scan_not_collected_stops_its_workers_and_removes_its_pieces(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scan = rules_secrets._scan_many(str(repo), _units(repo), None)
-    pids = [c._pid for c in scan._children]
+    pids = [c._pid for c in scan.shared.children]
     scratch = {Path(root) for root, _, piece in scan.jobs if piece}
     assert pids and scratch and all(p.is_dir() for p in scratch)
     with scan:

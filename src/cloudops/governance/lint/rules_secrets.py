@@ -5,7 +5,7 @@ file and line, and a suggested security-ledger row is printed (never written) fo
 
 Scanning is the costliest rule. detect-secrets reads YAML in pure Python and runs every plugin on every
 line (~7 s a megabyte); a YAML file is read the faster way of ``secrets_yaml`` instead (the same lines,
-the plugins' pipeline only on lines where a plugin finds something: ~0.17 s a megabyte), wherever that
+the plugins' pipeline only on lines where a plugin finds something: ~0.12 s a megabyte), wherever that
 module reproduces detect-secrets' lines, and by detect-secrets itself elsewhere. Results are cached by
 file name and content hash in ``$CLOUDOPS_CACHE_DIR`` (default
 ``~/.cache/cloudops``): the cache holds only what the baseline holds — kind, line and the secret's hash,
@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -213,17 +212,14 @@ def _progress(units: list[_Unit]) -> Callable[[int], None]:
         )
         sys.stderr.flush()
 
-    show(0)
     return show
 
 
 class _Scan:
     """Units being scanned: by forked workers from the moment it is made, and by this process too once it
-    asks for the hits (``collect``). Each takes the next unit's number from one pipe, so a worker that is
-    slow or was started long before takes its share and no more. A whole file is scanned where it is; a
-    piece as a file of the same name in a private directory of its own (detect-secrets reads files by
-    name, and its filters look at names). A worker that fails leaves its units to this process; one not
-    collected is stopped (the scan is a context manager), and the pieces' directory removed."""
+    asks for the hits (``collect``), each unit taken once (``forked.Shared``). A whole file is scanned where
+    it is; a piece as a file of the same name in a private directory of its own (detect-secrets reads files
+    by name, and its filters look at names), removed when the scan is collected or closed."""
 
     def __init__(self, root: str, units: list[_Unit], settings: dict[str, Any] | None) -> None:
         import shutil
@@ -233,7 +229,6 @@ class _Scan:
 
         self.units, self._settings = units, settings
         self._stack = ExitStack()
-        self._queue = -1
         self.jobs: list[tuple[str, str, bool]] = []
         try:
             if not all(u.whole for u in units):
@@ -247,71 +242,30 @@ class _Scan:
                 piece.parent.mkdir(parents=True, exist_ok=True)
                 piece.write_text(unit.text, encoding="utf-8")
                 self.jobs.append((str(scratch / str(n)), unit.file, True))
-            cores = (
-                len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+            self.shared = self._stack.enter_context(
+                forked.Shared(len(self.jobs), self._one, WORKERS, self._settings_in_force)
             )
-            workers = min(WORKERS, cores - 1, len(units) - 1)
-            self._children: list[forked.Child[dict[int, list[Hit] | None]]] = []
-            if workers > 0 and 4 * len(units) <= 65536 and forked.may_fork():  # the numbers fit a pipe
-                read, write = os.pipe()
-                os.write(write, b"".join(n.to_bytes(4, "little") for n in range(len(units))))
-                os.close(write)  # the workers and this process read until it is empty
-                self._queue = read
-                self._stack.callback(os.close, read)
-                self._children = [self._stack.enter_context(forked.Child(self._work)) for _ in range(workers)]
         except BaseException:
             self._stack.close()
             raise
+
+    def _one(self, n: int) -> list[Hit] | None:
+        return _scan(*self.jobs[n])
 
     def _settings_in_force(self) -> Any:
         from detect_secrets.settings import default_settings, transient_settings
 
         return transient_settings(self._settings) if self._settings is not None else default_settings()
 
-    def _work(self) -> dict[int, list[Hit] | None]:
-        with self._settings_in_force():
-            return self._take()
-
-    def _take(self, show: Callable[[int], None] | None = None) -> dict[int, list[Hit] | None]:
-        """Units taken from the queue (every unit, where there is none) and scanned, by number."""
-        done: dict[int, list[Hit] | None] = {}
-        numbers = iter(range(len(self.units))) if self._queue < 0 else None
-        while True:
-            if numbers is not None:
-                n = next(numbers, -1)
-            else:
-                taken = os.read(self._queue, 4)  # four bytes at a time: a pipe's reads do not interleave
-                n = int.from_bytes(taken, "little") if len(taken) == 4 else -1
-            if n < 0:
-                return done
-            done[n] = _scan(*self.jobs[n])
-            if show is not None:
-                show(len(self.units) - (self._waiting() if numbers is None else len(self.units) - n - 1))
-
-    def _waiting(self) -> int:
-        import fcntl
-        import termios
-
-        try:
-            waiting = fcntl.ioctl(self._queue, termios.FIONREAD, b"\0\0\0\0")
-        except OSError:
-            return 0
-        return int.from_bytes(waiting, sys.byteorder) // 4
-
     def collect(self) -> list[list[Hit] | None]:
-        """Each unit's hits, in order (None for a piece that is not plain block YAML): this process scans
-        what is left, then the workers' hits are gathered, and what a failed worker took is scanned here."""
+        """Each unit's hits, in order (None for a piece that is not plain block YAML)."""
         show = _progress(self.units)
-        with self._settings_in_force():
-            done = self._take(show)
-            for child in self._children:
-                done.update(child.result() or {})
-            for n in range(len(self.units)):
-                if n not in done:
-                    done[n] = _scan(*self.jobs[n])
-        show(len(self.units))
-        self.close()
-        return [done[n] for n in range(len(self.units))]
+        show(self.shared.taken())  # what the workers took so far
+        try:
+            return self.shared.collect(show)
+        finally:
+            show(len(self.units))
+            self.close()
 
     def close(self) -> None:
         self._stack.close()
