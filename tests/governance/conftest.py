@@ -56,6 +56,17 @@ def copy_example(site: str, dest: Path) -> Path:
     return dest
 
 
+def generated_registry(dest: Path, hosts_per_dc: int) -> Path:
+    """An ops repository of roosevelt's shape with a registry written by benchmarks/gen_registry.py (no git
+    repository yet)."""
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gen_registry.py"), "--scale", "1",
+         "--hosts-per-dc", str(hosts_per_dc), "--out", str(dest)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return dest
+
+
 def make_repo(dest: Path, site: str = "testcloud") -> Path:
     """A copy of examples/<site> as the root of a fresh git repository with one commit."""
     copy_example(site, dest)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -17,6 +16,7 @@ from detect_secrets.core.secrets_collection import SecretsCollection
 
 from cloudops.governance.lint import rules_secrets, run_lint
 from cloudops.repo import blocksplit
+from tests.governance.conftest import generated_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 # (a line planted in a host's item, the kind detect-secrets names); each secret made of parts, so that this
@@ -38,10 +38,7 @@ def registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, dic
     """A generated registry repository (its hosts.yaml ~170 kB, read in pieces of 16 kB), secrets planted
     in some hosts; the planted lines by line number."""
     repo = tmp_path / "r"
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "gen_registry.py"), "--scale", "1", "--hosts-per-dc", "200", "--out", str(repo)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    generated_registry(repo, 200)
     path = repo / "site" / "hosts.yaml"
     lines = path.read_text().splitlines()
     monkeypatch.setattr(rules_secrets, "PIECE_MIN", 0)

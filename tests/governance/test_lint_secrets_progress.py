@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pexpect
 
+from tests.governance.conftest import generated_registry
+
 ROOT = Path(__file__).resolve().parents[2]
 # the rule, its pieces small and its threshold off, over the repository given
 LINT = (
@@ -21,10 +23,7 @@ LINT = (
 
 def _repo(tmp_path: Path) -> Path:
     repo = tmp_path / "r"
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "gen_registry.py"), "--scale", "1", "--hosts-per-dc", "100", "--out", str(repo)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    generated_registry(repo, 100)
     return repo
 
 

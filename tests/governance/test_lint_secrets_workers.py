@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from cloudops import forked
 from cloudops.governance.lint import rules_secrets, run_lint
 from tests.conftest import skip_or_fail
+from tests.governance.conftest import generated_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "    password: " + "Sup3r-s3cret-" + "Pa55phrase"
@@ -26,10 +26,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     if not forked.may_fork():
         skip_or_fail("the scan's workers are forked only with a second core (and no other thread)")
     out = tmp_path / "r"
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "gen_registry.py"), "--scale", "1", "--hosts-per-dc", "120", "--out", str(out)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    generated_registry(out, 120)
     path = out / "site" / "hosts.yaml"
     lines = path.read_text().splitlines()
     items = [i for i, ln in enumerate(lines) if ln.startswith("  - hostname:")]

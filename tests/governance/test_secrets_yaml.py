@@ -13,7 +13,6 @@ import json
 import random
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from detect_secrets.transformers.exceptions import ParsingError
 from detect_secrets.transformers.yaml import YAMLTransformer
 
 from cloudops.governance.lint import linesearch, rules_secrets, secrets_yaml
+from tests.governance.conftest import generated_registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,10 +62,7 @@ def test_the_lines_of_every_yaml_file_of_the_examples_are_the_transformers() -> 
 
 def _registry(tmp_path: Path, hosts: int = 200) -> Path:
     repo = tmp_path / "r"
-    subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "gen_registry.py"), "--scale", "1", "--hosts-per-dc", str(hosts), "--out", str(repo)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    generated_registry(repo, hosts)
     return repo
 
 
