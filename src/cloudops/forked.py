@@ -98,6 +98,10 @@ class Child(Generic[T]):
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """A child not collected is stopped and reaped; the anonymous file closed."""
         if self._pid:  # not collected: stopped, and reaped
             os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
@@ -192,8 +196,9 @@ class Shared(Generic[T]):
         return [done[n] for n in range(self.count)]
 
     def close(self) -> None:
+        """Workers not collected are stopped and reaped; the queue closed."""
         for child in self.children:
-            child.__exit__(None, None, None)  # stopped and reaped, if not collected
+            child.close()
         if self._queue >= 0:
             os.close(self._queue)
             self._queue = -1
