@@ -184,7 +184,7 @@ def _keep(kept: dict[str, Any], text: str, value: Any) -> None:
 
 def _from_lines(text: str) -> list[str] | None:
     """The transformer's lines of a plain block document (roosevelt's registry, a generated one), read
-    line by line: ~10 times faster than libyaml's nodes, which are the fallback (None) for anything else.
+    line by line: ~5 times faster than libyaml's nodes, which are the fallback (None) for anything else.
     Values are resolved by PyYAML's own resolver, and numbers and dates built as detect-secrets builds
     them; the block structure is checked as PyYAML checks it (a key at its mapping's indentation, an item
     at its sequence's, a child deeper than its parent, or a sequence at its key's own). The hot loop: the
