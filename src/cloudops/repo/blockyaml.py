@@ -103,15 +103,15 @@ def load(text: str) -> Any:
 
 # Plain scalars already resolved: a registry repeats its plane names, roles and hardware on every host.
 _SEEN: dict[str, Any] = {}
+_MISSING = object()
 _SEEN_MAX = 1 << 16
 
 
 def _plain(value: str) -> Any:
     """A plain scalar's value, resolved as ``fastyaml`` resolves it; the common shapes decided first."""
-    try:
-        return _SEEN[value]
-    except KeyError:
-        pass
+    found = _SEEN.get(value, _MISSING)  # not a KeyError caught: most values of a registry are new once
+    if found is not _MISSING:
+        return found
     resolved = _resolve(value)
     if len(_SEEN) >= _SEEN_MAX:
         _SEEN.clear()  # full of one-off values (addresses): start again, the repeated ones come back at once
@@ -164,11 +164,8 @@ _FLAT_MAX = 4096
 
 def _flow(text: str, depth: int, pos: _Positions) -> Any:
     """A flow collection on one line, plain scalars only; a comment may follow it."""
-    try:
-        known = _FLAT[text]
-    except KeyError:
-        pass
-    else:
+    known = _FLAT.get(text)
+    if known is not None:
         copy = type(known)(known)
         copy._pos = pos
         return copy
@@ -208,16 +205,13 @@ def _flat_flow(text: str, pos: _Positions) -> Any:
                 key_text, rest = key_text.strip(" "), rest.strip(" ")
                 if not sep or not key_text or not rest:
                     raise _Unsupported  # an empty entry (a trailing comma), a key without a value
-                try:
-                    key = seen[key_text]
-                except KeyError:
+                key = seen.get(key_text, _MISSING)
+                if key is _MISSING:
                     key = _plain(key_text)
                 if key in out:
                     raise _Unsupported
-                try:
-                    out[key] = seen[rest]
-                except KeyError:
-                    out[key] = _plain(rest)
+                value = seen.get(rest, _MISSING)
+                out[key] = _plain(rest) if value is _MISSING else value
     elif opener == "[" and closer == "]":
         if ":" in inner:
             raise _Unsupported
