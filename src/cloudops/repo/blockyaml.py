@@ -103,8 +103,8 @@ def load(text: str) -> Any:
 
 # Plain scalars already resolved: a registry repeats its plane names, roles and hardware on every host.
 _SEEN: dict[str, Any] = {}
-_MISSING = object()
 _SEEN_MAX = 1 << 16
+_MISSING = object()  # a value may be None (a null): what a lookup that found nothing answers
 
 
 def _plain(value: str) -> Any:

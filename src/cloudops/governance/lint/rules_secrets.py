@@ -262,10 +262,11 @@ class _Scan:
         show = _progress(self.units)
         show(self.shared.taken())  # what the workers took so far
         try:
-            return self.shared.collect(show)
+            hits = self.shared.collect(show)
         finally:
-            show(len(self.units))
             self.close()
+        show(len(self.units))  # all scanned: never said of a scan that was interrupted
+        return hits
 
     def close(self) -> None:
         self._stack.close()
