@@ -21,7 +21,7 @@ from .yaml_corpus import ruamel as _ruamel
 
 
 def _same(block: Any, slow: Any, where: str) -> None:
-    same_positions(block, slow, where, blockyaml.BlockMap, blockyaml.BlockList)
+    same_positions(block, slow, where, blockyaml.BlockMap, blockyaml.BlockList, inner=(dict, list))
 
 
 def _agrees(text: str) -> bool:
@@ -148,10 +148,13 @@ def test_positions_are_read_only_when_asked_for_and_by_the_reader_itself(
     assert doc._pos._by_id is None  # nothing paid for a valid file
     monkeypatch.setattr(fastyaml, "load", lambda text: pytest.fail("positions asked of libyaml"))
     second = doc["hosts"][1]
-    assert yamlfile.value_position(second, "dc") == (4, 8)  # an empty value: just after its colon
-    assert yamlfile.key_position(doc["hosts"], 0) == (2, 5)
-    assert yamlfile.value_position(doc["hosts"][0], "dc") == (2, 24)
+    assert yamlfile.value_position(second, "dc", doc=doc) == (4, 8)  # an empty value: just after its colon
+    assert yamlfile.key_position(doc["hosts"], 0, doc=doc) == (2, 5)
+    assert yamlfile.value_position(doc["hosts"][0], "dc", doc=doc) == (2, 24)
     assert doc._pos._by_id is not None
+    # a collection inside carries no position of its own; nor does one the document does not hold
+    assert yamlfile.value_position(second, "dc") is None
+    assert yamlfile.value_position({"dc": None}, "dc", doc=doc) is None
 
 
 def test_a_repeated_flow_is_read_once_yet_each_reading_is_its_own() -> None:
@@ -168,8 +171,8 @@ def test_a_repeated_flow_is_read_once_yet_each_reading_is_its_own() -> None:
     doc["c"].append("storage")
     again = blockyaml.load(text)
     assert again["b"] == {"model": "R760", "cpus": 128} and again["d"] == ["compute"]
-    assert isinstance(again["b"], blockyaml.BlockMap) and isinstance(again["d"], blockyaml.BlockList)
-    assert yamlfile.value_position(again["b"], "cpus") == (2, 24)  # a copy finds its own position
+    assert type(again["b"]) is dict and type(again["d"]) is list  # what pydantic reads fastest
+    assert yamlfile.value_position(again["b"], "cpus", doc=again) == (2, 24)  # a copy finds its own
     assert _agrees(text)
 
 

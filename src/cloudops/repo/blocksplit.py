@@ -3,7 +3,7 @@
 A 50 MB registry is one long sequence (``hosts:``) and its reading is pure Python, one core's work. Cut at
 an item of that sequence near the middle, the second part is read by a forked child (as ``hosts:`` and
 the items from the cut on) while this process reads the first; the child's value comes back pickled
-through an anonymous file, and the two sequences are joined. Nothing is guessed: any part that does not
+through an anonymous file (plain dicts and lists: C's work alone), and the two sequences are joined. Nothing is guessed: any part that does not
 read, a child that fails, or parts that do not join as the whole would have read (a key in both, the
 sequence not last in the first part) answer None, and the caller reads the text whole, as before.
 """
@@ -11,10 +11,9 @@ sequence not last in the first part) answer None, and the caller reads the text 
 from __future__ import annotations
 
 import bisect
-import pickle
 import re
 from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
 
 #: Below this a fork costs more than the half it saves (a fork, a pickle: ~0.1 s).
 SPLIT_MIN = 8 << 20
@@ -94,13 +93,9 @@ def _cut(
     return at, header
 
 
-def read(
-    text: str, read_part: Callable[[str], Any], types: tuple[type, type], attach: tuple[str, Any]
-) -> tuple[Any, Any] | None:
-    """``text`` read in two parts: (the joined value, the second part's value as received), or None (read
-    it whole). ``read_part`` reads one part or raises; ``types`` are its mapping and sequence classes
-    (subclasses of dict and list), and ``attach`` the attribute each collection the child sends is given
-    here (the reader's positions: the child's own hold the child's text and are not sent)."""
+def read(text: str, read_part: Callable[[str], Any]) -> Any | None:
+    """``text`` read in two parts, joined; or None (read it whole). ``read_part`` reads one part or
+    raises; its value is plain dicts and lists, which pickle sends without a Python call each."""
     from cloudops import forked
 
     if len(text) < SPLIT_MIN or not forked.may_fork():
@@ -109,11 +104,7 @@ def read(
     if where is None:
         return None
     at, header = where
-    with forked.Child(
-        lambda: read_part(header + "\n" + text[at:]),
-        send=lambda value, out: _send(value, out, types),
-        receive=lambda sent: _Receiver(sent, types, attach).load(),
-    ) as child:
+    with forked.Child(lambda: read_part(header + "\n" + text[at:])) as child:
         try:
             first = read_part(text[:at])
         except Exception:  # the child is of no use now: stopped and reaped on leaving (an interrupt goes on)
@@ -122,45 +113,7 @@ def read(
     return None if second is None else _join(first, second)
 
 
-def _sent_map(items: dict[Any, Any]) -> Any:
-    raise AssertionError("rebuilt by _Receiver.find_class")  # pragma: no cover
-
-
-def _sent_list(items: list[Any]) -> Any:
-    raise AssertionError("rebuilt by _Receiver.find_class")  # pragma: no cover
-
-
-def _send(value: Any, out: IO[bytes], types: tuple[type, type]) -> None:
-    """The child's part, pickled: each collection as its items alone (its attributes stay behind)."""
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {
-        types[0]: lambda m: (_sent_map, (dict(m),)),
-        types[1]: lambda seq: (_sent_list, (list(seq),)),
-    }
-    pickler.dump(value)
-
-
-class _Receiver(pickle.Unpickler):
-    """The child's part taken in: each collection rebuilt as a subclass of the reader's type made for this
-    document, whose class attribute is ``attach`` (the reader's positions). No Python call per collection
-    (a third of the time a part took to come back), and the attribute cannot be set again on them, which
-    the reader never does."""
-
-    def __init__(self, file: IO[bytes], types: tuple[type, type], attach: tuple[str, Any]) -> None:
-        super().__init__(file)
-        attr, value = attach
-        self.made = {
-            name: type(base.__name__, (base,), {"__slots__": (), attr: value, "__module__": base.__module__})
-            for name, base in (("_sent_map", types[0]), ("_sent_list", types[1]))
-        }
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module != __name__ or name not in self.made:
-            raise pickle.UnpicklingError(f"not a part of a document: {module}.{name}")
-        return self.made[name]
-
-
-def _join(first: Any, second: Any) -> tuple[Any, Any] | None:
+def _join(first: Any, second: Any) -> Any | None:
     """The first part's mapping with the second's sequence appended and its later keys added, when that is
     what the whole would have read."""
     if not isinstance(first, dict) or not isinstance(second, dict) or not first or not second:
@@ -174,4 +127,4 @@ def _join(first: Any, second: Any) -> tuple[Any, Any] | None:
     first[key].extend(second[key])
     for k in later:
         first[k] = second[k]
-    return first, second
+    return first

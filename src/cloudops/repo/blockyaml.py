@@ -8,9 +8,12 @@ escapes, block scalars, multi-line scalars or flows, anchors, tags, documents, t
 duplicate key — so the caller asks libyaml (``fastyaml``), which owns every reading and every error.
 
 Values are resolved as ``fastyaml`` resolves them (YAML 1.2 as ruamel reads it). Positions are not kept
-while reading: a node's ``lc`` (ruamel's interface) is found on first use, by reading the same text once
-more through ``fastyaml`` and pairing the two trees — a valid registry never pays for them. A document
-of many megabytes is read on two cores (``blocksplit``).
+while reading: they are found on first use, by reading the same text once more and pairing the two
+trees — a valid registry never pays for them. The collections inside a document are plain dicts and
+lists, which pydantic validates a third faster than subclasses of them and pickle sends without a Python
+call each; only the root is a ``BlockMap`` or ``BlockList``, whose ``lc`` (ruamel's interface) answers
+for itself and whose ``lc_of`` answers for any collection inside it. A document of many megabytes is
+read on two cores (``blocksplit``).
 
 Long because: one reader reads for values and for positions alike (the two readings must never differ),
 with the inline fast paths of its hot loop.
@@ -51,54 +54,68 @@ class _Positions:
         self._by_id: dict[int, Any] | None = None
 
     def of(self, node: Any) -> Any:
+        """The ``lc`` of a collection of this document (by identity: the document holds it alive), or
+        None for any other object."""
         if self._by_id is None:
             self._by_id = _pair(self._root, _positional(self._text))
             self._text = ""
-        try:
-            return self._by_id[id(node)]
-        except KeyError:
-            raise AttributeError("lc") from None
+        return self._by_id.get(id(node))
 
 
 class BlockMap(dict[Any, Any]):
-    """A mapping whose ``lc`` (where it, its keys and values are) is read on first use."""
+    """A document's root mapping: its ``lc`` (where it, its keys and values are), and ``lc_of`` any
+    collection inside it, read on first use."""
 
     __slots__ = ("_pos",)
     _pos: _Positions
 
     @property
     def lc(self) -> Any:
-        return self._pos.of(self)
+        found = self._pos.of(self)
+        if found is None:
+            raise AttributeError("lc")
+        return found
+
+    def lc_of(self, node: Any) -> Any:
+        return self._pos.of(node)
 
 
 class BlockList(list[Any]):
-    """A sequence whose ``lc`` (where it and its items are) is read on first use."""
+    """A document's root sequence: its ``lc`` (where it and its items are), and ``lc_of`` any collection
+    inside it, read on first use."""
 
     __slots__ = ("_pos",)
     _pos: _Positions
 
     @property
     def lc(self) -> Any:
-        return self._pos.of(self)
+        found = self._pos.of(self)
+        if found is None:
+            raise AttributeError("lc")
+        return found
+
+    def lc_of(self, node: Any) -> Any:
+        return self._pos.of(node)
 
 
 def load(text: str) -> Any:
     """The document's value, or ``UNSUPPORTED`` (the caller then asks libyaml)."""
     if _ODD.search(text):
         return UNSUPPORTED
-    pos = _Positions(text)
-    split = None
+    root = None
     if len(text) >= blocksplit.SPLIT_MIN:  # a large document: two cores, when it can be cut
-        split = blocksplit.read(text, _Reader(pos).read, (BlockMap, BlockList), ("_pos", pos))
-    if split is not None:
-        root = split[0]
-    else:
+        root = blocksplit.read(text, _Reader().read)
+    if root is None:
         try:
-            root = _Reader(pos).read(text)
+            root = _Reader().read(text)
         except (_Unsupported, ValueError, IndexError):  # IndexError: a flow that does not close
             return UNSUPPORTED
-    pos._root = root
-    return root
+    if not isinstance(root, dict | list):
+        return root  # a scalar, or None (nothing but comments)
+    doc: Any = BlockMap(root) if isinstance(root, dict) else BlockList(root)  # its items, not copied
+    doc._pos = pos = _Positions(text)
+    pos._root = doc
+    return doc
 
 
 # Plain scalars already resolved: a registry repeats its plane names, roles and hardware on every host.
@@ -135,11 +152,11 @@ def _resolve(value: str) -> Any:
     return resolved
 
 
-def _value(text: str, depth: int, pos: _Positions) -> Any:
+def _value(text: str, depth: int) -> Any:
     """A scalar or a one-line flow collection: the rest of a line after ``key:`` or ``- ``."""
     first = text[0]
     if first == "[" or first == "{":
-        return _flow(text, depth, pos)
+        return _flow(text, depth)
     if first == '"':
         m = _DOUBLE.fullmatch(text)
         if m is None:
@@ -162,32 +179,30 @@ _FLAT: dict[str, Any] = {}
 _FLAT_MAX = 4096
 
 
-def _flow(text: str, depth: int, pos: _Positions) -> Any:
+def _flow(text: str, depth: int) -> Any:
     """A flow collection on one line, plain scalars only; a comment may follow it."""
     known = _FLAT.get(text)
     if known is not None:
-        copy = type(known)(known)
-        copy._pos = pos
-        return copy
+        return known.copy()
     whole = text
     cut = text.find(" #")
     if cut >= 0:
         text = text[:cut]
     if "#" in text or '"' in text or "'" in text:
         raise _Unsupported
-    flat = _flat_flow(text.rstrip(" "), pos)
+    flat = _flat_flow(text.rstrip(" "))
     if flat is not None:
         if len(_FLAT) < _FLAT_MAX:
-            _FLAT[whole] = type(flat)(flat)
+            _FLAT[whole] = flat.copy()
         return flat
     tokens = [t for t in (t.strip(" ") for t in _FLOW_TOKEN.findall(text)) if t]
-    value, end = _flow_node(tokens, 0, depth + 1, pos)
+    value, end = _flow_node(tokens, 0, depth + 1)
     if end != len(tokens):
         raise _Unsupported  # text after the collection closed
     return value
 
 
-def _flat_flow(text: str, pos: _Positions) -> Any:
+def _flat_flow(text: str) -> Any:
     """The common flow collection, nothing nested: ``{plane: oam, name: bond0}`` or ``[compute, storage]``;
     None for anything else (the tokenizer reads it). The registry's hot loop (700,000 of them at 50 MB):
     the cache of plain scalars is consulted inline."""
@@ -198,7 +213,7 @@ def _flat_flow(text: str, pos: _Positions) -> Any:
     seen = _SEEN
     out: Any
     if opener == "{" and closer == "}":
-        out = BlockMap()
+        out = {}
         if inner.strip(" "):
             for part in inner.split(","):
                 key_text, sep, rest = part.partition(": ")
@@ -220,20 +235,18 @@ def _flat_flow(text: str, pos: _Positions) -> Any:
             parts = []
         elif "" in parts:
             raise _Unsupported  # an empty entry (a trailing comma)
-        out = BlockList(map(_plain, parts))
+        out = list(map(_plain, parts))
     else:
         return None
-    out._pos = pos
     return out
 
 
-def _flow_node(tokens: list[str], i: int, depth: int, pos: _Positions) -> tuple[Any, int]:
+def _flow_node(tokens: list[str], i: int, depth: int) -> tuple[Any, int]:
     if depth > MAX_DEPTH:
         raise _Unsupported
     opener = tokens[i]
     closer = "]" if opener == "[" else "}"
-    out: Any = BlockList() if opener == "[" else BlockMap()
-    out._pos = pos
+    out: Any = [] if opener == "[" else {}
     i += 1
     if tokens[i] == closer:
         return out, i + 1
@@ -241,7 +254,7 @@ def _flow_node(tokens: list[str], i: int, depth: int, pos: _Positions) -> tuple[
         tok = tokens[i]
         if opener == "[":
             if tok in ("[", "{"):
-                item, i = _flow_node(tokens, i, depth + 1, pos)
+                item, i = _flow_node(tokens, i, depth + 1)
             elif tok in ",]}":
                 raise _Unsupported
             else:
@@ -264,7 +277,7 @@ def _flow_node(tokens: list[str], i: int, depth: int, pos: _Positions) -> tuple[
             if rest:
                 item, i = _plain(rest), i + 1
             elif tokens[i + 1] in ("[", "{"):
-                item, i = _flow_node(tokens, i + 1, depth + 1, pos)
+                item, i = _flow_node(tokens, i + 1, depth + 1)
             else:
                 raise _Unsupported
             out[key] = item
@@ -284,12 +297,11 @@ _LINE = re.compile(r"^( *)(-(?: +|$))?(?:([A-Za-z0-9][A-Za-z0-9_.\-/]*)(:(?: +|$
 class _Reader:
     """One pass over the lines with a stack of open collections, each at its indentation.
 
-    Reading for values (``record`` false), collections are ``BlockMap``/``BlockList`` that find their
-    positions later; reading for positions, they are ``fastyaml``'s ``PosMap``/``PosList`` with every
-    position libyaml would give (an empty value: just after its colon or dash)."""
+    Reading for values (``record`` false), collections are plain dicts and lists; reading for positions,
+    they are ``fastyaml``'s ``PosMap``/``PosList`` with every position libyaml would give (an empty
+    value: just after its colon or dash)."""
 
-    def __init__(self, pos: _Positions | None, *, record: bool = False) -> None:
-        self.pos = pos if pos is not None else _Positions("")  # recording: collections keep their own
+    def __init__(self, *, record: bool = False) -> None:
         self.record = record
 
     def _new(self, seq: bool, line: int, col: int) -> Any:
@@ -297,8 +309,7 @@ class _Reader:
             made: Any = fastyaml.PosList() if seq else fastyaml.PosMap()
             made.lc = fastyaml.LineCol(line, col)
         else:
-            made = BlockList() if seq else BlockMap()
-            made._pos = self.pos
+            made = [] if seq else {}
         return made
 
     def _set(self, container: Any, key: Any, value: Any, where: tuple[int, int]) -> None:
@@ -314,7 +325,7 @@ class _Reader:
     def _value(self, text: str, depth: int, line: int, col: int) -> Any:
         if self.record and text[0] in "[{":
             return _flow_positioned(text, depth, line, col)
-        return _value(text, depth, self.pos)
+        return _value(text, depth)
 
     def read(self, text: str) -> Any:
         # Each open collection: (indent, container, is_sequence). ``pending`` is a key (or a sequence
@@ -326,7 +337,6 @@ class _Reader:
         started = False
         seen = _SEEN
         record = self.record
-        pos = self.pos
         for line, (spaces, dash_text, key_text, colon, rest) in enumerate(_LINE.findall(text)):
             if not dash_text and not key_text and (not rest or rest[0] == "#"):
                 continue  # blank, or a comment
@@ -380,7 +390,7 @@ class _Reader:
                     elif record:
                         self._set(container, None, self._value(rest, len(stack), line, col), (line, col))
                     else:
-                        container.append(_value(rest, len(stack), pos))
+                        container.append(_value(rest, len(stack)))
                     continue
                 item = self._new(False, line, col)
                 self._set(container, None, item, (line, col))
@@ -407,7 +417,7 @@ class _Reader:
                 container[key] = self._value(rest, len(stack), line, col)
                 container.lc._values[key] = (line, col)
             else:
-                container[key] = _value(rest, len(stack), pos)
+                container[key] = _value(rest, len(stack))
         if pending is not None:
             parent, key, _, empty = pending
             self._set(parent, key, None, empty)
@@ -474,7 +484,7 @@ def _positional(text: str) -> Any:
     where libyaml's nodes cost ten). It read the same text a moment ago; should it not, libyaml's
     positions (and none, should libyaml not own the text: an error then names the file alone)."""
     try:
-        return _Reader(None, record=True).read(text)
+        return _Reader(record=True).read(text)
     except (_Unsupported, ValueError, IndexError):
         value = fastyaml.load(text)
         return None if value is UNSUPPORTED else value

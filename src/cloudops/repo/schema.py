@@ -31,7 +31,8 @@ def _child(node: Any, key: str | int) -> tuple[bool, Any]:
 
 
 def locate(root: Any, path: Sequence[str | int], file: str) -> Location:
-    """The position of ``path`` inside ``root``; the deepest node that exists when the path is cut."""
+    """The position of ``path`` inside ``root`` (a document's root: it answers for the collections inside
+    it); the deepest node that exists when the path is cut."""
     node = root
     best = node_position(root)
     for i, key in enumerate(path):
@@ -39,7 +40,7 @@ def locate(root: Any, path: Sequence[str | int], file: str) -> Location:
         if not found:
             break
         last = i == len(path) - 1
-        best = (value_position(node, key) if last else key_position(node, key)) or best
+        best = (value_position(node, key, doc=root) if last else key_position(node, key, doc=root)) or best
         node = child
     if best is None:
         return Location(file)

@@ -97,32 +97,43 @@ def _depth(node: Any) -> int:
     return deepest
 
 
-def _position(node: Any, key: Any, want: str) -> tuple[int, int] | None:
-    lc = getattr(node, "lc", None)
-    if lc is None:
+def lc(node: Any, doc: Any = None) -> Any:
+    """The ruamel-style ``lc`` of a mapping or sequence, or None. A plain block document's collections are
+    plain dicts and lists (``blockyaml``), which carry none: its root ``doc`` answers for them."""
+    found = getattr(node, "lc", None)
+    if found is None and doc is not None:
+        lc_of = getattr(doc, "lc_of", None)
+        found = lc_of(node) if lc_of is not None else None
+    return found
+
+
+def _position(node: Any, key: Any, want: str, doc: Any) -> tuple[int, int] | None:
+    where = lc(node, doc)
+    if where is None:
         return None
     try:
         line, col = (
-            lc.item(key) if isinstance(key, int) and isinstance(node, list) else getattr(lc, want)(key)
+            where.item(key) if isinstance(key, int) and isinstance(node, list) else getattr(where, want)(key)
         )
     except (KeyError, IndexError, TypeError):
         return None
     return line + 1, col + 1
 
 
-def key_position(node: Any, key: Any) -> tuple[int, int] | None:
-    """1-based (line, column) of ``key`` in a mapping, or of item ``key`` in a sequence."""
-    return _position(node, key, "key")
+def key_position(node: Any, key: Any, *, doc: Any = None) -> tuple[int, int] | None:
+    """1-based (line, column) of ``key`` in a mapping, or of item ``key`` in a sequence; ``doc``: the
+    document's root, for a node inside it that carries no position of its own (see ``lc``)."""
+    return _position(node, key, "key", doc)
 
 
-def value_position(node: Any, key: Any) -> tuple[int, int] | None:
+def value_position(node: Any, key: Any, *, doc: Any = None) -> tuple[int, int] | None:
     """1-based (line, column) of the value under ``key`` (falls back to the key itself)."""
-    return _position(node, key, "value") or key_position(node, key)
+    return _position(node, key, "value", doc) or key_position(node, key, doc=doc)
 
 
-def node_position(node: Any) -> tuple[int, int] | None:
+def node_position(node: Any, *, doc: Any = None) -> tuple[int, int] | None:
     """1-based (line, column) where a mapping or sequence node starts."""
-    lc = getattr(node, "lc", None)
-    if lc is None or lc.line is None:
+    where = lc(node, doc)
+    if where is None or where.line is None:
         return None
-    return lc.line + 1, lc.col + 1
+    return where.line + 1, where.col + 1

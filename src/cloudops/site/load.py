@@ -19,13 +19,20 @@ KINDS = ("datacenters", "roles", "planes", "hosts", "vips", "tenant_pools")
 
 @dataclass(frozen=True, slots=True)
 class Src:
-    """Where a record was written: its file (as shown to the operator) and its YAML node."""
+    """Where a record was written: its file (as shown to the operator), the file's YAML document and the
+    record's place in it (``("hosts", 3)``)."""
 
     file: str
-    node: Any
+    doc: Any
+    place: tuple[str, int]
+
+    @property
+    def node(self) -> Any:
+        """The record's YAML node."""
+        return self.doc[self.place[0]][self.place[1]]
 
     def at(self, *path: str | int) -> Location:
-        return schema.locate(self.node, list(path), self.file)
+        return schema.locate(self.doc, [*self.place, *path], self.file)
 
 
 @dataclass
@@ -156,9 +163,8 @@ def _load_registry(root: Path, files: list[Path]) -> RegistryLoad:
         if model is None:
             continue
         for kind in KINDS:
-            items = node.get(kind) or []
             for i, record in enumerate(getattr(model, kind)):
-                sourced.records[kind].append((record, Src(display, items[i])))
+                sourced.records[kind].append((record, Src(display, node, (kind, i))))
     if findings:
         # Cross-file checks over partly-read data would only add noise; fix the schema first.
         return RegistryLoad(None, findings, shown)

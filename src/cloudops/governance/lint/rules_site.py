@@ -253,7 +253,7 @@ def policy_assert(ctx: LintContext) -> Iterator[Finding]:
         return
     base = judgement.default()
     for i, entry in enumerate(entries):
-        pos = yamlfile.node_position(entry)
+        pos = yamlfile.node_position(entry, doc=doc)
         line = pos[0] if pos else None
         if isinstance(entry, dict) and not str(entry.get("reason") or "").strip():
             what = entry.get("charm") or entry.get("status") or entry.get("agent") or f"overrides[{i}]"
