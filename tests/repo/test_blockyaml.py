@@ -123,6 +123,16 @@ def test_what_it_does_not_own_is_left_to_libyaml_and_ruamel(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "odd",
+    [*map(chr, [*range(0x00, 0x0A), *range(0x0B, 0x20), *range(0x7F, 0xA0)]), "\u2028", "\u2029", "\ufeff"],
+)
+@pytest.mark.parametrize("rest", ["", " é"])  # ASCII text, and text that is not
+def test_a_character_libyaml_reads_otherwise_is_left_to_it(odd: str, rest: str) -> None:
+    assert blockyaml.load(f"a: x{rest}\nb: y{odd}z\n") is blockyaml.UNSUPPORTED
+    assert blockyaml.load(f"a: x{rest}\nb: y z\n") == {"a": f"x{rest}", "b": "y z"}
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("a: 1\nb: yes\nc: true\nd: ~\ne: 1.5\nf: 10.0.0.1\n", {"a": 1, "b": "yes", "c": True, "d": None, "e": 1.5, "f": "10.0.0.1"}),

@@ -31,12 +31,22 @@ UNSUPPORTED: Any = fastyaml.UNSUPPORTED
 
 # Characters libyaml reads otherwise than as text on one line (tabs, CR, NEL, LS/PS, controls, a BOM).
 _ODD = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_ODD_ASCII = bytes([*range(0x00, 0x0A), *range(0x0B, 0x20), 0x7F])
 _QUAD = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
 _DOUBLE = re.compile(r'"([^"\\]*)"(?: +#.*| *)')
 _SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*| *)")
 _FLOW_TOKEN = re.compile(r"[\[\]{},]|[^\[\]{},]+")
 # What a plain scalar may not start with (``-``, ``?`` and ``:`` only before a space, checked apart).
 _INDICATORS = frozenset(",[]{}#&*!|>'\"%@`")
+
+
+def _odd(text: str) -> bool:
+    """Whether ``text`` holds an ``_ODD`` character. ASCII text (the common case) is asked at C speed, its
+    odd bytes deleted to see whether any were there: a third of the regular expression's time at 50 MB."""
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data.translate(None, _ODD_ASCII)) != len(data)
+    return _ODD.search(text) is not None
 
 
 class _Unsupported(Exception):
@@ -100,7 +110,7 @@ class BlockList(list[Any]):
 
 def load(text: str) -> Any:
     """The document's value, or ``UNSUPPORTED`` (the caller then asks libyaml)."""
-    if _ODD.search(text):
+    if _odd(text):
         return UNSUPPORTED
     root = None
     if len(text) >= blocksplit.SPLIT_MIN:  # a large document: two cores, when it can be cut
