@@ -31,20 +31,27 @@ class Rule:
     #: Work the rule may start before any rule runs, in the background (``LintContext.background``), for
     #: its own turn to collect: a long scan then overlaps the other rules.
     start: Callable[[LintContext], None] | None = None
+    #: Whether the rule reads the site registry. Those that do not may run beside its load, in a forked
+    #: child (``run_lint``); one that does after all is run again here (``RegistryElsewhere``).
+    registry: bool = False
 
 
 RULES: list[Rule] = []
 
 
 def rule(
-    rule_id: str, summary: str, *, start: Callable[[LintContext], None] | None = None
+    rule_id: str,
+    summary: str,
+    *,
+    start: Callable[[LintContext], None] | None = None,
+    registry: bool = False,
 ) -> Callable[[RuleFunc], RuleFunc]:
-    """Register a lint rule under a stable id."""
+    """Register a lint rule under a stable id; ``registry``: it reads the site registry."""
 
     def register(func: RuleFunc) -> RuleFunc:
         if any(r.id == rule_id for r in RULES):
             raise ValueError(f"lint rule {rule_id} registered twice")
-        RULES.append(Rule(rule_id, summary, func, start))
+        RULES.append(Rule(rule_id, summary, func, start, registry))
         return func
 
     return register
@@ -161,6 +168,18 @@ class LintContext:
     def known_literals(self) -> KnownLiterals:
         """Every address, CIDR and hostname the registry knows → what it is (for ``delta.literal``)."""
         return KnownLiterals(self.registry)
+
+
+class RegistryElsewhere(Exception):
+    """A rule run beside the registry's load asked for the registry: it is run again where it is loaded."""
+
+
+class AheadContext(LintContext):
+    """The context of the rules run beside the registry's load (a forked child): no registry here."""
+
+    @property
+    def registry_load(self) -> RegistryLoad:
+        raise RegistryElsewhere
 
 
 class KnownLiterals:

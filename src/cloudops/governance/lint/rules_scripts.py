@@ -82,7 +82,7 @@ def shell_blocks(text: str) -> list[tuple[int, str]]:
     return blocks
 
 
-@rule("shellcheck", "scripts and the shell blocks of runbooks pass shellcheck")
+@rule("shellcheck", "scripts and the shell blocks of runbooks pass shellcheck", registry=True)
 def shellcheck(ctx: LintContext) -> Iterator[Finding]:
     # (where a finding is reported, the line offset, the name shellcheck sees, the text it checks)
     items: list[tuple[str, int, str, str]] = [
@@ -215,7 +215,11 @@ def _delta_files(ctx: LintContext) -> list[str]:
     return [*ctx.runbooks, *(s for s in ctx.scripts if ctx.text(s) is not None)]
 
 
-@rule("delta.literal", "a runbook or script names no address, CIDR or hostname the registry knows")
+@rule(
+    "delta.literal",
+    "a runbook or script names no address, CIDR or hostname the registry knows",
+    registry=True,
+)
 def delta_literal(ctx: LintContext) -> Iterator[Finding]:
     known = ctx.known_literals
     if not known:
@@ -254,7 +258,11 @@ def delta_uuid(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-@rule("runbook.render", "every runbook's steps parse, and its {{ references }} resolve in each datacenter")
+@rule(
+    "runbook.render",
+    "every runbook's steps parse, and its {{ references }} resolve in each datacenter",
+    registry=True,
+)
 def runbook_render(ctx: LintContext) -> Iterator[Finding]:
     from cloudops.errors import InputError
     from cloudops.runbooks import parse, render

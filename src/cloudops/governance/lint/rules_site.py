@@ -23,7 +23,7 @@ def _relocated(f: Finding, rule_id: str, root_prefix: str) -> Finding:
     return Finding(rule_id, Verdict.FAIL, f.subject, message, where=where)
 
 
-@rule("registry", "the site registry is valid (cloudops site validate)")
+@rule("registry", "the site registry is valid (cloudops site validate)", registry=True)
 def registry_valid(ctx: LintContext) -> Iterator[Finding]:
     prefix = str(ctx.root) + "/"
     for f in ctx.registry_findings:
@@ -109,7 +109,9 @@ def bundle_channel(ctx: LintContext) -> Iterator[Finding]:
 
 
 @rule(
-    "bundle.placement", "every bundle machine maps to a registry host (tags=<hostname>); every `to` resolves"
+    "bundle.placement",
+    "every bundle machine maps to a registry host (tags=<hostname>); every `to` resolves",
+    registry=True,
 )
 def bundle_placement(ctx: LintContext) -> Iterator[Finding]:
     bundle = ctx.bundle[0]
@@ -182,7 +184,7 @@ def bundle_placement(ctx: LintContext) -> Iterator[Finding]:
                 )
 
 
-@rule("bundle.binding", "every endpoint binding names a space that is a registry plane")
+@rule("bundle.binding", "every endpoint binding names a space that is a registry plane", registry=True)
 def bundle_binding(ctx: LintContext) -> Iterator[Finding]:
     bundle, reg = ctx.bundle[0], ctx.registry
     if bundle is None or reg is None:
@@ -268,6 +270,7 @@ def policy_assert(ctx: LintContext) -> Iterator[Finding]:
 @rule(
     "tenants.spec",
     "every tenants/NAME.yaml is a valid spec, its subnets name registry tenant pools and its pins collide with nothing",
+    registry=True,
 )
 def tenant_specs(ctx: LintContext) -> Iterator[Finding]:
     from cloudops.errors import InputError
