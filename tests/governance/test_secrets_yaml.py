@@ -487,3 +487,32 @@ def test_the_line_reader_reads_a_registry_as_libyamls_nodes_do(tmp_path: Path) -
     for unit in [*units, rules_secrets._Unit("site/hosts.yaml", "a:\n- x\nb: y  # an unindented sequence\n")]:
         ours = secrets_yaml._from_lines(unit.text)
         assert ours is not None and ours == secrets_yaml._from_nodes(unit.text) == _transformer(unit.text)
+
+
+def test_an_address_is_a_string_to_pyyamls_resolver_as_the_shortcut_says() -> None:
+    """``_Values.tag`` answers a dotted quad without PyYAML's resolver: the resolver agrees on every shape
+    of one (leading zeros, 1 to 3 digits, 999), and near-quads (a date, a float, two or five parts) still
+    go to it."""
+    import yaml
+
+    resolve = yaml.resolver.Resolver().resolve
+    rnd = random.Random(24)
+    parts = [
+        "0",
+        "00",
+        "000",
+        "007",
+        "1",
+        "10",
+        "99",
+        "255",
+        "256",
+        "999",
+        *(str(rnd.randrange(1000)) for _ in range(40)),
+    ]
+    quads = {".".join(rnd.choice(parts) for _ in range(4)) for _ in range(3000)}
+    near = ["1.5", "10.0", "1.2.3", "1.2.3.4.5", "2024-12-06", "1_0.2.3.4", "1e3", "10.0.0.1e5", "1:20.5"]
+    values = secrets_yaml._Values()
+    for text in [*quads, *near]:
+        assert values.tag(text) == resolve(yaml.ScalarNode, text, (True, False)), text
+    assert all(secrets_yaml._QUAD.fullmatch(q) for q in quads)

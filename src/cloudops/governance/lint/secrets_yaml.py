@@ -68,6 +68,7 @@ def transformed_lines(text: str) -> list[str] | None:
 _LINE = re.compile(r"( *)(?:(- )?([A-Za-z_][A-Za-z0-9_./-]*):(?: +(.*))?|- (.*))")
 _NOT_READ = re.compile(r"[\t\"'`&*!|>%@\\]")
 _FLOW_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*")
+_QUAD = re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}")
 _INDICATOR = frozenset("-?:,[]{}#&*!|>'\"%@`")
 # Values resolved, and one-line flows read, kept this many at most (a registry repeats most of them).
 _KEPT = 1 << 16
@@ -97,6 +98,8 @@ class _Values:
     def tag(self, value: str) -> str:
         found = self._tags.get(value)
         if found is None:
+            if "0" <= value[:1] <= "9" and _QUAD.fullmatch(value):
+                return _STR  # an address: with three dots no number or date of YAML 1.1 (a third of a piece)
             found = self._resolve(self._node, value, (True, False))
             if found in _BUILT:
                 try:
