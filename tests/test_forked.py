@@ -118,3 +118,34 @@ def test_shared_workers_not_collected_are_stopped_and_reaped() -> None:
         pids = [c._pid for c in shared.children]
         assert pids
     assert all(_gone(pid) for pid in pids)
+
+
+def _forks_a_sleeper(note: Path) -> None:
+    """A child's own child, as the lint rules' child forks the secrets scan's workers."""
+    inner = forked.Child(lambda: time.sleep(30))
+    note.write_text(str(inner._pid))
+    time.sleep(30)
+
+
+def test_a_childs_own_child_dies_with_it_when_it_is_stopped(tmp_path: Path) -> None:
+    note = tmp_path / "grandchild"
+    with forked.Child(lambda: _forks_a_sleeper(note)) as child:
+        deadline = time.monotonic() + 10
+        while not note.exists() or not note.read_text():
+            assert time.monotonic() < deadline, "the child did not fork"
+            time.sleep(0.01)
+        grandchild = int(note.read_text())
+        child.close()  # SIGKILL: the child runs no clean-up of its own
+    deadline = time.monotonic() + 10
+    while _alive(grandchild):
+        assert time.monotonic() < deadline, "the grandchild outlived its parent"
+        time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie (killed, its parent gone, waiting for init to reap it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
