@@ -67,13 +67,18 @@ def _ran(note: Path) -> list[tuple[str, bool]]:
     return [(rule_id, pid == str(os.getpid())) for rule_id, pid in (ln.split() for ln in note.read_text().splitlines())]  # fmt: skip
 
 
-def test_the_rules_without_the_registry_run_in_a_child_and_the_report_is_the_same(
-    broken: Path, here_only: tuple[list[str], list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def forks() -> None:
     if not forked.may_fork():
         skip_or_fail(
             "the rules run beside the registry's load only where a fork can (a second core, one thread)"
         )
+
+
+@pytest.mark.usefixtures("forks")
+def test_the_rules_without_the_registry_run_in_a_child_and_the_report_is_the_same(
+    broken: Path, here_only: tuple[list[str], list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     note = tmp_path / "ran"
     _noted(monkeypatch, note)
     assert _report(broken) == here_only
@@ -82,13 +87,10 @@ def test_the_rules_without_the_registry_run_in_a_child_and_the_report_is_the_sam
     assert {rule_id for rule_id, mine in ran if mine} == {r.id for r in lint.all_rules() if r.registry}
 
 
+@pytest.mark.usefixtures("forks")
 def test_a_rule_given_to_the_child_that_reads_the_registry_is_run_again_here(
     broken: Path, here_only: tuple[list[str], list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not forked.may_fork():
-        skip_or_fail(
-            "the rules run beside the registry's load only where a fork can (a second core, one thread)"
-        )
     note = tmp_path / "ran"
     _noted(monkeypatch, note)
     mislabelled = [

@@ -72,11 +72,11 @@ class _Positions:
         return self._by_id.get(id(node))
 
 
-class BlockMap(dict[Any, Any]):
-    """A document's root mapping: its ``lc`` (where it, its keys and values are), and ``lc_of`` any
-    collection inside it, read on first use."""
+class _Root:
+    """A document's root: its ``lc`` (where it and what it holds are), and ``lc_of`` any collection inside
+    it, read on first use."""
 
-    __slots__ = ("_pos",)
+    __slots__ = ()
     _pos: _Positions
 
     @property
@@ -90,22 +90,16 @@ class BlockMap(dict[Any, Any]):
         return self._pos.of(node)
 
 
-class BlockList(list[Any]):
-    """A document's root sequence: its ``lc`` (where it and its items are), and ``lc_of`` any collection
-    inside it, read on first use."""
+class BlockMap(_Root, dict[Any, Any]):
+    """A document's root mapping (see ``_Root``)."""
 
     __slots__ = ("_pos",)
-    _pos: _Positions
 
-    @property
-    def lc(self) -> Any:
-        found = self._pos.of(self)
-        if found is None:
-            raise AttributeError("lc")
-        return found
 
-    def lc_of(self, node: Any) -> Any:
-        return self._pos.of(node)
+class BlockList(_Root, list[Any]):
+    """A document's root sequence (see ``_Root``)."""
+
+    __slots__ = ("_pos",)
 
 
 def load(text: str) -> Any:
