@@ -49,6 +49,9 @@ def _scratch() -> int:
         return os.dup(file.fileno())
 
 
+_PR_SET_PDEATHSIG = 1  # prctl's option: the signal this process gets when its parent dies
+
+
 def _die_with(parent: int) -> None:
     """Linux: this child is killed when the process that forked it dies. A child stopped by SIGKILL cannot
     stop what it forked itself (the secrets scan's workers, forked by the lint rules' child): this stops
@@ -63,9 +66,6 @@ def _die_with(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before the request was made
         os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 class Child(Generic[T]):

@@ -120,9 +120,10 @@ def run_lint(root: Path, *, only: list[str] | None = None) -> LintReport:
 
 
 def _registry_bytes(root: Path) -> int:
-    site = root / "site"
+    from cloudops.site.load import registry_files
+
     try:
-        return sum(p.stat().st_size for p in site.rglob("*.yaml") if p.is_file()) if site.is_dir() else 0
+        return sum(p.stat().st_size for p in registry_files(root) if p.is_file())
     except OSError:
         return 0
 
