@@ -142,28 +142,50 @@ def _scan(root: str, rel: str, piece: bool = False) -> list[Hit] | None:
     return hits
 
 
-def _scan_yaml(root: str, rel: str) -> list[Any] | None:
-    """A YAML file's secrets as detect-secrets' ``SecretsCollection.scan_file`` lists them (each kind and
-    hash once, at its first line, in line order), found the faster way (``secrets_yaml``); None where that
-    way does not apply (not YAML, another detect-secrets release, lines it does not reproduce)."""
+def _fast_way(name: str) -> bool:
+    """``secrets_yaml`` and ``secrets_witness`` answer for this file as detect-secrets would: a YAML file,
+    the release they were checked against, and no verification (plugins then verify inside analyze_line);
+    the caller has the settings in force."""
     from detect_secrets.__version__ import VERSION
+    from detect_secrets.settings import get_settings
     from detect_secrets.util.filetype import FileType, determine_file_type
 
     from cloudops.governance.lint import secrets_yaml
 
-    path = os.path.join(root, rel)  # noqa: PTH118 -- the very name detect-secrets gives its filters
-    from detect_secrets.settings import get_settings
+    return (
+        determine_file_type(name) == FileType.YAML
+        and VERSION.startswith(secrets_yaml.CHECKED)
+        and VERIFY_FILTER not in get_settings().filters
+    )
 
-    if (
-        determine_file_type(path) != FileType.YAML
-        or not VERSION.startswith(secrets_yaml.CHECKED)
-        or VERIFY_FILTER in get_settings().filters  # plugins then verify inside analyze_line
-    ):
+
+def _cleared(unit: _Unit) -> bool:
+    """The unit holds no plugin's witness (``secrets_witness``): it has no hits, proved without a scan."""
+    from detect_secrets.settings import get_plugins
+
+    from cloudops.governance.lint import secrets_witness
+
+    return _fast_way(unit.file) and secrets_witness.clear(unit.text, get_plugins())
+
+
+def _scan_yaml(root: str, rel: str) -> list[Any] | None:
+    """A YAML file's secrets as detect-secrets' ``SecretsCollection.scan_file`` lists them (each kind and
+    hash once, at its first line, in line order), found the faster way (``secrets_yaml``); None where that
+    way does not apply (not YAML, another detect-secrets release, lines it does not reproduce). A text
+    that holds no plugin's witness has none, and its lines are not built."""
+    from detect_secrets.settings import get_plugins
+
+    from cloudops.governance.lint import secrets_witness, secrets_yaml
+
+    path = os.path.join(root, rel)  # noqa: PTH118 -- the very name detect-secrets gives its filters
+    if not _fast_way(path):
         return None
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+    if secrets_witness.clear(text, get_plugins()):
+        return []
     lines = secrets_yaml.transformed_lines(text)
     if lines is None:
         return None
@@ -230,11 +252,17 @@ class _Scan:
         self.units, self._settings = units, settings
         self._stack = ExitStack()
         self.jobs: list[tuple[str, str, bool]] = []
+        # Units the witnesses clear have no hits: found here, before any fork (the workers then share this
+        # process's import of detect-secrets), and neither written out nor scanned.
+        with self._settings_in_force():
+            self.cleared = {n for n, unit in enumerate(units) if _cleared(unit)}
+        self._scanned = [n for n in range(len(units)) if n not in self.cleared]
         try:
-            if not all(u.whole for u in units):
+            if not all(units[n].whole for n in self._scanned):
                 scratch = Path(tempfile.mkdtemp(prefix="cloudops-secrets-"))
                 self._stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-            for n, unit in enumerate(units):
+            for n in self._scanned:
+                unit = units[n]
                 if unit.whole:
                     self.jobs.append((root, unit.file, False))
                     continue
@@ -260,12 +288,16 @@ class _Scan:
     def collect(self) -> list[list[Hit] | None]:
         """Each unit's hits, in order (None for a piece that is not plain block YAML)."""
         show = _progress(self.units)
-        show(self.shared.taken())  # what the workers took so far
+        done = len(self.cleared)
+        show(done + self.shared.taken())  # what the workers took so far
         try:
-            hits = self.shared.collect(show)
+            scanned = self.shared.collect(lambda taken: show(done + taken))
         finally:
             self.close()
         show(len(self.units))  # all scanned: never said of a scan that was interrupted
+        hits: list[list[Hit] | None] = [[] for _ in self.units]
+        for n, found in zip(self._scanned, scanned, strict=True):
+            hits[n] = found
         return hits
 
     def close(self) -> None:
