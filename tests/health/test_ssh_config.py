@@ -110,3 +110,51 @@ def test_it_agrees_with_asyncssh_reading_the_same_file(config: tuple[Path, Clien
         *theirs.get("UserKnownHostsFile", []),
         *theirs.get("GlobalKnownHostsFile", []),
     ]
+
+
+def test_a_config_of_a_block_per_host_is_resolved_by_name_as_by_walking_every_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A lab's or an inventory's config lists every host in a block of its own: each host asks the blocks
+    of its own name and those with a wildcard or a negation, not all of them, and resolves the same."""
+    text = ["IdentitiesOnly yes", "Host *-mgmt !db-*", "  User mgmt"]
+    for n in range(1000):
+        text += [
+            f"Host node-{n:04d}" + (f",alias-{n}" if n % 7 == 0 else ""),
+            f"  HostName 198.18.{n // 250}.{n % 250}",
+        ]
+        if n % 100 == 0:
+            text += [f"Host node-{n:04d} db-{n}", "  Port 2200", "Host node-0*", "  User early"]
+    text += [
+        "Host Node-0001",
+        "  Port 1111",
+        "Host node-00?1",
+        "  Port 3333",
+        "Host node-0[0-1]*2",
+        "  Port 4444",
+    ]
+    text += ["Host *", "  User root", "  IdentityFile ~/.ssh/id_all"]
+    lines, _ = parse("\n".join(text) + "\n")
+    fast = ClientConfig.from_lines(lines)
+    with monkeypatch.context() as m:
+        m.setattr("cloudops.probes.ssh_config._literal", lambda patterns: None)
+        walked = ClientConfig.from_lines(lines)
+    assert walked._named == {} and fast._named
+    hosts = ["node-0000", "node-0001", "NODE-0007", "alias-7", "alias-8", "db-100", "node-0500-mgmt",
+             "db-1-mgmt", "node-0999", "other", "node-0100", "node-0011", "node-0102"]  # fmt: skip
+    for host in hosts:
+        assert fast.resolve(host) == walked.resolve(host), host
+    # its own two blocks and the 15 with a wildcard or none, of 1,026
+    assert len(fast._candidates("node-0500")) == 17 and len(fast.blocks) == 1026
+    assert fast.resolve("node-0011").port == 3333 and fast.resolve("node-0102").port == 4444  # type: ignore[union-attr]
+    assert fast.resolve("node-0100").port == 2200 and fast.resolve("node-0100").user == "early"  # type: ignore[union-attr]
+
+
+def test_home_and_user_tokens_follow_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """%d and %u are read once a sweep, not once a host, and still follow HOME and the user name."""
+    lines, _ = parse("Host *\n  IdentityFile %d/.ssh/%u-key\n")
+    config = ClientConfig.from_lines(lines)
+    for home, user in ((tmp_path / "a", "alice"), (tmp_path / "b", "bob"), (tmp_path / "a", "alice")):
+        monkeypatch.setenv("HOME", str(home))
+        monkeypatch.setenv("LOGNAME", user)
+        assert config.resolve("kvm-01").identity_files == (f"{home}/.ssh/{user}-key",)  # type: ignore[union-attr]

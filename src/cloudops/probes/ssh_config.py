@@ -14,10 +14,12 @@ slow path, with asyncssh's own semantics. Pure except ``ClientConfig.load`` (rea
 from __future__ import annotations
 
 import fnmatch
+import functools
 import getpass
+import os
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: Options resolved here (lower case). IdentityFile accumulates; every other option: the first one wins.
@@ -170,6 +172,25 @@ def blocks_of(lines: Sequence[Line]) -> tuple[Block, ...]:
     return tuple(out)
 
 
+# what getpass.getuser and Path.home read: a sweep asks them once, not once a host (pwd is ~90 µs a call)
+_WHO = ("HOME", "LOGNAME", "USER", "LNAME", "USERNAME")
+
+
+@functools.lru_cache(maxsize=4)
+def _me(*_who: object) -> tuple[str, str]:
+    """The home directory and user name (%d, %u), for this environment and uid."""
+    return str(Path.home()), getpass.getuser()
+
+
+def _literal(patterns: tuple[str, ...]) -> frozenset[str] | None:
+    """The names a block's patterns match, where every one is a plain name (no wildcard, no negation):
+    such a block matches a host by its name alone. None for any other block."""
+    names = [p for pattern in patterns for p in pattern.split(",")]
+    if any(not n or n[0] == "!" or "*" in n or "?" in n or "[" in n for n in names):
+        return None
+    return frozenset(names)
+
+
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
     """The parsed lines of one or more config files (``~/.ssh/config`` when none is named)."""
@@ -177,6 +198,29 @@ class ClientConfig:
     blocks: tuple[Block, ...]
     has_match: bool
     sources: tuple[str, ...] = ()
+    # Which blocks may match a host, in order: a config that lists every host in a block of its own (a
+    # lab's, an inventory's) would otherwise be walked whole for each host, O(hosts²) a sweep (1,000 hosts:
+    # a million pattern matches). Blocks of plain names are found by the name; the others always asked.
+    _always: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _named: dict[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        always: list[int] = []
+        named: dict[str, list[int]] = {}
+        for n, block in enumerate(self.blocks):
+            names = None if block.patterns is None else _literal(block.patterns)
+            if names is None:
+                always.append(n)
+            for name in names or ():
+                named.setdefault(name, []).append(n)
+        object.__setattr__(self, "_always", tuple(always))
+        object.__setattr__(self, "_named", {k: tuple(v) for k, v in named.items()})
+
+    def _candidates(self, host: str) -> list[Block]:
+        """The blocks that may match the host, in the config's order."""
+        named = self._named.get(host.lower(), ())
+        order = sorted((*self._always, *named)) if named else self._always
+        return [self.blocks[n] for n in order]
 
     @classmethod
     def from_lines(cls, lines: Sequence[Line], has_match: bool = False) -> ClientConfig:
@@ -204,7 +248,7 @@ class ClientConfig:
             return None
         first: dict[str, tuple[str, ...]] = {}
         identity: list[str] = []
-        for block in self.blocks:
+        for block in self._candidates(host):
             if block.patterns is not None and not host_matches(host, block.patterns):
                 continue
             for line in block.lines:
@@ -226,7 +270,8 @@ class ClientConfig:
         user = first.get("user", (None,))[0]
         if user is not None and "%" in user:
             return None
-        tokens = {"%": "%", "h": hostname, "d": str(Path.home()), "u": getpass.getuser()}
+        home, me = _me(*(os.environ.get(k) for k in _WHO), os.getuid())
+        tokens = {"%": "%", "h": hostname, "d": home, "u": me}
         tokens["r"] = user or tokens["u"]
         files = [_expand(f, tokens) for f in identity]
         # as asyncssh: the configured user files plus the configured global ones; none configured: defaults
