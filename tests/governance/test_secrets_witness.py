@@ -98,13 +98,21 @@ def _document(rnd: random.Random) -> str:
     return "\n".join(out) + "\n"
 
 
+def _ini(rnd: random.Random) -> str:
+    """A text configparser reads (detect-secrets then scans its ``key = "value"`` lines, not YAML's)."""
+    out = ["[section]"]
+    for _ in range(rnd.randint(1, 5)):
+        out.append(f"{rnd.choice(_KEYS)}{rnd.choice([' = ', ': '])}{_value(rnd)}")
+    return "\n".join(out) + "\n"
+
+
 def test_a_text_it_clears_is_one_detect_secrets_finds_nothing_in() -> None:
     rnd = random.Random(24)
     cleared = found = 0
     with _settings():
         plugins = _plugins()
-        for n in range(700):
-            text = _document(rnd)
+        for n in range(800):
+            text = _document(rnd) if n % 8 else _ini(rnd)
             theirs = _detect_secrets(text)
             if secrets_witness.clear(text, plugins):
                 assert theirs == [], (n, text, theirs)

@@ -4,10 +4,11 @@ A registry of 50 MB is ~190 pieces with nothing to find in any of them. Building
 lines (``secrets_yaml``) costs ~17 ms; this answers "nothing here" in ~1 ms, without building them.
 
 Why the text alone can say so. detect-secrets scans a YAML file's transformed lines ``key: "value"  #
-comment`` when PyYAML reads it, else its raw lines. Every transformed line is pieces of the text (a key, a
-value, a comment; a value over several lines is its lines' pieces joined by a space or a newline) with
-only these characters put between them: ``:``, a space, ``"`` and a newline (``_JOINS``). So any part of a
-line that holds none of them lies inside one piece, and is in the text as it stands. Each plugin is given
+comment`` when PyYAML reads it, else its raw lines (and first, where configparser reads the text as INI,
+its ``key = "value"`` lines). Every transformed line is pieces of the text (a key, a value, a comment; a
+value over several lines is its lines' pieces joined by a space or a newline) with only these characters
+put between them: ``:``, a space, ``"`` and a newline (``_JOINS``; INI's ``=`` stands between spaces). So
+any part of a line that holds none of them lies inside one piece, and is in the text as it stands. Each plugin is given
 such a part that every one of its findings holds (its *witness*):
 
 - a regex plugin: strings its pattern requires (read from its parse tree, as ``linesearch`` reads them),
