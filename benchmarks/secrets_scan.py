@@ -72,14 +72,12 @@ def main() -> int:
                 found.scan_file("site/hosts.yaml")
                 theirs.append([(s.type, s.secret_hash, s.line_number) for _, s in found])
             slow = time.process_time() - started
-            cleared = sum(secrets_witness.clear(unit.text, _plugins()) for unit in units)
-            ours, fast = _ours(tmp, len(units), rules_secrets)
-            clear = secrets_witness.clear
-            secrets_witness.clear = lambda text, plugins: False  # type: ignore[assignment]
-            try:
-                yaml_ours, yaml_time = _ours(tmp, len(units), rules_secrets)
-            finally:
-                secrets_witness.clear = clear
+            started = time.process_time()
+            cleared = {n for n, unit in enumerate(units) if secrets_witness.clear(unit.text, _plugins())}
+            clearing = time.process_time() - started
+            ours, fast = _ours(tmp, len(units), rules_secrets, skip=cleared)
+            fast += clearing
+            yaml_ours, yaml_time = _ours(tmp, len(units), rules_secrets)
             if ours is None or yaml_ours is None:
                 return 1
     size = len(text.encode()) / 1e6
@@ -93,7 +91,7 @@ def main() -> int:
     )
     print(
         f"  witnesses, then the rest  {fast:7.2f} s CPU  ({fast / size:.3f} s/MB)  {slow / fast:6.1f}x"
-        f"  ({cleared} of {len(units)} pieces cleared)"
+        f"  ({len(cleared)} of {len(units)} pieces cleared)"
     )
     if ours != theirs or yaml_ours != theirs:
         print("DIFFERENT FINDINGS: a faster way is wrong", file=sys.stderr)
@@ -108,11 +106,20 @@ def _plugins() -> list[object]:
     return list(get_plugins())
 
 
-def _ours(tmp: str, count: int, rules_secrets: Any) -> tuple[list[list[tuple[str, str, int]]] | None, float]:
-    """Each piece's findings the way ``rules_secrets._scan_yaml`` finds them, and the CPU time taken."""
+def _ours(
+    tmp: str,
+    count: int,
+    rules_secrets: Any,
+    skip: set[int] = frozenset(),  # type: ignore[assignment]
+) -> tuple[list[list[tuple[str, str, int]]] | None, float]:
+    """Each piece's findings the way ``rules_secrets._scan_yaml`` finds them (none for a piece in
+    ``skip``, which the witnesses cleared), and the CPU time taken."""
     started = time.process_time()
-    ours = []
+    ours: list[list[tuple[str, str, int]]] = []
     for n in range(count):
+        if n in skip:
+            ours.append([])
+            continue
         secrets = rules_secrets._scan_yaml(str(Path(tmp) / str(n)), "site/hosts.yaml")
         if secrets is None:
             print(f"piece {n}: not read the faster way", file=sys.stderr)

@@ -171,11 +171,9 @@ def _cleared(unit: _Unit) -> bool:
 def _scan_yaml(root: str, rel: str) -> list[Any] | None:
     """A YAML file's secrets as detect-secrets' ``SecretsCollection.scan_file`` lists them (each kind and
     hash once, at its first line, in line order), found the faster way (``secrets_yaml``); None where that
-    way does not apply (not YAML, another detect-secrets release, lines it does not reproduce). A text
-    that holds no plugin's witness has none, and its lines are not built."""
-    from detect_secrets.settings import get_plugins
-
-    from cloudops.governance.lint import secrets_witness, secrets_yaml
+    way does not apply (not YAML, another detect-secrets release, lines it does not reproduce). The rule
+    asks it only of units the witnesses did not clear (``_cleared``)."""
+    from cloudops.governance.lint import secrets_yaml
 
     path = os.path.join(root, rel)  # noqa: PTH118 -- the very name detect-secrets gives its filters
     if not _fast_way(path):
@@ -184,8 +182,6 @@ def _scan_yaml(root: str, rel: str) -> list[Any] | None:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    if secrets_witness.clear(text, get_plugins()):
-        return []
     lines = secrets_yaml.transformed_lines(text)
     if lines is None:
         return None
